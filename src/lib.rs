@@ -1,0 +1,17 @@
+//! lvsadm: a byte-compatible replacement for `ipvsadm`.
+//!
+//! Layers, each readable and testable alone:
+//! * [`model`]: plain typed data (services, destinations, stats, daemons...).
+//! * [`netlink`]: the IPVS generic-netlink wire codec (pure: bytes in, typed
+//!   messages out) and a thin socket layer on top of it.
+//! * [`cli`]: ipvsadm's command line (popt semantics) turned into a typed command.
+//! * [`format`]: formatters that print exactly what ipvsadm prints.
+//! * [`resolve`]: host/service name lookups through the C library (NSS), as ipvsadm does.
+//! * [`app`]: runs a typed command against the kernel.
+
+pub mod app;
+pub mod cli;
+pub mod format;
+pub mod model;
+pub mod netlink;
+pub mod resolve;

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(lvsadm::app::main_entry());
+}

@@ -1,0 +1,255 @@
+//! Plain typed data shared by every layer: what the kernel holds and what the
+//! command line asks for. No I/O here.
+//!
+//! Values are kept as close to the kernel's representation as is useful,
+//! because ipvsadm's output depends on raw details (the 16-byte address union
+//! used by its sort, signed printing of fwmarks, flag bits...).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Address family numbers as the kernel uses them.
+pub const AF_INET: u16 = 2;
+/// IPv6 address family.
+pub const AF_INET6: u16 = 10;
+
+/// IP protocol numbers of virtual services.
+pub const IPPROTO_TCP: u16 = 6;
+/// UDP.
+pub const IPPROTO_UDP: u16 = 17;
+/// SCTP.
+pub const IPPROTO_SCTP: u16 = 132;
+
+/// Service flag: persistent service (`-p`).
+pub const SVC_F_PERSISTENT: u32 = 0x1;
+/// Service flag set by the kernel on every hashed service (reply only).
+pub const SVC_F_HASHED: u32 = 0x2;
+/// Service flag: one-packet scheduling (`-o`).
+pub const SVC_F_ONEPACKET: u32 = 0x4;
+/// Scheduler flag 1 (`flag-1`, `sh-fallback`, `mh-fallback`).
+pub const SVC_F_SCHED1: u32 = 0x8;
+/// Scheduler flag 2 (`flag-2`, `sh-port`, `mh-port`).
+pub const SVC_F_SCHED2: u32 = 0x10;
+/// Scheduler flag 3 (`flag-3`).
+pub const SVC_F_SCHED3: u32 = 0x20;
+
+/// Default persistence timeout when `-p` has no value (seconds).
+pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 360;
+
+/// Forwarding methods (`IP_VS_CONN_F_*` & 7).
+pub const FWD_MASQ: u32 = 0;
+/// Local node.
+pub const FWD_LOCALNODE: u32 = 1;
+/// IP-in-IP (and GUE/GRE) tunnelling.
+pub const FWD_TUNNEL: u32 = 2;
+/// Direct routing (gatewaying), ipvsadm's default.
+pub const FWD_DROUTE: u32 = 3;
+/// Bypass (never set by ipvsadm).
+pub const FWD_BYPASS: u32 = 4;
+
+/// Tunnel types (`--tun-type`).
+pub const TUN_TYPE_IPIP: u8 = 0;
+/// Generic UDP encapsulation.
+pub const TUN_TYPE_GUE: u8 = 1;
+/// Generic routing encapsulation.
+pub const TUN_TYPE_GRE: u8 = 2;
+
+/// Tunnel flags (`--tun-nocsum` / `--tun-csum` / `--tun-remcsum`).
+pub const TUN_F_NOCSUM: u16 = 0;
+/// Checksum.
+pub const TUN_F_CSUM: u16 = 1;
+/// Remote checksum offload.
+pub const TUN_F_REMCSUM: u16 = 2;
+
+/// Sync daemon states.
+pub const DAEMON_MASTER: u32 = 1;
+/// Backup sync daemon.
+pub const DAEMON_BACKUP: u32 = 2;
+
+/// The kernel's 16-byte address union (`union nf_inet_addr`): an IPv4
+/// address occupies the first 4 bytes, the rest are zero.
+pub type RawAddr = [u8; 16];
+
+/// Build a [`RawAddr`] from an IP address.
+pub fn raw_from_ip(ip: IpAddr) -> RawAddr {
+    let mut raw = [0u8; 16];
+    match ip {
+        IpAddr::V4(v4) => raw[..4].copy_from_slice(&v4.octets()),
+        IpAddr::V6(v6) => raw = v6.octets(),
+    }
+    raw
+}
+
+/// Interpret a [`RawAddr`] in the given address family.
+pub fn ip_from_raw(af: u16, raw: &RawAddr) -> IpAddr {
+    if af == AF_INET6 {
+        IpAddr::V6(Ipv6Addr::from(*raw))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+    }
+}
+
+/// Traffic counters and rates of a service or destination.
+///
+/// Holds what the kernel reported (64-bit counters when the kernel sends
+/// `STATS64`); ipvsadm's display quirks are applied by the formatters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub conns: u64,
+    pub inpkts: u64,
+    pub outpkts: u64,
+    pub inbytes: u64,
+    pub outbytes: u64,
+    pub cps: u64,
+    pub inpps: u64,
+    pub outpps: u64,
+    pub inbps: u64,
+    pub outbps: u64,
+}
+
+/// A virtual service, as sent to or received from the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// [`AF_INET`] or [`AF_INET6`].
+    pub af: u16,
+    /// IP protocol; 0 for fwmark services.
+    pub protocol: u16,
+    /// Virtual address (all zero for fwmark services).
+    pub addr: RawAddr,
+    /// Virtual port in host byte order.
+    pub port: u16,
+    /// Firewall mark; 0 for address-based services.
+    pub fwmark: u32,
+    /// Scheduler name (`wlc`, `rr`, ...). Empty in destination requests, as ipvsadm sends.
+    pub sched_name: String,
+    /// Persistence engine name (`sip`), empty when none.
+    pub pe_name: String,
+    /// `SVC_F_*` bits (already masked with the kernel's flag mask on replies).
+    pub flags: u32,
+    /// Persistence timeout in seconds.
+    pub timeout: u32,
+    /// IPv4: the mask as a host-order integer (255.255.255.0 = 0xffff_ff00).
+    /// IPv6: the prefix length (1..=128).
+    pub netmask: u32,
+    /// Counters (replies only).
+    pub stats: Stats,
+}
+
+impl Service {
+    /// An empty service of the given family with ipvsadm's defaults for a key:
+    /// netmask all ones (IPv4) or 128 (IPv6), everything else zero.
+    pub fn new(af: u16) -> Service {
+        Service {
+            af,
+            protocol: 0,
+            addr: [0; 16],
+            port: 0,
+            fwmark: 0,
+            sched_name: String::new(),
+            pe_name: String::new(),
+            flags: 0,
+            timeout: 0,
+            netmask: if af == AF_INET6 { 128 } else { 0xffff_ffff },
+            stats: Stats::default(),
+        }
+    }
+
+    /// The virtual address as an [`IpAddr`].
+    pub fn ip(&self) -> IpAddr {
+        ip_from_raw(self.af, &self.addr)
+    }
+
+    /// True for firewall-mark services.
+    pub fn is_fwmark(&self) -> bool {
+        self.fwmark != 0
+    }
+}
+
+/// A real server (destination) of a virtual service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dest {
+    /// Address family of the destination (may differ from the service's for tunnels).
+    pub af: u16,
+    pub addr: RawAddr,
+    /// Port in host byte order.
+    pub port: u16,
+    /// `FWD_*` forwarding method.
+    pub fwd: u32,
+    /// Weight (the kernel keeps a signed int).
+    pub weight: i32,
+    pub u_threshold: u32,
+    pub l_threshold: u32,
+    /// Reply only.
+    pub active_conns: u32,
+    /// Reply only.
+    pub inact_conns: u32,
+    /// Reply only.
+    pub persist_conns: u32,
+    /// `TUN_TYPE_*`.
+    pub tun_type: u8,
+    /// Tunnel port (GUE), host byte order.
+    pub tun_port: u16,
+    /// `TUN_F_*`.
+    pub tun_flags: u16,
+    /// Counters (replies only).
+    pub stats: Stats,
+}
+
+impl Dest {
+    /// A destination with ipvsadm's defaults: direct routing, weight 1.
+    pub fn new(af: u16) -> Dest {
+        Dest {
+            af,
+            addr: [0; 16],
+            port: 0,
+            fwd: FWD_DROUTE,
+            weight: 1,
+            u_threshold: 0,
+            l_threshold: 0,
+            active_conns: 0,
+            inact_conns: 0,
+            persist_conns: 0,
+            tun_type: TUN_TYPE_IPIP,
+            tun_port: 0,
+            tun_flags: TUN_F_NOCSUM,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The real server address as an [`IpAddr`].
+    pub fn ip(&self) -> IpAddr {
+        ip_from_raw(self.af, &self.addr)
+    }
+}
+
+/// `IPVS_CMD_GET_INFO` reply: the banner's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Info {
+    /// e.g. 0x010201 for 1.2.1.
+    pub version: u32,
+    /// Connection hash table size.
+    pub conn_tab_size: u32,
+}
+
+/// Connection timeouts (`--set tcp tcpfin udp`); 0 means "keep" when setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp: u32,
+    pub tcp_fin: u32,
+    pub udp: u32,
+}
+
+/// A connection synchronisation daemon (to start, stop or as listed).
+///
+/// When starting, zero / `None` optional fields are not sent, as ipvsadm does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Daemon {
+    /// [`DAEMON_MASTER`] or [`DAEMON_BACKUP`].
+    pub state: u32,
+    /// Multicast interface name.
+    pub mcast_ifn: String,
+    pub syncid: u32,
+    pub sync_maxlen: u16,
+    pub mcast_group: Option<IpAddr>,
+    pub mcast_port: u16,
+    pub mcast_ttl: u8,
+}
