@@ -368,8 +368,7 @@ fn parse_mcast_group(s: &str) -> Result<std::net::IpAddr, CliError> {
 
 /// Parse one ipvsadm command line. `args` excludes the program name.
 pub fn parse(args: &[String]) -> Result<Outcome, CliError> {
-    let def = options::command();
-    let mut w = Walker::new(&def, args);
+    let mut w = Walker::new(args);
 
     let mut svc = Service::new(AF_INET);
     svc.af = 0;

@@ -16,7 +16,6 @@
 //! * the "bad option" text of an error is the last word consumed.
 
 use super::options::{takes, Takes};
-use clap::Command;
 
 /// One option found on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,9 +54,25 @@ struct Spec {
     takes: Takes,
 }
 
+/// The option table, read once from the clap definition.
+fn specs() -> &'static [Spec] {
+    static SPECS: std::sync::OnceLock<Vec<Spec>> = std::sync::OnceLock::new();
+    SPECS.get_or_init(|| {
+        super::options::command()
+            .get_arguments()
+            .map(|a| Spec {
+                id: a.get_id().to_string(),
+                short: a.get_short(),
+                long: a.get_long().map(str::to_string),
+                takes: takes(a),
+            })
+            .collect()
+    })
+}
+
 /// Walks `args` (without the program name).
 pub struct Walker<'a> {
-    specs: Vec<Spec>,
+    specs: &'static [Spec],
     args: &'a [String],
     next: usize,
     /// The rest of a short-option cluster being processed.
@@ -68,19 +83,10 @@ pub struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    /// A walker over `args` for the options of `cmd`.
-    pub fn new(cmd: &Command, args: &'a [String]) -> Walker<'a> {
-        let specs = cmd
-            .get_arguments()
-            .map(|a| Spec {
-                id: a.get_id().to_string(),
-                short: a.get_short(),
-                long: a.get_long().map(str::to_string),
-                takes: takes(a),
-            })
-            .collect();
+    /// A walker over `args` for the options of [`super::options::command`].
+    pub fn new(args: &'a [String]) -> Walker<'a> {
         Walker {
-            specs,
+            specs: specs(),
             args,
             next: 0,
             cluster: None,
@@ -212,9 +218,8 @@ mod tests {
     use super::*;
 
     fn walk(args: &[&str]) -> (Vec<Result<Event, PoptError>>, Vec<String>) {
-        let cmd = super::super::options::command();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let mut w = Walker::new(&cmd, &args);
+        let mut w = Walker::new(&args);
         let mut evs = Vec::new();
         while let Some(e) = w.next_opt() {
             let stop = e.is_err();
