@@ -1,0 +1,1 @@
+//! Byte-for-byte checks against outputs captured from ipvsadm 1.31.
