@@ -308,17 +308,18 @@ pub fn write_connections<W: Write>(
         return Err(ConnError::Unexpected(path.to_path_buf()));
     };
     writeln!(out, "IPVS connection entries")?;
+    // Header widths: state %-11s, source/virtual %-18s, then (with PE data)
+    // destination %-18s and pe name %-16s.
     if persistent_conn {
         writeln!(
             out,
-            "pro expire {:<11} {:<18} {:<18} {:<18} {:<16} {}",
-            "state", "source", "virtual", "destination", "pe name", "pe_data"
+            "pro expire state       source             virtual            \
+             destination        pe name          pe_data"
         )?;
     } else {
         writeln!(
             out,
-            "pro expire {:<11} {:<18} {:<18} {}",
-            "state", "source", "virtual", "destination"
+            "pro expire state       source             virtual            destination"
         )?;
     }
     for piece in rows {
