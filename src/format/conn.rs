@@ -8,7 +8,7 @@
 //! parses each piece with `sscanf("%s %s %hX %s %hX %s %hX %s %d %s %s")`.
 //! The parse below mirrors that, including the line split.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
@@ -302,7 +302,12 @@ pub fn write_connections<W: Write>(
     numeric: bool,
     persistent_conn: bool,
 ) -> Result<(), ConnError> {
-    let data = std::fs::read(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
+    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
+    // A read failure makes ipvsadm's first fgets() return NULL (e.g. a
+    // directory opens fine but cannot be read): "unexpected input".
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)
+        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
     let pieces = fgets_pieces(&data);
     let Some((_header, rows)) = pieces.split_first() else {
         return Err(ConnError::Unexpected(path.to_path_buf()));
@@ -411,6 +416,8 @@ UDP 00:58  NONE        192.0.2.100:0      192.0.2.100:5060   198.51.100.50:5060 
         let missing = Path::new("/nonexistent/ip_vs_conn");
         let e = write_connections(&mut Vec::new(), missing, true, false).unwrap_err();
         assert_eq!(e.to_string(), "cannot open file /nonexistent/ip_vs_conn");
+        let e = write_connections(&mut Vec::new(), Path::new("/"), true, false).unwrap_err();
+        assert_eq!(e.to_string(), "unexpected input from /");
         let e = run(b"", true, false).unwrap_err();
         assert!(e.to_string().starts_with("unexpected input from "));
         assert!(matches!(e, ConnError::Unexpected(_)));

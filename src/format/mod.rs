@@ -161,9 +161,10 @@ fn service_addrport(svc: &Service, numeric: bool) -> String {
     addr::addrport(svc.af, &svc.addr, svc.port, svc.protocol, numeric)
 }
 
-/// The service column of a listing row: `FWM  %d [IPv6]` or `%-4s %s` cut
-/// to 33 bytes unless the service is IPv6.
-fn service_label(svc: &Service, numeric: bool) -> String {
+/// Human text of a service as in listing rows: `FWM  %d`, `FWM  %d IPv6`
+/// or `%-4s %s` (e.g. `TCP  192.0.2.1:80`), cut to 33 bytes unless the
+/// service is IPv6. Names are resolved unless `numeric`.
+pub fn service_label(svc: &Service, numeric: bool) -> String {
     if svc.is_fwmark() {
         let v6 = if svc.af == AF_INET6 { " IPv6" } else { "" };
         return format!("FWM  {}{v6}", svc.fwmark as i32);
