@@ -1065,3 +1065,35 @@ fn msort_is_stable_and_splits_like_glibc() {
     sort::glibc_msort(&mut v, |_, _| 0);
     assert_eq!(v, (0..7).collect::<Vec<_>>());
 }
+
+/// Name resolution path: only checked where the machine resolves
+/// 127.0.0.1 to `localhost` and 80/tcp to `http` (skipped otherwise).
+#[test]
+fn names_when_resolvable() {
+    let lo = "127.0.0.1".parse().unwrap();
+    if crate::resolve::host_name(lo).as_deref() != Some("localhost")
+        || crate::resolve::service_name(80, IPPROTO_TCP).as_deref() != Some("http")
+    {
+        return;
+    }
+    let s = svc(IPPROTO_TCP, "127.0.0.1", 80, "rr");
+    let d = dest("127.0.0.1", 80, FWD_MASQ, 1);
+    let o = ListOptions {
+        numeric: false,
+        ..opts(ListMode::Default)
+    };
+    let mut out = Vec::new();
+    write_service(&mut out, &s, &o).unwrap();
+    write_dest(&mut out, &s, &d, &o).unwrap();
+    write_save_dest(&mut out, &s, &d, false).unwrap();
+    // fwmark services have no protocol: ports stay numeric.
+    let f = fwm(1, false, "rr");
+    write_dest(&mut out, &f, &d, &o).unwrap();
+    same(
+        &String::from_utf8(out).unwrap(),
+        "TCP  localhost:http rr\n\
+         \x20 -> localhost:http               Masq    1      0          0         \n\
+         -a -t localhost:http -r localhost:http -m -w 1\n\
+         \x20 -> localhost:80                 Masq    1      0          0         \n",
+    );
+}
