@@ -1,1 +1,499 @@
-//! (placeholder: being written)
+//! Formatters that print exactly what ipvsadm 1.31 prints.
+//!
+//! Every function writes complete lines (ending in `\n`) to `out`. Name
+//! resolution (without `numeric`) goes through [`crate::resolve`].
+
+mod addr;
+mod conn;
+pub mod sort;
+
+use std::io::{self, Write};
+use std::net::Ipv4Addr;
+
+use crate::model::{
+    Daemon, Dest, Info, Service, Timeouts, AF_INET6, DAEMON_BACKUP, DAEMON_MASTER, FWD_DROUTE,
+    FWD_LOCALNODE, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, SVC_F_ONEPACKET,
+    SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_TYPE_GRE, TUN_TYPE_GUE,
+    TUN_TYPE_IPIP,
+};
+
+pub use conn::{write_connections, ConnError};
+
+/// Which listing `-L` prints. When several listing options are given,
+/// ipvsadm's precedence is stats > rate > thresholds > persistent-conn >
+/// tun-info > default (the command layer picks one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListMode {
+    /// Plain `-L`.
+    #[default]
+    Default,
+    /// `--stats`.
+    Stats,
+    /// `--rate`.
+    Rate,
+    /// `--thresholds`.
+    Thresholds,
+    /// `--persistent-conn`.
+    PersistentConn,
+    /// `--tun-info`.
+    TunInfo,
+}
+
+/// Listing options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListOptions {
+    pub mode: ListMode,
+    /// `-n`: no name resolution.
+    pub numeric: bool,
+    /// `--exact`: unabbreviated counters.
+    pub exact: bool,
+    /// `--nosort`: kernel order (the formatters do not sort; the caller does).
+    pub nosort: bool,
+}
+
+/// `IP_VS_CONN_F_FWD_MASK`.
+const FWD_MASK: u32 = 7;
+/// What glibc's printf prints for a NULL `%s`.
+const NULL_STR: &str = "(null)";
+/// Mask of the scheduler flag bits.
+const SCHED_FLAGS: u32 = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+
+/// ipvsadm's `print_largenum`: a counter in a 9-character column.
+///
+/// Without `exact`: below 10^8 as is; then in K (10^3) below 10^9, M (10^6)
+/// below 10^11, G (10^9) below 10^14, else T (10^12), truncating. With
+/// `exact`: the full number, width 9 or (digits + 1) when longer than 8.
+pub fn largenum(n: u64, exact: bool) -> String {
+    if exact {
+        let digits = n.to_string();
+        let width = if digits.len() <= 8 {
+            9
+        } else {
+            digits.len() + 1
+        };
+        return format!("{digits:>width$}");
+    }
+    if n < 100_000_000 {
+        format!("{n:>9}")
+    } else if n < 1_000_000_000 {
+        format!("{:>8}K", n / 1_000)
+    } else if n < 100_000_000_000 {
+        format!("{:>8}M", n / 1_000_000)
+    } else if n < 100_000_000_000_000 {
+        format!("{:>8}G", n / 1_000_000_000)
+    } else {
+        format!("{:>8}T", n / 1_000_000_000_000)
+    }
+}
+
+/// `IP Virtual Server version 1.2.1 (size=4096)`.
+pub fn write_banner<W: Write>(out: &mut W, info: &Info) -> io::Result<()> {
+    writeln!(
+        out,
+        "IP Virtual Server version {}.{}.{} (size={})",
+        (info.version >> 16) & 0xff,
+        (info.version >> 8) & 0xff,
+        info.version & 0xff,
+        info.conn_tab_size as i32
+    )
+}
+
+/// The two title lines of the listing mode.
+pub fn write_title<W: Write>(out: &mut W, opts: &ListOptions) -> io::Result<()> {
+    const PROT: &str = "Prot LocalAddress:Port";
+    const REMOTE: &str = "  -> RemoteAddress:Port";
+    match opts.mode {
+        ListMode::Stats => writeln!(
+            out,
+            "{PROT:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n{REMOTE}",
+            "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
+        ),
+        ListMode::Rate => writeln!(
+            out,
+            "{PROT:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n{REMOTE}",
+            "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"
+        ),
+        ListMode::Thresholds => writeln!(
+            out,
+            "{PROT:<33} {:<10} {:<10} {:<10} {:<10}\n{REMOTE}",
+            "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"
+        ),
+        ListMode::PersistentConn => writeln!(
+            out,
+            "{PROT:<33} {:<9} {:<11} {:<10} {:<10}\n{REMOTE}",
+            "Weight", "PersistConn", "ActiveConn", "InActConn"
+        ),
+        ListMode::TunInfo => writeln!(
+            out,
+            "Prot LocalAddress:Port Scheduler Flags\n\
+             {REMOTE}           Forward TunnelInfo    Weight ActiveConn InActConn"
+        ),
+        ListMode::Default => writeln!(
+            out,
+            "Prot LocalAddress:Port Scheduler Flags\n\
+             {REMOTE}           Forward Weight ActiveConn InActConn"
+        ),
+    }
+}
+
+/// Protocol column of a listing row.
+fn proto_label(protocol: u16) -> &'static str {
+    match protocol {
+        IPPROTO_TCP => "TCP",
+        IPPROTO_UDP => "UDP",
+        IPPROTO_SCTP => "SCTP",
+        _ => "?",
+    }
+}
+
+/// Service option of a save line.
+fn proto_option(protocol: u16) -> &'static str {
+    match protocol {
+        IPPROTO_TCP => "-t",
+        IPPROTO_UDP => "-u",
+        IPPROTO_SCTP => "--sctp-service",
+        _ => "--xxx-service",
+    }
+}
+
+/// The service's `addr:port` text (59-byte cut included).
+fn service_addrport(svc: &Service, numeric: bool) -> String {
+    addr::addrport(svc.af, &svc.addr, svc.port, svc.protocol, numeric)
+}
+
+/// Human text of a service as in listing rows: `FWM  %d`, `FWM  %d IPv6`
+/// or `%-4s %s` (e.g. `TCP  192.0.2.1:80`), cut to 33 bytes unless the
+/// service is IPv6. Names are resolved unless `numeric`.
+pub fn service_label(svc: &Service, numeric: bool) -> String {
+    if svc.is_fwmark() {
+        let v6 = if svc.af == AF_INET6 { " IPv6" } else { "" };
+        return format!("FWM  {}{v6}", svc.fwmark as i32);
+    }
+    let text = format!(
+        "{:<4} {}",
+        proto_label(svc.protocol),
+        service_addrport(svc, numeric)
+    );
+    if svc.af != AF_INET6 {
+        addr::cut(text, 33)
+    } else {
+        text
+    }
+}
+
+/// The service part of save lines: `-t addr:port`, `-f N`, `-f N -6`...
+fn service_rule(svc: &Service, numeric: bool) -> String {
+    if svc.is_fwmark() {
+        let v6 = if svc.af == AF_INET6 { " -6" } else { "" };
+        return format!("-f {}{v6}", svc.fwmark as i32);
+    }
+    format!(
+        "{} {}",
+        proto_option(svc.protocol),
+        service_addrport(svc, numeric)
+    )
+}
+
+/// Scheduler flag names, comma-joined; bits a scheduler cannot name are
+/// silently left out (so the text may be empty).
+fn sched_flags_text(svc: &Service) -> String {
+    let names: [(u32, &str); 3] = match svc.sched_name.as_str() {
+        "sh" => [
+            (SVC_F_SCHED1, "sh-fallback"),
+            (SVC_F_SCHED2, "sh-port"),
+            (0, ""),
+        ],
+        "mh" => [
+            (SVC_F_SCHED1, "mh-fallback"),
+            (SVC_F_SCHED2, "mh-port"),
+            (0, ""),
+        ],
+        _ => [
+            (SVC_F_SCHED1, "flag-1"),
+            (SVC_F_SCHED2, "flag-2"),
+            (SVC_F_SCHED3, "flag-3"),
+        ],
+    };
+    names
+        .iter()
+        .filter(|(bit, _)| *bit != 0 && svc.flags & bit != 0)
+        .map(|(_, name)| *name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The persistence mask text, if it differs from the default: dotted
+/// (`inet_ntoa`) for IPv4, prefix length (`%i`) for IPv6.
+fn mask_text(svc: &Service) -> Option<String> {
+    if svc.af == AF_INET6 {
+        (svc.netmask != 128).then(|| (svc.netmask as i32).to_string())
+    } else {
+        (svc.netmask != 0xffff_ffff).then(|| Ipv4Addr::from(svc.netmask).to_string())
+    }
+}
+
+/// `Scheduler Flags` part of a default listing service row.
+fn service_flags_text(svc: &Service) -> String {
+    let mut s = String::new();
+    if svc.flags & SCHED_FLAGS != 0 {
+        s.push_str(&format!(" ({})", sched_flags_text(svc)));
+    }
+    if svc.flags & SVC_F_PERSISTENT != 0 {
+        s.push_str(&format!(" persistent {}", svc.timeout));
+        if let Some(mask) = mask_text(svc) {
+            s.push_str(&format!(" mask {mask}"));
+        }
+        if !svc.pe_name.is_empty() {
+            s.push_str(&format!(" pe {}", svc.pe_name));
+        }
+    }
+    if svc.flags & SVC_F_ONEPACKET != 0 {
+        s.push_str(" ops");
+    }
+    s
+}
+
+/// The service row of the listing mode.
+pub fn write_service<W: Write>(out: &mut W, svc: &Service, opts: &ListOptions) -> io::Result<()> {
+    let label = service_label(svc, opts.numeric);
+    let st = &svc.stats;
+    let nums = match opts.mode {
+        ListMode::Stats => [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes],
+        ListMode::Rate => [st.cps, st.inpps, st.outpps, st.inbps, st.outbps],
+        _ => return writeln!(out, "{label} {}{}", svc.sched_name, service_flags_text(svc)),
+    };
+    let mut line = format!("{label:<33}");
+    for n in nums {
+        line.push_str(&largenum(n, opts.exact));
+    }
+    writeln!(out, "{line}")
+}
+
+/// Forwarding column: `Masq`, `Local`, `Tunnel`, `Route`, else glibc's `(null)`.
+fn fwd_name(fwd: u32) -> &'static str {
+    match fwd & FWD_MASK {
+        FWD_MASQ => "Masq",
+        FWD_LOCALNODE => "Local",
+        FWD_TUNNEL => "Tunnel",
+        FWD_DROUTE => "Route",
+        _ => NULL_STR,
+    }
+}
+
+/// Forwarding option of a save line (`-g` for local node too).
+fn fwd_switch(fwd: u32) -> &'static str {
+    match fwd & FWD_MASK {
+        FWD_MASQ => "-m",
+        FWD_TUNNEL => "-i",
+        FWD_LOCALNODE | FWD_DROUTE => "-g",
+        _ => NULL_STR,
+    }
+}
+
+/// Short tunnel checksum flag of `--tun-info`.
+fn tun_flag_short(flags: u16) -> &'static str {
+    match flags {
+        0 => "-c",
+        1 => "+c",
+        2 => "r+c",
+        // ipvsadm indexes a 3-entry array here (undefined behaviour).
+        _ => NULL_STR,
+    }
+}
+
+/// Tunnel checksum option of a save line.
+fn tun_flag_option(flags: u16) -> &'static str {
+    match flags {
+        0 => "--tun-nocsum",
+        1 => "--tun-csum",
+        2 => "--tun-remcsum",
+        // ipvsadm indexes a 3-entry array here (undefined behaviour).
+        _ => NULL_STR,
+    }
+}
+
+/// `TunnelInfo` column: `ipip`, `gue:PORT:FLAG`, `gre:FLAG`, else `n/a`
+/// (built in a 16-byte buffer).
+fn tun_info(dest: &Dest) -> String {
+    if dest.fwd & FWD_MASK != FWD_TUNNEL {
+        return "n/a".to_string();
+    }
+    let text = match dest.tun_type {
+        TUN_TYPE_IPIP => "ipip".to_string(),
+        TUN_TYPE_GUE => format!("gue:{}:{}", dest.tun_port, tun_flag_short(dest.tun_flags)),
+        TUN_TYPE_GRE => format!("gre:{}", tun_flag_short(dest.tun_flags)),
+        _ => return "n/a".to_string(),
+    };
+    addr::cut(text, 15)
+}
+
+/// The destination's `addr:port` text, in the DEST's family, with the port
+/// named after the SERVICE's protocol.
+fn dest_addrport(svc: &Service, dest: &Dest, numeric: bool) -> String {
+    addr::addrport(dest.af, &dest.addr, dest.port, svc.protocol, numeric)
+}
+
+/// A destination row of the listing mode.
+///
+/// `--stats`/`--rate` reproduce libipvs reading the dest's 64-bit counters
+/// with a 32-bit getter: every counter but the byte counts is cut to its low
+/// 32 bits.
+pub fn write_dest<W: Write>(
+    out: &mut W,
+    svc: &Service,
+    dest: &Dest,
+    opts: &ListOptions,
+) -> io::Result<()> {
+    let mut name = dest_addrport(svc, dest, opts.numeric);
+    if dest.af != AF_INET6 {
+        name = addr::cut(name, 28);
+    }
+    let low32 = |n: u64| u64::from(n as u32);
+    let st = &dest.stats;
+    let ex = opts.exact;
+    match opts.mode {
+        ListMode::Stats => writeln!(
+            out,
+            "  -> {name:<28}{}{}{}{}{}",
+            largenum(low32(st.conns), ex),
+            largenum(low32(st.inpkts), ex),
+            largenum(low32(st.outpkts), ex),
+            largenum(st.inbytes, ex),
+            largenum(st.outbytes, ex)
+        ),
+        ListMode::Rate => writeln!(
+            out,
+            "  -> {name:<28} {:>8} {:>8} {:>8}{}{}",
+            low32(st.cps),
+            low32(st.inpps),
+            low32(st.outpps),
+            largenum(low32(st.inbps), ex),
+            largenum(low32(st.outbps), ex)
+        ),
+        ListMode::Thresholds => writeln!(
+            out,
+            "  -> {name:<28} {:<10} {:<10} {:<10} {:<10}",
+            dest.u_threshold, dest.l_threshold, dest.active_conns, dest.inact_conns
+        ),
+        ListMode::PersistentConn => writeln!(
+            out,
+            "  -> {name:<28} {:<9} {:<11} {:<10} {:<10}",
+            dest.weight as u32, dest.persist_conns, dest.active_conns, dest.inact_conns
+        ),
+        ListMode::TunInfo => writeln!(
+            out,
+            "  -> {name:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
+            fwd_name(dest.fwd),
+            tun_info(dest),
+            dest.weight,
+            dest.active_conns,
+            dest.inact_conns
+        ),
+        ListMode::Default => writeln!(
+            out,
+            "  -> {name:<28} {:<7} {:<6} {:<10} {:<10}",
+            fwd_name(dest.fwd),
+            dest.weight,
+            dest.active_conns,
+            dest.inact_conns
+        ),
+    }
+}
+
+/// `-S` service line: `-A <svc> -s <sched> [-p T [-M mask]] [--pe X] [-o] [-b flags]`.
+pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, numeric: bool) -> io::Result<()> {
+    let mut line = format!("-A {} -s {}", service_rule(svc, numeric), svc.sched_name);
+    if svc.flags & SVC_F_PERSISTENT != 0 {
+        line.push_str(&format!(" -p {}", svc.timeout));
+        if let Some(mask) = mask_text(svc) {
+            line.push_str(&format!(" -M {mask}"));
+        }
+    }
+    if !svc.pe_name.is_empty() {
+        line.push_str(&format!(" --pe {}", svc.pe_name));
+    }
+    if svc.flags & SVC_F_ONEPACKET != 0 {
+        line.push_str(" -o");
+    }
+    if svc.flags & SCHED_FLAGS != 0 {
+        line.push_str(&format!(" -b {}", sched_flags_text(svc)));
+    }
+    writeln!(out, "{line}")
+}
+
+/// `-S` destination line: `-a <svc> -r <addr:port> -m|-i|-g -w W` plus the
+/// tunnel options of tunnel destinations.
+pub fn write_save_dest<W: Write>(
+    out: &mut W,
+    svc: &Service,
+    dest: &Dest,
+    numeric: bool,
+) -> io::Result<()> {
+    let mut line = format!(
+        "-a {} -r {} {} -w {}",
+        service_rule(svc, numeric),
+        dest_addrport(svc, dest, numeric),
+        fwd_switch(dest.fwd),
+        dest.weight
+    );
+    if dest.fwd & FWD_MASK == FWD_TUNNEL {
+        match dest.tun_type {
+            TUN_TYPE_GUE => line.push_str(&format!(
+                " --tun-type gue --tun-port {} {}",
+                dest.tun_port,
+                tun_flag_option(dest.tun_flags)
+            )),
+            TUN_TYPE_GRE => line.push_str(&format!(
+                " --tun-type gre {}",
+                tun_flag_option(dest.tun_flags)
+            )),
+            TUN_TYPE_IPIP => line.push_str(" --tun-type ipip"),
+            _ => {}
+        }
+    }
+    writeln!(out, "{line}")
+}
+
+/// `Timeout (tcp tcpfin udp): 900 120 300`.
+pub fn write_timeouts<W: Write>(out: &mut W, t: &Timeouts) -> io::Result<()> {
+    writeln!(
+        out,
+        "Timeout (tcp tcpfin udp): {} {} {}",
+        t.tcp as i32, t.tcp_fin as i32, t.udp as i32
+    )
+}
+
+/// One line per running daemon, in the given order (master first as the
+/// kernel dumps them); entries with neither state bit print nothing.
+pub fn write_daemons<W: Write>(out: &mut W, daemons: &[Daemon]) -> io::Result<()> {
+    for d in daemons {
+        let kind = if d.state & DAEMON_MASTER != 0 {
+            "master"
+        } else if d.state & DAEMON_BACKUP != 0 {
+            "backup"
+        } else {
+            continue;
+        };
+        let mut line = format!(
+            "{kind} sync daemon (mcast={}, syncid={}",
+            d.mcast_ifn, d.syncid as i32
+        );
+        if d.sync_maxlen != 0 {
+            line.push_str(&format!(", maxlen={}", d.sync_maxlen));
+        }
+        if let Some(group) = &d.mcast_group {
+            line.push_str(&format!(", group={}", addr::ntop(group)));
+        }
+        if d.mcast_port != 0 {
+            line.push_str(&format!(", port={}", d.mcast_port));
+        }
+        if d.mcast_ttl != 0 {
+            line.push_str(&format!(", ttl={}", d.mcast_ttl));
+        }
+        writeln!(out, "{line})")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! Address and port text as ipvsadm builds it (`addrport_to_anyname`).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::model::{ip_from_raw, RawAddr, AF_INET6};
+use crate::resolve;
+
+/// ipvsadm builds `addr:port` in a 60-byte buffer with `snprintf`.
+const ADDRPORT_MAX: usize = 59;
+
+/// Cut a string to at most `max` bytes (on a character boundary; names are
+/// ASCII in practice), as writing a NUL into a C buffer does.
+pub(crate) fn cut(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// glibc `inet_ntop(AF_INET6)`: the longest run (first one on ties) of two
+/// or more zero words becomes `::`; `::a.b.c.d` and `::ffff:a.b.c.d` keep the
+/// dotted IPv4 tail.
+pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
+    let w = addr.segments();
+    // Longest run of zero words.
+    let (mut best_base, mut best_len) = (None::<usize>, 0usize);
+    let mut i = 0;
+    while i < 8 {
+        if w[i] == 0 {
+            let start = i;
+            while i < 8 && w[i] == 0 {
+                i += 1;
+            }
+            let len = i - start;
+            if len > best_len {
+                best_base = Some(start);
+                best_len = len;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if best_len < 2 {
+        best_base = None;
+    }
+    let mut out = String::new();
+    let mut i = 0;
+    while i < 8 {
+        if let Some(base) = best_base {
+            if i >= base && i < base + best_len {
+                if i == base {
+                    out.push(':');
+                }
+                i += 1;
+                continue;
+            }
+        }
+        if i != 0 {
+            out.push(':');
+        }
+        if i == 6 && best_base == Some(0) && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
+            let o = addr.octets();
+            out.push_str(&Ipv4Addr::new(o[12], o[13], o[14], o[15]).to_string());
+            return out;
+        }
+        out.push_str(&format!("{:x}", w[i]));
+        i += 1;
+    }
+    if best_base.is_some_and(|b| b + best_len == 8) {
+        out.push(':');
+    }
+    out
+}
+
+/// `inet_ntop` text of an address.
+pub(crate) fn ntop(ip: &IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => ntop6(v6),
+    }
+}
+
+/// `addr:port` (IPv4) or `[addr]:port` (IPv6). Numeric: `inet_ntop` and
+/// decimal port. Otherwise the host name (`gethostbyaddr`, falling back to
+/// the numeric text) and the service name of the port for `protocol`
+/// (`getservbyport`, falling back to decimal; protocols other than
+/// TCP/UDP/SCTP always give decimal). The whole text is cut to 59 bytes.
+pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, numeric: bool) -> String {
+    let ip = ip_from_raw(af, addr);
+    let (host, serv) = if numeric {
+        (ntop(&ip), port.to_string())
+    } else {
+        (
+            resolve::host_name(ip).unwrap_or_else(|| ntop(&ip)),
+            resolve::service_name(port, protocol).unwrap_or_else(|| port.to_string()),
+        )
+    };
+    let text = if af == AF_INET6 {
+        format!("[{host}]:{serv}")
+    } else {
+        format!("{host}:{serv}")
+    };
+    cut(text, ADDRPORT_MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> String {
+        ntop6(&s.parse().unwrap())
+    }
+
+    #[test]
+    fn ntop6_like_glibc() {
+        assert_eq!(t("::"), "::");
+        assert_eq!(t("::1"), "::1");
+        assert_eq!(t("2001:db8::1"), "2001:db8::1");
+        assert_eq!(t("2001:db8:0:1::1"), "2001:db8:0:1::1");
+        assert_eq!(t("2001:db8::1:0:0:1"), "2001:db8::1:0:0:1");
+        assert_eq!(t("2001:0:0:1:0:0:0:1"), "2001:0:0:1::1");
+        assert_eq!(t("1::"), "1::");
+        assert_eq!(t("1:0:0:2:0:0:3:4"), "1::2:0:0:3:4");
+        assert_eq!(t("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
+        assert_eq!(t("::1.2.3.4"), "::1.2.3.4");
+        assert_eq!(t("::2"), "::2");
+        assert_eq!(t("fe80::1:2:3:4"), "fe80::1:2:3:4");
+        assert_eq!(t("1:2:3:4:5:6:7:8"), "1:2:3:4:5:6:7:8");
+        assert_eq!(t("2001:db8::1:80"), "2001:db8::1:80");
+    }
+
+    #[test]
+    fn addrport_numeric_and_cut() {
+        let mut raw = [0u8; 16];
+        raw[..4].copy_from_slice(&[192, 0, 2, 1]);
+        assert_eq!(addrport(2, &raw, 80, 6, true), "192.0.2.1:80");
+        let v6: Ipv6Addr = "2001:db8::12".parse().unwrap();
+        assert_eq!(addrport(10, &v6.octets(), 0, 0, true), "[2001:db8::12]:0");
+        assert_eq!(cut("x".repeat(70), 59).len(), 59);
+    }
+}

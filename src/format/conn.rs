@@ -1,0 +1,444 @@
+//! `-L -c`: the connection table, read from `/proc/net/ip_vs_conn`.
+//!
+//! The kernel prints one line per connection:
+//! `PRO CLIENT CPORT VIRTUAL VPORT DEST DPORT STATE EXPIRES[ PENAME PEDATA]`,
+//! IPv4 addresses as 8 hex digits, IPv6 ones in full colon form, ports as 4
+//! hex digits, expiry in seconds. ipvsadm reads the file with
+//! `fgets(buf, 256)` (so a longer line is split into 255-byte pieces) and
+//! parses each piece with `sscanf("%s %s %hX %s %hX %s %hX %s %d %s %s")`.
+//! The parse below mirrors that, including the line split.
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+use crate::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+
+use super::addr::addrport;
+
+/// Failures of [`write_connections`]; ipvsadm exits with status 1 on each.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    /// The file could not be opened.
+    #[error("cannot open file {}", .0.display())]
+    Open(PathBuf),
+    /// The file is empty (not even the header line).
+    #[error("unexpected input from {}", .0.display())]
+    Unexpected(PathBuf),
+    /// A line (or 255-byte piece of one) held only blanks: ipvsadm's `sscanf`
+    /// returns EOF and ipvsadm exits with status 1 **without any message**
+    /// (rows before it were already printed). Display is empty.
+    #[error("")]
+    SilentExit,
+    /// Reading the file or writing the output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// `fgets` buffer size used by ipvsadm.
+const FGETS_BUF: usize = 256;
+
+/// Split the file the way repeated `fgets(buf, 256, f)` calls do: pieces end
+/// after a newline or after 255 bytes.
+fn fgets_pieces(data: &[u8]) -> Vec<&[u8]> {
+    let mut pieces = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let max = rest.len().min(FGETS_BUF - 1);
+        let end = rest[..max]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(max, |i| i + 1);
+        pieces.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    pieces
+}
+
+/// C `isspace()` in the C locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// A tiny `sscanf` for the directives ipvsadm uses.
+struct Scanner<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_ws(&mut self) {
+        while self.pos < self.b.len() && is_c_space(self.b[self.pos]) {
+            self.pos += 1;
+        }
+    }
+
+    /// `%s`; `None` at end of input.
+    fn word(&mut self) -> Option<&'a [u8]> {
+        self.skip_ws();
+        let start = self.pos;
+        while self.pos < self.b.len() && !is_c_space(self.b[self.pos]) {
+            self.pos += 1;
+        }
+        (self.pos > start).then(|| &self.b[start..self.pos])
+    }
+
+    /// Optional sign; returns true for `-`.
+    fn sign(&mut self) -> bool {
+        match self.b.get(self.pos) {
+            Some(b'-') => {
+                self.pos += 1;
+                true
+            }
+            Some(b'+') => {
+                self.pos += 1;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Digits of `radix` as an unsigned value saturating at `u64::MAX`;
+    /// `None` when there is no digit.
+    fn digits(&mut self, radix: u32) -> Option<u64> {
+        let start = self.pos;
+        let mut val: u64 = 0;
+        while let Some(d) = self
+            .b
+            .get(self.pos)
+            .and_then(|c| (*c as char).to_digit(radix))
+        {
+            val = val
+                .saturating_mul(u64::from(radix))
+                .saturating_add(u64::from(d));
+            self.pos += 1;
+        }
+        (self.pos > start).then_some(val)
+    }
+
+    /// `%hX`: hex with optional sign and `0x`, stored in an unsigned short.
+    fn hex_u16(&mut self) -> Option<u16> {
+        self.skip_ws();
+        let neg = self.sign();
+        if self.b.get(self.pos) == Some(&b'0')
+            && matches!(self.b.get(self.pos + 1), Some(b'x') | Some(b'X'))
+            && self.b.get(self.pos + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
+            self.pos += 2;
+        }
+        let v = self.digits(16)?;
+        let v = if neg { v.wrapping_neg() } else { v };
+        Some(v as u16)
+    }
+
+    /// `%d`: decimal with optional sign, stored in an int.
+    fn dec_i32(&mut self) -> Option<i32> {
+        self.skip_ws();
+        let neg = self.sign();
+        let v = self.digits(10)?;
+        // strtol saturates at LONG_MAX / LONG_MIN, then the int store truncates.
+        let v: i64 = if neg {
+            if v > i64::MAX as u64 {
+                i64::MIN
+            } else {
+                -(v as i64)
+            }
+        } else {
+            v.min(i64::MAX as u64) as i64
+        };
+        Some(v as i32)
+    }
+}
+
+/// The fields of one proc line, as far as `sscanf` got.
+#[derive(Default)]
+struct ConnLine<'a> {
+    count: usize,
+    protocol: &'a [u8],
+    caddr: &'a [u8],
+    cport: u16,
+    vaddr: &'a [u8],
+    vport: u16,
+    daddr: &'a [u8],
+    dport: u16,
+    state: &'a [u8],
+    expires: i32,
+    pe_name: &'a [u8],
+    pe_data: &'a [u8],
+}
+
+/// Parse a piece; `None` is sscanf's EOF (nothing but blanks).
+fn scan_line(piece: &[u8]) -> Option<ConnLine<'_>> {
+    // C strings end at the first NUL.
+    let end = piece.iter().position(|&b| b == 0).unwrap_or(piece.len());
+    let mut s = Scanner {
+        b: &piece[..end],
+        pos: 0,
+    };
+    let mut l = ConnLine {
+        protocol: s.word()?,
+        count: 1,
+        ..ConnLine::default()
+    };
+    macro_rules! step {
+        ($field:ident, $e:expr) => {
+            match $e {
+                Some(v) => {
+                    l.$field = v;
+                    l.count += 1;
+                }
+                None => return Some(l),
+            }
+        };
+    }
+    step!(caddr, s.word());
+    step!(cport, s.hex_u16());
+    step!(vaddr, s.word());
+    step!(vport, s.hex_u16());
+    step!(daddr, s.word());
+    step!(dport, s.hex_u16());
+    step!(state, s.word());
+    step!(expires, s.dec_i32());
+    step!(pe_name, s.word());
+    step!(pe_data, s.word());
+    Some(l)
+}
+
+fn parse_v6(t: &[u8]) -> Option<Ipv6Addr> {
+    std::str::from_utf8(t).ok()?.parse().ok()
+}
+
+fn parse_v4(t: &[u8]) -> Option<Ipv4Addr> {
+    std::str::from_utf8(t).ok()?.parse().ok()
+}
+
+/// `strtoul(t, NULL, 16)` cast to a 32-bit address.
+fn strtoul_hex(t: &[u8]) -> u32 {
+    let mut s = Scanner { b: t, pos: 0 };
+    s.skip_ws();
+    let neg = s.sign();
+    if s.b.get(s.pos) == Some(&b'0')
+        && matches!(s.b.get(s.pos + 1), Some(b'x') | Some(b'X'))
+        && s.b.get(s.pos + 2).is_some_and(u8::is_ascii_hexdigit)
+    {
+        s.pos += 2;
+    }
+    let v = s.digits(16).unwrap_or(0);
+    (if neg { v.wrapping_neg() } else { v }) as u32
+}
+
+fn raw_v4(a: Ipv4Addr) -> RawAddr {
+    let mut raw = [0u8; 16];
+    raw[..4].copy_from_slice(&a.octets());
+    raw
+}
+
+/// The three addresses of a line and their family, as ipvsadm decides:
+/// IPv6 if the client parses as IPv6, IPv4 if it parses as dotted IPv4,
+/// otherwise all three are hex numbers. An address that does not parse in
+/// the chosen family is left uninitialised by ipvsadm; it is zero here.
+fn addresses(l: &ConnLine<'_>) -> (u16, [RawAddr; 3]) {
+    let temps = [l.caddr, l.vaddr, l.daddr];
+    if parse_v6(l.caddr).is_some() {
+        let raws = temps.map(|t| parse_v6(t).map_or([0; 16], |a| a.octets()));
+        (AF_INET6, raws)
+    } else if parse_v4(l.caddr).is_some() {
+        let raws = temps.map(|t| parse_v4(t).map_or([0; 16], raw_v4));
+        (AF_INET, raws)
+    } else {
+        let raws = temps.map(|t| raw_v4(Ipv4Addr::from(strtoul_hex(t))));
+        (AF_INET, raws)
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Print one parsed line.
+fn write_row<W: Write>(
+    out: &mut W,
+    l: &ConnLine<'_>,
+    numeric: bool,
+    persistent_conn: bool,
+) -> io::Result<()> {
+    let proto = match l.protocol {
+        b"TCP" => IPPROTO_TCP,
+        b"UDP" => IPPROTO_UDP,
+        b"SCTP" => IPPROTO_SCTP,
+        _ => 0,
+    };
+    let (af, [c, v, d]) = addresses(l);
+    let cname = addrport(af, &c, l.cport, proto, numeric);
+    let vname = addrport(af, &v, l.vport, proto, numeric);
+    let dname = addrport(af, &d, l.dport, proto, numeric);
+    let expires = l.expires as u32;
+    let expire = format!("{:02}:{:02}", (expires / 60) as i32, (expires % 60) as i32);
+    let protocol = text(l.protocol);
+    let state = text(l.state);
+    if persistent_conn && l.count == 11 {
+        writeln!(
+            out,
+            "{protocol:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname:<16} {:<18} {}",
+            text(l.pe_name),
+            text(l.pe_data)
+        )
+    } else {
+        writeln!(
+            out,
+            "{protocol:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname}"
+        )
+    }
+}
+
+/// `-L -c`: read the connection table at `path` (normally
+/// `/proc/net/ip_vs_conn`) and print the header and one row per entry, in
+/// file order. With `persistent_conn` the header gains `pe name`/`pe_data`
+/// and rows that carry PE data print them (with widths that do not match the
+/// header, as ipvsadm does).
+pub fn write_connections<W: Write>(
+    out: &mut W,
+    path: &Path,
+    numeric: bool,
+    persistent_conn: bool,
+) -> Result<(), ConnError> {
+    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
+    // A read failure makes ipvsadm's first fgets() return NULL (e.g. a
+    // directory opens fine but cannot be read): "unexpected input".
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)
+        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
+    let pieces = fgets_pieces(&data);
+    let Some((_header, rows)) = pieces.split_first() else {
+        return Err(ConnError::Unexpected(path.to_path_buf()));
+    };
+    writeln!(out, "IPVS connection entries")?;
+    // Header widths: state %-11s, source/virtual %-18s, then (with PE data)
+    // destination %-18s and pe name %-16s.
+    if persistent_conn {
+        writeln!(
+            out,
+            "pro expire state       source             virtual            \
+             destination        pe name          pe_data"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "pro expire state       source             virtual            destination"
+        )?;
+    }
+    for piece in rows {
+        let Some(line) = scan_line(piece) else {
+            return Err(ConnError::SilentExit);
+        };
+        write_row(out, &line, numeric, persistent_conn)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROC: &str = "\
+Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData
+TCP 2001:0db8:0000:0000:0000:0000:0000:0100 EC9E 2001:0db8:0000:0000:0000:0000:0000:0100 0050 2001:0db8:0001:0000:0000:0000:0000:0050 1F90 TIME_WAIT       115
+TCP 2001:0db8:0000:0000:0000:0000:0000:0100 ECAC 2001:0db8:0000:0000:0000:0000:0000:0100 0050 2001:0db8:0001:0000:0000:0000:0000:0050 1F90 TIME_WAIT       115
+TCP C0000264 0000 C0000264 0050 C6336432 1F90 ASSURED         355
+TCP C0000264 8660 C0000264 0050 C6336432 1F90 TIME_WAIT       116
+TCP 2001:0db8:0000:0000:0000:0000:0000:0100 0000 2001:0db8:0000:0000:0000:0000:0000:0100 0050 2001:0db8:0001:0000:0000:0000:0000:0050 1F90 ASSURED         595
+";
+
+    fn run(proc_text: &[u8], numeric: bool, pc: bool) -> Result<String, ConnError> {
+        let dir = std::env::temp_dir().join(format!(
+            "lvsadm-conn-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ip_vs_conn");
+        std::fs::write(&path, proc_text).unwrap();
+        let mut out = Vec::new();
+        let r = write_connections(&mut out, &path, numeric, pc);
+        std::fs::remove_dir_all(&dir).ok();
+        r.map(|()| String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn numeric_listing() {
+        let got = run(PROC.as_bytes(), true, false).unwrap();
+        let want = "\
+IPVS connection entries
+pro expire state       source             virtual            destination
+TCP 01:55  TIME_WAIT   [2001:db8::100]:60574 [2001:db8::100]:80 [2001:db8:1::50]:8080
+TCP 01:55  TIME_WAIT   [2001:db8::100]:60588 [2001:db8::100]:80 [2001:db8:1::50]:8080
+TCP 05:55  ASSURED     192.0.2.100:0      192.0.2.100:80     198.51.100.50:8080
+TCP 01:56  TIME_WAIT   192.0.2.100:34400  192.0.2.100:80     198.51.100.50:8080
+TCP 09:55  ASSURED     [2001:db8::100]:0  [2001:db8::100]:80 [2001:db8:1::50]:8080
+";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn persistent_conn_with_pe_data() {
+        let proc_text = "\
+Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData
+UDP C0000264 13CE C0000264 13C4 C6336432 13C4 UDP             298
+UDP C0000264 0000 C0000264 13C4 C6336432 13C4 NONE             58 sip abc123@example.com
+";
+        let got = run(proc_text.as_bytes(), true, true).unwrap();
+        let want = "\
+IPVS connection entries
+pro expire state       source             virtual            destination        pe name          pe_data
+UDP 04:58  UDP         192.0.2.100:5070   192.0.2.100:5060   198.51.100.50:5060
+UDP 00:58  NONE        192.0.2.100:0      192.0.2.100:5060   198.51.100.50:5060 sip                abc123@example.com
+";
+        assert_eq!(got, want);
+        // Without --persistent-conn the PE data is not shown.
+        let got = run(proc_text.as_bytes(), true, false).unwrap();
+        assert!(
+            got.ends_with("NONE        192.0.2.100:0      192.0.2.100:5060   198.51.100.50:5060\n")
+        );
+    }
+
+    #[test]
+    fn long_expiry_and_mixed_family_dest() {
+        let proc_text = "h\nSCTP C0000264 0001 C0000264 0002 2001:0db8:0000:0000:0000:0000:0000:0001 0003 ESTABLISHED  7200\n";
+        let got = run(proc_text.as_bytes(), true, false).unwrap();
+        // a hex-parsed "2001:..." gives 0x2001 = 0.0.32.1, as strtoul does
+        assert!(got.ends_with(
+            "SCTP 120:00 ESTABLISHED 192.0.2.100:1      192.0.2.100:2      0.0.32.1:3\n"
+        ));
+    }
+
+    #[test]
+    fn errors() {
+        let missing = Path::new("/nonexistent/ip_vs_conn");
+        let e = write_connections(&mut Vec::new(), missing, true, false).unwrap_err();
+        assert_eq!(e.to_string(), "cannot open file /nonexistent/ip_vs_conn");
+        let e = write_connections(&mut Vec::new(), Path::new("/"), true, false).unwrap_err();
+        assert_eq!(e.to_string(), "unexpected input from /");
+        let e = run(b"", true, false).unwrap_err();
+        assert!(e.to_string().starts_with("unexpected input from "));
+        assert!(matches!(e, ConnError::Unexpected(_)));
+        // Header only: header lines and no rows.
+        let got = run(b"Pro FromIP\n", true, false).unwrap();
+        assert_eq!(got.lines().count(), 2);
+        // A blank line: silent exit after what was printed.
+        let e = run(b"h\n  \n", true, false).unwrap_err();
+        assert!(matches!(e, ConnError::SilentExit));
+    }
+
+    #[test]
+    fn fgets_split() {
+        let long = vec![b'a'; 300];
+        let mut data = long.clone();
+        data.push(b'\n');
+        let p = fgets_pieces(&data);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].len(), 255);
+        assert_eq!(p[1].len(), 46);
+        let p = fgets_pieces(b"ab\ncd");
+        assert_eq!(p, vec![&b"ab\n"[..], &b"cd"[..]]);
+    }
+}
