@@ -1,0 +1,491 @@
+//! The socket layer: one generic-netlink socket per process, the `IPVS`
+//! family resolved once, requests encoded by [`codec`] and sent as raw bytes.
+//!
+//! neli's low-level [`NlSocket`] is used for the socket itself (create, bind,
+//! `send`/`recv` of byte buffers). Its typed handles are not used: requests
+//! are pre-encoded by the codec (byte-exact with ipvsadm, and many of them
+//! packed in one buffer for pipelining), and replies are decoded in place.
+//! Socket options neli does not expose (`SO_RCVBUFFORCE`, `NETLINK_CAP_ACK`,
+//! reading back buffer sizes) and ipvsadm's `setsockopt` fallback probe go
+//! through `libc` directly.
+
+use std::io;
+use std::mem::size_of;
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use neli::consts::socket::{Msg, NlFamily};
+use neli::socket::NlSocket;
+use neli::utils::Groups;
+
+use super::codec::{self, Reply, Request};
+use super::error::IpvsError;
+use crate::model::{Daemon, Dest, Info, Service, Timeouts};
+
+/// Receive buffer size. The kernel builds dump skbs of at most 32 KiB
+/// (`netlink_dump` caps its allocation there), and every other reply to an
+/// IPVS request (an ACK, an error echoing our header, one service) is far
+/// smaller, so one 64 KiB buffer always holds a whole datagram. `MSG_TRUNC`
+/// is still used to detect the impossible case instead of losing data
+/// silently.
+const RECV_BUF: usize = 64 * 1024;
+/// Requested socket receive buffer (the kernel doubles it).
+const WANT_RCVBUF: libc::c_int = 4 * 1024 * 1024;
+/// Requested socket send buffer (bounds the size of one pipelined write).
+const WANT_SNDBUF: libc::c_int = 1024 * 1024;
+/// Conservative estimate of the receive-buffer cost (skb truesize) of one
+/// ACK; used to bound the number of requests in flight.
+const ACK_COST: usize = 2048;
+/// At most this many requests per `sendmsg`.
+const MAX_BATCH: usize = 1000;
+/// Upper bound on the bytes of one pipelined write.
+const MAX_SEND: usize = 256 * 1024;
+/// No encoded IPVS request comes close to this size.
+const MAX_REQUEST: usize = 1024;
+
+/// `NETLINK_CAP_ACK`: error ACKs carry only our header, not the whole request.
+const NETLINK_CAP_ACK: libc::c_int = 10;
+/// `IP_VS_SO_GET_INFO` (ipvsadm's setsockopt interface, used only to probe
+/// the errno ipvsadm reports when the netlink family is missing).
+const IP_VS_SO_GET_INFO: libc::c_int = 1153;
+
+/// A handle on the kernel's IPVS: socket, family id, sequence counter and the
+/// GET_INFO answer obtained when opening.
+pub struct Ipvs {
+    sock: NlSocket,
+    family: u16,
+    pid: u32,
+    seq: u32,
+    info: Info,
+    rbuf: Vec<u8>,
+    wbuf: Vec<u8>,
+    /// Maximum number of requests whose ACKs may be outstanding at once.
+    window: usize,
+    /// Maximum bytes in one `send`.
+    max_send: usize,
+}
+
+fn setsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int, val: libc::c_int) -> bool {
+    // SAFETY: setsockopt(2) on a valid fd, reading one c_int that lives for
+    // the duration of the call; the length passed is exactly its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&val as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    rc == 0
+}
+
+fn getsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> Option<libc::c_int> {
+    let mut val: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt(2) on a valid fd, writing at most `len` bytes into a
+    // c_int we own; `len` is initialised to its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut val as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then_some(val)
+}
+
+/// The errno ipvsadm ends up reporting when the `IPVS` generic netlink family
+/// cannot be resolved: libipvs then falls back to a raw IPv4 socket and
+/// `getsockopt(IP_VS_SO_GET_INFO)`. Without CAP_NET_RAW the socket fails
+/// (EPERM); without IPVS the getsockopt fails (ENOPROTOOPT). lvsadm has no
+/// setsockopt mode, so if that probe unexpectedly succeeds, ENOPROTOOPT is
+/// reported as well.
+fn sockopt_fallback_errno() -> i32 {
+    // SAFETY: plain socket(2) call, no pointers.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+    if fd < 0 {
+        return io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EPERM);
+    }
+    // struct ip_vs_getinfo { u32 version; u32 size; u32 num_services; }
+    let mut info = [0u32; 3];
+    let mut len = size_of::<[u32; 3]>() as libc::socklen_t;
+    // SAFETY: getsockopt(2) on the fd just created, writing at most `len`
+    // bytes into `info`, which is exactly that large.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_IP,
+            IP_VS_SO_GET_INFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    let errno = if rc < 0 {
+        io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOPROTOOPT)
+    } else {
+        libc::ENOPROTOOPT
+    };
+    // SAFETY: closing the fd created above, exactly once.
+    unsafe { libc::close(fd) };
+    errno
+}
+
+fn codec_err(_: codec::CodecError) -> IpvsError {
+    IpvsError::new(libc::EBADMSG)
+}
+
+impl Ipvs {
+    /// Opens the socket, resolves "IPVS" and sends GET_INFO.
+    ///
+    /// The error carries the errno ipvsadm would report: if the family is
+    /// not found (or the netlink socket cannot be set up) that of the
+    /// setsockopt fallback, i.e. ENOPROTOOPT as root without IPVS and EPERM
+    /// without privileges; otherwise GET_INFO's error (EPERM as non-root).
+    pub fn open() -> Result<Ipvs, IpvsError> {
+        let mut ipvs = match Ipvs::connect() {
+            Ok(i) => i,
+            Err(_) => return Err(IpvsError::new(sockopt_fallback_errno())),
+        };
+        if ipvs.resolve_family().is_err() {
+            return Err(IpvsError::new(sockopt_fallback_errno()));
+        }
+        let mut info = None;
+        let mut first_err = None;
+        ipvs.request(&Request::GetInfo, |_, attrs| {
+            match codec::parse_info(attrs) {
+                Ok(i) => info = Some(i),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(e) = first_err {
+            return Err(codec_err(e));
+        }
+        ipvs.info = info.ok_or(IpvsError::new(libc::EBADMSG))?;
+        Ok(ipvs)
+    }
+
+    /// Socket creation, buffer sizes, port id.
+    fn connect() -> io::Result<Ipvs> {
+        let sock = NlSocket::connect(NlFamily::Generic, None, Groups::empty())?;
+        let fd = sock.as_raw_fd();
+        // Large buffers: SO_*BUFFORCE works as root (CAP_NET_ADMIN) beyond
+        // the sysctl maxima; otherwise fall back to the capped variant.
+        if !setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, WANT_RCVBUF) {
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, WANT_RCVBUF);
+        }
+        if !setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, WANT_SNDBUF) {
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, WANT_SNDBUF);
+        }
+        // Smaller error ACKs (kernel >= 4.3); harmless if refused.
+        setsockopt_int(fd, libc::SOL_NETLINK, NETLINK_CAP_ACK, 1);
+        let rcvbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF).unwrap_or(212_992);
+        let sndbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF).unwrap_or(212_992);
+        let window = (rcvbuf.max(0) as usize / ACK_COST).clamp(8, MAX_BATCH);
+        // netlink_sendmsg refuses messages longer than sk_sndbuf - 32.
+        let max_send = (sndbuf.max(0) as usize)
+            .saturating_sub(32)
+            .clamp(MAX_REQUEST * 4, MAX_SEND);
+        let pid = sock.pid()?;
+        let seq = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as u32)
+            .unwrap_or(1);
+        Ok(Ipvs {
+            sock,
+            family: 0,
+            pid,
+            seq,
+            info: Info {
+                version: 0,
+                conn_tab_size: 0,
+            },
+            rbuf: vec![0; RECV_BUF],
+            wbuf: Vec::with_capacity(MAX_SEND),
+            window,
+            max_send,
+        })
+    }
+
+    /// `CTRL_CMD_GETFAMILY` "IPVS" → family id (once per process).
+    fn resolve_family(&mut self) -> Result<(), IpvsError> {
+        let seq = self.next_seq();
+        self.wbuf.clear();
+        codec::encode_get_family(codec::IPVS_GENL_NAME, seq, self.pid, &mut self.wbuf);
+        self.send_wbuf()?;
+        let mut family = None;
+        self.wait_for(seq, |cmd, attrs| {
+            if cmd == codec::CTRL_CMD_NEWFAMILY {
+                family = Some(codec::parse_family_id(attrs)?);
+            }
+            Ok(())
+        })?;
+        self.family = family.ok_or(IpvsError::new(libc::ENOENT))?;
+        Ok(())
+    }
+
+    /// The kernel's IPVS version and connection table size (from `open`).
+    pub fn info(&self) -> Info {
+        self.info
+    }
+
+    /// All services (dump), in kernel order.
+    pub fn services(&mut self) -> Result<Vec<Service>, IpvsError> {
+        let mut out = Vec::new();
+        self.request(&Request::GetServices, |_, attrs| {
+            out.push(codec::parse_service_msg(attrs)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// One service by key (do-GET); ESRCH if absent.
+    pub fn service(&mut self, key: &Service) -> Result<Service, IpvsError> {
+        let mut found = None;
+        self.request(&Request::GetService(key.clone()), |_, attrs| {
+            if found.is_none() {
+                found = Some(codec::parse_service_msg(attrs)?);
+            }
+            Ok(())
+        })?;
+        found.ok_or(IpvsError::new(libc::ESRCH))
+    }
+
+    /// The destinations of one service (dump), in kernel order.
+    pub fn dests(&mut self, svc: &Service) -> Result<Vec<Dest>, IpvsError> {
+        let mut out = Vec::new();
+        let af = svc.af;
+        self.request(&Request::GetDests(svc.clone()), |_, attrs| {
+            out.push(codec::parse_dest_msg(attrs, af)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Connection timeouts (GET_CONFIG).
+    pub fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        let mut out = None;
+        self.request(&Request::GetConfig, |_, attrs| {
+            out = Some(codec::parse_config(attrs)?);
+            Ok(())
+        })?;
+        out.ok_or(IpvsError::new(libc::EBADMSG))
+    }
+
+    /// Running sync daemons (dump; the kernel lists the master first).
+    pub fn daemons(&mut self) -> Result<Vec<Daemon>, IpvsError> {
+        let mut out = Vec::new();
+        self.request(&Request::GetDaemons, |_, attrs| {
+            out.push(codec::parse_daemon_msg(attrs)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// One command; waits for its ACK (or, for a dump, its DONE). Reply data
+    /// of GET requests is read and discarded.
+    pub fn execute(&mut self, req: &Request) -> Result<(), IpvsError> {
+        self.request(req, |_, _| Ok(()))
+    }
+
+    /// Many set requests, pipelined: each `send` carries up to `window`
+    /// requests (bounded so that all their ACKs fit in the socket's receive
+    /// buffer, and by the send buffer size); the kernel processes the whole
+    /// buffer during `send`, then the ACKs are read and matched to requests
+    /// by sequence number. One result per request, in order.
+    ///
+    /// Should the kernel still drop ACKs (ENOBUFS), the requests of that
+    /// batch whose ACK was lost are reported as ENOBUFS (they were processed,
+    /// with an unknown outcome; they are not re-sent), and the window is
+    /// halved for the following batches. Dump requests are executed one by
+    /// one.
+    pub fn execute_batch(&mut self, reqs: &[Request]) -> Vec<Result<(), IpvsError>> {
+        let mut results = Vec::with_capacity(reqs.len());
+        let mut i = 0;
+        while i < reqs.len() {
+            if reqs[i].is_dump() {
+                results.push(self.execute(&reqs[i]));
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let first_seq = self.seq.wrapping_add(1);
+            self.wbuf.clear();
+            while i < reqs.len()
+                && !reqs[i].is_dump()
+                && i - start < self.window
+                && (i == start || self.wbuf.len() + MAX_REQUEST <= self.max_send)
+            {
+                let seq = self.next_seq();
+                codec::encode(&reqs[i], self.family, seq, self.pid, &mut self.wbuf);
+                i += 1;
+            }
+            let n = i - start;
+            if let Err(e) = self.send_wbuf() {
+                // Nothing of this buffer reached the kernel's handlers.
+                results.extend((0..n).map(|_| Err(e)));
+                continue;
+            }
+            let batch = self.collect_acks(first_seq, n);
+            results.extend(batch);
+        }
+        results
+    }
+
+    /// Reads the ACKs of `n` requests with consecutive sequence numbers
+    /// starting at `first_seq`, all already processed by the kernel.
+    fn collect_acks(&mut self, first_seq: u32, n: usize) -> Vec<Result<(), IpvsError>> {
+        let mut res: Vec<Option<Result<(), IpvsError>>> = vec![None; n];
+        let mut pending = n;
+        let mut overrun = false;
+        while pending > 0 {
+            let flags = if overrun { Msg::DONTWAIT } else { Msg::empty() };
+            let len = match self.recv(flags) {
+                Ok(len) => len,
+                Err(e) if e.errno == libc::ENOBUFS => {
+                    // ACKs were dropped; what is still queued is readable.
+                    overrun = true;
+                    self.window = (self.window / 2).max(8);
+                    continue;
+                }
+                Err(e) if overrun && e.errno == libc::EAGAIN => break,
+                Err(e) => {
+                    for r in res.iter_mut().filter(|r| r.is_none()) {
+                        *r = Some(Err(e));
+                    }
+                    break;
+                }
+            };
+            for m in codec::messages(&self.rbuf[..len]) {
+                let Ok(m) = m else { break };
+                let idx = m.seq().wrapping_sub(first_seq) as usize;
+                if idx >= n {
+                    continue;
+                }
+                let outcome = match m {
+                    Reply::Ack { .. } | Reply::Done { .. } => Ok(()),
+                    Reply::Error { errno, .. } => Err(IpvsError::new(errno)),
+                    Reply::Message { .. } => continue,
+                };
+                if res[idx].is_none() {
+                    res[idx] = Some(outcome);
+                    pending -= 1;
+                }
+            }
+        }
+        res.into_iter()
+            .map(|r| r.unwrap_or(Err(IpvsError::new(libc::ENOBUFS))))
+            .collect()
+    }
+
+    /// The destinations of many services, one result list per service, in
+    /// order.
+    ///
+    /// The dumps are run one after the other on the one socket: a second
+    /// dump request arriving while a dump is still in progress on the same
+    /// socket is refused by the kernel (EBUSY), and a dump is only finished
+    /// once its last part has been read, so dump requests cannot be
+    /// pipelined. Each dump still costs only a `send` and one or two `recv`s.
+    pub fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, IpvsError> {
+        svcs.iter().map(|s| self.dests(s)).collect()
+    }
+
+    // -- plumbing -----------------------------------------------------------
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    /// Sends one request and feeds the data messages answering it to
+    /// `on_msg(cmd, attrs)` until its ACK / DONE / error.
+    fn request<F>(&mut self, req: &Request, on_msg: F) -> Result<(), IpvsError>
+    where
+        F: FnMut(u8, &[u8]) -> Result<(), codec::CodecError>,
+    {
+        let seq = self.next_seq();
+        self.wbuf.clear();
+        codec::encode(req, self.family, seq, self.pid, &mut self.wbuf);
+        self.send_wbuf()?;
+        self.wait_for(seq, on_msg)
+    }
+
+    /// Reads until the request `seq` is answered: ACK or error for "do"
+    /// requests, DONE or error for dumps. Messages of other sequence numbers
+    /// are skipped. A decoding failure in `on_msg` does not stop the reading
+    /// (the socket stays in step); it is reported at the end as EBADMSG.
+    fn wait_for<F>(&mut self, seq: u32, mut on_msg: F) -> Result<(), IpvsError>
+    where
+        F: FnMut(u8, &[u8]) -> Result<(), codec::CodecError>,
+    {
+        let mut first_err: Option<IpvsError> = None;
+        loop {
+            let len = self.recv(Msg::empty())?;
+            let mut finished = false;
+            for m in codec::messages(&self.rbuf[..len]) {
+                let m = m.map_err(codec_err)?;
+                if m.seq() != seq {
+                    continue;
+                }
+                match m {
+                    Reply::Message { cmd, attrs, .. } => {
+                        if first_err.is_none() {
+                            if let Err(e) = on_msg(cmd, attrs) {
+                                first_err = Some(codec_err(e));
+                            }
+                        }
+                    }
+                    Reply::Ack { .. } => finished = true,
+                    Reply::Done { .. } => finished = true,
+                    Reply::Error { errno, .. } => {
+                        // A kernel error wins over a local decoding problem.
+                        first_err = Some(IpvsError::new(errno));
+                        finished = true;
+                    }
+                }
+            }
+            if finished {
+                return match first_err {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                };
+            }
+        }
+    }
+
+    fn send_wbuf(&self) -> Result<(), IpvsError> {
+        loop {
+            match self.sock.send(&self.wbuf, Msg::empty()) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(IpvsError::from_io(&e)),
+            }
+        }
+    }
+
+    /// Receives one datagram into `rbuf`; returns its length.
+    fn recv(&mut self, flags: Msg) -> Result<usize, IpvsError> {
+        loop {
+            match self.sock.recv(&mut self.rbuf[..], flags | Msg::TRUNC) {
+                Ok((len, _)) if len > self.rbuf.len() => {
+                    return Err(IpvsError::new(libc::EMSGSIZE));
+                }
+                Ok((len, _)) => return Ok(len),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(IpvsError::new(libc::EAGAIN));
+                }
+                Err(e) => return Err(IpvsError::from_io(&e)),
+            }
+        }
+    }
+}
