@@ -137,6 +137,12 @@ fn sockopt_fallback_errno() -> i32 {
     errno
 }
 
+/// How many requests may await their ACK at once with a receive buffer of
+/// `rcvbuf` bytes (the value `getsockopt(SO_RCVBUF)` reports).
+fn window_for(rcvbuf: libc::c_int) -> usize {
+    (rcvbuf.max(0) as usize / ACK_COST).clamp(8, MAX_BATCH)
+}
+
 fn codec_err(_: codec::CodecError) -> IpvsError {
     IpvsError::new(libc::EBADMSG)
 }
@@ -190,7 +196,7 @@ impl Ipvs {
         setsockopt_int(fd, libc::SOL_NETLINK, NETLINK_CAP_ACK, 1);
         let rcvbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF).unwrap_or(212_992);
         let sndbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF).unwrap_or(212_992);
-        let window = (rcvbuf.max(0) as usize / ACK_COST).clamp(8, MAX_BATCH);
+        let window = window_for(rcvbuf);
         // netlink_sendmsg refuses messages longer than sk_sndbuf - 32.
         let max_send = (sndbuf.max(0) as usize)
             .saturating_sub(32)
@@ -487,5 +493,128 @@ impl Ipvs {
                 Err(e) => return Err(IpvsError::from_io(&e)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs against the host kernel: either IPVS is there (and GET_INFO
+    /// answers), or `open` reports what ipvsadm reports (ENOPROTOOPT as root
+    /// without IPVS, EPERM without privileges).
+    #[test]
+    fn open_reports_ipvsadm_errno() {
+        match Ipvs::open() {
+            Ok(ipvs) => assert!(ipvs.info().version > 0),
+            Err(e) => assert!(
+                e.errno == libc::ENOPROTOOPT || e.errno == libc::EPERM,
+                "unexpected errno {}",
+                e.errno
+            ),
+        }
+    }
+
+    /// The family lookup itself works on any kernel: "nlctrl" always exists.
+    #[test]
+    fn resolves_a_family_that_exists() {
+        let mut ipvs = Ipvs::connect().unwrap();
+        let seq = ipvs.next_seq();
+        ipvs.wbuf.clear();
+        codec::encode_get_family("nlctrl", seq, ipvs.pid, &mut ipvs.wbuf);
+        ipvs.send_wbuf().unwrap();
+        let mut id = None;
+        ipvs.wait_for(seq, |cmd, attrs| {
+            assert_eq!(cmd, codec::CTRL_CMD_NEWFAMILY);
+            id = Some(codec::parse_family_id(attrs)?);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(id, Some(codec::GENL_ID_CTRL));
+        // And a missing one is an error, not a hang.
+        let seq = ipvs.next_seq();
+        ipvs.wbuf.clear();
+        codec::encode_get_family("NO-SUCH-FAMILY", seq, ipvs.pid, &mut ipvs.wbuf);
+        ipvs.send_wbuf().unwrap();
+        let err = ipvs.wait_for(seq, |_, _| Ok(())).unwrap_err();
+        assert_eq!(err.errno, libc::ENOENT);
+    }
+
+    /// The pipelining machinery against the always-present controller
+    /// family: IPVS command numbers the controller does not implement are
+    /// each answered by an error ACK, and every answer must land on its own
+    /// request, in order, across many send batches.
+    #[test]
+    fn batch_results_match_requests() {
+        let mut ipvs = Ipvs::connect().unwrap();
+        ipvs.family = codec::GENL_ID_CTRL;
+        let reqs: Vec<Request> = (0..5000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    Request::Flush
+                } else {
+                    Request::NewService(crate::model::Service::new(crate::model::AF_INET))
+                }
+            })
+            .collect();
+        let res = ipvs.execute_batch(&reqs);
+        assert_eq!(res.len(), reqs.len());
+        for r in &res {
+            let e = r.unwrap_err();
+            assert_eq!(e.errno, libc::EOPNOTSUPP, "{e:?}");
+        }
+        // The socket is still in step: a lookup right after works.
+        let seq = ipvs.next_seq();
+        ipvs.wbuf.clear();
+        codec::encode_get_family("nlctrl", seq, ipvs.pid, &mut ipvs.wbuf);
+        ipvs.send_wbuf().unwrap();
+        ipvs.wait_for(seq, |_, _| Ok(())).unwrap();
+    }
+
+    /// Forced overrun: a tiny receive buffer and a window far too large.
+    /// Lost ACKs must surface as ENOBUFS on exactly the requests concerned,
+    /// never hang, never shift other results; the window shrinks.
+    #[test]
+    fn overrun_is_reported_not_misattributed() {
+        let mut ipvs = Ipvs::connect().unwrap();
+        ipvs.family = codec::GENL_ID_CTRL;
+        let fd = ipvs.sock.as_raw_fd();
+        assert!(
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 4096)
+                || setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4096)
+        );
+        ipvs.window = MAX_BATCH;
+        let reqs = vec![Request::Flush; 3000];
+        let res = ipvs.execute_batch(&reqs);
+        assert_eq!(res.len(), reqs.len());
+        let lost = res
+            .iter()
+            .filter(|r| r.unwrap_err().errno == libc::ENOBUFS)
+            .count();
+        let answered = res
+            .iter()
+            .filter(|r| r.unwrap_err().errno == libc::EOPNOTSUPP)
+            .count();
+        assert_eq!(lost + answered, reqs.len());
+        assert!(lost > 0, "expected an overrun with a 4 KiB buffer");
+        assert!(ipvs.window < MAX_BATCH);
+    }
+
+    /// With the window derived from the actual receive buffer, a modest
+    /// buffer loses nothing.
+    #[test]
+    fn computed_window_avoids_overrun() {
+        let mut ipvs = Ipvs::connect().unwrap();
+        ipvs.family = codec::GENL_ID_CTRL;
+        let fd = ipvs.sock.as_raw_fd();
+        assert!(
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 32768)
+                || setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 32768)
+        );
+        let rcvbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF).unwrap();
+        ipvs.window = window_for(rcvbuf);
+        let reqs = vec![Request::Zero(None); 3000];
+        let res = ipvs.execute_batch(&reqs);
+        assert!(res.iter().all(|r| r.unwrap_err().errno == libc::EOPNOTSUPP));
     }
 }
