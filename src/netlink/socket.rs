@@ -352,18 +352,25 @@ impl Ipvs {
     fn collect_acks(&mut self, first_seq: u32, n: usize) -> Vec<Result<(), IpvsError>> {
         let mut res: Vec<Option<Result<(), IpvsError>>> = vec![None; n];
         let mut pending = n;
-        let mut overrun = false;
+        // Set when ACKs may be missing (dropped by the kernel, or unreadable
+        // in a damaged datagram): from then on, only what is already queued
+        // is read, so a missing ACK cannot make us wait forever.
+        let mut lost: Option<i32> = None;
         while pending > 0 {
-            let flags = if overrun { Msg::DONTWAIT } else { Msg::empty() };
+            let flags = if lost.is_some() {
+                Msg::DONTWAIT
+            } else {
+                Msg::empty()
+            };
             let len = match self.recv(flags) {
                 Ok(len) => len,
                 Err(e) if e.errno == libc::ENOBUFS => {
                     // ACKs were dropped; what is still queued is readable.
-                    overrun = true;
+                    lost = Some(libc::ENOBUFS);
                     self.window = (self.window / 2).max(8);
                     continue;
                 }
-                Err(e) if overrun && e.errno == libc::EAGAIN => break,
+                Err(e) if lost.is_some() && e.errno == libc::EAGAIN => break,
                 Err(e) => {
                     for r in res.iter_mut().filter(|r| r.is_none()) {
                         *r = Some(Err(e));
@@ -372,7 +379,10 @@ impl Ipvs {
                 }
             };
             for m in codec::messages(&self.rbuf[..len]) {
-                let Ok(m) = m else { break };
+                let Ok(m) = m else {
+                    lost.get_or_insert(libc::EBADMSG);
+                    break;
+                };
                 let idx = m.seq().wrapping_sub(first_seq) as usize;
                 if idx >= n {
                     continue;
@@ -389,7 +399,7 @@ impl Ipvs {
             }
         }
         res.into_iter()
-            .map(|r| r.unwrap_or(Err(IpvsError::new(libc::ENOBUFS))))
+            .map(|r| r.unwrap_or(Err(IpvsError::new(lost.unwrap_or(libc::ENOBUFS)))))
             .collect()
     }
 
