@@ -914,3 +914,63 @@ mod live {
         println!("LIVE OK");
     }
 }
+
+/// Timing helpers for the qemu guest (ignored by default): populate
+/// 10000 services x 4 destinations, then list them, printing the times.
+#[cfg(test)]
+mod live_scale {
+    use super::*;
+    use crate::model::*;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn live_scale_populate() {
+        let mut ipvs = Ipvs::open().expect("open");
+        ipvs.execute(&Request::Flush).unwrap();
+        let mut reqs = Vec::new();
+        for i in 0..10_000u32 {
+            let mut s = Service::new(AF_INET);
+            s.protocol = IPPROTO_TCP;
+            s.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                0x0a00_0000 + i,
+            )));
+            s.port = 80;
+            s.sched_name = "wlc".into();
+            reqs.push(Request::NewService(s.clone()));
+            for j in 0..4u8 {
+                let mut d = Dest::new(AF_INET);
+                d.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                    198,
+                    51,
+                    100,
+                    j + 1,
+                )));
+                d.port = 80;
+                d.fwd = FWD_MASQ;
+                reqs.push(Request::NewDest(s.clone(), d));
+            }
+        }
+        let t = Instant::now();
+        let res = ipvs.execute_batch(&reqs);
+        println!("populate {} requests: {:?}", reqs.len(), t.elapsed());
+        assert!(res.iter().all(|r| r.is_ok()));
+    }
+
+    #[test]
+    #[ignore]
+    fn live_scale_list() {
+        let t = Instant::now();
+        let mut ipvs = Ipvs::open().expect("open");
+        let list = ipvs.services().unwrap();
+        let t1 = t.elapsed();
+        let all = ipvs.dests_many(&list).unwrap();
+        println!(
+            "list {} services ({:?}) / {} dests: {:?}",
+            list.len(),
+            t1,
+            all.iter().map(Vec::len).sum::<usize>(),
+            t.elapsed()
+        );
+    }
+}
