@@ -1,6 +1,485 @@
-//! Runs a parsed command against the kernel (being written).
+//! Runs ipvsadm command lines against the kernel: the glue between the
+//! parser ([`crate::cli`]), the kernel ([`crate::netlink`]) and the
+//! formatters ([`crate::format`]), with ipvsadm's exit statuses.
+
+use crate::cli::{self, CliError, Cmd, Format, Outcome, Parsed};
+use crate::format::{self, sort, ListMode, ListOptions};
+use crate::model::*;
+use crate::netlink::{ipvs_strerror, Ipvs, Op, Request};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// How a command ends when it does not simply return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit(pub i32);
+
+/// Everything a run needs: the kernel handle and the program name.
+pub struct Ctx {
+    pub ipvs: Ipvs,
+    /// `argv[0]` as invoked, used in messages.
+    pub program: String,
+}
 
 /// Process entry point; returns the exit status.
+///
+/// Invoked as `ipvsadm-save` or `ipvsadm-restore` (a symlink or a copy),
+/// behaves like Debian's wrapper scripts of those names.
 pub fn main_entry() -> i32 {
-    0
+    restore_sigpipe();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let program = argv.first().cloned().unwrap_or_else(|| "lvsadm".into());
+    let base = program.rsplit('/').next().unwrap_or("").to_string();
+
+    let wrapper = if let Some(tool) = base.strip_suffix("-save") {
+        Some((Wrapper::Save, tool.to_string()))
+    } else {
+        base.strip_suffix("-restore")
+            .map(|tool| (Wrapper::Restore, tool.to_string()))
+    };
+    if let Some((Wrapper::Save, _)) = &wrapper {
+        // The script checks its arguments before running anything.
+        for a in &argv[1..] {
+            if a != "-n" && a.starts_with('-') {
+                eprintln!("{base}: Script to save the IPVS table to stdout.");
+                eprintln!("   With the -n option, prints out the table in numeric format.");
+                return 1;
+            }
+        }
+    }
+    let restore_input = if let Some((Wrapper::Restore, _)) = &wrapper {
+        let mut input = Vec::new();
+        let _ = io::stdin().lock().read_to_end(&mut input);
+        Some(input)
+    } else {
+        None
+    };
+
+    let ipvs = match init() {
+        Ok(i) => i,
+        Err(errno) => {
+            eprintln!(
+                "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
+                ipvs_strerror(Op::Other, errno)
+            );
+            return 2;
+        }
+    };
+    let program = match &wrapper {
+        // The wrapper scripts call the tool by its plain name.
+        Some((_, tool)) => tool.clone(),
+        None => program,
+    };
+    let mut ctx = Ctx { ipvs, program };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+
+    let status = |r: Result<i32, Exit>| match r {
+        Ok(r) => r & 0xff,
+        Err(Exit(c)) => c & 0xff,
+    };
+    let code = match wrapper {
+        Some((Wrapper::Save, _)) => {
+            let numeric = argv[1..].iter().any(|a| a == "-n");
+            let mut args = vec!["-S".to_string()];
+            if numeric {
+                args.push("-n".into());
+            }
+            status(process(&mut ctx, &args, false, &mut out))
+        }
+        Some((Wrapper::Restore, _)) => {
+            let input = restore_input.unwrap_or_default();
+            let kept: Vec<u8> = input
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.starts_with(b"#"))
+                .flat_map(|l| l.iter().copied().chain(std::iter::once(b'\n')))
+                .collect();
+            let _ = status(process(&mut ctx, &["-C".to_string()], false, &mut out));
+            status(restore_from(&mut ctx, &kept, &mut out))
+        }
+        None if argv.len() == 1 => {
+            // No arguments at all: like -L, with names resolved.
+            status(list_all(&mut ctx, &Format::default(), false, &mut out).map(|_| 0))
+        }
+        None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+    };
+    if out.flush().is_err() {
+        return 1;
+    }
+    code
+}
+
+enum Wrapper {
+    Save,
+    Restore,
+}
+
+/// Restore the default SIGPIPE action so that `lvsadm -Ln | head` ends
+/// quietly like a C program, instead of reporting a write error.
+fn restore_sigpipe() {
+    // SAFETY: setting a signal disposition to SIG_DFL at start-up, before any
+    // other thread exists; no handler code is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Open the kernel interface; on failure load the module the way ipvsadm
+/// does (`/sbin/modprobe -- ip_vs`) and try once more.
+fn init() -> Result<Ipvs, i32> {
+    match Ipvs::open() {
+        Ok(i) => Ok(i),
+        Err(first) => {
+            let loaded = std::process::Command::new("/sbin/modprobe")
+                .args(["--", "ip_vs"])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            if !loaded {
+                return Err(first.errno);
+            }
+            Ipvs::open().map_err(|e| e.errno)
+        }
+    }
+}
+
+fn print_kernel_error(op: Op, errno: i32) {
+    eprintln!("{}", ipvs_strerror(op, errno));
+}
+
+/// ipvsadm's `process_options`: parse, check and run one command line.
+///
+/// `Ok(0)` on success, `Ok(-1)` when the kernel refused the request or popt
+/// failed on a later option (ipvsadm goes on with the next line of a
+/// restore); `Err(Exit(code))` where ipvsadm calls `exit()` (parse errors,
+/// listing failures, `-h`...), which also ends a restore.
+pub fn process<W: Write>(
+    ctx: &mut Ctx,
+    args: &[String],
+    reading_stdin: bool,
+    out: &mut W,
+) -> Result<i32, Exit> {
+    let parsed = match cli::parse(args) {
+        Ok(Outcome::Run(p)) => *p,
+        Ok(Outcome::Help) => {
+            let _ = out.write_all(cli::usage::usage(&ctx.program).as_bytes());
+            return Err(Exit(0));
+        }
+        Ok(Outcome::Version) => {
+            let _ = out.write_all(cli::usage::VERSION.as_bytes());
+            return Err(Exit(0));
+        }
+        Err(CliError::TryHelp) => {
+            let _ = out.flush();
+            try_help(&ctx.program);
+            return Err(Exit(255));
+        }
+        Err(CliError::Fatal { code, msg }) => {
+            let _ = out.flush();
+            eprintln!("{msg}");
+            return Err(Exit(code));
+        }
+        Err(CliError::Popt(msg)) => {
+            eprintln!("{msg}");
+            return Ok(-1);
+        }
+    };
+    run(ctx, &parsed, reading_stdin, out)
+}
+
+fn try_help(program: &str) {
+    eprintln!("Try `{program} -h' or '{program} --help' for more information.");
+}
+
+/// The kernel request of a set command, with the operation that decides the
+/// wording of its error message.
+pub fn request_of(p: &Parsed) -> Option<(Request, Op)> {
+    let svc = p.svc.clone();
+    Some(match p.cmd {
+        Cmd::Flush => (Request::Flush, Op::Other),
+        Cmd::AddService => (Request::NewService(svc), Op::AddService),
+        Cmd::EditService => (Request::SetService(svc), Op::EditService),
+        Cmd::DelService => (Request::DelService(svc), Op::DelService),
+        Cmd::Zero => {
+            let keyless = svc.fwmark == 0 && svc.addr == [0; 16] && svc.port == 0;
+            (
+                Request::Zero(if keyless { None } else { Some(svc) }),
+                Op::ZeroService,
+            )
+        }
+        Cmd::AddDest => (Request::NewDest(svc, p.dest.clone()), Op::AddDest),
+        Cmd::EditDest => (Request::SetDest(svc, p.dest.clone()), Op::EditDest),
+        Cmd::DelDest => (Request::DelDest(svc, p.dest.clone()), Op::DelDest),
+        Cmd::SetTimeout => (Request::SetConfig(p.timeouts), Op::Other),
+        Cmd::StartDaemon => (Request::NewDaemon(p.daemon.clone()), Op::StartDaemon),
+        Cmd::StopDaemon => (Request::DelDaemon(p.daemon.clone()), Op::StopDaemon),
+        Cmd::List | Cmd::Save | Cmd::Restore => return None,
+    })
+}
+
+fn run<W: Write>(ctx: &mut Ctx, p: &Parsed, reading_stdin: bool, out: &mut W) -> Result<i32, Exit> {
+    match p.cmd {
+        Cmd::List => {
+            if p.has(cli::Opt::Connection) {
+                list_connections(&p.format, p.has(cli::Opt::PersistentConn), out)?;
+            } else if p.has(cli::Opt::Service) {
+                list_service(ctx, &p.svc, &p.format, out)?;
+            } else if p.has(cli::Opt::Timeout) {
+                let t = ctx.ipvs.timeouts().map_err(|_| Exit(1))?;
+                let _ = format::write_timeouts(out, &t);
+            } else if p.has(cli::Opt::Daemon) {
+                let d = ctx.ipvs.daemons().map_err(|_| Exit(1))?;
+                let _ = format::write_daemons(out, &d);
+            } else {
+                list_all(ctx, &p.format, false, out)?;
+            }
+            Ok(0)
+        }
+        Cmd::Save => {
+            list_all(ctx, &p.format, true, out)?;
+            Ok(0)
+        }
+        Cmd::Restore => {
+            if reading_stdin {
+                let _ = out.flush();
+                try_help(&ctx.program);
+                return Err(Exit(255));
+            }
+            restore(ctx, out)
+        }
+        _ => {
+            let (req, op) = request_of(p).expect("set command");
+            match ctx.ipvs.execute(&req) {
+                Ok(()) => Ok(0),
+                Err(e) => {
+                    print_kernel_error(op, e.errno);
+                    Ok(-1)
+                }
+            }
+        }
+    }
+}
+
+fn list_options(f: &Format) -> ListOptions {
+    let mode = if f.stats {
+        ListMode::Stats
+    } else if f.rate {
+        ListMode::Rate
+    } else if f.thresholds {
+        ListMode::Thresholds
+    } else if f.persistent_conn {
+        ListMode::PersistentConn
+    } else if f.tun_info {
+        ListMode::TunInfo
+    } else {
+        ListMode::Default
+    };
+    ListOptions {
+        mode,
+        numeric: f.numeric,
+        exact: f.exact,
+        nosort: f.nosort,
+    }
+}
+
+/// `-L`, `-S` and no arguments: banner, every service with its destinations.
+pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) -> Result<(), Exit> {
+    let opts = list_options(f);
+    if !rule {
+        let _ = format::write_banner(out, &ctx.ipvs.info());
+    }
+    let mut services = match ctx.ipvs.services() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = out.flush();
+            print_kernel_error(Op::GetServices, e.errno);
+            return Err(Exit(1));
+        }
+    };
+    if !f.nosort {
+        sort::sort_services(&mut services);
+    }
+    if !rule {
+        let _ = format::write_title(out, &opts);
+    }
+    let all_dests = match ctx.ipvs.dests_many(&services) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = out.flush();
+            print_kernel_error(Op::GetDests, e.errno);
+            return Err(Exit(1));
+        }
+    };
+    for (svc, mut dests) in services.iter().zip(all_dests) {
+        if !f.nosort {
+            sort::sort_dests(&mut dests);
+        }
+        print_service(svc, &dests, &opts, rule, out);
+    }
+    Ok(())
+}
+
+fn print_service<W: Write>(
+    svc: &Service,
+    dests: &[Dest],
+    opts: &ListOptions,
+    rule: bool,
+    out: &mut W,
+) {
+    if rule {
+        let _ = format::write_save_service(out, svc, opts.numeric);
+        for d in dests {
+            let _ = format::write_save_dest(out, svc, d, opts.numeric);
+        }
+    } else {
+        let _ = format::write_service(out, svc, opts);
+        for d in dests {
+            let _ = format::write_dest(out, svc, d, opts);
+        }
+    }
+}
+
+/// `-L <service>`: no banner; a missing service is an error with status 1.
+fn list_service<W: Write>(
+    ctx: &mut Ctx,
+    key: &Service,
+    f: &Format,
+    out: &mut W,
+) -> Result<(), Exit> {
+    let opts = list_options(f);
+    let svc = match ctx.ipvs.service(key) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = out.flush();
+            print_kernel_error(Op::GetService, e.errno);
+            return Err(Exit(1));
+        }
+    };
+    let mut dests = match ctx.ipvs.dests(&svc) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = out.flush();
+            print_kernel_error(Op::GetDests, e.errno);
+            return Err(Exit(1));
+        }
+    };
+    let _ = format::write_title(out, &opts);
+    if !f.nosort {
+        sort::sort_dests(&mut dests);
+    }
+    print_service(&svc, &dests, &opts, false, out);
+    Ok(())
+}
+
+fn list_connections<W: Write>(f: &Format, persistent_conn: bool, out: &mut W) -> Result<(), Exit> {
+    match format::write_connections(
+        out,
+        Path::new("/proc/net/ip_vs_conn"),
+        f.numeric,
+        persistent_conn,
+    ) {
+        Ok(()) => Ok(()),
+        Err(format::ConnError::SilentExit) => Err(Exit(1)),
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("{e}");
+            Err(Exit(1))
+        }
+    }
+}
+
+/// Split one restore line into words as ipvsadm's config reader does:
+/// blanks, tabs and carriage returns separate words, there is no quoting,
+/// and a word that is exactly `ipvsadm` is dropped.
+pub fn restore_words(line: &str) -> Vec<String> {
+    line.split([' ', '\t', '\r', '\n'])
+        .filter(|w| !w.is_empty() && *w != "ipvsadm")
+        .map(str::to_string)
+        .collect()
+}
+
+/// `-R`: run every line of standard input; the status is the last line's.
+fn restore<W: Write>(ctx: &mut Ctx, out: &mut W) -> Result<i32, Exit> {
+    let mut input = Vec::new();
+    if io::stdin().lock().read_to_end(&mut input).is_err() {
+        return Ok(0);
+    }
+    restore_from(ctx, &input, out)
+}
+
+/// How many restore lines are parsed before their requests are sent.
+const RESTORE_CHUNK: usize = 4096;
+
+/// A restore line waiting for the kernel's answer, in input order.
+enum Queued {
+    /// A set command: index into the request list, and its error wording.
+    Request(usize, Op),
+    /// A popt error on a later option: printed in turn, the line's result is -1.
+    Message(String),
+}
+
+/// Run every line of `input` as a command line (ipvsadm's `restore_table`),
+/// with the same messages, exit status and abort points, but with the
+/// kernel requests of consecutive set commands pipelined on one socket.
+///
+/// Lines that are not set commands (listings, `-h`, errors that end the run,
+/// a nested `-R`) are barriers: everything before them is sent and answered
+/// first, then they run exactly as on the command line.
+pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Result<i32, Exit> {
+    let mut result = 0;
+    let mut queue: Vec<Queued> = Vec::new();
+    let mut requests: Vec<Request> = Vec::new();
+    for line in input.split(|b| *b == b'\n') {
+        let words = restore_words(&String::from_utf8_lossy(line));
+        if words.is_empty() {
+            continue;
+        }
+        match cli::parse(&words) {
+            Ok(Outcome::Run(p)) if !matches!(p.cmd, Cmd::List | Cmd::Save | Cmd::Restore) => {
+                let (req, op) = request_of(&p).expect("set command");
+                queue.push(Queued::Request(requests.len(), op));
+                requests.push(req);
+                if queue.len() >= RESTORE_CHUNK {
+                    result = send_queued(ctx, &mut queue, &mut requests);
+                }
+            }
+            Err(CliError::Popt(msg)) => queue.push(Queued::Message(msg)),
+            _ => {
+                if !queue.is_empty() {
+                    send_queued(ctx, &mut queue, &mut requests);
+                }
+                let _ = out.flush();
+                result = process(ctx, &words, true, out)?;
+            }
+        }
+    }
+    if !queue.is_empty() {
+        result = send_queued(ctx, &mut queue, &mut requests);
+    }
+    Ok(result)
+}
+
+/// Send the queued requests in one pipelined batch and report each line's
+/// outcome in order; returns the last line's result.
+fn send_queued(ctx: &mut Ctx, queue: &mut Vec<Queued>, requests: &mut Vec<Request>) -> i32 {
+    let results = ctx.ipvs.execute_batch(requests);
+    let mut last = 0;
+    for q in queue.drain(..) {
+        last = match q {
+            Queued::Message(m) => {
+                eprintln!("{m}");
+                -1
+            }
+            Queued::Request(i, op) => match &results[i] {
+                Ok(()) => 0,
+                Err(e) => {
+                    print_kernel_error(op, e.errno);
+                    -1
+                }
+            },
+        };
+    }
+    requests.clear();
+    last
 }
