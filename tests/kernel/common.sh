@@ -5,6 +5,7 @@ REPO=$(cd "$KHERE/../.." && pwd)
 CACHE=${LVSADM_VM_CACHE:-$REPO/target/kernel-cache}
 VM_TIMEOUT=${LVSADM_VM_TIMEOUT:-1200}
 VM_MEM=${LVSADM_VM_MEM:-1024}
+VM_SMP=${LVSADM_VM_SMP:-1}
 
 die() { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 2; }
 
@@ -48,7 +49,9 @@ job_add_lvsadm() { # PATH
     if cmp -s "$bin" /usr/sbin/ipvsadm; then
         # self-test with the reference standing in: it has no save/restore
         # entry points, so use Debian's scripts as the reference run does
-        printf '%s: note: --lvsadm is the reference ipvsadm; ipvsadm-save/-restore are Debian'"'"'s scripts in both runs\n' "$PROG" >&2
+        if [ "$PROG" = tests/kernel/run ]; then
+            printf '%s: note: --lvsadm is the reference ipvsadm; ipvsadm-save/-restore are Debian'"'"'s scripts in both runs\n' "$PROG" >&2
+        fi
         ln -s /sbin/ipvsadm-save "$JOB/opt/lvs/bin/ipvsadm-save"
         ln -s /sbin/ipvsadm-restore "$JOB/opt/lvs/bin/ipvsadm-restore"
     else
@@ -66,7 +69,7 @@ job_pack() {
 
 QEMU_ARGS=()
 vm_args() {
-    QEMU_ARGS=(qemu-system-x86_64 -accel tcg -cpu max -m "$VM_MEM" -smp 1
+    QEMU_ARGS=(qemu-system-x86_64 -accel tcg -cpu max -m "$VM_MEM" -smp "$VM_SMP"
         -no-reboot -nic none
         -kernel "$VMLINUZ" -initrd "$WORK/initrd"
         -append "console=ttyS0 quiet loglevel=0 panic=-1")

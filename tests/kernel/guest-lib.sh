@@ -1,4 +1,6 @@
-# Scenario runner inside the IPVS test guest (busybox sh), sourced by /init.
+# Scenario runner inside the IPVS test guest, sourced by /init. /bin/sh in the
+# guest is dash (as on Debian): Debian's static busybox ash runs its own
+# applets before searching PATH, so `ip` would be busybox's, not iproute2's.
 #
 # /job/scn/NNNN.name  scenario name (one line)
 # /job/scn/NNNN.cmds  one command a line: "$ CMD" (compared) or "@ CMD" (setup)
@@ -18,21 +20,28 @@ DIFF_MAX_LINES=${DIFF_MAX_LINES:-80}
 fmt_stream() { # FILE PREFIX
     [ -s "$1" ] || return 0
     sed "s/^/$2/; s/\$/\$/" "$1"
-    if [ -n "$(tail -c 1 "$1")" ]; then echo "${2}\\ no newline at end"; fi
+    if [ -n "$(tail -c 1 "$1")" ]; then printf '%s\\ no newline at end\n' "$2"; fi
 }
 
-# run_cmd TOOLPATH NORMALISE CMD -> appends to $REC
+# run_cmd TOOLPATH NORMALISE CMD... : prints the record of one command.
+# With a single CMD argument it is a shell command line (run by /bin/sh -c),
+# otherwise CMD... is run directly.
 run_cmd() {
-    _t0=$(date +%s)
-    PATH=$1 timeout $CMD_TIMEOUT sh -c "$3" </dev/null >"$W/o" 2>"$W/e"
+    _tp=$1 _norm=$2; shift 2
+    read -r _t0 _ </proc/uptime
+    if [ $# = 1 ]; then
+        PATH=$_tp timeout $CMD_TIMEOUT /bin/sh -c "$1" </dev/null >"$W/o" 2>"$W/e"
+    else
+        PATH=$_tp timeout $CMD_TIMEOUT "$@" </dev/null >"$W/o" 2>"$W/e"
+    fi
     _st=$?
-    _t1=$(date +%s)
-    if [ "$2" = 1 ]; then
+    read -r _t1 _ </proc/uptime
+    if [ "$_norm" = 1 ]; then
         sed -i 's/lvsadm/ipvsadm/g' "$W/o" "$W/e"
     fi
     fmt_stream "$W/o" ""
     fmt_stream "$W/e" "[stderr] "
-    if [ $((_t1 - _t0)) -ge $CMD_TIMEOUT ]; then
+    if [ $((${_t1%.*} - ${_t0%.*})) -ge $CMD_TIMEOUT ]; then
         echo "[exit $_st] [timed out after ${CMD_TIMEOUT}s]"
     else
         echo "[exit $_st]"
@@ -40,6 +49,8 @@ run_cmd() {
 }
 
 # runs inside the new network namespace: scenario TOOL CMDS OUTDIR
+# writes OUTDIR/cmp (compared: '$' commands and final state) and OUTDIR/full
+# (also the '@' commands, for --show)
 scenario() {
     tool=$1 cmds=$2 out=$3
     W=$out/w; mkdir -p "$W"
@@ -51,22 +62,23 @@ scenario() {
         cmd=${line#?" "}
         case $kind in
         '$')
-            r=$(run_cmd "$tp" "$norm" "$cmd"; echo x); r=${r%x}
-            printf '$ %s\n%s' "$cmd" "$r" >>"$out/cmp"
-            printf '$ %s\n%s' "$cmd" "$r" >>"$out/full"
+            { printf '$ %s\n' "$cmd"; run_cmd "$tp" "$norm" "$cmd"; } >"$W/r"
+            cat "$W/r" >>"$out/cmp"
+            cat "$W/r" >>"$out/full"
             ;;
         '@')
-            r=$(run_cmd "$REFPATH" 0 "$cmd"; echo x); r=${r%x}
-            printf '@ %s\n%s' "$cmd" "$r" >>"$out/full"
+            { printf '@ %s\n' "$cmd"; run_cmd "$REFPATH" 0 "$cmd"; } >>"$out/full"
             ;;
         esac
     done <"$cmds"
     {
         echo "== final state (reference ipvsadm)"
-        for c in "ipvsadm -Sn" "ipvsadm -L -n --timeout" "ipvsadm -L -n --daemon"; do
-            echo "\$ $c"
-            run_cmd "$REFPATH" 0 "$c"
-        done
+        echo "\$ ipvsadm -Sn"
+        run_cmd "$REFPATH" 0 ipvsadm -Sn
+        echo "\$ ipvsadm -L -n --timeout"
+        run_cmd "$REFPATH" 0 ipvsadm -L -n --timeout
+        echo "\$ ipvsadm -L -n --daemon"
+        run_cmd "$REFPATH" 0 ipvsadm -L -n --daemon
     } >"$out/final"
     cat "$out/final" >>"$out/cmp"
     cat "$out/final" >>"$out/full"
@@ -76,33 +88,35 @@ scenario() {
 run_all() { # MODE (compare|show)
     mode=$1
     n=0
+    T0=$(cut -d' ' -f1 /proc/uptime)
     for f in /job/scn/*.cmds; do
         [ -e "$f" ] || continue
         base=${f%.cmds}
         name=$(cat "$base.name")
         n=$((n + 1))
+        ts=$(cut -d' ' -f1 /proc/uptime)
         d=/tmp/scn/$n
         rm -rf "$d"; mkdir -p "$d/ref" "$d/lvs"
-        unshare -n /bin/sh -c '. /guest-lib.sh; scenario "$@"' sh ref "$f" "$d/ref" \
+        unshare -n /bin/busybox sh -c '. /guest-lib.sh; scenario "$@"' sh ref "$f" "$d/ref" \
             >"$d/ref.log" 2>&1
         if [ "$mode" = show ]; then
-            echo "@@SHOW $name"
+            printf '@@SHOW %s\n' "$name"
             cat "$d/ref/full"
             [ -s "$d/ref.log" ] && sed 's/^/[harness] /' "$d/ref.log"
             rm -rf "$d"
             continue
         fi
-        unshare -n /bin/sh -c '. /guest-lib.sh; scenario "$@"' sh lvs "$f" "$d/lvs" \
+        unshare -n /bin/busybox sh -c '. /guest-lib.sh; scenario "$@"' sh lvs "$f" "$d/lvs" \
             >"$d/lvs.log" 2>&1
         if [ -s "$d/ref.log" ] || [ -s "$d/lvs.log" ] || [ ! -f "$d/ref/final" ] || [ ! -f "$d/lvs/final" ]; then
-            echo "@@RESULT FAIL $name"
+            printf '@@RESULT FAIL %s\n' "$name"
             echo "harness error while running the scenario:"
             sed 's/^/[ref run] /' "$d/ref.log"
             sed 's/^/[lvsadm run] /' "$d/lvs.log"
         elif diff -u -L ipvsadm -L lvsadm "$d/ref/cmp" "$d/lvs/cmp" >"$d/diff" 2>&1; then
-            echo "@@RESULT PASS $name"
+            printf '@@RESULT PASS %s\n' "$name"
         else
-            echo "@@RESULT FAIL $name"
+            printf '@@RESULT FAIL %s\n' "$name"
             total=$(wc -l <"$d/diff")
             head -n "$DIFF_MAX_LINES" "$d/diff"
             if [ "$total" -gt "$DIFF_MAX_LINES" ]; then
@@ -110,6 +124,8 @@ run_all() { # MODE (compare|show)
             fi
         fi
         rm -rf "$d"
+        printf '@@TIME %s %s\n' "$ts" "$(cut -d' ' -f1 /proc/uptime)"
     done
+    printf '@@STATS %s %s\n' "$T0" "$(cut -d' ' -f1 /proc/uptime)"
     echo "@@DONE $n"
 }
