@@ -20,7 +20,8 @@ DIFF_MAX_LINES=${DIFF_MAX_LINES:-80}
 fmt_stream() { # FILE PREFIX
     [ -s "$1" ] || return 0
     sed "s/^/$2/; s/\$/\$/" "$1"
-    if [ -n "$(tail -c 1 "$1")" ]; then printf '%s\\ no newline at end\n' "$2"; fi
+    # the last line had no newline: end it, and say so
+    if [ -n "$(tail -c 1 "$1")" ]; then printf '\n%s\\ no newline at end\n' "$2"; fi
 }
 
 # run_cmd TOOLPATH NORMALISE CMD... : prints the record of one command.
