@@ -17,7 +17,13 @@ vm_prepare() {
     [ -f "$VMLINUZ" ] && [ -f "$BASE_INITRD" ] || die "setup left no kernel/initramfs in $CACHE"
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/lvsadm-vm.XXXXXX")
     trap 'rm -rf "$WORK"' EXIT
-    JOB=$WORK/job
+}
+
+# start a per-run tree in DIR: JOBDIR=DIR, JOB=DIR/root (the archive's root),
+# TOKEN = a fresh marker token
+job_new() { # DIR
+    JOBDIR=$1
+    JOB=$JOBDIR/root
     mkdir -p "$JOB/job"
     TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
     printf '%s\n' "$TOKEN" >"$JOB/job/token"
@@ -49,7 +55,8 @@ job_add_lvsadm() { # PATH
     if cmp -s "$bin" /usr/sbin/ipvsadm; then
         # self-test with the reference standing in: it has no save/restore
         # entry points, so use Debian's scripts as the reference run does
-        if [ "$PROG" = tests/kernel/run ]; then
+        if [ "$PROG" = tests/kernel/run ] && [ -z "${NOTE_DONE:-}" ]; then
+            NOTE_DONE=1
             printf '%s: note: --lvsadm is the reference ipvsadm; ipvsadm-save/-restore are Debian'"'"'s scripts in both runs\n' "$PROG" >&2
         fi
         ln -s /sbin/ipvsadm-save "$JOB/opt/lvs/bin/ipvsadm-save"
@@ -60,17 +67,18 @@ job_add_lvsadm() { # PATH
     fi
 }
 
-# build $WORK/initrd = cached base + per-run archive
+# build $JOBDIR/initrd = cached base + per-run archive
 job_pack() {
     ( cd "$JOB" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1 ) \
-        >"$WORK/job.cpio.gz" || die "cpio of the per-run archive failed"
-    cat "$BASE_INITRD" "$WORK/job.cpio.gz" >"$WORK/initrd"
+        >"$JOBDIR/job.cpio.gz" || die "cpio of the per-run archive failed"
+    cat "$BASE_INITRD" "$JOBDIR/job.cpio.gz" >"$JOBDIR/initrd"
+    rm -f "$JOBDIR/job.cpio.gz"
 }
 
 QEMU_ARGS=()
-vm_args() {
+vm_args() { # INITRD
     QEMU_ARGS=(qemu-system-x86_64 -accel tcg -cpu max -m "$VM_MEM" -smp "$VM_SMP"
         -no-reboot -nic none
-        -kernel "$VMLINUZ" -initrd "$WORK/initrd"
+        -kernel "$VMLINUZ" -initrd "$1"
         -append "console=ttyS0 quiet loglevel=0 panic=-1")
 }
