@@ -1,0 +1,132 @@
+# Scenario runner inside the IPVS test guest, sourced by /init. /bin/sh in the
+# guest is dash (as on Debian): Debian's static busybox ash runs its own
+# applets before searching PATH, so `ip` would be busybox's, not iproute2's.
+#
+# /job/scn/NNNN.name  scenario name (one line)
+# /job/scn/NNNN.cmds  one command a line: "$ CMD" (compared) or "@ CMD" (setup)
+#
+# Each scenario runs twice, each time in a fresh network namespace: once with
+# the reference ipvsadm first in PATH (/opt/ref/bin), once with lvsadm
+# reached through symlinks named ipvsadm, ipvsadm-save, ipvsadm-restore
+# (/opt/lvs/bin). The records are compared with diff -u.
+
+BASEPATH=/bin:/sbin:/usr/bin:/usr/sbin
+REFPATH=/opt/ref/bin:$BASEPATH
+LVSPATH=/opt/lvs/bin:$BASEPATH
+CMD_TIMEOUT=20
+DIFF_MAX_LINES=${DIFF_MAX_LINES:-80}
+
+# format one captured stream: every line ends with '$' so trailing blanks show
+fmt_stream() { # FILE PREFIX
+    [ -s "$1" ] || return 0
+    sed "s/^/$2/; s/\$/\$/" "$1"
+    # the last line had no newline: end it, and say so
+    if [ -n "$(tail -c 1 "$1")" ]; then printf '\n%s\\ no newline at end\n' "$2"; fi
+}
+
+# run_cmd TOOLPATH NORMALISE CMD... : prints the record of one command.
+# With a single CMD argument it is a shell command line (run by /bin/sh -c),
+# otherwise CMD... is run directly.
+run_cmd() {
+    _tp=$1 _norm=$2; shift 2
+    read -r _t0 _ </proc/uptime
+    if [ $# = 1 ]; then
+        PATH=$_tp timeout $CMD_TIMEOUT /bin/sh -c "$1" </dev/null >"$W/o" 2>"$W/e"
+    else
+        PATH=$_tp timeout $CMD_TIMEOUT "$@" </dev/null >"$W/o" 2>"$W/e"
+    fi
+    _st=$?
+    read -r _t1 _ </proc/uptime
+    if [ "$_norm" = 1 ]; then
+        sed -i 's/lvsadm/ipvsadm/g' "$W/o" "$W/e"
+    fi
+    fmt_stream "$W/o" ""
+    fmt_stream "$W/e" "[stderr] "
+    if [ $((${_t1%.*} - ${_t0%.*})) -ge $CMD_TIMEOUT ]; then
+        echo "[exit $_st] [timed out after ${CMD_TIMEOUT}s]"
+    else
+        echo "[exit $_st]"
+    fi
+}
+
+# runs inside the new network namespace: scenario TOOL CMDS OUTDIR
+# writes OUTDIR/cmp (compared: '$' commands and final state) and OUTDIR/full
+# (also the '@' commands, for --show)
+scenario() {
+    tool=$1 cmds=$2 out=$3
+    W=$out/w; mkdir -p "$W"
+    if [ "$tool" = lvs ]; then tp=$LVSPATH norm=1; else tp=$REFPATH norm=0; fi
+    ip link set lo up
+    : >"$out/cmp"; : >"$out/full"
+    while IFS= read -r line; do
+        kind=${line%%" "*}
+        cmd=${line#?" "}
+        case $kind in
+        '$')
+            { printf '$ %s\n' "$cmd"; run_cmd "$tp" "$norm" "$cmd"; } >"$W/r"
+            cat "$W/r" >>"$out/cmp"
+            cat "$W/r" >>"$out/full"
+            ;;
+        '@')
+            { printf '@ %s\n' "$cmd"; run_cmd "$REFPATH" 0 "$cmd"; } >>"$out/full"
+            ;;
+        esac
+    done <"$cmds"
+    {
+        echo "== final state (reference ipvsadm)"
+        echo "\$ ipvsadm -Sn"
+        run_cmd "$REFPATH" 0 ipvsadm -Sn
+        echo "\$ ipvsadm -L -n --timeout"
+        run_cmd "$REFPATH" 0 ipvsadm -L -n --timeout
+        echo "\$ ipvsadm -L -n --daemon"
+        run_cmd "$REFPATH" 0 ipvsadm -L -n --daemon
+    } >"$out/final"
+    cat "$out/final" >>"$out/cmp"
+    cat "$out/final" >>"$out/full"
+    rm -rf "$W"
+}
+
+run_all() { # MODE (compare|show)
+    mode=$1
+    n=0
+    T0=$(cut -d' ' -f1 /proc/uptime)
+    for f in /job/scn/*.cmds; do
+        [ -e "$f" ] || continue
+        base=${f%.cmds}
+        name=$(cat "$base.name")
+        n=$((n + 1))
+        ts=$(cut -d' ' -f1 /proc/uptime)
+        d=/tmp/scn/$n
+        rm -rf "$d"; mkdir -p "$d/ref" "$d/lvs"
+        unshare -n /bin/busybox sh -c '. /guest-lib.sh; scenario "$@"' sh ref "$f" "$d/ref" \
+            >"$d/ref.log" 2>&1
+        if [ "$mode" = show ]; then
+            printf '@@SHOW %s\n' "$name"
+            cat "$d/ref/full"
+            [ -s "$d/ref.log" ] && sed 's/^/[harness] /' "$d/ref.log"
+            rm -rf "$d"
+            continue
+        fi
+        unshare -n /bin/busybox sh -c '. /guest-lib.sh; scenario "$@"' sh lvs "$f" "$d/lvs" \
+            >"$d/lvs.log" 2>&1
+        if [ -s "$d/ref.log" ] || [ -s "$d/lvs.log" ] || [ ! -f "$d/ref/final" ] || [ ! -f "$d/lvs/final" ]; then
+            printf '@@RESULT FAIL %s\n' "$name"
+            echo "harness error while running the scenario:"
+            sed 's/^/[ref run] /' "$d/ref.log"
+            sed 's/^/[lvsadm run] /' "$d/lvs.log"
+        elif diff -u -L ipvsadm -L lvsadm "$d/ref/cmp" "$d/lvs/cmp" >"$d/diff" 2>&1; then
+            printf '@@RESULT PASS %s\n' "$name"
+        else
+            printf '@@RESULT FAIL %s\n' "$name"
+            total=$(wc -l <"$d/diff")
+            head -n "$DIFF_MAX_LINES" "$d/diff"
+            if [ "$total" -gt "$DIFF_MAX_LINES" ]; then
+                echo "... ($((total - DIFF_MAX_LINES)) more diff lines)"
+            fi
+        fi
+        rm -rf "$d"
+        printf '@@TIME %s %s\n' "$ts" "$(cut -d' ' -f1 /proc/uptime)"
+    done
+    printf '@@STATS %s %s\n' "$T0" "$(cut -d' ' -f1 /proc/uptime)"
+    echo "@@DONE $n"
+}
