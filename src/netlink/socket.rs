@@ -2,12 +2,16 @@
 //! family resolved once, requests encoded by [`codec`] and sent as raw bytes.
 //!
 //! neli's low-level [`NlSocket`] is used for the socket itself (create, bind,
-//! `send`/`recv` of byte buffers). Its typed handles are not used: requests
+//! port id, `send` of byte buffers). Its typed handles are not used: requests
 //! are pre-encoded by the codec (byte-exact with ipvsadm, and many of them
 //! packed in one buffer for pipelining), and replies are decoded in place.
-//! Socket options neli does not expose (`SO_RCVBUFFORCE`, `NETLINK_CAP_ACK`,
-//! reading back buffer sizes) and ipvsadm's `setsockopt` fallback probe go
-//! through `libc` directly.
+//! Through `libc` directly: socket options neli does not expose
+//! (`SO_RCVBUFFORCE`, `NETLINK_CAP_ACK`, reading back buffer sizes),
+//! ipvsadm's `setsockopt` fallback probe, and receiving with `recvmmsg(2)`:
+//! a dump's data and its `NLMSG_DONE` are separate datagrams (the kernel
+//! produces the DONE while the data is being read), as are a "do" reply and
+//! its ACK, and pipelined ACKs; `recvmmsg` fetches them in one system call
+//! instead of one `recv` each, which matters for 10 000 dumps in a row.
 
 use std::io;
 use std::mem::size_of;
@@ -29,6 +33,8 @@ use crate::model::{Daemon, Dest, Info, Service, Timeouts};
 /// is still used to detect the impossible case instead of losing data
 /// silently.
 const RECV_BUF: usize = 64 * 1024;
+/// Datagrams fetched by one `recvmmsg` (each slot holds [`RECV_BUF`] bytes).
+const SLOTS: usize = 16;
 /// Requested socket receive buffer (the kernel doubles it).
 const WANT_RCVBUF: libc::c_int = 4 * 1024 * 1024;
 /// Requested socket send buffer (bounds the size of one pipelined write).
@@ -43,6 +49,14 @@ const MAX_SEND: usize = 256 * 1024;
 /// No encoded IPVS request comes close to this size.
 const MAX_REQUEST: usize = 1024;
 
+/// Receive timeout. Every IPVS request is processed synchronously inside
+/// `send` (and each further dump part inside the `recv` that precedes it),
+/// so a reply is always already queued when we read. One exception: when an
+/// operation returns -EINTR the kernel sends no ACK at all (netlink_rcv_skb
+/// skips it; observed when stopping a sync daemon whose thread had not run
+/// yet: kthread_stop returns -EINTR). ipvsadm then blocks forever; we give up
+/// after this long and report EINTR, the kernel's result.
+const RECV_TIMEOUT_SECS: libc::time_t = 5;
 /// `NETLINK_CAP_ACK`: error ACKs carry only our header, not the whole request.
 const NETLINK_CAP_ACK: libc::c_int = 10;
 /// `IP_VS_SO_GET_INFO` (ipvsadm's setsockopt interface, used only to probe
@@ -57,7 +71,10 @@ pub struct Ipvs {
     pid: u32,
     seq: u32,
     info: Info,
+    /// `SLOTS` receive slots of `RECV_BUF` bytes each.
     rbuf: Vec<u8>,
+    /// Lengths of the datagrams received in each slot by the last receive.
+    rlens: [usize; SLOTS],
     wbuf: Vec<u8>,
     /// Maximum number of requests whose ACKs may be outstanding at once.
     window: usize,
@@ -194,6 +211,21 @@ impl Ipvs {
         }
         // Smaller error ACKs (kernel >= 4.3); harmless if refused.
         setsockopt_int(fd, libc::SOL_NETLINK, NETLINK_CAP_ACK, 1);
+        let tv = libc::timeval {
+            tv_sec: RECV_TIMEOUT_SECS,
+            tv_usec: 0,
+        };
+        // SAFETY: setsockopt(2) on a valid fd, reading one timeval that lives
+        // for the duration of the call; the length passed is its size.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
         let rcvbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF).unwrap_or(212_992);
         let sndbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF).unwrap_or(212_992);
         let window = window_for(rcvbuf);
@@ -215,7 +247,8 @@ impl Ipvs {
                 version: 0,
                 conn_tab_size: 0,
             },
-            rbuf: vec![0; RECV_BUF],
+            rbuf: vec![0; SLOTS * RECV_BUF],
+            rlens: [0; SLOTS],
             wbuf: Vec::with_capacity(MAX_SEND),
             window,
             max_send,
@@ -362,15 +395,20 @@ impl Ipvs {
             } else {
                 Msg::empty()
             };
-            let len = match self.recv(flags) {
-                Ok(len) => len,
+            let count = match self.recv_many(flags) {
+                Ok(count) => count,
                 Err(e) if e.errno == libc::ENOBUFS => {
                     // ACKs were dropped; what is still queued is readable.
                     lost = Some(libc::ENOBUFS);
                     self.window = (self.window / 2).max(8);
                     continue;
                 }
-                Err(e) if lost.is_some() && e.errno == libc::EAGAIN => break,
+                Err(e) if e.errno == libc::EAGAIN => {
+                    // Queue drained after an overrun, or the receive timeout:
+                    // the missing ACKs will not come (see RECV_TIMEOUT_SECS).
+                    lost.get_or_insert(libc::EINTR);
+                    break;
+                }
                 Err(e) => {
                     for r in res.iter_mut().filter(|r| r.is_none()) {
                         *r = Some(Err(e));
@@ -378,23 +416,27 @@ impl Ipvs {
                     break;
                 }
             };
-            for m in codec::messages(&self.rbuf[..len]) {
-                let Ok(m) = m else {
-                    lost.get_or_insert(libc::EBADMSG);
-                    break;
-                };
-                let idx = m.seq().wrapping_sub(first_seq) as usize;
-                if idx >= n {
-                    continue;
-                }
-                let outcome = match m {
-                    Reply::Ack { .. } | Reply::Done { .. } => Ok(()),
-                    Reply::Error { errno, .. } => Err(IpvsError::new(errno)),
-                    Reply::Message { .. } => continue,
-                };
-                if res[idx].is_none() {
-                    res[idx] = Some(outcome);
-                    pending -= 1;
+            for slot in 0..count {
+                let off = slot * RECV_BUF;
+                let datagram = &self.rbuf[off..off + self.rlens[slot]];
+                for m in codec::messages(datagram) {
+                    let Ok(m) = m else {
+                        lost.get_or_insert(libc::EBADMSG);
+                        break;
+                    };
+                    let idx = m.seq().wrapping_sub(first_seq) as usize;
+                    if idx >= n {
+                        continue;
+                    }
+                    let outcome = match m {
+                        Reply::Ack { .. } | Reply::Done { .. } => Ok(()),
+                        Reply::Error { errno, .. } => Err(IpvsError::new(errno)),
+                        Reply::Message { .. } => continue,
+                    };
+                    if res[idx].is_none() {
+                        res[idx] = Some(outcome);
+                        pending -= 1;
+                    }
                 }
             }
         }
@@ -448,27 +490,36 @@ impl Ipvs {
     {
         let mut first_err: Option<IpvsError> = None;
         loop {
-            let len = self.recv(Msg::empty())?;
+            let count = match self.recv_many(Msg::empty()) {
+                Ok(count) => count,
+                // No answer at all: see RECV_TIMEOUT_SECS.
+                Err(e) if e.errno == libc::EAGAIN => return Err(IpvsError::new(libc::EINTR)),
+                Err(e) => return Err(e),
+            };
             let mut finished = false;
-            for m in codec::messages(&self.rbuf[..len]) {
-                let m = m.map_err(codec_err)?;
-                if m.seq() != seq {
-                    continue;
-                }
-                match m {
-                    Reply::Message { cmd, attrs, .. } => {
-                        if first_err.is_none() {
-                            if let Err(e) = on_msg(cmd, attrs) {
-                                first_err = Some(codec_err(e));
+            for slot in 0..count {
+                let off = slot * RECV_BUF;
+                let datagram = &self.rbuf[off..off + self.rlens[slot]];
+                for m in codec::messages(datagram) {
+                    let m = m.map_err(codec_err)?;
+                    if m.seq() != seq || finished {
+                        continue;
+                    }
+                    match m {
+                        Reply::Message { cmd, attrs, .. } => {
+                            if first_err.is_none() {
+                                if let Err(e) = on_msg(cmd, attrs) {
+                                    first_err = Some(codec_err(e));
+                                }
                             }
                         }
-                    }
-                    Reply::Ack { .. } => finished = true,
-                    Reply::Done { .. } => finished = true,
-                    Reply::Error { errno, .. } => {
-                        // A kernel error wins over a local decoding problem.
-                        first_err = Some(IpvsError::new(errno));
-                        finished = true;
+                        Reply::Ack { .. } => finished = true,
+                        Reply::Done { .. } => finished = true,
+                        Reply::Error { errno, .. } => {
+                            // A kernel error wins over a local decoding problem.
+                            first_err = Some(IpvsError::new(errno));
+                            finished = true;
+                        }
                     }
                 }
             }
@@ -491,20 +542,55 @@ impl Ipvs {
         }
     }
 
-    /// Receives one datagram into `rbuf`; returns its length.
-    fn recv(&mut self, flags: Msg) -> Result<usize, IpvsError> {
+    /// Receives up to `SLOTS` datagrams (waiting for the first one only,
+    /// unless `flags` has DONTWAIT) into the slots of `rbuf`; their lengths
+    /// go to `rlens`. Returns how many were received (at least one).
+    fn recv_many(&mut self, flags: Msg) -> Result<usize, IpvsError> {
+        let fd = self.sock.as_raw_fd();
+        let base = self.rbuf.as_mut_ptr();
+        // SAFETY: an all-zero iovec is a valid value (null pointer, length 0).
+        let mut iov: [libc::iovec; SLOTS] = unsafe { std::mem::zeroed() };
+        // SAFETY: likewise for mmsghdr (null pointers, zero lengths/flags).
+        let mut hdrs: [libc::mmsghdr; SLOTS] = unsafe { std::mem::zeroed() };
+        for (i, (v, h)) in iov.iter_mut().zip(hdrs.iter_mut()).enumerate() {
+            // SAFETY: slot i lies inside `rbuf` (SLOTS * RECV_BUF bytes).
+            v.iov_base = unsafe { base.add(i * RECV_BUF) }.cast();
+            v.iov_len = RECV_BUF;
+            h.msg_hdr.msg_iov = v;
+            h.msg_hdr.msg_iovlen = 1;
+        }
+        let flags = flags.bits() as libc::c_int | libc::MSG_WAITFORONE | libc::MSG_TRUNC;
         loop {
-            match self.sock.recv(&mut self.rbuf[..], flags | Msg::TRUNC) {
-                Ok((len, _)) if len > self.rbuf.len() => {
+            // SAFETY: recvmmsg(2) on our socket; every header points to one
+            // iovec describing a distinct RECV_BUF-byte slot of `rbuf`, all
+            // of which outlive the call; no sender address is requested; no
+            // timeout.
+            let n = unsafe {
+                libc::recvmmsg(
+                    fd,
+                    hdrs.as_mut_ptr(),
+                    SLOTS as libc::c_uint,
+                    flags,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EINTR) => continue,
+                    Some(libc::EWOULDBLOCK) => return Err(IpvsError::new(libc::EAGAIN)),
+                    _ => return Err(IpvsError::from_io(&e)),
+                }
+            }
+            let n = n as usize;
+            for (len, h) in self.rlens.iter_mut().zip(&hdrs[..n]) {
+                // With MSG_TRUNC netlink reports the datagram's full length.
+                if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 || h.msg_len as usize > RECV_BUF {
                     return Err(IpvsError::new(libc::EMSGSIZE));
                 }
-                Ok((len, _)) => return Ok(len),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(IpvsError::new(libc::EAGAIN));
-                }
-                Err(e) => return Err(IpvsError::from_io(&e)),
+                *len = h.msg_len as usize;
             }
+            return Ok(n);
         }
     }
 }
@@ -845,6 +931,9 @@ mod live {
             libc::EEXIST
         );
         ipvs.execute(&Request::NewDaemon(backup.clone())).unwrap();
+        // Let the sync threads start: stopping one that never ran makes the
+        // kernel skip the ACK (reported as EINTR after the receive timeout).
+        std::thread::sleep(std::time::Duration::from_secs(2));
         let ds = ipvs.daemons().unwrap();
         println!("daemons {ds:?}");
         assert_eq!(ds.len(), 2);
