@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for tests/kernel/run and tests/kernel/shell (bash, sourced).
 
 KHERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
