@@ -241,7 +241,7 @@ pub struct Timeouts {
 /// A connection synchronisation daemon (to start, stop or as listed).
 ///
 /// When starting, zero / `None` optional fields are not sent, as ipvsadm does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Daemon {
     /// [`DAEMON_MASTER`] or [`DAEMON_BACKUP`].
     pub state: u32,

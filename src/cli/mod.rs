@@ -373,15 +373,7 @@ pub fn parse(args: &[String]) -> Result<Outcome, CliError> {
     let mut svc = Service::new(AF_INET);
     svc.af = 0;
     let mut dest = Dest::new(0);
-    let mut daemon = Daemon {
-        state: 0,
-        mcast_ifn: String::new(),
-        syncid: 0,
-        sync_maxlen: 0,
-        mcast_group: None,
-        mcast_port: 0,
-        mcast_ttl: 0,
-    };
+    let mut daemon = Daemon::default();
     let mut format = Format::default();
     let mut options: u64 = 0;
     let mut sched_flags_arg = String::new();

@@ -1006,15 +1006,7 @@ pub fn parse_daemon(nest: &[u8]) -> Result<Daemon, CodecError> {
     let mut state = None;
     let mut ifn = None;
     let mut syncid = None;
-    let mut d = Daemon {
-        state: 0,
-        mcast_ifn: String::new(),
-        syncid: 0,
-        sync_maxlen: 0,
-        mcast_group: None,
-        mcast_port: 0,
-        mcast_ttl: 0,
-    };
+    let mut d = Daemon::default();
     for a in attrs(nest) {
         let (ty, p) = a?;
         match ty {
