@@ -288,11 +288,13 @@ dr_tests() {
         realserver $r start $V >"$W/log" 2>&1 || { okrs=; cat "$W/log"; }
     done
     check "DR: lvs-realserver start on rs1..rs3" [ -n "$okrs" ]
+    info "lvs-realserver start $V (on rs3):" "$(cat "$W/log")"
     a=$(nsx rs1 sh -c 'cd /proc/sys/net/ipv4/conf && cat all/arp_ignore all/arp_announce lo/arp_ignore lo/arp_announce' | tr '\n' ' ')
     check "DR: real server has VIP on lo and arp_ignore/arp_announce 1 2 1 2 ($a)" \
         sh -c "ip -n rs1 -o -4 addr show dev lo | grep -q ' $V/32' && [ '$a' = '1 2 1 2 ' ]"
-    realserver rs1 status >/dev/null 2>&1
+    realserver rs1 status >"$W/log" 2>&1
     check "DR: lvs-realserver status exits 0 while set up" [ $? = 0 ]
+    info "lvs-realserver status (on rs1):" "$(cat "$W/log")"
     got=$(arp_macs cl1 $V)
     check "DR ARP: with lvs-realserver and no director, nobody answers ARP for the VIP (replies from: ${got:-none})" \
         [ -z "$got" ]
@@ -301,6 +303,7 @@ dr_tests() {
     P=$((P + 1))
     director -P $P -s wrr -I eth0 start $V $R1:3 $R2:1 >"$W/log" 2>&1
     check "DR: lvs-director -s wrr start (DR is the default)" [ $? = 0 ]
+    info "lvs-director -s wrr -I eth0 start $V $R1:3 $R2:1:" "$(cat "$W/log")"
     got=$(arp_macs cl1 $V)
     check "DR ARP: only the director answers ARP for the VIP (replies from: $got; director is $m_dir)" \
         [ "$got" = "$m_dir " ]
@@ -317,6 +320,8 @@ dr_tests() {
     check "DR wrr: lvsadm --stats OutPkts = 0 (no reply through the director)" outpkts_zero $R1 $R2
     check "DR wrr: replies bypass the director (it received $D_DIR bytes, the clients $D_CL)" \
         [ $((D_DIR * 4)) -lt "$D_CL" ]
+    director status >"$W/log" 2>&1
+    info "lvs-director status:" "$(cat "$W/log")"
     nsx dir lvsadm -Ln --stats >"$W/stats.dr"
     info "lvsadm -Ln --stats after the requests:"
     info "$(cat "$W/stats.dr")"
