@@ -327,6 +327,7 @@ dr_tests() {
     info "$(cat "$W/stats.dr")"
     director stop $V >"$W/log" 2>&1
     check "DR: lvs-director stop" [ $? = 0 ]
+    info "lvs-director stop $V:" "$(cat "$W/log")"
     director_clean "DR" $V
 
     # lc over three servers
@@ -357,6 +358,7 @@ dr_tests() {
     okrs=1
     for r in rs1 rs2 rs3; do realserver $r stop $V >"$W/log" 2>&1 || { okrs=; cat "$W/log"; }; done
     check "DR: lvs-realserver stop on rs1..rs3" [ -n "$okrs" ]
+    info "lvs-realserver stop $V (on rs3):" "$(cat "$W/log")"
     for r in rs1 rs2 rs3; do rs_clean "DR" $r; done
     realserver rs1 status >/dev/null 2>&1
     check "DR: lvs-realserver status exits 3 when stopped" [ $? = 3 ]
