@@ -117,9 +117,15 @@ sticky() {
 stats_match() {
     _l=$1 _f=$2; shift 2
     # the kernel folds its per-CPU counters into what it reports every 2 s
-    # (the rate estimator's tick): wait for one tick
-    sleep 2.5
-    nsx dir lvsadm -Ln --stats >"$W/stats" 2>&1
+    # (the rate estimator's tick): poll until the service's Conns reach the
+    # number of requests, for at most about 4 s
+    _want=$(wc -l <"$_f") _i=0
+    while :; do
+        nsx dir lvsadm -Ln --stats >"$W/stats" 2>&1
+        _got=$(awk -v s="$V:$P" '$1 == "TCP" && $2 == s { print $3 }' "$W/stats")
+        if [ "$_got" = "$_want" ] || [ $_i -ge 16 ]; then break; fi
+        sleep 0.25; _i=$((_i + 1))
+    done
     _okm=1 _txt='' _sum=0
     while [ $# -ge 2 ]; do
         _c=$(stats_field "$1" 3)
@@ -470,8 +476,11 @@ usage_tests() {
 T0=$(cut -d' ' -f1 /proc/uptime)
 usage_tests
 nat_tests; teardown
+info "NAT done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 dr_tests; teardown
+info "DR done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 tun_tests; teardown
+info "TUN done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 T1=$(cut -d' ' -f1 /proc/uptime)
 info "guest time for the tests: ${T0}s .. ${T1}s uptime"
 echo "$PASS passed, $FAIL failed"
