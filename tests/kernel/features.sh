@@ -131,8 +131,13 @@ snap() { lvsadm -Ln -j | flat >j.flat; }
 snap; cols "--stats --exact" 5 >t.txt
 jrows j.flat '(^services\.[0-9]+|destinations\.[0-9]+)\.stats\.(conns|inpkts|outpkts|inbytes|outbytes)=' 5 >u.txt
 same "json: --stats --exact numbers" t.txt u.txt
-snap; cols "--rate" 5 >t.txt
-jrows j.flat '(^services\.[0-9]+|destinations\.[0-9]+)\.rate\.(cps|inpps|outpps|inbps|outbps)=' 5 >u.txt
+# (the kernel's rate estimator moves every 2 s: retry a few times)
+for try in 1 2 3 4 5; do
+    snap; cols "--rate" 5 >t.txt
+    jrows j.flat '(^services\.[0-9]+|destinations\.[0-9]+)\.rate\.(cps|inpps|outpps|inbps|outbps)=' 5 >u.txt
+    cmp -s t.txt u.txt && break
+    sleep 1
+done
 same "json: --rate numbers" t.txt u.txt
 snap; dcols "--thresholds" 4 >t.txt
 jrows j.flat 'destinations\.[0-9]+\.(u_threshold|l_threshold|active_conns|inactive_conns)=' 4 >u.txt
