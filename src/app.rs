@@ -48,6 +48,16 @@ pub fn main_entry() -> i32 {
             }
         }
     }
+    // lvsadm extensions that act before the kernel is opened: `--netns`
+    // (the socket must belong to the namespace) and `--check` (needs no
+    // kernel). Command lines ipvsadm accepts contain neither.
+    let mut argv = argv;
+    if wrapper.is_none() {
+        match early_options(&program, &argv[1..]) {
+            Ok(rest) => argv.splice(1.., rest).for_each(drop),
+            Err(code) => return code,
+        }
+    }
     let restore_input = if let Some((Wrapper::Restore, _)) = &wrapper {
         let mut input = Vec::new();
         let _ = io::stdin().lock().read_to_end(&mut input);
@@ -110,6 +120,35 @@ pub fn main_entry() -> i32 {
     code
 }
 
+/// `--netns` (entered now, removed from the command line) and `--check`
+/// (run now); `Err` is the exit status of a finished run.
+fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
+    let (names, rest) = cli::split_netns(args);
+    match names.as_slice() {
+        [] => {}
+        [name] => crate::netns::enter(name).map_err(|e| {
+            eprintln!("{program}: {e}");
+            2
+        })?,
+        _ => {
+            eprintln!("{program}: --netns given more than once");
+            return Err(2);
+        }
+    }
+    if rest
+        .iter()
+        .any(|a| a == "--check" || a.starts_with("--check="))
+    {
+        if let Ok(Outcome::Check(file)) = cli::parse(&rest) {
+            let mut out = io::stdout().lock();
+            let code = crate::apply::run_check(program, &file, &mut out);
+            let _ = out.flush();
+            return Err(code);
+        }
+    }
+    Ok(rest)
+}
+
 enum Wrapper {
     Save,
     Restore,
@@ -170,6 +209,8 @@ pub fn process<W: Write>(
             let _ = out.write_all(cli::usage::VERSION.as_bytes());
             return Err(Exit(0));
         }
+        Ok(Outcome::Apply(a)) => return Ok(crate::apply::run_apply(ctx, &a, out)),
+        Ok(Outcome::Check(file)) => return Ok(crate::apply::run_check(&ctx.program, &file, out)),
         Err(CliError::TryHelp) => {
             let _ = out.flush();
             try_help(&ctx.program);
@@ -220,6 +261,10 @@ pub fn request_of(p: &Parsed) -> Option<(Request, Op)> {
 
 fn run<W: Write>(ctx: &mut Ctx, p: &Parsed, reading_stdin: bool, out: &mut W) -> Result<i32, Exit> {
     match p.cmd {
+        Cmd::List if p.format.json => {
+            crate::json::list(&mut ctx.ipvs, p, out).map_err(Exit)?;
+            Ok(0)
+        }
         Cmd::List => {
             if p.has(cli::Opt::Connection) {
                 list_connections(&p.format, p.has(cli::Opt::PersistentConn), out)?;

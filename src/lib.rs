@@ -8,10 +8,14 @@
 //! * [`format`]: formatters that print exactly what ipvsadm prints.
 //! * [`resolve`]: host/service name lookups through the C library (NSS), as ipvsadm does.
 //! * [`app`]: runs a typed command against the kernel.
+//! * lvsadm's extensions: [`json`] (`-j`), [`apply`] (`--check`, `--apply`), [`netns`] (`--netns`).
 
 pub mod app;
+pub mod apply;
 pub mod cli;
 pub mod format;
+pub mod json;
 pub mod model;
 pub mod netlink;
+pub mod netns;
 pub mod resolve;

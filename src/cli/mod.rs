@@ -94,9 +94,11 @@ pub enum Opt {
     TunNocsum,
     TunCsum,
     TunRemcsum,
+    /// lvsadm's `-j`/`--json` (not in ipvsadm's matrix; only with `-L`).
+    Json,
 }
 
-const NUMBER_OF_OPT: usize = 34;
+const NUMBER_OF_OPT: usize = 35;
 
 const OPT_NAMES: [&str; NUMBER_OF_OPT] = [
     "numeric",
@@ -133,6 +135,7 @@ const OPT_NAMES: [&str; NUMBER_OF_OPT] = [
     "tun-nocsum",
     "tun-csum",
     "tun-remcsum",
+    "json",
 ];
 
 /// For each option (matrix row), one character per command in [`Cmd`]
@@ -173,6 +176,7 @@ const MATRIX: [&[u8; 14]; NUMBER_OF_OPT] = [
     b"xxxxx.x.xxxxxx", // tun-nocsum
     b"xxxxx.x.xxxxxx", // tun-csum
     b"xxxxx.x.xxxxxx", // tun-remcsum
+    b"xxxx.xxxxxxxxx", // json (lvsadm)
 ];
 
 /// Tunnel-type × tunnel-option matrix (columns tun-port, tun-nocsum,
@@ -191,6 +195,8 @@ pub struct Format {
     pub tun_info: bool,
     pub nosort: bool,
     pub exact: bool,
+    /// lvsadm's `-j`: JSON instead of ipvsadm's text.
+    pub json: bool,
 }
 
 /// A fully parsed and checked command line.
@@ -225,6 +231,85 @@ pub enum Outcome {
     Help,
     /// `-v`: print the version, exit 0.
     Version,
+    /// lvsadm's `--apply FILE [--dry-run] [--verbose]`.
+    Apply(ApplyArgs),
+    /// lvsadm's `--check FILE`.
+    Check(String),
+}
+
+/// The arguments of `--apply`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyArgs {
+    /// The rule file, `-` for standard input.
+    pub file: String,
+    pub dry_run: bool,
+    pub verbose: bool,
+}
+
+/// Split the `--netns NAME` / `--netns=NAME` options off a command line.
+///
+/// Only words the popt walker sees as options count (a value such as
+/// `-s --netns` stays the scheduler's), and the walk stops at the first
+/// error, so a command line ipvsadm accepts is returned unchanged.
+/// Returns the namespace names found and the remaining words.
+pub fn split_netns(args: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut w = Walker::new(args);
+    let mut names = Vec::new();
+    let mut drop = vec![false; args.len()];
+    while let Some(Ok(ev)) = w.next_opt() {
+        if ev.id != "netns" {
+            continue;
+        }
+        let end = w.consumed();
+        if args[end - 1].starts_with("--netns=") {
+            drop[end - 1] = true;
+        } else {
+            drop[end - 2] = true;
+            drop[end - 1] = true;
+        }
+        names.push(ev.value.unwrap_or_default());
+    }
+    let rest = args
+        .iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(a, _)| a.clone())
+        .collect();
+    (names, rest)
+}
+
+/// lvsadm's `--apply`/`--check` command lines, after any leading `--dry-run`/`--verbose`.
+fn parse_file_command(
+    first: popt::Event,
+    mut w: Walker<'_>,
+    dry_run: bool,
+    verbose: bool,
+) -> Result<Outcome, CliError> {
+    let (mut dry_run, mut verbose) = (dry_run, verbose);
+    let file = first.value.unwrap_or_default();
+    let is_apply = first.id == "apply";
+    while let Some(ev) = w.next_opt() {
+        let ev = ev.map_err(|e| CliError::Popt(e.to_string()))?;
+        match ev.id.as_str() {
+            "dry-run" if is_apply => dry_run = true,
+            "verbose" if is_apply => verbose = true,
+            _ => return Err(fail(format!("invalid option `{}'", w.bad_option()))),
+        }
+    }
+    if let Some(extra) = w.next_arg() {
+        return Err(fail(format!("unexpected argument {extra}")));
+    }
+    if is_apply {
+        Ok(Outcome::Apply(ApplyArgs {
+            file,
+            dry_run,
+            verbose,
+        }))
+    } else if dry_run || verbose {
+        Err(fail("--dry-run and --verbose go with --apply"))
+    } else {
+        Ok(Outcome::Check(file))
+    }
 }
 
 /// How a command line can fail, with ipvsadm's consequences.
@@ -378,11 +463,31 @@ pub fn parse(args: &[String]) -> Result<Outcome, CliError> {
     let mut options: u64 = 0;
     let mut sched_flags_arg = String::new();
 
-    // The first option must be a command.
-    let first = match w.next_opt() {
-        Some(Ok(e)) => e,
-        _ => return Err(CliError::TryHelp),
+    // The first option must be a command. lvsadm: `-j`, `--dry-run` and
+    // `--verbose` may come before it (ipvsadm rejects them anywhere).
+    let (mut json, mut dry_run, mut verbose) = (false, false, false);
+    let first = loop {
+        match w.next_opt() {
+            Some(Ok(e)) if e.id == "json" => json = true,
+            Some(Ok(e)) if e.id == "dry-run" => dry_run = true,
+            Some(Ok(e)) if e.id == "verbose" => verbose = true,
+            Some(Ok(e)) => break e,
+            _ => return Err(CliError::TryHelp),
+        }
     };
+    if first.id == "apply" || first.id == "check" {
+        if json {
+            return Err(fail("--json goes with -L"));
+        }
+        return parse_file_command(first, w, dry_run, verbose);
+    }
+    if dry_run || verbose {
+        return Err(fail("--dry-run and --verbose go with --apply"));
+    }
+    if json {
+        options |= bit(Opt::Json);
+        format.json = true;
+    }
     let cmd = match first.id.as_str() {
         "add-service" => Cmd::AddService,
         "edit-service" => Cmd::EditService,
@@ -618,6 +723,15 @@ pub fn parse(args: &[String]) -> Result<Outcome, CliError> {
             "tun-remcsum" => {
                 set_option(&mut options, Opt::TunRemcsum)?;
                 dest.tun_flags |= TUN_F_REMCSUM;
+            }
+            "json" => {
+                set_option(&mut options, Opt::Json)?;
+                format.json = true;
+            }
+            "netns" => {
+                return Err(fail(
+                    "--netns is only allowed on the command line, before anything is done",
+                ))
             }
             // A second command, -h or -v after the first option.
             _ => return Err(fail(format!("invalid option `{}'", w.bad_option()))),

@@ -104,6 +104,11 @@ impl<'a> Walker<'a> {
         self.specs.iter().find(|s| s.long.as_deref() == Some(name))
     }
 
+    /// How many words have been consumed so far.
+    pub fn consumed(&self) -> usize {
+        self.next
+    }
+
     /// The text popt reports for a bad option: the last word consumed.
     pub fn bad_option(&self) -> &str {
         if self.next == 0 {

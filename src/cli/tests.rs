@@ -258,3 +258,104 @@ fn daemons() {
         "illegal syncid specified"
     );
 }
+
+// ---- lvsadm extensions: only words ipvsadm rejects gain a meaning ----
+
+#[test]
+fn extension_words_in_value_positions_keep_their_meaning() {
+    let p = parsed("-A -t 192.0.2.1:80 -s --json");
+    assert_eq!(p.svc.sched_name, "--json");
+    assert!(!p.format.json);
+    let p = parsed("-A -t 192.0.2.1:80 --pe --netns");
+    assert_eq!(p.svc.pe_name, "--netns");
+    let p = parsed("-A -t 192.0.2.1:80 -s -j");
+    assert_eq!(p.svc.sched_name, "-j");
+    let p = parsed("-A -t 192.0.2.1:80 -s --apply");
+    assert_eq!(p.svc.sched_name, "--apply");
+}
+
+#[test]
+fn json_option() {
+    for l in [
+        "-L -j",
+        "-Lnj",
+        "-j -L",
+        "--json -L --stats",
+        "-L -c -j",
+        "-L --json -t 192.0.2.1:80",
+    ] {
+        assert!(parsed(l).format.json, "{l}");
+    }
+    assert!(!parsed("-L -n").format.json);
+    assert_eq!(
+        fatal("-A -t 192.0.2.1:80 -j"),
+        "Illegal 'json' option with the 'add-service' command"
+    );
+    assert_eq!(fatal("-L -j -j"), "multiple 'json' options specified");
+    assert_eq!(
+        fatal("-j -S"),
+        "Illegal 'json' option with the 'save' command"
+    );
+    assert_eq!(run("-j").unwrap_err(), CliError::TryHelp);
+}
+
+#[test]
+fn apply_and_check_commands() {
+    let a = |f: &str, d, v| {
+        Outcome::Apply(ApplyArgs {
+            file: f.into(),
+            dry_run: d,
+            verbose: v,
+        })
+    };
+    let eq = |l: &str, o: Outcome| {
+        assert_eq!(
+            format!("{:?}", run(l)),
+            format!("{:?}", Ok::<_, CliError>(o)),
+            "{l}"
+        )
+    };
+    eq("--apply rules", a("rules", false, false));
+    eq("--apply=- --dry-run", a("-", true, false));
+    eq("--dry-run --verbose --apply r", a("r", true, true));
+    eq("--check r", Outcome::Check("r".into()));
+    assert_eq!(fatal("--check r --dry-run"), "invalid option `--dry-run'");
+    assert_eq!(fatal("--apply r -n"), "invalid option `-n'");
+    assert_eq!(fatal("--apply r extra"), "unexpected argument extra");
+    assert_eq!(
+        fatal("--dry-run -L"),
+        "--dry-run and --verbose go with --apply"
+    );
+    assert_eq!(fatal("-L --apply r"), "invalid option `r'");
+    assert!(matches!(run("--apply"), Err(CliError::TryHelp)));
+}
+
+#[test]
+fn netns_is_split_off_only_in_option_positions() {
+    let v = |l: &str| -> Vec<String> { l.split_whitespace().map(str::to_string).collect() };
+    assert_eq!(
+        split_netns(&v("--netns blue -L -n")),
+        (v("blue"), v("-L -n"))
+    );
+    assert_eq!(
+        split_netns(&v("-Ln --netns=/proc/1/ns/net")),
+        (v("/proc/1/ns/net"), v("-Ln"))
+    );
+    // ipvsadm-accepted lines are untouched
+    for l in [
+        "-A -t 192.0.2.1:80 -s --netns",
+        "-A -t 192.0.2.1:80 --pe --netns=x",
+        "-L -- --netns x",
+    ] {
+        assert_eq!(split_netns(&v(l)), (vec![], v(l)), "{l}");
+    }
+    // the walk stops at the first error, as ipvsadm does
+    assert_eq!(
+        split_netns(&v("-L --bogus --netns x")).0,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        fatal("-L --netns x"),
+        "--netns is only allowed on the command line, before anything is done"
+    );
+}

@@ -336,6 +336,60 @@ pub fn write_connections<W: Write>(
     Ok(())
 }
 
+/// One connection entry as structured data (for lvsadm's JSON output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conn {
+    /// Protocol as the kernel prints it (`TCP`, `UDP`, `SCTP`...).
+    pub protocol: String,
+    /// Address family of the three addresses, decided as ipvsadm does.
+    pub af: u16,
+    pub client: RawAddr,
+    pub client_port: u16,
+    pub virtual_addr: RawAddr,
+    pub virtual_port: u16,
+    pub dest: RawAddr,
+    pub dest_port: u16,
+    pub state: String,
+    /// Seconds until the entry expires.
+    pub expires: i32,
+    /// Persistence engine name and data, when the line carries them.
+    pub pe: Option<(String, String)>,
+}
+
+/// Read the connection table at `path` into [`Conn`] entries, with the
+/// same parsing and failures as [`write_connections`].
+pub fn read_connections(path: &Path) -> Result<Vec<Conn>, ConnError> {
+    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)
+        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
+    let pieces = fgets_pieces(&data);
+    let Some((_header, rows)) = pieces.split_first() else {
+        return Err(ConnError::Unexpected(path.to_path_buf()));
+    };
+    let mut conns = Vec::with_capacity(rows.len());
+    for piece in rows {
+        let Some(l) = scan_line(piece) else {
+            return Err(ConnError::SilentExit);
+        };
+        let (af, [c, v, d]) = addresses(&l);
+        conns.push(Conn {
+            protocol: text(l.protocol),
+            af,
+            client: c,
+            client_port: l.cport,
+            virtual_addr: v,
+            virtual_port: l.vport,
+            dest: d,
+            dest_port: l.dport,
+            state: text(l.state),
+            expires: l.expires,
+            pe: (l.count == 11).then(|| (text(l.pe_name), text(l.pe_data))),
+        });
+    }
+    Ok(conns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@
 
 mod addr;
 mod conn;
+pub(crate) use addr::ntop;
+pub use conn::{read_connections, Conn};
 pub mod sort;
 
 use std::io::{self, Write};

@@ -1,0 +1,51 @@
+//! `--netns NAME`: run the command inside a network namespace, as
+//! `ip netns exec NAME` would, without the extra process.
+//!
+//! NAME is a name under `/run/netns` (what `ip netns add` creates) or, when
+//! it contains a `/`, the path of any namespace file (`/proc/PID/ns/net`).
+//! The switch happens before the IPVS socket is opened, so the socket, the
+//! netlink family lookup and `/proc/net/ip_vs_conn` all belong to that
+//! namespace.
+
+use nix::sched::{setns, CloneFlags};
+use std::fs::File;
+use std::path::PathBuf;
+
+/// Where `ip netns` keeps named namespaces.
+pub const NETNS_RUN_DIR: &str = "/run/netns";
+
+/// The namespace file for NAME.
+pub fn path_of(name: &str) -> PathBuf {
+    if name.contains('/') {
+        PathBuf::from(name)
+    } else {
+        PathBuf::from(NETNS_RUN_DIR).join(name)
+    }
+}
+
+/// Move the calling thread (the whole process: call it before any other
+/// thread exists) into the network namespace NAME. The error is a message
+/// for the user.
+pub fn enter(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("--netns needs a namespace name".into());
+    }
+    let path = path_of(name);
+    let file =
+        File::open(&path).map_err(|e| format!("cannot open network namespace \"{name}\": {e}"))?;
+    setns(&file, CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("cannot enter network namespace \"{name}\": {}", e.desc()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_paths() {
+        assert_eq!(path_of("blue"), PathBuf::from("/run/netns/blue"));
+        assert_eq!(path_of("/proc/1/ns/net"), PathBuf::from("/proc/1/ns/net"));
+        assert!(enter("").is_err());
+        assert!(enter("/nonexistent/lvsadm-test").is_err());
+    }
+}
