@@ -4,7 +4,7 @@
 //! usage: bench-timer RESULT-FILE PROGRAM [ARG...]
 //!
 //! Runs PROGRAM with the inherited stdin/stdout/stderr, waits for it and
-//! appends one line to RESULT-FILE: `<wall ms> <max RSS KiB> <exit status>`.
+//! appends one line to RESULT-FILE: `<wall ms> <max RSS KiB> <exit status> <user ms> <system ms>`.
 //! The peak RSS is the child's `ru_maxrss` (getrusage(RUSAGE_CHILDREN)
 //! after the only child has been waited for). Exits with the child's status.
 
@@ -56,6 +56,14 @@ fn main() {
         .append(true)
         .open(&args[1])
         .expect("result file");
-    writeln!(f, "{ms:.1} {} {code}", ru.rest[0]).expect("write result");
+    let tv_ms = |tv: [i64; 2]| tv[0] as f64 * 1000.0 + tv[1] as f64 / 1000.0;
+    writeln!(
+        f,
+        "{ms:.1} {} {code} {:.1} {:.1}",
+        ru.rest[0],
+        tv_ms(ru.utime),
+        tv_ms(ru.stime)
+    )
+    .expect("write result");
     std::process::exit(code);
 }
