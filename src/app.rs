@@ -195,7 +195,12 @@ fn try_help(program: &str) {
 /// The kernel request of a set command, with the operation that decides the
 /// wording of its error message.
 pub fn request_of(p: &Parsed) -> Option<(Request, Op)> {
-    let svc = p.svc.clone();
+    request_from(p.clone())
+}
+
+/// [`request_of`], consuming the parsed line (no copies).
+pub fn request_from(p: Parsed) -> Option<(Request, Op)> {
+    let svc = p.svc;
     Some(match p.cmd {
         Cmd::Flush => (Request::Flush, Op::Other),
         Cmd::AddService => (Request::NewService(svc), Op::AddService),
@@ -208,12 +213,12 @@ pub fn request_of(p: &Parsed) -> Option<(Request, Op)> {
                 Op::ZeroService,
             )
         }
-        Cmd::AddDest => (Request::NewDest(svc, p.dest.clone()), Op::AddDest),
-        Cmd::EditDest => (Request::SetDest(svc, p.dest.clone()), Op::EditDest),
-        Cmd::DelDest => (Request::DelDest(svc, p.dest.clone()), Op::DelDest),
+        Cmd::AddDest => (Request::NewDest(svc, p.dest), Op::AddDest),
+        Cmd::EditDest => (Request::SetDest(svc, p.dest), Op::EditDest),
+        Cmd::DelDest => (Request::DelDest(svc, p.dest), Op::DelDest),
         Cmd::SetTimeout => (Request::SetConfig(p.timeouts), Op::Other),
-        Cmd::StartDaemon => (Request::NewDaemon(p.daemon.clone()), Op::StartDaemon),
-        Cmd::StopDaemon => (Request::DelDaemon(p.daemon.clone()), Op::StopDaemon),
+        Cmd::StartDaemon => (Request::NewDaemon(p.daemon), Op::StartDaemon),
+        Cmd::StopDaemon => (Request::DelDaemon(p.daemon), Op::StopDaemon),
         Cmd::List | Cmd::Save | Cmd::Restore => return None,
     })
 }
@@ -430,14 +435,33 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
     let mut result = 0;
     let mut queue: Vec<Queued> = Vec::new();
     let mut requests: Vec<Request> = Vec::new();
+    let mut toks: Vec<&str> = Vec::with_capacity(32);
     for line in input.split(|b| *b == b'\n') {
+        // Plain -A/-a lines (what -S writes) take the allocation-free path.
+        let simple = std::str::from_utf8(line).ok().and_then(|text| {
+            toks.clear();
+            toks.extend(
+                text.split([' ', '\t', '\r'])
+                    .filter(|w| !w.is_empty() && *w != "ipvsadm"),
+            );
+            cli::fast::parse_simple(&toks)
+        });
+        if let Some(p) = simple {
+            let (req, op) = request_from(p).expect("set command");
+            queue.push(Queued::Request(requests.len(), op));
+            requests.push(req);
+            if queue.len() >= RESTORE_CHUNK {
+                result = send_queued(ctx, &mut queue, &mut requests);
+            }
+            continue;
+        }
         let words = restore_words(&String::from_utf8_lossy(line));
         if words.is_empty() {
             continue;
         }
         match cli::parse(&words) {
             Ok(Outcome::Run(p)) if !matches!(p.cmd, Cmd::List | Cmd::Save | Cmd::Restore) => {
-                let (req, op) = request_of(&p).expect("set command");
+                let (req, op) = request_from(*p).expect("set command");
                 queue.push(Queued::Request(requests.len(), op));
                 requests.push(req);
                 if queue.len() >= RESTORE_CHUNK {
