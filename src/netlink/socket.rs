@@ -71,8 +71,9 @@ pub struct Ipvs {
     pid: u32,
     seq: u32,
     info: Info,
-    /// `SLOTS` receive slots of `RECV_BUF` bytes each.
+    /// `SLOTS` receive slots of `slot` bytes each.
     rbuf: Vec<u8>,
+    slot: usize,
     /// Lengths of the datagrams received in each slot by the last receive.
     rlens: [usize; SLOTS],
     wbuf: Vec<u8>,
@@ -158,6 +159,37 @@ fn sockopt_fallback_errno() -> i32 {
 /// `rcvbuf` bytes (the value `getsockopt(SO_RCVBUF)` reports).
 fn window_for(rcvbuf: libc::c_int) -> usize {
     (rcvbuf.max(0) as usize / ACK_COST).clamp(8, MAX_BATCH)
+}
+
+/// Whether a request may go without an ACK in a pipelined batch: the
+/// kernel then answers it only if it fails. Only service, destination,
+/// zero, flush and timeout commands: not the sync daemon commands, which
+/// can end with no answer at all (EINTR, see RECV_TIMEOUT_SECS), so that
+/// only their own ACK tells they are done, nor GETs.
+fn acks_optional(req: &Request) -> bool {
+    matches!(
+        req,
+        Request::NewService(_)
+            | Request::SetService(_)
+            | Request::DelService(_)
+            | Request::NewDest(..)
+            | Request::SetDest(..)
+            | Request::DelDest(..)
+            | Request::Zero(_)
+            | Request::Flush
+            | Request::SetConfig(_)
+    )
+}
+
+/// Sets or clears `NLM_F_ACK` in the netlink header at the start of `msg`.
+fn set_ack_flag(msg: &mut [u8], ack: bool) {
+    let flags = u16::from_ne_bytes([msg[6], msg[7]]);
+    let flags = if ack {
+        flags | codec::NLM_F_ACK
+    } else {
+        flags & !codec::NLM_F_ACK
+    };
+    msg[6..8].copy_from_slice(&flags.to_ne_bytes());
 }
 
 fn codec_err(_: codec::CodecError) -> IpvsError {
@@ -248,6 +280,7 @@ impl Ipvs {
                 conn_tab_size: 0,
             },
             rbuf: vec![0; SLOTS * RECV_BUF],
+            slot: RECV_BUF,
             rlens: [0; SLOTS],
             wbuf: Vec::with_capacity(MAX_SEND),
             window,
@@ -337,13 +370,20 @@ impl Ipvs {
     }
 
     /// Many set requests, pipelined: each `send` carries up to `window`
-    /// requests (bounded so that all their ACKs fit in the socket's receive
-    /// buffer, and by the send buffer size); the kernel processes the whole
-    /// buffer during `send`, then the ACKs are read and matched to requests
-    /// by sequence number. One result per request, in order.
+    /// requests (bounded so that all their answers fit in the socket's
+    /// receive buffer, and by the send buffer size); the kernel processes the
+    /// whole buffer during `send`, then the answers are read and matched to
+    /// requests by sequence number. One result per request, in order.
     ///
-    /// Should the kernel still drop ACKs (ENOBUFS), the requests of that
-    /// batch whose ACK was lost are reported as ENOBUFS (they were processed,
+    /// Only the last request of each `send`, and requests that may end
+    /// without any answer (see [`acks_optional`]), ask for an ACK: the
+    /// kernel answers the others only when they fail, and it answers in
+    /// order, so once the last request's ACK is read every error of the
+    /// batch has been read too, and an unanswered request succeeded. This
+    /// saves the kernel building, and us reading, one ACK per request.
+    ///
+    /// Should the kernel still drop answers (ENOBUFS), the requests of that
+    /// batch without an answer are reported as ENOBUFS (they were processed,
     /// with an unknown outcome; they are not re-sent), and the window is
     /// halved for the following batches. Dump requests are executed one by
     /// one.
@@ -359,37 +399,50 @@ impl Ipvs {
             let start = i;
             let first_seq = self.seq.wrapping_add(1);
             self.wbuf.clear();
+            // Start of the last encoded message, to give it back its ACK.
+            let mut last_at = 0;
+            let mut acked: Vec<bool> = Vec::with_capacity(self.window.min(reqs.len() - i));
             while i < reqs.len()
                 && !reqs[i].is_dump()
                 && i - start < self.window
                 && (i == start || self.wbuf.len() + MAX_REQUEST <= self.max_send)
             {
                 let seq = self.next_seq();
+                last_at = self.wbuf.len();
                 codec::encode(&reqs[i], self.family, seq, self.pid, &mut self.wbuf);
+                let ack = !acks_optional(&reqs[i]);
+                if !ack {
+                    set_ack_flag(&mut self.wbuf[last_at..], false);
+                }
+                acked.push(ack);
                 i += 1;
             }
             let n = i - start;
+            set_ack_flag(&mut self.wbuf[last_at..], true);
+            acked[n - 1] = true;
             if let Err(e) = self.send_wbuf() {
                 // Nothing of this buffer reached the kernel's handlers.
                 results.extend((0..n).map(|_| Err(e)));
                 continue;
             }
-            let batch = self.collect_acks(first_seq, n);
+            let batch = self.collect_acks(first_seq, &acked);
             results.extend(batch);
         }
         results
     }
 
-    /// Reads the ACKs of `n` requests with consecutive sequence numbers
-    /// starting at `first_seq`, all already processed by the kernel.
-    fn collect_acks(&mut self, first_seq: u32, n: usize) -> Vec<Result<(), IpvsError>> {
+    /// Reads the answers to `acked.len()` requests with consecutive
+    /// sequence numbers starting at `first_seq`, all already processed by
+    /// the kernel; `acked[i]` tells whether request `i` asked for an ACK (the
+    /// last one always did). Reading stops at the last request's answer.
+    fn collect_acks(&mut self, first_seq: u32, acked: &[bool]) -> Vec<Result<(), IpvsError>> {
+        let n = acked.len();
         let mut res: Vec<Option<Result<(), IpvsError>>> = vec![None; n];
-        let mut pending = n;
         // Set when ACKs may be missing (dropped by the kernel, or unreadable
         // in a damaged datagram): from then on, only what is already queued
         // is read, so a missing ACK cannot make us wait forever.
         let mut lost: Option<i32> = None;
-        while pending > 0 {
+        while res[n - 1].is_none() {
             let flags = if lost.is_some() {
                 Msg::DONTWAIT
             } else {
@@ -417,7 +470,7 @@ impl Ipvs {
                 }
             };
             for slot in 0..count {
-                let off = slot * RECV_BUF;
+                let off = slot * self.slot;
                 let datagram = &self.rbuf[off..off + self.rlens[slot]];
                 for m in codec::messages(datagram) {
                     let Ok(m) = m else {
@@ -435,13 +488,21 @@ impl Ipvs {
                     };
                     if res[idx].is_none() {
                         res[idx] = Some(outcome);
-                        pending -= 1;
                     }
                 }
             }
         }
+        // Without an answer: a request that asked for none succeeded, unless
+        // answers may have been dropped or were unreadable (outcome unknown);
+        // one that asked for an ACK got none (see RECV_TIMEOUT_SECS).
+        let unknown = matches!(lost, Some(e) if e != libc::EINTR);
         res.into_iter()
-            .map(|r| r.unwrap_or(Err(IpvsError::new(lost.unwrap_or(libc::ENOBUFS)))))
+            .zip(acked)
+            .map(|(r, &ack)| match r {
+                Some(r) => r,
+                None if !ack && !unknown => Ok(()),
+                None => Err(IpvsError::new(lost.unwrap_or(libc::ENOBUFS))),
+            })
             .collect()
     }
 
@@ -498,7 +559,7 @@ impl Ipvs {
             };
             let mut finished = false;
             for slot in 0..count {
-                let off = slot * RECV_BUF;
+                let off = slot * self.slot;
                 let datagram = &self.rbuf[off..off + self.rlens[slot]];
                 for m in codec::messages(datagram) {
                     let m = m.map_err(codec_err)?;
@@ -554,8 +615,8 @@ impl Ipvs {
         let mut hdrs: [libc::mmsghdr; SLOTS] = unsafe { std::mem::zeroed() };
         for (i, (v, h)) in iov.iter_mut().zip(hdrs.iter_mut()).enumerate() {
             // SAFETY: slot i lies inside `rbuf` (SLOTS * RECV_BUF bytes).
-            v.iov_base = unsafe { base.add(i * RECV_BUF) }.cast();
-            v.iov_len = RECV_BUF;
+            v.iov_base = unsafe { base.add(i * self.slot) }.cast();
+            v.iov_len = self.slot;
             h.msg_hdr.msg_iov = v;
             h.msg_hdr.msg_iovlen = 1;
         }
@@ -585,7 +646,7 @@ impl Ipvs {
             let n = n as usize;
             for (len, h) in self.rlens.iter_mut().zip(&hdrs[..n]) {
                 // With MSG_TRUNC netlink reports the datagram's full length.
-                if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 || h.msg_len as usize > RECV_BUF {
+                if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 || h.msg_len as usize > self.slot {
                     return Err(IpvsError::new(libc::EMSGSIZE));
                 }
                 *len = h.msg_len as usize;
