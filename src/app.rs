@@ -289,12 +289,18 @@ fn list_options(f: &Format) -> ListOptions {
 }
 
 /// `-L`, `-S` and no arguments: banner, every service with its destinations.
+///
+/// Streams like ipvsadm: the services are fetched and sorted, then each
+/// service's destinations are fetched, sorted and printed before the next
+/// service's are asked for (one reused buffer, sorting moves only indices).
+/// A failing destination dump ends the listing there with status 1, after
+/// what was printed so far, as in ipvsadm.
 pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) -> Result<(), Exit> {
     let opts = list_options(f);
     if !rule {
         let _ = format::write_banner(out, &ctx.ipvs.info());
     }
-    let mut services = match ctx.ipvs.services() {
+    let services = match ctx.ipvs.services() {
         Ok(s) => s,
         Err(e) => {
             let _ = out.flush();
@@ -302,25 +308,37 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
             return Err(Exit(1));
         }
     };
+    let mut order: Vec<&Service> = services.iter().collect();
     if !f.nosort {
-        sort::sort_services(&mut services);
+        sort::sort_service_refs(&mut order);
     }
     if !rule {
         let _ = format::write_title(out, &opts);
     }
-    let all_dests = match ctx.ipvs.dests_many(&services) {
-        Ok(d) => d,
-        Err(e) => {
+    let mut dests: Vec<Dest> = Vec::new();
+    let mut idx: Vec<usize> = Vec::new();
+    for svc in order {
+        if let Err(e) = ctx.ipvs.dests_into(svc, &mut dests) {
             let _ = out.flush();
             print_kernel_error(Op::GetDests, e.errno);
             return Err(Exit(1));
         }
-    };
-    for (svc, mut dests) in services.iter().zip(all_dests) {
+        idx.clear();
+        idx.extend(0..dests.len());
         if !f.nosort {
-            sort::sort_dests(&mut dests);
+            sort::glibc_msort(&mut idx, |&a, &b| sort::cmp_dests(&dests[a], &dests[b]));
         }
-        print_service(svc, &dests, &opts, rule, out);
+        if rule {
+            let _ = format::write_save_service(out, svc, opts.numeric);
+            for &i in &idx {
+                let _ = format::write_save_dest(out, svc, &dests[i], opts.numeric);
+            }
+        } else {
+            let _ = format::write_service(out, svc, &opts);
+            for &i in &idx {
+                let _ = format::write_dest(out, svc, &dests[i], &opts);
+            }
+        }
     }
     Ok(())
 }

@@ -343,6 +343,21 @@ impl Ipvs {
         Ok(out)
     }
 
+    /// The destinations of one service (dump), in kernel order, into `out`
+    /// (cleared first; its allocation is reused from one service to the next).
+    pub fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), IpvsError> {
+        out.clear();
+        let af = svc.af;
+        let seq = self.next_seq();
+        self.wbuf.clear();
+        codec::encode_get_dests(svc, self.family, seq, self.pid, &mut self.wbuf);
+        self.send_wbuf()?;
+        self.wait_for(seq, |_, attrs| {
+            out.push(codec::parse_dest_msg(attrs, af)?);
+            Ok(())
+        })
+    }
+
     /// Connection timeouts (GET_CONFIG).
     pub fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
         let mut out = None;
