@@ -236,7 +236,12 @@ fn try_help(program: &str) {
 /// The kernel request of a set command, with the operation that decides the
 /// wording of its error message.
 pub fn request_of(p: &Parsed) -> Option<(Request, Op)> {
-    let svc = p.svc.clone();
+    request_from(p.clone())
+}
+
+/// [`request_of`], consuming the parsed line (no copies).
+pub fn request_from(p: Parsed) -> Option<(Request, Op)> {
+    let svc = p.svc;
     Some(match p.cmd {
         Cmd::Flush => (Request::Flush, Op::Other),
         Cmd::AddService => (Request::NewService(svc), Op::AddService),
@@ -249,12 +254,12 @@ pub fn request_of(p: &Parsed) -> Option<(Request, Op)> {
                 Op::ZeroService,
             )
         }
-        Cmd::AddDest => (Request::NewDest(svc, p.dest.clone()), Op::AddDest),
-        Cmd::EditDest => (Request::SetDest(svc, p.dest.clone()), Op::EditDest),
-        Cmd::DelDest => (Request::DelDest(svc, p.dest.clone()), Op::DelDest),
+        Cmd::AddDest => (Request::NewDest(svc, p.dest), Op::AddDest),
+        Cmd::EditDest => (Request::SetDest(svc, p.dest), Op::EditDest),
+        Cmd::DelDest => (Request::DelDest(svc, p.dest), Op::DelDest),
         Cmd::SetTimeout => (Request::SetConfig(p.timeouts), Op::Other),
-        Cmd::StartDaemon => (Request::NewDaemon(p.daemon.clone()), Op::StartDaemon),
-        Cmd::StopDaemon => (Request::DelDaemon(p.daemon.clone()), Op::StopDaemon),
+        Cmd::StartDaemon => (Request::NewDaemon(p.daemon), Op::StartDaemon),
+        Cmd::StopDaemon => (Request::DelDaemon(p.daemon), Op::StopDaemon),
         Cmd::List | Cmd::Save | Cmd::Restore => return None,
     })
 }
@@ -329,12 +334,18 @@ fn list_options(f: &Format) -> ListOptions {
 }
 
 /// `-L`, `-S` and no arguments: banner, every service with its destinations.
+///
+/// Streams like ipvsadm: the services are fetched and sorted, then each
+/// service's destinations are fetched, sorted and printed before the next
+/// service's are asked for (one reused buffer, sorting moves only indices).
+/// A failing destination dump ends the listing there with status 1, after
+/// what was printed so far, as in ipvsadm.
 pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) -> Result<(), Exit> {
     let opts = list_options(f);
     if !rule {
         let _ = format::write_banner(out, &ctx.ipvs.info());
     }
-    let mut services = match ctx.ipvs.services() {
+    let services = match ctx.ipvs.services() {
         Ok(s) => s,
         Err(e) => {
             let _ = out.flush();
@@ -342,25 +353,37 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
             return Err(Exit(1));
         }
     };
+    let mut order: Vec<&Service> = services.iter().collect();
     if !f.nosort {
-        sort::sort_services(&mut services);
+        sort::sort_service_refs(&mut order);
     }
     if !rule {
         let _ = format::write_title(out, &opts);
     }
-    let all_dests = match ctx.ipvs.dests_many(&services) {
-        Ok(d) => d,
-        Err(e) => {
+    let mut dests: Vec<Dest> = Vec::new();
+    let mut idx: Vec<usize> = Vec::new();
+    for svc in order {
+        if let Err(e) = ctx.ipvs.dests_into(svc, &mut dests) {
             let _ = out.flush();
             print_kernel_error(Op::GetDests, e.errno);
             return Err(Exit(1));
         }
-    };
-    for (svc, mut dests) in services.iter().zip(all_dests) {
+        idx.clear();
+        idx.extend(0..dests.len());
         if !f.nosort {
-            sort::sort_dests(&mut dests);
+            sort::glibc_msort(&mut idx, |&a, &b| sort::cmp_dests(&dests[a], &dests[b]));
         }
-        print_service(svc, &dests, &opts, rule, out);
+        if rule {
+            let _ = format::write_save_service(out, svc, opts.numeric);
+            for &i in &idx {
+                let _ = format::write_save_dest(out, svc, &dests[i], opts.numeric);
+            }
+        } else {
+            let _ = format::write_service(out, svc, &opts);
+            for &i in &idx {
+                let _ = format::write_dest(out, svc, &dests[i], &opts);
+            }
+        }
     }
     Ok(())
 }
@@ -475,14 +498,33 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
     let mut result = 0;
     let mut queue: Vec<Queued> = Vec::new();
     let mut requests: Vec<Request> = Vec::new();
+    let mut toks: Vec<&str> = Vec::with_capacity(32);
     for line in input.split(|b| *b == b'\n') {
+        // Plain -A/-a lines (what -S writes) take the allocation-free path.
+        let simple = std::str::from_utf8(line).ok().and_then(|text| {
+            toks.clear();
+            toks.extend(
+                text.split([' ', '\t', '\r'])
+                    .filter(|w| !w.is_empty() && *w != "ipvsadm"),
+            );
+            cli::fast::parse_simple(&toks)
+        });
+        if let Some(p) = simple {
+            let (req, op) = request_from(p).expect("set command");
+            queue.push(Queued::Request(requests.len(), op));
+            requests.push(req);
+            if queue.len() >= RESTORE_CHUNK {
+                result = send_queued(ctx, &mut queue, &mut requests);
+            }
+            continue;
+        }
         let words = restore_words(&String::from_utf8_lossy(line));
         if words.is_empty() {
             continue;
         }
         match cli::parse(&words) {
             Ok(Outcome::Run(p)) if !matches!(p.cmd, Cmd::List | Cmd::Save | Cmd::Restore) => {
-                let (req, op) = request_of(&p).expect("set command");
+                let (req, op) = request_from(*p).expect("set command");
                 queue.push(Queued::Request(requests.len(), op));
                 requests.push(req);
                 if queue.len() >= RESTORE_CHUNK {

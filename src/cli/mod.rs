@@ -7,6 +7,7 @@
 //! rules. See `ipvsadm-reference.md` §2–§4.
 
 pub mod addr;
+pub mod fast;
 pub mod options;
 pub mod popt;
 pub mod usage;
@@ -200,7 +201,7 @@ pub struct Format {
 }
 
 /// A fully parsed and checked command line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
     pub cmd: Cmd,
     /// Option bits (`1 << Opt as u32`).

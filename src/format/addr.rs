@@ -1,5 +1,6 @@
 //! Address and port text as ipvsadm builds it (`addrport_to_anyname`).
 
+use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{ip_from_raw, RawAddr, AF_INET6};
@@ -25,6 +26,13 @@ pub(crate) fn cut(mut s: String, max: usize) -> String {
 /// or more zero words becomes `::`; `::a.b.c.d` and `::ffff:a.b.c.d` keep the
 /// dotted IPv4 tail.
 pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
+    let mut out = String::new();
+    let _ = write_ntop6(&mut out, addr);
+    out
+}
+
+/// [`ntop6`] into any `fmt::Write`.
+pub(crate) fn write_ntop6<W: fmt::Write>(out: &mut W, addr: &Ipv6Addr) -> fmt::Result {
     let w = addr.segments();
     // Longest run of zero words.
     let (mut best_base, mut best_len) = (None::<usize>, 0usize);
@@ -47,33 +55,80 @@ pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
     if best_len < 2 {
         best_base = None;
     }
-    let mut out = String::new();
     let mut i = 0;
     while i < 8 {
         if let Some(base) = best_base {
             if i >= base && i < base + best_len {
                 if i == base {
-                    out.push(':');
+                    out.write_char(':')?;
                 }
                 i += 1;
                 continue;
             }
         }
         if i != 0 {
-            out.push(':');
+            out.write_char(':')?;
         }
         if i == 6 && best_base == Some(0) && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
             let o = addr.octets();
-            out.push_str(&Ipv4Addr::new(o[12], o[13], o[14], o[15]).to_string());
-            return out;
+            return write!(out, "{}", Ipv4Addr::new(o[12], o[13], o[14], o[15]));
         }
-        out.push_str(&format!("{:x}", w[i]));
+        write!(out, "{:x}", w[i])?;
         i += 1;
     }
     if best_base.is_some_and(|b| b + best_len == 8) {
-        out.push(':');
+        out.write_char(':')?;
     }
-    out
+    Ok(())
+}
+
+/// A short text built on the stack (numeric `addr:port` and the like), so
+/// that listing rows need no heap allocation. Text beyond the capacity is
+/// dropped (numeric texts are far shorter).
+pub(crate) struct Small {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Small {
+    pub(crate) fn new() -> Small {
+        Small {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `str`s are ever appended (see write_str).
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for Small {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Numeric `addr:port` / `[addr]:port` on the stack: what [`addrport`]
+/// gives with `numeric` (at most 47 bytes, so never cut).
+pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Small {
+    let mut s = Small::new();
+    let _ = match ip_from_raw(af, addr) {
+        IpAddr::V4(v4) => write!(s, "{v4}:{port}"),
+        IpAddr::V6(v6) => {
+            let _ = s.write_char('[');
+            let _ = write_ntop6(&mut s, &v6);
+            write!(s, "]:{port}")
+        }
+    };
+    s
 }
 
 /// `inet_ntop` text of an address.
@@ -141,5 +196,20 @@ mod tests {
         let v6: Ipv6Addr = "2001:db8::12".parse().unwrap();
         assert_eq!(addrport(10, &v6.octets(), 0, 0, true), "[2001:db8::12]:0");
         assert_eq!(cut("x".repeat(70), 59).len(), 59);
+        for (af, a) in [
+            (2, "192.0.2.1"),
+            (2, "255.255.255.255"),
+            (10, "2001:db8::12"),
+            (10, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            (10, "::ffff:1.2.3.4"),
+        ] {
+            let raw = crate::model::raw_from_ip(a.parse().unwrap());
+            for port in [0, 80, 65535] {
+                assert_eq!(
+                    addrport_numeric(af, &raw, port).as_str(),
+                    addrport(af, &raw, port, 6, true)
+                );
+            }
+        }
     }
 }

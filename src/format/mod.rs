@@ -9,6 +9,7 @@ pub(crate) use addr::ntop;
 pub use conn::{read_connections, Conn};
 pub mod sort;
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
@@ -183,6 +184,58 @@ pub fn service_label(svc: &Service, numeric: bool) -> String {
     }
 }
 
+/// A listing label or address text: on the stack when numeric (the usual
+/// case, no allocation per row), else the resolved text.
+enum Label {
+    Small(addr::Small),
+    Owned(String),
+}
+
+impl Label {
+    fn as_str(&self) -> &str {
+        match self {
+            Label::Small(s) => s.as_str(),
+            Label::Owned(s) => s,
+        }
+    }
+
+    /// [`service_label`]; numeric IPv4 labels are at most 26 bytes, so the
+    /// cut to 33 never applies to them.
+    fn of_service(svc: &Service, numeric: bool) -> Label {
+        if numeric && !svc.is_fwmark() {
+            let a = addr::addrport_numeric(svc.af, &svc.addr, svc.port);
+            let mut s = addr::Small::new();
+            if write!(s, "{:<4} {}", proto_label(svc.protocol), a.as_str()).is_ok() {
+                return Label::Small(s);
+            }
+        }
+        Label::Owned(service_label(svc, numeric))
+    }
+
+    /// The destination's `addr:port` as listing rows show it (IPv4 cut to
+    /// 28 bytes, which numeric text never reaches).
+    fn of_dest(svc: &Service, dest: &Dest, numeric: bool) -> Label {
+        if numeric {
+            return Label::Small(addr::addrport_numeric(dest.af, &dest.addr, dest.port));
+        }
+        let name = dest_addrport(svc, dest, numeric);
+        Label::Owned(if dest.af != AF_INET6 {
+            addr::cut(name, 28)
+        } else {
+            name
+        })
+    }
+}
+
+/// [`service_rule`] written out directly.
+fn write_service_rule<W: Write>(out: &mut W, svc: &Service, numeric: bool) -> io::Result<()> {
+    if numeric && !svc.is_fwmark() {
+        let a = addr::addrport_numeric(svc.af, &svc.addr, svc.port);
+        return write!(out, "{} {}", proto_option(svc.protocol), a.as_str());
+    }
+    out.write_all(service_rule(svc, numeric).as_bytes())
+}
+
 /// The service part of save lines: `-t addr:port`, `-f N`, `-f N -6`...
 fn service_rule(svc: &Service, numeric: bool) -> String {
     if svc.is_fwmark() {
@@ -257,14 +310,22 @@ fn service_flags_text(svc: &Service) -> String {
 
 /// The service row of the listing mode.
 pub fn write_service<W: Write>(out: &mut W, svc: &Service, opts: &ListOptions) -> io::Result<()> {
-    let label = service_label(svc, opts.numeric);
+    let label = Label::of_service(svc, opts.numeric);
     let st = &svc.stats;
     let nums = match opts.mode {
         ListMode::Stats => [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes],
         ListMode::Rate => [st.cps, st.inpps, st.outpps, st.inbps, st.outbps],
-        _ => return writeln!(out, "{label} {}{}", svc.sched_name, service_flags_text(svc)),
+        _ => {
+            return writeln!(
+                out,
+                "{} {}{}",
+                label.as_str(),
+                svc.sched_name,
+                service_flags_text(svc)
+            )
+        }
     };
-    let mut line = format!("{label:<33}");
+    let mut line = format!("{:<33}", label.as_str());
     for n in nums {
         line.push_str(&largenum(n, opts.exact));
     }
@@ -346,10 +407,8 @@ pub fn write_dest<W: Write>(
     dest: &Dest,
     opts: &ListOptions,
 ) -> io::Result<()> {
-    let mut name = dest_addrport(svc, dest, opts.numeric);
-    if dest.af != AF_INET6 {
-        name = addr::cut(name, 28);
-    }
+    let label = Label::of_dest(svc, dest, opts.numeric);
+    let name = label.as_str();
     let low32 = |n: u64| u64::from(n as u32);
     let st = &dest.stats;
     let ex = opts.exact;
@@ -404,23 +463,25 @@ pub fn write_dest<W: Write>(
 
 /// `-S` service line: `-A <svc> -s <sched> [-p T [-M mask]] [--pe X] [-o] [-b flags]`.
 pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, numeric: bool) -> io::Result<()> {
-    let mut line = format!("-A {} -s {}", service_rule(svc, numeric), svc.sched_name);
+    out.write_all(b"-A ")?;
+    write_service_rule(out, svc, numeric)?;
+    write!(out, " -s {}", svc.sched_name)?;
     if svc.flags & SVC_F_PERSISTENT != 0 {
-        line.push_str(&format!(" -p {}", svc.timeout));
+        write!(out, " -p {}", svc.timeout)?;
         if let Some(mask) = mask_text(svc) {
-            line.push_str(&format!(" -M {mask}"));
+            write!(out, " -M {mask}")?;
         }
     }
     if !svc.pe_name.is_empty() {
-        line.push_str(&format!(" --pe {}", svc.pe_name));
+        write!(out, " --pe {}", svc.pe_name)?;
     }
     if svc.flags & SVC_F_ONEPACKET != 0 {
-        line.push_str(" -o");
+        out.write_all(b" -o")?;
     }
     if svc.flags & SCHED_FLAGS != 0 {
-        line.push_str(&format!(" -b {}", sched_flags_text(svc)));
+        write!(out, " -b {}", sched_flags_text(svc))?;
     }
-    writeln!(out, "{line}")
+    out.write_all(b"\n")
 }
 
 /// `-S` destination line: `-a <svc> -r <addr:port> -m|-i|-g -w W` plus the
@@ -431,29 +492,29 @@ pub fn write_save_dest<W: Write>(
     dest: &Dest,
     numeric: bool,
 ) -> io::Result<()> {
-    let mut line = format!(
-        "-a {} -r {} {} -w {}",
-        service_rule(svc, numeric),
-        dest_addrport(svc, dest, numeric),
-        fwd_switch(dest.fwd),
-        dest.weight
-    );
+    out.write_all(b"-a ")?;
+    write_service_rule(out, svc, numeric)?;
+    if numeric {
+        let a = addr::addrport_numeric(dest.af, &dest.addr, dest.port);
+        write!(out, " -r {}", a.as_str())?;
+    } else {
+        write!(out, " -r {}", dest_addrport(svc, dest, numeric))?;
+    }
+    write!(out, " {} -w {}", fwd_switch(dest.fwd), dest.weight)?;
     if dest.fwd & FWD_MASK == FWD_TUNNEL {
         match dest.tun_type {
-            TUN_TYPE_GUE => line.push_str(&format!(
+            TUN_TYPE_GUE => write!(
+                out,
                 " --tun-type gue --tun-port {} {}",
                 dest.tun_port,
                 tun_flag_option(dest.tun_flags)
-            )),
-            TUN_TYPE_GRE => line.push_str(&format!(
-                " --tun-type gre {}",
-                tun_flag_option(dest.tun_flags)
-            )),
-            TUN_TYPE_IPIP => line.push_str(" --tun-type ipip"),
+            )?,
+            TUN_TYPE_GRE => write!(out, " --tun-type gre {}", tun_flag_option(dest.tun_flags))?,
+            TUN_TYPE_IPIP => out.write_all(b" --tun-type ipip")?,
             _ => {}
         }
     }
-    writeln!(out, "{line}")
+    out.write_all(b"\n")
 }
 
 /// `Timeout (tcp tcpfin udp): 900 120 300`.

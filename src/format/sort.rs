@@ -123,3 +123,8 @@ pub fn sort_services(v: &mut [Service]) {
 pub fn sort_dests(v: &mut [Dest]) {
     glibc_msort(v, cmp_dests);
 }
+
+/// [`sort_services`] on references: the same order, moving pointers only.
+pub fn sort_service_refs(v: &mut [&Service]) {
+    glibc_msort(v, |a, b| cmp_services(a, b));
+}

@@ -480,6 +480,23 @@ pub fn encode(req: &Request, family: u16, seq: u32, pid: u32, out: &mut Vec<u8>)
     end_message(out, start);
 }
 
+/// Appends a GET_DEST dump request for the service `svc` (the same bytes as
+/// `encode(&Request::GetDests(svc.clone()), ..)`, without the copy).
+pub fn encode_get_dests(svc: &Service, family: u16, seq: u32, pid: u32, out: &mut Vec<u8>) {
+    let start = begin_message(
+        out,
+        family,
+        NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP,
+        seq,
+        pid,
+        cmd::GET_DEST,
+        IPVS_GENL_VERSION,
+    );
+    let mut w = AttrWriter { out: &mut *out };
+    put_service(&mut w, svc, SvcForm::Key);
+    end_message(out, start);
+}
+
 /// Appends a `CTRL_CMD_GETFAMILY` request for `name` (as libnl sends it:
 /// version 1, `NLM_F_REQUEST | NLM_F_ACK`).
 pub fn encode_get_family(name: &str, seq: u32, pid: u32, out: &mut Vec<u8>) {
@@ -1102,6 +1119,20 @@ mod tests {
     }
 
     // ---- requests -------------------------------------------------------
+
+    #[test]
+    fn get_dests_without_copy_is_the_same() {
+        for svc in [svc_tcp("192.0.2.1", 80), {
+            let mut s = Service::new(crate::model::AF_INET6);
+            s.fwmark = 9;
+            s
+        }] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            encode(&Request::GetDests(svc.clone()), FAM, 7, 9, &mut a);
+            encode_get_dests(&svc, FAM, 7, 9, &mut b);
+            assert_eq!(a, b);
+        }
+    }
 
     /// `ipvsadm -A -t 192.0.2.100:80 -s rr -p 100 -M 255.255.255.0`
     /// (reference §10.4, captured with strace).

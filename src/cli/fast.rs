@@ -1,0 +1,321 @@
+//! A fast path for the restore lines that make up nearly every `-R` input:
+//! the `-A` / `-a` lines `-S` writes (numeric addresses and ports).
+//!
+//! [`parse_simple`] recognises a deliberately small, unambiguous subset of
+//! the command line and builds the very same [`Parsed`] as [`super::parse`]
+//! would, without the general parser's allocations. Anything outside the
+//! subset (names, unusual option spellings, repeated options, values out of
+//! range, anything that would be an error) returns `None`, and the caller
+//! uses the general parser, which then does whatever ipvsadm does. The tests
+//! check the equivalence on a large set of lines.
+
+use super::{bit, Cmd, Format, Opt, Parsed};
+use crate::model::*;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Upper bound of `-p` (31 days, as the general parser).
+const MAX_TIMEOUT: u32 = 86400 * 31;
+
+/// A decimal number without sign, blanks or leading zeros (`0` itself is
+/// fine), at most `max`.
+fn decimal(s: &str, max: u64) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 10 || (b[0] == b'0' && b.len() > 1) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    (v <= max).then_some(v)
+}
+
+/// Dotted quad of four decimal octets (no leading zeros: `inet_aton` would
+/// read those as octal).
+fn ipv4(s: &str) -> Option<Ipv4Addr> {
+    let mut o = [0u8; 4];
+    let mut parts = s.split('.');
+    for slot in &mut o {
+        *slot = decimal(parts.next()?, 255)? as u8;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(o))
+}
+
+/// `a.b.c.d:port` or `[v6]:port`, numeric, port given: (af, addr, port).
+fn addr_port(s: &str) -> Option<(u16, RawAddr, u16)> {
+    if let Some(inner) = s.strip_prefix('[') {
+        let (host, port) = inner.split_once("]:")?;
+        // Only plain hex-and-colon text: no scope ids, no dotted tails.
+        if !host.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
+            return None;
+        }
+        let v6: Ipv6Addr = host.parse().ok()?;
+        return Some((AF_INET6, v6.octets(), decimal(port, 65535)? as u16));
+    }
+    let (host, port) = s.split_once(':')?;
+    let v4 = ipv4(host)?;
+    Some((
+        AF_INET,
+        raw_from_ip(v4.into()),
+        decimal(port, 65535)? as u16,
+    ))
+}
+
+/// Scheduler names as ipvsadm would send them unchanged.
+fn sched_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 15 && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// Parse one restore line given as words (the `ipvsadm` words already
+/// dropped), if it is a plain `-A` or `-a` line; see the module comment.
+pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
+    let cmd = match *words.first()? {
+        "-A" => Cmd::AddService,
+        "-a" => Cmd::AddDest,
+        _ => return None,
+    };
+    let add_service = cmd == Cmd::AddService;
+    let mut svc = Service::new(AF_INET);
+    let mut dest = Dest::new(0);
+    let mut options: u64 = 0;
+    let mut once = |o: Opt| -> Option<()> {
+        let b = bit(o);
+        if options & b != 0 {
+            return None;
+        }
+        options |= b;
+        Some(())
+    };
+    let mut sched: Option<&str> = None;
+    let mut have_dest = false;
+    let mut tun_ipip = false;
+    let mut i = 1;
+    while i < words.len() {
+        let opt = words[i];
+        let val = words.get(i + 1).copied();
+        i += 2;
+        match opt {
+            "-t" | "-u" => {
+                once(Opt::Service)?;
+                let (af, addr, port) = addr_port(val?)?;
+                svc.protocol = if opt == "-t" {
+                    IPPROTO_TCP
+                } else {
+                    IPPROTO_UDP
+                };
+                svc.af = af;
+                svc.addr = addr;
+                svc.port = port;
+                if af == AF_INET6 {
+                    svc.netmask = 128;
+                }
+            }
+            "-f" => {
+                once(Opt::Service)?;
+                let mark = decimal(val?, u64::from(u32::MAX))?;
+                if mark == 0 {
+                    return None;
+                }
+                svc.af = AF_INET;
+                svc.protocol = IPPROTO_TCP;
+                svc.fwmark = mark as u32;
+            }
+            "-s" if add_service => {
+                once(Opt::Scheduler)?;
+                let s = val?;
+                if !sched_name(s) {
+                    return None;
+                }
+                sched = Some(s);
+            }
+            "-p" if add_service => {
+                once(Opt::Persistent)?;
+                let t = decimal(val?, u64::from(MAX_TIMEOUT))?;
+                if t == 0 {
+                    return None;
+                }
+                svc.flags |= SVC_F_PERSISTENT;
+                svc.timeout = t as u32;
+            }
+            "-r" if !add_service => {
+                once(Opt::Server)?;
+                let (af, addr, port) = addr_port(val?)?;
+                dest.af = af;
+                dest.addr = addr;
+                dest.port = port;
+                have_dest = true;
+            }
+            "-w" if !add_service => {
+                once(Opt::Weight)?;
+                dest.weight = decimal(val?, i32::MAX as u64)? as i32;
+            }
+            "--tun-type" if !add_service => {
+                once(Opt::TunType)?;
+                if val? != "ipip" {
+                    return None;
+                }
+                tun_ipip = true;
+            }
+            "-m" | "-g" | "-i" if !add_service => {
+                once(Opt::Forward)?;
+                dest.fwd = match opt {
+                    "-m" => FWD_MASQ,
+                    "-g" => FWD_DROUTE,
+                    _ => FWD_TUNNEL,
+                };
+                i -= 1; // no value
+            }
+            _ => return None,
+        }
+    }
+    if options & bit(Opt::Service) == 0 {
+        return None;
+    }
+    if add_service {
+        if svc.fwmark == 0 && svc.port == 0 && svc.flags & SVC_F_PERSISTENT == 0 {
+            return None;
+        }
+        svc.sched_name = sched.unwrap_or("wlc").to_string();
+    } else {
+        if !have_dest || dest.af != svc.af || (tun_ipip && dest.fwd != FWD_TUNNEL) {
+            return None;
+        }
+        if svc.fwmark == 0 && (dest.fwd == FWD_TUNNEL || dest.fwd == FWD_DROUTE) {
+            dest.port = svc.port;
+        }
+    }
+    if dest.af == 0 {
+        dest.af = svc.af;
+    }
+    Some(Parsed {
+        cmd,
+        options,
+        svc,
+        dest,
+        timeouts: Timeouts::default(),
+        daemon: Daemon {
+            state: 0,
+            mcast_ifn: String::new(),
+            syncid: 0,
+            sync_maxlen: 0,
+            mcast_group: None,
+            mcast_port: 0,
+            mcast_ttl: 0,
+        },
+        format: Format::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Outcome};
+
+    fn slow(words: &[&str]) -> Option<Parsed> {
+        let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        match parse(&args) {
+            Ok(Outcome::Run(p)) => Some(*p),
+            _ => None,
+        }
+    }
+
+    /// Every line the fast path accepts parses to the same thing with the
+    /// general parser; and the lines `-S` writes are accepted.
+    #[test]
+    fn same_as_general_parser() {
+        let keys = [
+            "-t 192.0.2.1:80",
+            "-u 198.51.100.7:0",
+            "-t 203.0.113.255:65535",
+            "-t 192.0.2.1:65536",
+            "-t 192.0.2.01:80",
+            "-t 256.0.2.1:80",
+            "-t 192.0.2.1",
+            "-t 192.0.2.1:http",
+            "-t 192.0.2:80",
+            "-t [2001:db8::1]:443",
+            "-u [2001:db8::a:b]:0",
+            "-t [::ffff:1.2.3.4]:5",
+            "-t [2001:db8::1]",
+            "-t 2001:db8::1",
+            "-f 1",
+            "-f 4294967295",
+            "-f 4294967296",
+            "-f 0",
+            "-f 07",
+            "-f 12 -6",
+            "--tcp-service 192.0.2.1:80",
+        ];
+        let svc_opts = [
+            "",
+            "-s rr",
+            "-s wlc -p 300",
+            "-p",
+            "-p 0",
+            "-p 2678400",
+            "-p 2678401",
+            "-p 300 -s sh",
+            "-s averyveryverylongname",
+            "-s rr -s wlc",
+            "-s rr -o",
+            "-p 1 -M 255.255.255.0",
+            "-s mh -b mh-port",
+            "-w 1",
+            "-s",
+        ];
+        let dest_opts = [
+            "-r 198.51.100.1:8080 -m -w 1",
+            "-r 198.51.100.1:8080 -g -w 0",
+            "-r 198.51.100.1:8080 -i -w 2147483647 --tun-type ipip",
+            "-r 198.51.100.1:8080 -i --tun-type gue --tun-port 5",
+            "-r 198.51.100.1:8080 -m --tun-type ipip",
+            "-r 198.51.100.1:8080 -w 2147483648",
+            "-r 198.51.100.1:8080 -w 01",
+            "-r 198.51.100.1 -m",
+            "-r 198.51.100.1:0 -m -w 3",
+            "-r [2001:db8::5]:80 -i -w 1",
+            "-r [2001:db8::5]:80 -m -w 1",
+            "-w 5 -m -r 198.51.100.2:81",
+            "-r 198.51.100.1:8080 -m -g",
+            "-r 198.51.100.1:8080 -m -x 10 -y 5",
+            "-r 198.51.100.1:8080 -w 1 -w 2",
+            "-r 198.51.100.1:8080 -m -s rr",
+            "-m",
+            "-r",
+        ];
+        let mut accepted = 0;
+        let mut total = 0;
+        for key in keys {
+            for (cmd, opts) in [("-A", &svc_opts[..]), ("-a", &dest_opts[..])] {
+                for o in opts {
+                    for line in [format!("{cmd} {key} {o}"), format!("{cmd} {o} {key}")] {
+                        let words: Vec<&str> = line.split_whitespace().collect();
+                        total += 1;
+                        if let Some(p) = parse_simple(&words) {
+                            accepted += 1;
+                            assert_eq!(Some(p), slow(&words), "{line}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(accepted > 50, "{accepted} of {total}");
+        // What -Sn writes goes the fast way.
+        for line in [
+            "-A -t 192.0.2.1:80 -s wlc",
+            "-A -u 198.51.100.3:53 -s rr -p 300",
+            "-A -f 7 -s wrr",
+            "-A -t [2001:db8::1]:443 -s wlc -p 360",
+            "-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1",
+            "-a -f 7 -r 198.51.100.1:0 -i -w 3 --tun-type ipip",
+            "-a -t [2001:db8::1]:443 -r [2001:db8:1::2]:8443 -m -w 5",
+        ] {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let p = parse_simple(&words).unwrap_or_else(|| panic!("not fast: {line}"));
+            assert_eq!(Some(p), slow(&words), "{line}");
+        }
+    }
+}
