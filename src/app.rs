@@ -360,10 +360,25 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
     if !rule {
         let _ = format::write_title(out, &opts);
     }
+    // The default listing and the save format need only what the kernel's
+    // proc table shows: take all destinations from one read of it, and ask
+    // netlink per service only for what it lacks (see `procfs`).
+    let proc_table = if opts.mode == ListMode::Default {
+        crate::procfs::read()
+    } else {
+        None
+    };
     let mut dests: Vec<Dest> = Vec::new();
     let mut idx: Vec<usize> = Vec::new();
     for svc in order {
-        if let Err(e) = ctx.ipvs.dests_into(svc, &mut dests) {
+        let from_proc = proc_table
+            .as_ref()
+            .and_then(|t| t.dests(svc))
+            .filter(|d| !rule || d.iter().all(|d| d.fwd != FWD_TUNNEL));
+        if let Some(d) = from_proc {
+            dests.clear();
+            dests.extend_from_slice(d);
+        } else if let Err(e) = ctx.ipvs.dests_into(svc, &mut dests) {
             let _ = out.flush();
             print_kernel_error(Op::GetDests, e.errno);
             return Err(Exit(1));

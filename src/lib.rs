@@ -18,4 +18,5 @@ pub mod json;
 pub mod model;
 pub mod netlink;
 pub mod netns;
+pub mod procfs;
 pub mod resolve;
