@@ -8,6 +8,7 @@
 //! * [`format`]: formatters that print exactly what ipvsadm prints.
 //! * [`resolve`]: host/service name lookups through the C library (NSS), as ipvsadm does.
 //! * [`app`]: runs a typed command against the kernel.
+//! * [`stdio`]: standard output buffered like a C program's.
 
 pub mod app;
 pub mod cli;
@@ -15,3 +16,4 @@ pub mod format;
 pub mod model;
 pub mod netlink;
 pub mod resolve;
+pub mod stdio;
