@@ -6,6 +6,7 @@ use crate::cli::{self, CliError, Cmd, Format, Outcome, Parsed};
 use crate::format::{self, sort, ListMode, ListOptions};
 use crate::model::*;
 use crate::netlink::{ipvs_strerror, Ipvs, Op, Request};
+use crate::stdio::{stdout_buffering, CStdio};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
@@ -82,8 +83,9 @@ pub fn main_entry() -> i32 {
         None => program,
     };
     let mut ctx = Ctx { ipvs, program };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    // Buffered like C stdio, so that stdout and stderr interleave as
+    // ipvsadm's do when they share a file or pipe.
+    let mut out = CStdio::new(io::stdout().lock(), stdout_buffering());
 
     let status = |r: Result<i32, Exit>| match r {
         Ok(r) => r & 0xff,
@@ -212,12 +214,10 @@ pub fn process<W: Write>(
         Ok(Outcome::Apply(a)) => return Ok(crate::apply::run_apply(ctx, &a, out)),
         Ok(Outcome::Check(file)) => return Ok(crate::apply::run_check(&ctx.program, &file, out)),
         Err(CliError::TryHelp) => {
-            let _ = out.flush();
             try_help(&ctx.program);
             return Err(Exit(255));
         }
         Err(CliError::Fatal { code, msg }) => {
-            let _ = out.flush();
             eprintln!("{msg}");
             return Err(Exit(code));
         }
@@ -292,7 +292,6 @@ fn run<W: Write>(ctx: &mut Ctx, p: &Parsed, reading_stdin: bool, out: &mut W) ->
         }
         Cmd::Restore => {
             if reading_stdin {
-                let _ = out.flush();
                 try_help(&ctx.program);
                 return Err(Exit(255));
             }
@@ -348,7 +347,6 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
     let services = match ctx.ipvs.services() {
         Ok(s) => s,
         Err(e) => {
-            let _ = out.flush();
             print_kernel_error(Op::GetServices, e.errno);
             return Err(Exit(1));
         }
@@ -379,7 +377,6 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
             dests.clear();
             dests.extend_from_slice(d);
         } else if let Err(e) = ctx.ipvs.dests_into(svc, &mut dests) {
-            let _ = out.flush();
             print_kernel_error(Op::GetDests, e.errno);
             return Err(Exit(1));
         }
@@ -434,7 +431,6 @@ fn list_service<W: Write>(
     let svc = match ctx.ipvs.service(key) {
         Ok(s) => s,
         Err(e) => {
-            let _ = out.flush();
             print_kernel_error(Op::GetService, e.errno);
             return Err(Exit(1));
         }
@@ -442,7 +438,6 @@ fn list_service<W: Write>(
     let mut dests = match ctx.ipvs.dests(&svc) {
         Ok(d) => d,
         Err(e) => {
-            let _ = out.flush();
             print_kernel_error(Op::GetDests, e.errno);
             return Err(Exit(1));
         }
@@ -465,21 +460,37 @@ fn list_connections<W: Write>(f: &Format, persistent_conn: bool, out: &mut W) ->
         Ok(()) => Ok(()),
         Err(format::ConnError::SilentExit) => Err(Exit(1)),
         Err(e) => {
-            let _ = out.flush();
             eprintln!("{e}");
             Err(Exit(1))
         }
     }
 }
 
+/// The longest word ipvsadm's config reader keeps: longer runs of
+/// non-blanks are cut into words of this many bytes (observed: a
+/// 5000-character word becomes one of 4096 and one of 904).
+const RESTORE_MAX_WORD: usize = 4096;
+
 /// Split one restore line into words as ipvsadm's config reader does:
 /// blanks, tabs and carriage returns separate words, there is no quoting,
-/// and a word that is exactly `ipvsadm` is dropped.
+/// words longer than 4096 bytes are cut, and a word that is exactly
+/// `ipvsadm` is dropped.
 pub fn restore_words(line: &str) -> Vec<String> {
-    line.split([' ', '\t', '\r', '\n'])
-        .filter(|w| !w.is_empty() && *w != "ipvsadm")
-        .map(str::to_string)
-        .collect()
+    let mut words = Vec::new();
+    for w in line.split([' ', '\t', '\r', '\n']) {
+        let mut piece = String::new();
+        for c in w.chars() {
+            if piece.len() + c.len_utf8() > RESTORE_MAX_WORD {
+                words.push(std::mem::take(&mut piece));
+            }
+            piece.push(c);
+        }
+        if !piece.is_empty() {
+            words.push(piece);
+        }
+    }
+    words.retain(|w| w != "ipvsadm");
+    words
 }
 
 /// `-R`: run every line of standard input; the status is the last line's.
@@ -551,7 +562,6 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
                 if !queue.is_empty() {
                     send_queued(ctx, &mut queue, &mut requests);
                 }
-                let _ = out.flush();
                 result = process(ctx, &words, true, out)?;
             }
         }
@@ -584,4 +594,31 @@ fn send_queued(ctx: &mut Ctx, queue: &mut Vec<Queued>, requests: &mut Vec<Reques
     }
     requests.clear();
     last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restore_words;
+
+    #[test]
+    fn restore_words_split_on_blanks_and_drop_ipvsadm() {
+        assert_eq!(
+            restore_words("ipvsadm\t-A  -t\r192.0.2.1:80 ipvsadm -s rr\r"),
+            vec!["-A", "-t", "192.0.2.1:80", "-s", "rr"]
+        );
+        assert!(restore_words(" \t ipvsadm ").is_empty());
+    }
+
+    #[test]
+    fn restore_words_cut_long_words_at_4096_bytes() {
+        let long = "x".repeat(5000);
+        let w = restore_words(&format!("-s {long} ipvsadm"));
+        assert_eq!(w.len(), 3);
+        assert_eq!((w[1].len(), w[2].len()), (4096, 904));
+        let w = restore_words(&"y".repeat(8192));
+        assert_eq!(
+            w.iter().map(String::len).collect::<Vec<_>>(),
+            vec![4096, 4096]
+        );
+    }
 }

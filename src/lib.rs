@@ -9,6 +9,8 @@
 //! * [`resolve`]: host/service name lookups through the C library (NSS), as ipvsadm does.
 //! * [`app`]: runs a typed command against the kernel.
 //! * lvsadm's extensions: [`json`] (`-j`), [`apply`] (`--check`, `--apply`), [`netns`] (`--netns`).
+//! * [`procfs`]: the kernel's `/proc/net/ip_vs` table, for fast listings.
+//! * [`stdio`]: standard output buffered like a C program's.
 
 pub mod app;
 pub mod apply;
@@ -20,3 +22,4 @@ pub mod netlink;
 pub mod netns;
 pub mod procfs;
 pub mod resolve;
+pub mod stdio;

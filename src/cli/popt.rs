@@ -148,6 +148,13 @@ impl<'a> Walker<'a> {
                 };
                 let (id, t) = (spec.id.clone(), spec.takes);
                 let value = if t == Takes::Nothing {
+                    // popt: `=` right after a letter that takes no value
+                    // (`-n=3`, `-Ln=`) is an unwanted argument.
+                    if remaining.starts_with('=') {
+                        return Some(Err(PoptError::UnwantedArgument(
+                            self.bad_option().to_string(),
+                        )));
+                    }
                     if !remaining.is_empty() {
                         self.cluster = Some(remaining);
                     }
@@ -301,6 +308,14 @@ mod tests {
         assert_eq!(
             walk(&["-L", "--numeric=5"]).0[1],
             Err(PoptError::UnwantedArgument("--numeric=5".into()))
+        );
+        assert_eq!(
+            walk(&["-A", "-n=3"]).0[1],
+            Err(PoptError::UnwantedArgument("-n=3".into()))
+        );
+        assert_eq!(
+            walk(&["-Ln="]).0[1],
+            Err(PoptError::UnwantedArgument("-Ln=".into()))
         );
         assert_eq!(
             walk(&["--set", "-1", "2", "3"]).0[1],

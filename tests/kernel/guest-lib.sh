@@ -3,7 +3,8 @@
 # applets before searching PATH, so `ip` would be busybox's, not iproute2's.
 #
 # /job/scn/NNNN.name  scenario name (one line)
-# /job/scn/NNNN.cmds  one command a line: "$ CMD" (compared) or "@ CMD" (setup)
+# /job/scn/NNNN.cmds  one command a line: "$ CMD" (compared), "@ CMD" (setup)
+#                     or "= CMD" (compared in the same state, see run_same)
 #
 # Each scenario runs twice, each time in a fresh network namespace: once with
 # the reference ipvsadm first in PATH (/opt/ref/bin), once with lvsadm
@@ -49,6 +50,44 @@ run_cmd() {
     fi
 }
 
+# run_same TOOLPATH NORMALISE CMD : the '= CMD' kind, for output that changes
+# over time (counters, rates, connection timers). In the same namespace and
+# state: the reference, then the tool of this run, then the reference again.
+# If the two reference records are identical, prints '[same]' when the
+# tool's record equals them, else '[differs]' and the diff. If the reference
+# changed in between (a timer ticked), retries; after 8 such attempts the
+# tool's record must equal one of the two reference records of the last
+# attempt ('[same]'), else '[reference unstable in the TOOL run]' (never the
+# same in both runs, so the scenario fails). In the reference run the middle
+# run is the reference too, so its record is '[same]': the scenario passes
+# only if lvsadm's is.
+run_same() {
+    _i=0
+    while :; do
+        run_cmd "$REFPATH" 0 "$3" >"$W/s1"
+        run_cmd "$1" "$2" "$3" >"$W/s2"
+        run_cmd "$REFPATH" 0 "$3" >"$W/s3"
+        if cmp -s "$W/s1" "$W/s3"; then
+            if cmp -s "$W/s1" "$W/s2"; then
+                echo "[same]"
+            else
+                echo "[differs]"
+                diff -u -L reference -L tool "$W/s1" "$W/s2" | tail -n +3
+            fi
+            return 0
+        fi
+        _i=$((_i + 1))
+        [ $_i -lt 8 ] || break
+        sleep 0.2
+    done
+    if cmp -s "$W/s1" "$W/s2" || cmp -s "$W/s3" "$W/s2"; then
+        echo "[same]"
+    else
+        echo "[reference unstable in the $tool run]"
+        sed 's/^/[last reference] /' "$W/s3"
+    fi
+}
+
 # runs inside the new network namespace: scenario TOOL CMDS OUTDIR
 # writes OUTDIR/cmp (compared: '$' commands and final state) and OUTDIR/full
 # (also the '@' commands, for --show)
@@ -69,6 +108,12 @@ scenario() {
             ;;
         '@')
             { printf '@ %s\n' "$cmd"; run_cmd "$REFPATH" 0 "$cmd"; } >>"$out/full"
+            ;;
+        '=')
+            { printf '= %s\n' "$cmd"; run_same "$tp" "$norm" "$cmd"; } >"$W/r"
+            cat "$W/r" >>"$out/cmp"
+            # for --show: the first reference record of the last attempt
+            { cat "$W/r"; sed 's/^/[reference] /' "$W/s1"; } >>"$out/full"
             ;;
         esac
     done <"$cmds"

@@ -1,0 +1,151 @@
+//! Standard output buffered the way a C program's `stdout` is (glibc), so
+//! that when stdout and stderr share a file or pipe (`2>&1`), the bytes
+//! interleave exactly as ipvsadm's do.
+//!
+//! glibc makes `stdout` line buffered on a terminal and fully buffered
+//! otherwise, with a buffer of the file's `st_blksize` (4096 for pipes and
+//! most files; `BUFSIZ` = 8192 when that is 0). A fully buffered stream only
+//! writes when a new byte does not fit any more: the data goes out in whole
+//! buffers, and whatever remains is written at exit. Error messages go to
+//! the unbuffered `stderr` at once, so with `2>&1` they come before the
+//! listing text written before them, unless a buffer's worth was reached.
+
+use std::io::{self, Write};
+
+/// glibc's `BUFSIZ`, the buffer size when `st_blksize` is 0.
+const BUFSIZ: usize = 8192;
+
+/// How a stream is buffered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buffering {
+    /// Written out at every newline (and when the buffer is full).
+    Line(usize),
+    /// Written out only in whole buffers of this size, and at the end.
+    Full(usize),
+}
+
+/// A writer with C stdio buffering over `inner`.
+pub struct CStdio<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+    mode: Buffering,
+    /// A write to `inner` failed (reported by the final `flush`, as a C
+    /// program only notices at `exit`/`fclose`).
+    failed: bool,
+}
+
+impl<W: Write> CStdio<W> {
+    pub fn new(inner: W, mode: Buffering) -> Self {
+        CStdio {
+            inner,
+            buf: Vec::new(),
+            mode,
+            failed: false,
+        }
+    }
+
+    fn emit(&mut self, n: usize) {
+        let chunk: Vec<u8> = self.buf.drain(..n).collect();
+        if self.inner.write_all(&chunk).is_err() || self.inner.flush().is_err() {
+            self.failed = true;
+        }
+    }
+}
+
+impl<W: Write> Write for CStdio<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        match self.mode {
+            Buffering::Full(size) => {
+                while self.buf.len() > size {
+                    self.emit(size);
+                }
+            }
+            Buffering::Line(size) => {
+                if data.contains(&b'\n') || self.buf.len() > size {
+                    self.emit(self.buf.len());
+                }
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.emit(self.buf.len());
+        }
+        if self.failed {
+            Err(io::Error::other("write error on standard output"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The buffering glibc gives `stdout` (file descriptor 1).
+pub fn stdout_buffering() -> Buffering {
+    // SAFETY: isatty and fstat only read the state of descriptor 1 into a
+    // zeroed stat buffer owned by this frame.
+    let (tty, blksize) = unsafe {
+        let tty = libc::isatty(1) == 1;
+        let mut st: libc::stat = std::mem::zeroed();
+        let blk = if libc::fstat(1, &mut st) == 0 {
+            st.st_blksize as usize
+        } else {
+            0
+        };
+        (tty, blk)
+    };
+    let size = if blksize > 0 { blksize } else { BUFSIZ };
+    if tty {
+        Buffering::Line(size)
+    } else {
+        Buffering::Full(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records each write that reaches the inner writer.
+    #[derive(Default)]
+    struct Chunks(Vec<Vec<u8>>);
+    impl Write for &mut Chunks {
+        fn write(&mut self, d: &[u8]) -> io::Result<usize> {
+            self.0.push(d.to_vec());
+            Ok(d.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn full_buffering_writes_whole_buffers_only_when_exceeded() {
+        let mut rec = Chunks::default();
+        {
+            let mut w = CStdio::new(&mut rec, Buffering::Full(8));
+            w.write_all(b"abcd\n").unwrap();
+            w.write_all(b"efg").unwrap(); // exactly full: nothing written yet
+            w.write_all(b"h").unwrap(); // one more byte: the full buffer goes out
+            w.write_all(b"ijklmnopqrst").unwrap();
+            w.flush().unwrap();
+        }
+        let sizes: Vec<usize> = rec.0.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![8, 8, 5]);
+        assert_eq!(rec.0.concat(), b"abcd\nefghijklmnopqrst".to_vec());
+    }
+
+    #[test]
+    fn line_buffering_writes_at_newlines() {
+        let mut rec = Chunks::default();
+        {
+            let mut w = CStdio::new(&mut rec, Buffering::Line(4096));
+            w.write_all(b"ab").unwrap();
+            w.write_all(b"c\nd").unwrap();
+            w.flush().unwrap();
+        }
+        assert_eq!(rec.0, vec![b"abc\nd".to_vec()]);
+    }
+}
