@@ -290,15 +290,7 @@ fn service_line(cmd: &str, s: &Service) -> String {
     if s.flags & SVC_F_ONEPACKET != 0 {
         l.push_str(" -o");
     }
-    let flags: Vec<&str> = [
-        (SVC_F_SCHED1, "flag-1"),
-        (SVC_F_SCHED2, "flag-2"),
-        (SVC_F_SCHED3, "flag-3"),
-    ]
-    .iter()
-    .filter(|(b, _)| s.flags & b != 0)
-    .map(|(_, n)| *n)
-    .collect();
+    let flags: Vec<&str> = generic_sched_flag_names(s.flags);
     if !flags.is_empty() {
         l.push_str(&format!(" -b {}", flags.join(",")));
     }

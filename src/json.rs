@@ -260,15 +260,7 @@ pub fn dest(d: &Dest) -> JDest {
 pub fn service(s: &Service, dests: &[Dest]) -> JService {
     let (st, rate) = stats(&s.stats);
     let fw = s.is_fwmark();
-    let sched_flags = [
-        (SVC_F_SCHED1, "flag-1"),
-        (SVC_F_SCHED2, "flag-2"),
-        (SVC_F_SCHED3, "flag-3"),
-    ]
-    .iter()
-    .filter(|(b, _)| s.flags & b != 0)
-    .map(|(_, n)| *n)
-    .collect();
+    let sched_flags = generic_sched_flag_names(s.flags);
     JService {
         family: family(s.af),
         protocol: (!fw).then(|| protocol_name(s.protocol)),

@@ -32,6 +32,20 @@ pub const SVC_F_SCHED2: u32 = 0x10;
 /// Scheduler flag 3 (`flag-3`).
 pub const SVC_F_SCHED3: u32 = 0x20;
 
+/// The scheduler-independent names (`flag-1`, `flag-2`, `flag-3`) of the
+/// scheduler flag bits set in `flags`, in bit order.
+pub fn generic_sched_flag_names(flags: u32) -> Vec<&'static str> {
+    [
+        (SVC_F_SCHED1, "flag-1"),
+        (SVC_F_SCHED2, "flag-2"),
+        (SVC_F_SCHED3, "flag-3"),
+    ]
+    .iter()
+    .filter(|(b, _)| flags & b != 0)
+    .map(|(_, n)| *n)
+    .collect()
+}
+
 /// Default persistence timeout when `-p` has no value (seconds).
 pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 360;
 
