@@ -380,42 +380,36 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
             print_kernel_error(Op::GetDests, e.errno);
             return Err(Exit(1));
         }
-        idx.clear();
-        idx.extend(0..dests.len());
-        if !f.nosort {
-            sort::glibc_msort(&mut idx, |&a, &b| sort::cmp_dests(&dests[a], &dests[b]));
-        }
-        if rule {
-            let _ = format::write_save_service(out, svc, opts.numeric);
-            for &i in &idx {
-                let _ = format::write_save_dest(out, svc, &dests[i], opts.numeric);
-            }
-        } else {
-            let _ = format::write_service(out, svc, &opts);
-            for &i in &idx {
-                let _ = format::write_dest(out, svc, &dests[i], &opts);
-            }
-        }
+        print_service(svc, &dests, &mut idx, &opts, rule, out);
     }
     Ok(())
 }
 
+/// Print one service and its destinations (sorted unless `--nosort`), as
+/// listing rows or, with `rule`, as save lines. `idx` is scratch space for
+/// the sort, reused from one service to the next (only indices move).
 fn print_service<W: Write>(
     svc: &Service,
     dests: &[Dest],
+    idx: &mut Vec<usize>,
     opts: &ListOptions,
     rule: bool,
     out: &mut W,
 ) {
+    idx.clear();
+    idx.extend(0..dests.len());
+    if !opts.nosort {
+        sort::glibc_msort(idx, |&a, &b| sort::cmp_dests(&dests[a], &dests[b]));
+    }
     if rule {
         let _ = format::write_save_service(out, svc, opts.numeric);
-        for d in dests {
-            let _ = format::write_save_dest(out, svc, d, opts.numeric);
+        for &i in idx.iter() {
+            let _ = format::write_save_dest(out, svc, &dests[i], opts.numeric);
         }
     } else {
         let _ = format::write_service(out, svc, opts);
-        for d in dests {
-            let _ = format::write_dest(out, svc, d, opts);
+        for &i in idx.iter() {
+            let _ = format::write_dest(out, svc, &dests[i], opts);
         }
     }
 }
@@ -435,7 +429,7 @@ fn list_service<W: Write>(
             return Err(Exit(1));
         }
     };
-    let mut dests = match ctx.ipvs.dests(&svc) {
+    let dests = match ctx.ipvs.dests(&svc) {
         Ok(d) => d,
         Err(e) => {
             print_kernel_error(Op::GetDests, e.errno);
@@ -443,10 +437,7 @@ fn list_service<W: Write>(
         }
     };
     let _ = format::write_title(out, &opts);
-    if !f.nosort {
-        sort::sort_dests(&mut dests);
-    }
-    print_service(&svc, &dests, &opts, false, out);
+    print_service(&svc, &dests, &mut Vec::new(), &opts, false, out);
     Ok(())
 }
 
@@ -536,11 +527,8 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
             cli::fast::parse_simple(&toks)
         });
         if let Some(p) = simple {
-            let (req, op) = request_from(p).expect("set command");
-            queue.push(Queued::Request(requests.len(), op));
-            requests.push(req);
-            if queue.len() >= RESTORE_CHUNK {
-                result = send_queued(ctx, &mut queue, &mut requests);
+            if let Some(r) = enqueue(ctx, p, &mut queue, &mut requests) {
+                result = r;
             }
             continue;
         }
@@ -550,11 +538,8 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
         }
         match cli::parse(&words) {
             Ok(Outcome::Run(p)) if !matches!(p.cmd, Cmd::List | Cmd::Save | Cmd::Restore) => {
-                let (req, op) = request_from(*p).expect("set command");
-                queue.push(Queued::Request(requests.len(), op));
-                requests.push(req);
-                if queue.len() >= RESTORE_CHUNK {
-                    result = send_queued(ctx, &mut queue, &mut requests);
+                if let Some(r) = enqueue(ctx, *p, &mut queue, &mut requests) {
+                    result = r;
                 }
             }
             Err(CliError::Popt(msg)) => queue.push(Queued::Message(msg)),
@@ -570,6 +555,20 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
         result = send_queued(ctx, &mut queue, &mut requests);
     }
     Ok(result)
+}
+
+/// Queue the request of a parsed set command; when the chunk is full, send
+/// it and return the last line's result.
+fn enqueue(
+    ctx: &mut Ctx,
+    p: Parsed,
+    queue: &mut Vec<Queued>,
+    requests: &mut Vec<Request>,
+) -> Option<i32> {
+    let (req, op) = request_from(p).expect("set command");
+    queue.push(Queued::Request(requests.len(), op));
+    requests.push(req);
+    (queue.len() >= RESTORE_CHUNK).then(|| send_queued(ctx, queue, requests))
 }
 
 /// Send the queued requests in one pipelined batch and report each line's

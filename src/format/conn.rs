@@ -291,6 +291,28 @@ fn write_row<W: Write>(
     }
 }
 
+/// The whole connection table file; a read failure makes ipvsadm's first
+/// fgets() return NULL (e.g. a directory opens fine but cannot be read):
+/// "unexpected input".
+fn read_table(path: &Path) -> Result<Vec<u8>, ConnError> {
+    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)
+        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
+    Ok(data)
+}
+
+/// The entry lines of the table, after its header line (none at all is
+/// "unexpected input").
+fn table_rows<'a>(data: &'a [u8], path: &Path) -> Result<Vec<&'a [u8]>, ConnError> {
+    let mut pieces = fgets_pieces(data);
+    if pieces.is_empty() {
+        return Err(ConnError::Unexpected(path.to_path_buf()));
+    }
+    pieces.remove(0);
+    Ok(pieces)
+}
+
 /// `-L -c`: read the connection table at `path` (normally
 /// `/proc/net/ip_vs_conn`) and print the header and one row per entry, in
 /// file order. With `persistent_conn` the header gains `pe name`/`pe_data`
@@ -302,16 +324,8 @@ pub fn write_connections<W: Write>(
     numeric: bool,
     persistent_conn: bool,
 ) -> Result<(), ConnError> {
-    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
-    // A read failure makes ipvsadm's first fgets() return NULL (e.g. a
-    // directory opens fine but cannot be read): "unexpected input".
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)
-        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
-    let pieces = fgets_pieces(&data);
-    let Some((_header, rows)) = pieces.split_first() else {
-        return Err(ConnError::Unexpected(path.to_path_buf()));
-    };
+    let data = read_table(path)?;
+    let rows = table_rows(&data, path)?;
     writeln!(out, "IPVS connection entries")?;
     // Header widths: state %-11s, source/virtual %-18s, then (with PE data)
     // destination %-18s and pe name %-16s.
@@ -359,14 +373,8 @@ pub struct Conn {
 /// Read the connection table at `path` into [`Conn`] entries, with the
 /// same parsing and failures as [`write_connections`].
 pub fn read_connections(path: &Path) -> Result<Vec<Conn>, ConnError> {
-    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)
-        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
-    let pieces = fgets_pieces(&data);
-    let Some((_header, rows)) = pieces.split_first() else {
-        return Err(ConnError::Unexpected(path.to_path_buf()));
-    };
+    let data = read_table(path)?;
+    let rows = table_rows(&data, path)?;
     let mut conns = Vec::with_capacity(rows.len());
     for piece in rows {
         let Some(l) = scan_line(piece) else {
