@@ -8,8 +8,9 @@
 //! and most save lines print (address, port, forwarding method, weight,
 //! active and inactive connections), so `-L`/`-S` in the default format take
 //! destinations from here and ask netlink only for what the table lacks
-//! (fwmark services, whose family the table does not show, and tunnel
-//! destinations in `-S`, whose tunnel type it does not show).
+//! (a fwmark service whose mark an IPv4 and an IPv6 service share, as the
+//! table does not show a fwmark service's family, and tunnel destinations
+//! in `-S`, whose tunnel type it does not show).
 //!
 //! The parser is pure: text in, typed destinations out.
 
@@ -17,20 +18,34 @@ use crate::model::*;
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
-/// Key of an address-based service: (protocol, address family, address, port).
+/// Key of a service: (protocol, address family, address, port) for an
+/// address-based one; (0, 0, the mark in the first four bytes, 0) for a
+/// fwmark service, whose family the table does not show.
 pub type ProcKey = (u16, u16, RawAddr, u16);
 
-/// Destinations per address-based service, in the kernel's list order.
+/// Destinations per service, in the kernel's list order.
 #[derive(Debug, Default)]
 pub struct ProcTable {
     pub services: HashMap<ProcKey, Vec<Dest>>,
+    /// Marks listed more than once (an IPv4 and an IPv6 fwmark service):
+    /// which destinations belong to which is unknown, so neither is served.
+    pub shared_marks: Vec<u32>,
+}
+
+fn fwmark_key(mark: u32) -> ProcKey {
+    let mut raw = [0u8; 16];
+    raw[..4].copy_from_slice(&mark.to_be_bytes());
+    (0, 0, raw, 0)
 }
 
 impl ProcTable {
     /// The destinations of `svc`, if the table has that service.
     pub fn dests(&self, svc: &Service) -> Option<&Vec<Dest>> {
         if svc.fwmark != 0 {
-            return None;
+            if self.shared_marks.contains(&svc.fwmark) {
+                return None;
+            }
+            return self.services.get(&fwmark_key(svc.fwmark));
         }
         self.services
             .get(&(svc.protocol, svc.af, svc.addr, svc.port))
@@ -81,8 +96,8 @@ fn parse_addr_port(s: &str) -> Option<(u16, RawAddr, u16)> {
 }
 
 /// Parse the table. Services whose lines cannot be understood completely
-/// are left out (the caller then asks netlink for them); so are fwmark
-/// services.
+/// are left out (the caller then asks netlink for them); so are marks that
+/// two fwmark services share.
 pub fn parse(text: &str) -> ProcTable {
     let mut table = ProcTable::default();
     // The service being filled, or None while skipping one.
@@ -90,7 +105,12 @@ pub fn parse(text: &str) -> ProcTable {
     let mut skipping = false;
     let finish = |cur: &mut Option<(ProcKey, Vec<Dest>)>, table: &mut ProcTable| {
         if let Some((k, d)) = cur.take() {
-            table.services.insert(k, d);
+            if table.services.insert(k, d).is_some() {
+                // Only a fwmark key can repeat.
+                table
+                    .shared_marks
+                    .push(u32::from_be_bytes([k.2[0], k.2[1], k.2[2], k.2[3]]));
+            }
         }
     };
     for line in text.lines().skip(3) {
@@ -133,6 +153,13 @@ pub fn parse(text: &str) -> ProcTable {
         let (Some(proto), Some(addr)) = (f.next(), f.next()) else {
             continue;
         };
+        if proto == "FWM" {
+            if let Ok(mark) = u32::from_str_radix(addr, 16) {
+                skipping = false;
+                current = Some((fwmark_key(mark), Vec::new()));
+            }
+            continue;
+        }
         let (Some(protocol), Some((af, raw, port))) = (proto_number(proto), parse_addr_port(addr))
         else {
             continue;
@@ -198,11 +225,29 @@ mod tests {
     }
 
     #[test]
-    fn fwmark_and_unknown_lines_are_left_to_netlink() {
+    fn fwmark_services_by_mark() {
         let t = parse(SAMPLE);
+        for af in [AF_INET, AF_INET6] {
+            let mut fwm = Service::new(af);
+            fwm.fwmark = 1;
+            let d = t.dests(&fwm).unwrap();
+            assert_eq!(d.len(), 1);
+            assert_eq!(d[0].ip().to_string(), "198.51.100.1");
+        }
+        // A mark listed twice (IPv4 and IPv6 service): left to netlink.
+        let t = parse(&format!(
+            "{SAMPLE}FWM  00000001 wlc \n  -> [2001:0db8:0000:0000:0000:0000:0000:0001]:0000      Masq    1      0          0         \n"
+        ));
         let mut fwm = Service::new(AF_INET);
         fwm.fwmark = 1;
         assert!(t.dests(&fwm).is_none());
+        fwm.fwmark = 2;
+        assert!(t.dests(&fwm).is_none());
+    }
+
+    #[test]
+    fn unknown_lines_are_left_to_netlink() {
+        let t = parse(SAMPLE);
         assert!(t.dests(&key(IPPROTO_TCP, "192.0.2.3", 80)).is_none());
         assert!(t.dests(&key(IPPROTO_TCP, "192.0.2.9", 80)).is_none());
     }
