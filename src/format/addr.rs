@@ -116,12 +116,103 @@ impl fmt::Write for Small {
     }
 }
 
+/// A listing row or save line built on the stack without `fmt`: numeric
+/// rows are printed by the hundred thousand, and byte pushes cost a
+/// fraction of formatting machinery. Text beyond the capacity sets
+/// `overflow` (callers then take their `fmt` path; no numeric row comes
+/// near it).
+pub(crate) struct Line {
+    buf: [u8; 256],
+    len: usize,
+    overflow: bool,
+}
+
+impl Line {
+    pub(crate) fn new() -> Line {
+        Line {
+            buf: [0; 256],
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn push(&mut self, b: &[u8]) {
+        let end = self.len + b.len();
+        if end > self.buf.len() {
+            self.overflow = true;
+            return;
+        }
+        self.buf[self.len..end].copy_from_slice(b);
+        self.len = end;
+    }
+
+    /// Decimal, like `{}` of an unsigned integer.
+    pub(crate) fn num(&mut self, mut n: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&tmp[i..]);
+    }
+
+    /// Decimal, like `{}` of a signed integer.
+    pub(crate) fn signed(&mut self, n: i64) {
+        if n < 0 {
+            self.push(b"-");
+        }
+        self.num(n.unsigned_abs());
+    }
+
+    /// Spaces until the text since `start` is `width` bytes long (`{:<width}`).
+    pub(crate) fn pad(&mut self, start: usize, width: usize) {
+        while self.len - start < width && !self.overflow {
+            self.push(b" ");
+        }
+    }
+
+    /// Numeric `addr:port` / `[addr]:port`, as [`addrport_numeric`].
+    pub(crate) fn addrport(&mut self, af: u16, addr: &RawAddr, port: u16) {
+        if af == AF_INET6 {
+            let s = addrport_numeric(af, addr, port);
+            self.push(s.as_str().as_bytes());
+            return;
+        }
+        for (i, &o) in addr[..4].iter().enumerate() {
+            if i > 0 {
+                self.push(b".");
+            }
+            self.num(u64::from(o));
+        }
+        self.push(b":");
+        self.num(u64::from(port));
+    }
+
+    /// The text, unless it overflowed.
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
+        (!self.overflow).then_some(&self.buf[..self.len])
+    }
+}
+
 /// Numeric `addr:port` / `[addr]:port` on the stack: what [`addrport`]
 /// gives with `numeric` (at most 47 bytes, so never cut).
 pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Small {
     let mut s = Small::new();
     let _ = match ip_from_raw(af, addr) {
-        IpAddr::V4(v4) => write!(s, "{v4}:{port}"),
+        IpAddr::V4(_) => {
+            let mut l = Line::new();
+            l.addrport(af, addr, port);
+            s.write_str(std::str::from_utf8(l.bytes().unwrap_or_default()).unwrap_or_default())
+        }
         IpAddr::V6(v6) => {
             let _ = s.write_char('[');
             let _ = write_ntop6(&mut s, &v6);

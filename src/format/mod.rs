@@ -407,6 +407,34 @@ pub fn write_dest<W: Write>(
     dest: &Dest,
     opts: &ListOptions,
 ) -> io::Result<()> {
+    if opts.numeric && opts.mode == ListMode::Default {
+        // `"  -> {name:<28} {fwd:<7} {weight:<6} {active:<10} {inact:<10}"`
+        let mut l = addr::Line::new();
+        l.push(b"  -> ");
+        let mut at = l.len();
+        l.addrport(dest.af, &dest.addr, dest.port);
+        l.pad(at, 28);
+        l.push(b" ");
+        at = l.len();
+        l.push(fwd_name(dest.fwd).as_bytes());
+        l.pad(at, 7);
+        l.push(b" ");
+        at = l.len();
+        l.signed(i64::from(dest.weight));
+        l.pad(at, 6);
+        l.push(b" ");
+        at = l.len();
+        l.num(u64::from(dest.active_conns));
+        l.pad(at, 10);
+        l.push(b" ");
+        at = l.len();
+        l.num(u64::from(dest.inact_conns));
+        l.pad(at, 10);
+        l.push(b"\n");
+        if let Some(b) = l.bytes() {
+            return out.write_all(b);
+        }
+    }
     let label = Label::of_dest(svc, dest, opts.numeric);
     let name = label.as_str();
     let low32 = |n: u64| u64::from(n as u32);
@@ -492,6 +520,48 @@ pub fn write_save_dest<W: Write>(
     dest: &Dest,
     numeric: bool,
 ) -> io::Result<()> {
+    if numeric {
+        // `-a <rule> -r <addr:port> <fwd> -w <weight>[ <tunnel options>]`
+        let mut l = addr::Line::new();
+        l.push(b"-a ");
+        if svc.is_fwmark() {
+            l.push(b"-f ");
+            l.signed(i64::from(svc.fwmark as i32));
+            if svc.af == AF_INET6 {
+                l.push(b" -6");
+            }
+        } else {
+            l.push(proto_option(svc.protocol).as_bytes());
+            l.push(b" ");
+            l.addrport(svc.af, &svc.addr, svc.port);
+        }
+        l.push(b" -r ");
+        l.addrport(dest.af, &dest.addr, dest.port);
+        l.push(b" ");
+        l.push(fwd_switch(dest.fwd).as_bytes());
+        l.push(b" -w ");
+        l.signed(i64::from(dest.weight));
+        if dest.fwd & FWD_MASK == FWD_TUNNEL {
+            match dest.tun_type {
+                TUN_TYPE_GUE => {
+                    l.push(b" --tun-type gue --tun-port ");
+                    l.num(u64::from(dest.tun_port));
+                    l.push(b" ");
+                    l.push(tun_flag_option(dest.tun_flags).as_bytes());
+                }
+                TUN_TYPE_GRE => {
+                    l.push(b" --tun-type gre ");
+                    l.push(tun_flag_option(dest.tun_flags).as_bytes());
+                }
+                TUN_TYPE_IPIP => l.push(b" --tun-type ipip"),
+                _ => {}
+            }
+        }
+        l.push(b"\n");
+        if let Some(b) = l.bytes() {
+            return out.write_all(b);
+        }
+    }
     out.write_all(b"-a ")?;
     write_service_rule(out, svc, numeric)?;
     if numeric {

@@ -1097,3 +1097,57 @@ fn names_when_resolvable() {
          \x20 -> localhost:80                 Masq    1      0          0         \n",
     );
 }
+
+/// The numeric default row and save line are built without `fmt`: they
+/// must equal the `fmt` templates for every width and sign.
+#[test]
+fn numeric_rows_equal_the_fmt_templates() {
+    let s = svc(IPPROTO_TCP, "192.0.2.1", 80, "wlc");
+    for (addr, port) in [
+        ("0.0.0.0", 0),
+        ("255.255.255.255", 65535),
+        ("198.51.100.7", 8080),
+        ("2001:db8::1", 80),
+        ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535),
+    ] {
+        for weight in [0, 1, 65535, -1, i32::MIN, i32::MAX] {
+            for fwd in [FWD_MASQ, FWD_DROUTE, FWD_LOCALNODE, 5] {
+                let mut d = dest(addr, port, fwd, weight);
+                d.active_conns = u32::MAX;
+                d.inact_conns = 1234567;
+                let mut out = Vec::new();
+                write_dest(&mut out, &s, &d, &opts(ListMode::Default)).unwrap();
+                let name = if addr.contains(':') {
+                    format!("[{addr}]:{port}")
+                } else {
+                    format!("{addr}:{port}")
+                };
+                let fwd_name = match fwd {
+                    FWD_MASQ => "Masq",
+                    FWD_DROUTE => "Route",
+                    FWD_LOCALNODE => "Local",
+                    _ => "(null)",
+                };
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    format!(
+                        "  -> {name:<28} {fwd_name:<7} {weight:<6} {:<10} {:<10}\n",
+                        u32::MAX,
+                        1234567
+                    )
+                );
+                let mut out = Vec::new();
+                write_save_dest(&mut out, &s, &d, true).unwrap();
+                let sw = match fwd {
+                    FWD_MASQ => "-m",
+                    FWD_DROUTE | FWD_LOCALNODE => "-g",
+                    _ => "(null)",
+                };
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    format!("-a -t 192.0.2.1:80 -r {name} {sw} -w {weight}\n")
+                );
+            }
+        }
+    }
+}
