@@ -86,7 +86,8 @@ fi
 
 . /job/bench.conf
 mkdir -p "$W"
-echo "INFO kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) vCPU"
+echo "${ASLR:-2}" >/proc/sys/kernel/randomize_va_space
+echo "INFO kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) vCPU, randomize_va_space=$(cat /proc/sys/kernel/randomize_va_space)"
 for size in $SIZES; do
     S=${size%x*} D=${size#*x}
     gen "$S" "$D" >"$W/rules.$size"
