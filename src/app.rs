@@ -581,11 +581,7 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
     for line in input.split(|b| *b == b'\n') {
         // Plain -A/-a lines (what -S writes) take the allocation-free path.
         let simple = std::str::from_utf8(line).ok().and_then(|text| {
-            toks.clear();
-            toks.extend(
-                text.split([' ', '\t', '\r'])
-                    .filter(|w| !w.is_empty() && *w != "ipvsadm"),
-            );
+            fast_words(text, &mut toks);
             cli::fast::parse_simple(&toks)
         });
         if let Some(p) = simple {
@@ -617,6 +613,27 @@ pub fn restore_from<W: Write>(ctx: &mut Ctx, input: &[u8], out: &mut W) -> Resul
         result = send_queued(ctx, &mut queue, &mut requests);
     }
     Ok(result)
+}
+
+/// The words of a restore line for the fast path: split at blanks, tabs
+/// and carriage returns, empty words and `ipvsadm` left out (what
+/// `restore_words` keeps for lines the fast path takes). A byte loop: with
+/// 100 000 lines this is a good part of `-R`'s own time.
+fn fast_words<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+    out.clear();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(b, b' ' | b'\t' | b'\r') {
+            if i > start && &text[start..i] != "ipvsadm" {
+                out.push(&text[start..i]);
+            }
+            start = i + 1;
+        }
+    }
+    if bytes.len() > start && &text[start..] != "ipvsadm" {
+        out.push(&text[start..]);
+    }
 }
 
 /// Queue the request of a parsed set command; when the chunk is full, send
@@ -659,7 +676,28 @@ fn send_queued(ctx: &mut Ctx, queue: &mut Vec<Queued>, requests: &mut Vec<Reques
 
 #[cfg(test)]
 mod tests {
-    use super::restore_words;
+    use super::{fast_words, restore_words};
+
+    #[test]
+    fn fast_words_split_like_str_split() {
+        for line in [
+            "",
+            " ",
+            "-A -t 192.0.2.1:80 -s rr",
+            "ipvsadm\t-a  -t\r192.0.2.1:80 ipvsadm -r 198.51.100.1 -m\r",
+            "ipvsadm",
+            "xipvsadm ipvsadmx \t\t-w 1 ",
+            "é -A\u{a0}x",
+        ] {
+            let want: Vec<&str> = line
+                .split([' ', '\t', '\r'])
+                .filter(|w| !w.is_empty() && *w != "ipvsadm")
+                .collect();
+            let mut got = Vec::new();
+            fast_words(line, &mut got);
+            assert_eq!(got, want, "{line:?}");
+        }
+    }
 
     #[test]
     fn restore_words_split_on_blanks_and_drop_ipvsadm() {
