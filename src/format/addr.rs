@@ -136,10 +136,6 @@ impl Line {
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
     pub(crate) fn push(&mut self, b: &[u8]) {
         let end = self.len + b.len();
         if end > self.buf.len() {
@@ -173,8 +169,10 @@ impl Line {
         self.num(n.unsigned_abs());
     }
 
-    /// Spaces until the text since `start` is `width` bytes long (`{:<width}`).
-    pub(crate) fn pad(&mut self, start: usize, width: usize) {
+    /// What `write` appends, left-justified in `width` bytes (`{:<width}`).
+    pub(crate) fn column(&mut self, width: usize, write: impl FnOnce(&mut Line)) {
+        let start = self.len;
+        write(self);
         while self.len - start < width && !self.overflow {
             self.push(b" ");
         }

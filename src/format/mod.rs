@@ -411,25 +411,15 @@ pub fn write_dest<W: Write>(
         // `"  -> {name:<28} {fwd:<7} {weight:<6} {active:<10} {inact:<10}"`
         let mut l = addr::Line::new();
         l.push(b"  -> ");
-        let mut at = l.len();
-        l.addrport(dest.af, &dest.addr, dest.port);
-        l.pad(at, 28);
+        l.column(28, |l| l.addrport(dest.af, &dest.addr, dest.port));
         l.push(b" ");
-        at = l.len();
-        l.push(fwd_name(dest.fwd).as_bytes());
-        l.pad(at, 7);
+        l.column(7, |l| l.push(fwd_name(dest.fwd).as_bytes()));
         l.push(b" ");
-        at = l.len();
-        l.signed(i64::from(dest.weight));
-        l.pad(at, 6);
+        l.column(6, |l| l.signed(i64::from(dest.weight)));
         l.push(b" ");
-        at = l.len();
-        l.num(u64::from(dest.active_conns));
-        l.pad(at, 10);
+        l.column(10, |l| l.num(u64::from(dest.active_conns)));
         l.push(b" ");
-        at = l.len();
-        l.num(u64::from(dest.inact_conns));
-        l.pad(at, 10);
+        l.column(10, |l| l.num(u64::from(dest.inact_conns)));
         l.push(b"\n");
         if let Some(b) = l.bytes() {
             return out.write_all(b);

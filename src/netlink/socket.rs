@@ -1,5 +1,7 @@
-//! The socket layer: one generic-netlink socket per process, the `IPVS`
-//! family resolved once, requests encoded by [`codec`] and sent as raw bytes.
+//! The socket layer: one generic-netlink socket per process (plus a
+//! short-lived one for each service dump, see [`Ipvs::services`]), the
+//! `IPVS` family resolved once, requests encoded by [`codec`] and sent as
+//! raw bytes.
 //!
 //! neli's low-level [`NlSocket`] is used for the socket itself (create, bind,
 //! port id, `send` of byte buffers). Its typed handles are not used: requests
