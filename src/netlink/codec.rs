@@ -270,16 +270,17 @@ impl AttrWriter<'_> {
         let len = NLA_HDRLEN + payload.len();
         // Attribute payloads built here are at most a few dozen bytes; the
         // nla_len field is u16 by definition.
-        self.out.extend_from_slice(&(len as u16).to_ne_bytes());
-        self.out.extend_from_slice(&ty.to_ne_bytes());
+        let l = (len as u16).to_ne_bytes();
+        let t = ty.to_ne_bytes();
+        self.out.reserve(len + 3);
+        self.out.extend_from_slice(&[l[0], l[1], t[0], t[1]]);
         self.out.extend_from_slice(payload);
         self.pad();
     }
 
     fn pad(&mut self) {
-        while self.out.len() % 4 != 0 {
-            self.out.push(0);
-        }
+        let n = (4 - self.out.len() % 4) % 4;
+        self.out.extend_from_slice(&[0u8; 3][..n]);
     }
 
     fn u8(&mut self, ty: u16, v: u8) {
