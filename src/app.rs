@@ -548,7 +548,10 @@ pub fn restore_words(line: &str) -> Vec<String> {
 
 /// `-R`: run every line of standard input; the status is the last line's.
 fn restore<W: Write>(ctx: &mut Ctx, out: &mut W) -> Result<i32, Exit> {
-    let mut input = Vec::new();
+    // One allocation when stdin is a file (`-R < rules`), instead of a
+    // doubling series of copies.
+    let size = nix::sys::stat::fstat(0).map_or(0, |st| st.st_size.max(0) as usize);
+    let mut input = Vec::with_capacity(size.saturating_add(1));
     if io::stdin().lock().read_to_end(&mut input).is_err() {
         return Ok(0);
     }

@@ -454,6 +454,14 @@ fn parse_mcast_group(s: &str) -> Result<std::net::IpAddr, CliError> {
 
 /// Parse one ipvsadm command line. `args` excludes the program name.
 pub fn parse(args: &[String]) -> Result<Outcome, CliError> {
+    if let Some(p) = fast::parse_bare(args) {
+        return Ok(Outcome::Run(Box::new(p)));
+    }
+    parse_general(args)
+}
+
+/// [`parse`] without the fast path.
+pub(crate) fn parse_general(args: &[String]) -> Result<Outcome, CliError> {
     let mut w = Walker::new(args);
 
     let mut svc = Service::new(AF_INET);
