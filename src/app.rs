@@ -377,7 +377,7 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
         let from_proc = match &source {
             Source::Proc(t) => t
                 .dests(svc)
-                .filter(|d| !rule || d.iter().all(|d| d.fwd & FWD_MASK != FWD_TUNNEL)),
+                .filter(|d| !rule || !d.iter().any(Dest::is_tunnel)),
             _ => None,
         };
         let list: &[Dest] = match from_proc {
@@ -391,7 +391,7 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
             }
         };
         print_service(svc, list, &mut idx, &opts, rule, out);
-        let tunnel_free = list.iter().all(|d| d.fwd & FWD_MASK != FWD_TUNNEL);
+        let tunnel_free = !list.iter().any(Dest::is_tunnel);
         if let Source::Probe { left, no_tunnel } = &mut source {
             if tunnel_free {
                 *no_tunnel += 1;
@@ -410,9 +410,6 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
     }
     Ok(())
 }
-
-/// `FWD_MASK` of the kernel's destination flags.
-const FWD_MASK: u32 = 7;
 
 /// Services whose destinations `-S` takes from netlink before it decides
 /// whether to read `/proc/net/ip_vs` for the rest.

@@ -59,6 +59,8 @@ pub const FWD_TUNNEL: u32 = 2;
 pub const FWD_DROUTE: u32 = 3;
 /// Bypass (never set by ipvsadm).
 pub const FWD_BYPASS: u32 = 4;
+/// `IP_VS_CONN_F_FWD_MASK`: the forwarding method bits of a dest's flags.
+pub const FWD_MASK: u32 = 7;
 
 /// Tunnel types (`--tun-type`).
 pub const TUN_TYPE_IPIP: u8 = 0;
@@ -209,6 +211,11 @@ pub struct Dest {
 }
 
 impl Dest {
+    /// Whether the destination is reached by tunnelling (`-i`).
+    pub fn is_tunnel(&self) -> bool {
+        self.fwd & FWD_MASK == FWD_TUNNEL
+    }
+
     /// A destination with ipvsadm's defaults: direct routing, weight 1.
     pub fn new(af: u16) -> Dest {
         Dest {

@@ -1,6 +1,6 @@
 //! Address and port text as ipvsadm builds it (`addrport_to_anyname`).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{ip_from_raw, RawAddr, AF_INET6};
@@ -82,45 +82,11 @@ pub(crate) fn write_ntop6<W: fmt::Write>(out: &mut W, addr: &Ipv6Addr) -> fmt::R
     Ok(())
 }
 
-/// A short text built on the stack (numeric `addr:port` and the like), so
-/// that listing rows need no heap allocation. Text beyond the capacity is
-/// dropped (numeric texts are far shorter).
-pub(crate) struct Small {
-    buf: [u8; 64],
-    len: usize,
-}
-
-impl Small {
-    pub(crate) fn new() -> Small {
-        Small {
-            buf: [0; 64],
-            len: 0,
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        // Only whole `str`s are ever appended (see write_str).
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl fmt::Write for Small {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end > self.buf.len() {
-            return Err(fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// A listing row or save line built on the stack without `fmt`: numeric
-/// rows are printed by the hundred thousand, and byte pushes cost a
-/// fraction of formatting machinery. Text beyond the capacity sets
-/// `overflow` (callers then take their `fmt` path; no numeric row comes
-/// near it).
+/// A short text built on the stack (numeric `addr:port`, a listing row, a
+/// save line), so that rows need no heap allocation and, pushed as bytes,
+/// none of the `fmt` machinery: rows are printed by the hundred thousand.
+/// Text beyond the capacity sets `overflow`; the longest text built here
+/// (a save line with two 59-byte names, under 220 bytes) is far shorter.
 pub(crate) struct Line {
     buf: [u8; 256],
     len: usize,
@@ -134,6 +100,11 @@ impl Line {
             len: 0,
             overflow: false,
         }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `str`s and ASCII are ever appended.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 
     pub(crate) fn push(&mut self, b: &[u8]) {
@@ -178,18 +149,23 @@ impl Line {
         }
     }
 
-    /// Numeric `addr:port` / `[addr]:port`, as [`addrport_numeric`].
+    /// Numeric `addr:port` / `[addr]:port`: what [`addrport`] gives with
+    /// `numeric` (at most 47 bytes, so never cut).
     pub(crate) fn addrport(&mut self, af: u16, addr: &RawAddr, port: u16) {
-        if af == AF_INET6 {
-            let s = addrport_numeric(af, addr, port);
-            self.push(s.as_str().as_bytes());
-            return;
-        }
-        for (i, &o) in addr[..4].iter().enumerate() {
-            if i > 0 {
-                self.push(b".");
+        match ip_from_raw(af, addr) {
+            IpAddr::V4(v4) => {
+                for (i, o) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        self.push(b".");
+                    }
+                    self.num(u64::from(o));
+                }
             }
-            self.num(u64::from(o));
+            IpAddr::V6(v6) => {
+                self.push(b"[");
+                let _ = write_ntop6(self, &v6);
+                self.push(b"]");
+            }
         }
         self.push(b":");
         self.num(u64::from(port));
@@ -201,23 +177,22 @@ impl Line {
     }
 }
 
-/// Numeric `addr:port` / `[addr]:port` on the stack: what [`addrport`]
-/// gives with `numeric` (at most 47 bytes, so never cut).
-pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Small {
-    let mut s = Small::new();
-    let _ = match ip_from_raw(af, addr) {
-        IpAddr::V4(_) => {
-            let mut l = Line::new();
-            l.addrport(af, addr, port);
-            s.write_str(std::str::from_utf8(l.bytes().unwrap_or_default()).unwrap_or_default())
+impl fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push(s.as_bytes());
+        if self.overflow {
+            Err(fmt::Error)
+        } else {
+            Ok(())
         }
-        IpAddr::V6(v6) => {
-            let _ = s.write_char('[');
-            let _ = write_ntop6(&mut s, &v6);
-            write!(s, "]:{port}")
-        }
-    };
-    s
+    }
+}
+
+/// [`Line::addrport`] on its own.
+pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Line {
+    let mut l = Line::new();
+    l.addrport(af, addr, port);
+    l
 }
 
 /// `inet_ntop` text of an address.

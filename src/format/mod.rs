@@ -15,9 +15,9 @@ use std::net::Ipv4Addr;
 
 use crate::model::{
     Daemon, Dest, Info, Service, Timeouts, AF_INET6, DAEMON_BACKUP, DAEMON_MASTER, FWD_DROUTE,
-    FWD_LOCALNODE, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, SVC_F_ONEPACKET,
-    SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_TYPE_GRE, TUN_TYPE_GUE,
-    TUN_TYPE_IPIP,
+    FWD_LOCALNODE, FWD_MASK, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
+    SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_TYPE_GRE,
+    TUN_TYPE_GUE, TUN_TYPE_IPIP,
 };
 
 pub use conn::{write_connections, ConnError};
@@ -54,8 +54,6 @@ pub struct ListOptions {
     pub nosort: bool,
 }
 
-/// `IP_VS_CONN_F_FWD_MASK`.
-const FWD_MASK: u32 = 7;
 /// What glibc's printf prints for a NULL `%s`.
 const NULL_STR: &str = "(null)";
 /// Mask of the scheduler flag bits.
@@ -186,15 +184,18 @@ pub fn service_label(svc: &Service, numeric: bool) -> String {
 
 /// A listing label or address text: on the stack when numeric (the usual
 /// case, no allocation per row), else the resolved text.
+// A transient stack value, one per row: boxing the large variant would
+// bring back the allocation it exists to avoid.
+#[allow(clippy::large_enum_variant)]
 enum Label {
-    Small(addr::Small),
+    Stack(addr::Line),
     Owned(String),
 }
 
 impl Label {
     fn as_str(&self) -> &str {
         match self {
-            Label::Small(s) => s.as_str(),
+            Label::Stack(s) => s.as_str(),
             Label::Owned(s) => s,
         }
     }
@@ -204,9 +205,9 @@ impl Label {
     fn of_service(svc: &Service, numeric: bool) -> Label {
         if numeric && !svc.is_fwmark() {
             let a = addr::addrport_numeric(svc.af, &svc.addr, svc.port);
-            let mut s = addr::Small::new();
+            let mut s = addr::Line::new();
             if write!(s, "{:<4} {}", proto_label(svc.protocol), a.as_str()).is_ok() {
-                return Label::Small(s);
+                return Label::Stack(s);
             }
         }
         Label::Owned(service_label(svc, numeric))
@@ -216,7 +217,7 @@ impl Label {
     /// 28 bytes, which numeric text never reaches).
     fn of_dest(svc: &Service, dest: &Dest, numeric: bool) -> Label {
         if numeric {
-            return Label::Small(addr::addrport_numeric(dest.af, &dest.addr, dest.port));
+            return Label::Stack(addr::addrport_numeric(dest.af, &dest.addr, dest.port));
         }
         let name = dest_addrport(svc, dest, numeric);
         Label::Owned(if dest.af != AF_INET6 {
@@ -227,26 +228,23 @@ impl Label {
     }
 }
 
-/// [`service_rule`] written out directly.
-fn write_service_rule<W: Write>(out: &mut W, svc: &Service, numeric: bool) -> io::Result<()> {
-    if numeric && !svc.is_fwmark() {
-        let a = addr::addrport_numeric(svc.af, &svc.addr, svc.port);
-        return write!(out, "{} {}", proto_option(svc.protocol), a.as_str());
-    }
-    out.write_all(service_rule(svc, numeric).as_bytes())
-}
-
 /// The service part of save lines: `-t addr:port`, `-f N`, `-f N -6`...
-fn service_rule(svc: &Service, numeric: bool) -> String {
+fn push_service_rule(l: &mut addr::Line, svc: &Service, numeric: bool) {
     if svc.is_fwmark() {
-        let v6 = if svc.af == AF_INET6 { " -6" } else { "" };
-        return format!("-f {}{v6}", svc.fwmark as i32);
+        l.push(b"-f ");
+        l.signed(i64::from(svc.fwmark as i32));
+        if svc.af == AF_INET6 {
+            l.push(b" -6");
+        }
+        return;
     }
-    format!(
-        "{} {}",
-        proto_option(svc.protocol),
-        service_addrport(svc, numeric)
-    )
+    l.push(proto_option(svc.protocol).as_bytes());
+    l.push(b" ");
+    if numeric {
+        l.addrport(svc.af, &svc.addr, svc.port);
+    } else {
+        l.push(service_addrport(svc, numeric).as_bytes());
+    }
 }
 
 /// Scheduler flag names, comma-joined; bits a scheduler cannot name are
@@ -378,7 +376,7 @@ fn tun_flag_option(flags: u16) -> &'static str {
 /// `TunnelInfo` column: `ipip`, `gue:PORT:FLAG`, `gre:FLAG`, else `n/a`
 /// (built in a 16-byte buffer).
 fn tun_info(dest: &Dest) -> String {
-    if dest.fwd & FWD_MASK != FWD_TUNNEL {
+    if !dest.is_tunnel() {
         return "n/a".to_string();
     }
     let text = match dest.tun_type {
@@ -481,8 +479,10 @@ pub fn write_dest<W: Write>(
 
 /// `-S` service line: `-A <svc> -s <sched> [-p T [-M mask]] [--pe X] [-o] [-b flags]`.
 pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, numeric: bool) -> io::Result<()> {
-    out.write_all(b"-A ")?;
-    write_service_rule(out, svc, numeric)?;
+    let mut l = addr::Line::new();
+    l.push(b"-A ");
+    push_service_rule(&mut l, svc, numeric);
+    out.write_all(l.as_str().as_bytes())?;
     write!(out, " -s {}", svc.sched_name)?;
     if svc.flags & SVC_F_PERSISTENT != 0 {
         write!(out, " -p {}", svc.timeout)?;
@@ -510,71 +510,38 @@ pub fn write_save_dest<W: Write>(
     dest: &Dest,
     numeric: bool,
 ) -> io::Result<()> {
+    // `-a <rule> -r <addr:port> <fwd> -w <weight>[ <tunnel options>]`
+    let mut l = addr::Line::new();
+    l.push(b"-a ");
+    push_service_rule(&mut l, svc, numeric);
+    l.push(b" -r ");
     if numeric {
-        // `-a <rule> -r <addr:port> <fwd> -w <weight>[ <tunnel options>]`
-        let mut l = addr::Line::new();
-        l.push(b"-a ");
-        if svc.is_fwmark() {
-            l.push(b"-f ");
-            l.signed(i64::from(svc.fwmark as i32));
-            if svc.af == AF_INET6 {
-                l.push(b" -6");
-            }
-        } else {
-            l.push(proto_option(svc.protocol).as_bytes());
-            l.push(b" ");
-            l.addrport(svc.af, &svc.addr, svc.port);
-        }
-        l.push(b" -r ");
         l.addrport(dest.af, &dest.addr, dest.port);
-        l.push(b" ");
-        l.push(fwd_switch(dest.fwd).as_bytes());
-        l.push(b" -w ");
-        l.signed(i64::from(dest.weight));
-        if dest.fwd & FWD_MASK == FWD_TUNNEL {
-            match dest.tun_type {
-                TUN_TYPE_GUE => {
-                    l.push(b" --tun-type gue --tun-port ");
-                    l.num(u64::from(dest.tun_port));
-                    l.push(b" ");
-                    l.push(tun_flag_option(dest.tun_flags).as_bytes());
-                }
-                TUN_TYPE_GRE => {
-                    l.push(b" --tun-type gre ");
-                    l.push(tun_flag_option(dest.tun_flags).as_bytes());
-                }
-                TUN_TYPE_IPIP => l.push(b" --tun-type ipip"),
-                _ => {}
-            }
-        }
-        l.push(b"\n");
-        if let Some(b) = l.bytes() {
-            return out.write_all(b);
-        }
-    }
-    out.write_all(b"-a ")?;
-    write_service_rule(out, svc, numeric)?;
-    if numeric {
-        let a = addr::addrport_numeric(dest.af, &dest.addr, dest.port);
-        write!(out, " -r {}", a.as_str())?;
     } else {
-        write!(out, " -r {}", dest_addrport(svc, dest, numeric))?;
+        l.push(dest_addrport(svc, dest, numeric).as_bytes());
     }
-    write!(out, " {} -w {}", fwd_switch(dest.fwd), dest.weight)?;
-    if dest.fwd & FWD_MASK == FWD_TUNNEL {
+    l.push(b" ");
+    l.push(fwd_switch(dest.fwd).as_bytes());
+    l.push(b" -w ");
+    l.signed(i64::from(dest.weight));
+    if dest.is_tunnel() {
         match dest.tun_type {
-            TUN_TYPE_GUE => write!(
-                out,
-                " --tun-type gue --tun-port {} {}",
-                dest.tun_port,
-                tun_flag_option(dest.tun_flags)
-            )?,
-            TUN_TYPE_GRE => write!(out, " --tun-type gre {}", tun_flag_option(dest.tun_flags))?,
-            TUN_TYPE_IPIP => out.write_all(b" --tun-type ipip")?,
+            TUN_TYPE_GUE => {
+                l.push(b" --tun-type gue --tun-port ");
+                l.num(u64::from(dest.tun_port));
+                l.push(b" ");
+                l.push(tun_flag_option(dest.tun_flags).as_bytes());
+            }
+            TUN_TYPE_GRE => {
+                l.push(b" --tun-type gre ");
+                l.push(tun_flag_option(dest.tun_flags).as_bytes());
+            }
+            TUN_TYPE_IPIP => l.push(b" --tun-type ipip"),
             _ => {}
         }
     }
-    out.write_all(b"\n")
+    l.push(b"\n");
+    out.write_all(l.as_str().as_bytes())
 }
 
 /// `Timeout (tcp tcpfin udp): 900 120 300`.

@@ -35,7 +35,7 @@ use crate::model::{Daemon, Dest, Info, Service, Timeouts};
 /// is still used to detect the impossible case instead of losing data
 /// silently.
 const RECV_BUF: usize = 64 * 1024;
-/// Receive length offered at first: the kernel's `NLMSG_GOODSIZE` on 4 KiB
+/// Receive length offered on the main socket: the kernel's `NLMSG_GOODSIZE` on 4 KiB
 /// pages (a page less the skb's shared info, 320 bytes on x86-64 Linux 6.1).
 ///
 /// The kernel sizes every dump skb after the largest receive length it has
@@ -352,7 +352,6 @@ impl Ipvs {
     pub fn services(&mut self) -> Result<Vec<Service>, IpvsError> {
         let mut bulk = Ipvs::connect().map_err(|e| IpvsError::from_io(&e))?;
         bulk.family = self.family;
-        bulk.seq = self.seq;
         bulk.offer = RECV_BUF;
         let mut out = Vec::new();
         bulk.request(&Request::GetServices, |_, attrs| {
