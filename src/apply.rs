@@ -16,7 +16,8 @@
 //! served: new services, edited services, new and edited destinations, then
 //! stale destinations, then stale services. There is no flush.
 
-use crate::app::{restore_words, Ctx};
+use crate::app::Ctx;
+use crate::cli::words::restore_words;
 use crate::cli::{self, ApplyArgs, CliError, Cmd, Outcome};
 use crate::model::*;
 use crate::netlink::{ipvs_strerror, Op, Request};
@@ -456,19 +457,19 @@ const BATCH: usize = 4096;
 /// `--apply FILE`: exit status 0 when the table now matches, 1 when the
 /// file fails the check (nothing is changed) or the kernel refused a change,
 /// 2 when the file cannot be read.
-pub fn run_apply<W: Write>(ctx: &mut Ctx, a: &ApplyArgs, out: &mut W) -> i32 {
+pub fn run_apply<W: Write>(ctx: &mut Ctx<'_>, a: &ApplyArgs, out: &mut W) -> i32 {
     let wanted = match load(&ctx.program, &a.file) {
         Ok(w) => w,
         Err(code) => return code,
     };
-    let services = match ctx.ipvs.services() {
+    let services = match ctx.kernel.services() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{}", ipvs_strerror(Op::GetServices, e.errno));
             return 1;
         }
     };
-    let dests = match ctx.ipvs.dests_many(&services) {
+    let dests = match ctx.kernel.dests_many(&services) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{}", ipvs_strerror(Op::GetDests, e.errno));
@@ -488,7 +489,7 @@ pub fn run_apply<W: Write>(ctx: &mut Ctx, a: &ApplyArgs, out: &mut W) -> i32 {
     let mut failed = 0;
     for chunk in changes.chunks(BATCH) {
         let (reqs, ops): (Vec<Request>, Vec<Op>) = chunk.iter().map(Change::request).unzip();
-        let results = ctx.ipvs.execute_batch(&reqs);
+        let results = ctx.kernel.execute_batch(&reqs);
         for ((c, op), r) in chunk.iter().zip(ops).zip(results) {
             if a.verbose {
                 let _ = writeln!(out, "{}", c.command_line());

@@ -5,13 +5,10 @@
 //! Unlike ipvsadm's text, numbers are never abbreviated and counters are the
 //! kernel's full 64-bit values; addresses are always numeric strings.
 
-use crate::cli::{Opt, Parsed};
-use crate::format::{self, sort};
+use crate::format;
 use crate::model::*;
-use crate::netlink::{ipvs_strerror, Ipvs, Op};
 use serde::Serialize;
 use std::io::Write;
-use std::path::Path;
 
 /// The `schema_version` of every document.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -170,11 +167,7 @@ pub struct JDaemon {
 }
 
 fn family(af: u16) -> &'static str {
-    if af == AF_INET6 {
-        "inet6"
-    } else {
-        "inet"
-    }
+    Family::from_af(af).name()
 }
 
 fn addr_text(af: u16, raw: &RawAddr) -> String {
@@ -182,12 +175,7 @@ fn addr_text(af: u16, raw: &RawAddr) -> String {
 }
 
 fn protocol_name(p: u16) -> String {
-    match p {
-        IPPROTO_TCP => "tcp".into(),
-        IPPROTO_UDP => "udp".into(),
-        IPPROTO_SCTP => "sctp".into(),
-        n => n.to_string(),
-    }
+    Protocol::from_number(p).name()
 }
 
 fn stats(s: &Stats) -> (JStats, JRate) {
@@ -209,35 +197,17 @@ fn stats(s: &Stats) -> (JStats, JRate) {
     )
 }
 
-/// The name of a forwarding method.
-pub fn forward_name(fwd: u32) -> String {
-    match fwd & 7 {
-        FWD_MASQ => "masq".into(),
-        FWD_LOCALNODE => "local".into(),
-        FWD_TUNNEL => "tunnel".into(),
-        FWD_DROUTE => "route".into(),
-        FWD_BYPASS => "bypass".into(),
-        n => n.to_string(),
-    }
-}
-
 /// A destination as JSON.
 pub fn dest(d: &Dest) -> JDest {
     let (st, rate) = stats(&d.stats);
-    let tunnel = (d.fwd & 7 == FWD_TUNNEL).then(|| JTunnel {
-        kind: match d.tun_type {
-            TUN_TYPE_IPIP => "ipip".into(),
-            TUN_TYPE_GUE => "gue".into(),
-            TUN_TYPE_GRE => "gre".into(),
-            n => n.to_string(),
-        },
+    let tunnel = d.is_tunnel().then(|| JTunnel {
+        kind: d
+            .tunnel_type()
+            .map_or_else(|| d.tun_type.to_string(), |t| t.name().to_string()),
         port: d.tun_port,
-        csum: match d.tun_flags {
-            TUN_F_NOCSUM => "nocsum".into(),
-            TUN_F_CSUM => "csum".into(),
-            TUN_F_REMCSUM => "remcsum".into(),
-            n => n.to_string(),
-        },
+        csum: d
+            .tunnel_checksum()
+            .map_or_else(|| d.tun_flags.to_string(), |c| c.name().to_string()),
     });
     JDest {
         family: family(d.af),
@@ -341,62 +311,13 @@ pub fn write<W: Write>(out: &mut W, doc: &Document) -> std::io::Result<()> {
     writeln!(out)
 }
 
-fn kernel_error(op: Op, errno: i32) -> i32 {
-    eprintln!("{}", ipvs_strerror(op, errno));
-    1
-}
-
-/// `-L -j ...`: every listing as JSON. The listing-mode options (`--stats`,
-/// `--rate`, `--thresholds`, `--persistent-conn`, `--tun-info`, `--exact`,
-/// `-n`) change nothing: the document always holds every field. `--nosort`
-/// keeps the kernel's order. `Err` is the exit status.
-pub fn list<W: Write>(ipvs: &mut Ipvs, p: &Parsed, out: &mut W) -> Result<(), i32> {
-    let mut doc = document(&ipvs.info());
-    if p.has(Opt::Connection) {
-        let conns = match format::read_connections(Path::new("/proc/net/ip_vs_conn")) {
-            Ok(c) => c,
-            Err(format::ConnError::SilentExit) => return Err(1),
-            Err(e) => {
-                eprintln!("{e}");
-                return Err(1);
-            }
-        };
-        doc.connections = Some(conns.iter().map(conn).collect());
-    } else if p.has(Opt::Timeout) {
-        let t = ipvs.timeouts().map_err(|_| 1)?;
-        doc.timeouts = Some(JTimeouts {
-            tcp: t.tcp,
-            tcp_fin: t.tcp_fin,
-            udp: t.udp,
-        });
-    } else if p.has(Opt::Daemon) {
-        let d = ipvs.daemons().map_err(|_| 1)?;
-        doc.daemons = Some(d.iter().filter_map(daemon).collect());
-    } else {
-        let mut services = if p.has(Opt::Service) {
-            vec![ipvs
-                .service(&p.svc)
-                .map_err(|e| kernel_error(Op::GetService, e.errno))?]
-        } else {
-            ipvs.services()
-                .map_err(|e| kernel_error(Op::GetServices, e.errno))?
-        };
-        if !p.format.nosort {
-            sort::sort_services(&mut services);
-        }
-        let all = ipvs
-            .dests_many(&services)
-            .map_err(|e| kernel_error(Op::GetDests, e.errno))?;
-        let mut list = Vec::with_capacity(services.len());
-        for (s, mut d) in services.iter().zip(all) {
-            if !p.format.nosort {
-                sort::sort_dests(&mut d);
-            }
-            list.push(service(s, &d));
-        }
-        doc.services = Some(list);
+/// The timeouts as JSON.
+pub fn timeouts(t: &Timeouts) -> JTimeouts {
+    JTimeouts {
+        tcp: t.tcp,
+        tcp_fin: t.tcp_fin,
+        udp: t.udp,
     }
-    write(out, &doc).map_err(|_| 1)
 }
 
 #[cfg(test)]

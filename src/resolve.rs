@@ -1,3 +1,4 @@
+#![allow(unsafe_code)]
 //! Host and service name lookups through the C library (NSS), as ipvsadm
 //! does: `/etc/hosts`, DNS, `/etc/services`... whatever `nsswitch.conf` says.
 //!

@@ -35,6 +35,7 @@ pub struct CStdio<W: Write> {
 }
 
 impl<W: Write> CStdio<W> {
+    /// A stream over `inner` with the given buffering.
     pub fn new(inner: W, mode: Buffering) -> Self {
         CStdio {
             inner,
@@ -84,18 +85,9 @@ impl<W: Write> Write for CStdio<W> {
 
 /// The buffering glibc gives `stdout` (file descriptor 1).
 pub fn stdout_buffering() -> Buffering {
-    // SAFETY: isatty and fstat only read the state of descriptor 1 into a
-    // zeroed stat buffer owned by this frame.
-    let (tty, blksize) = unsafe {
-        let tty = libc::isatty(1) == 1;
-        let mut st: libc::stat = std::mem::zeroed();
-        let blk = if libc::fstat(1, &mut st) == 0 {
-            st.st_blksize as usize
-        } else {
-            0
-        };
-        (tty, blk)
-    };
+    let tty = nix::unistd::isatty(libc::STDOUT_FILENO).unwrap_or(false);
+    let blksize =
+        nix::sys::stat::fstat(libc::STDOUT_FILENO).map_or(0, |st| st.st_blksize.max(0) as usize);
     let size = if blksize > 0 { blksize } else { BUFSIZ };
     if tty {
         Buffering::Line(size)

@@ -11,6 +11,7 @@ pub mod fast;
 pub mod options;
 pub mod popt;
 pub mod usage;
+pub mod words;
 
 use crate::model::*;
 use popt::Walker;

@@ -294,7 +294,9 @@ fn write_row<W: Write>(
 /// The whole connection table file; a read failure makes ipvsadm's first
 /// fgets() return NULL (e.g. a directory opens fine but cannot be read):
 /// "unexpected input".
-fn read_table(path: &Path) -> Result<Vec<u8>, ConnError> {
+/// Read the connection table at `path` as ipvsadm does: a file that cannot
+/// be opened and one that cannot be read fail differently.
+pub fn read_table(path: &Path) -> Result<Vec<u8>, ConnError> {
     let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
     let mut data = Vec::new();
     file.read_to_end(&mut data)
@@ -313,19 +315,19 @@ fn table_rows<'a>(data: &'a [u8], path: &Path) -> Result<Vec<&'a [u8]>, ConnErro
     Ok(pieces)
 }
 
-/// `-L -c`: read the connection table at `path` (normally
-/// `/proc/net/ip_vs_conn`) and print the header and one row per entry, in
+/// `-L -c`: from the text of the connection table (`data`, read from
+/// `path`, normally `/proc/net/ip_vs_conn`, named in messages), print the header and one row per entry, in
 /// file order. With `persistent_conn` the header gains `pe name`/`pe_data`
 /// and rows that carry PE data print them (with widths that do not match the
 /// header, as ipvsadm does).
 pub fn write_connections<W: Write>(
     out: &mut W,
+    data: &[u8],
     path: &Path,
     numeric: bool,
     persistent_conn: bool,
 ) -> Result<(), ConnError> {
-    let data = read_table(path)?;
-    let rows = table_rows(&data, path)?;
+    let rows = table_rows(data, path)?;
     writeln!(out, "IPVS connection entries")?;
     // Header widths: state %-11s, source/virtual %-18s, then (with PE data)
     // destination %-18s and pe name %-16s.
@@ -370,11 +372,10 @@ pub struct Conn {
     pub pe: Option<(String, String)>,
 }
 
-/// Read the connection table at `path` into [`Conn`] entries, with the
-/// same parsing and failures as [`write_connections`].
-pub fn read_connections(path: &Path) -> Result<Vec<Conn>, ConnError> {
-    let data = read_table(path)?;
-    let rows = table_rows(&data, path)?;
+/// Parse the connection table's text (read from `path`) into [`Conn`]
+/// entries, with the same parsing and failures as [`write_connections`].
+pub fn read_connections(data: &[u8], path: &Path) -> Result<Vec<Conn>, ConnError> {
+    let rows = table_rows(data, path)?;
     let mut conns = Vec::with_capacity(rows.len());
     for piece in rows {
         let Some(l) = scan_line(piece) else {
@@ -412,17 +413,8 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0100 0000 2001:0db8:0000:0000:0000:0000:0
 ";
 
     fn run(proc_text: &[u8], numeric: bool, pc: bool) -> Result<String, ConnError> {
-        let dir = std::env::temp_dir().join(format!(
-            "lvsadm-conn-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("ip_vs_conn");
-        std::fs::write(&path, proc_text).unwrap();
         let mut out = Vec::new();
-        let r = write_connections(&mut out, &path, numeric, pc);
-        std::fs::remove_dir_all(&dir).ok();
+        let r = write_connections(&mut out, proc_text, Path::new("ip_vs_conn"), numeric, pc);
         r.map(|()| String::from_utf8(out).unwrap())
     }
 
@@ -476,9 +468,9 @@ UDP 00:58  NONE        192.0.2.100:0      192.0.2.100:5060   198.51.100.50:5060 
     #[test]
     fn errors() {
         let missing = Path::new("/nonexistent/ip_vs_conn");
-        let e = write_connections(&mut Vec::new(), missing, true, false).unwrap_err();
+        let e = read_table(missing).unwrap_err();
         assert_eq!(e.to_string(), "cannot open file /nonexistent/ip_vs_conn");
-        let e = write_connections(&mut Vec::new(), Path::new("/"), true, false).unwrap_err();
+        let e = read_table(Path::new("/")).unwrap_err();
         assert_eq!(e.to_string(), "unexpected input from /");
         let e = run(b"", true, false).unwrap_err();
         assert!(e.to_string().starts_with("unexpected input from "));

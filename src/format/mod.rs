@@ -6,7 +6,7 @@
 mod addr;
 mod conn;
 pub(crate) use addr::ntop;
-pub use conn::{read_connections, Conn};
+pub use conn::{read_connections, read_table, Conn};
 pub mod sort;
 
 use std::fmt::Write as _;

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // moving to the sys module
 //! The socket layer: one generic-netlink socket per process (plus a
 //! short-lived one for each service dump, see [`Ipvs::services`]), the
 //! `IPVS` family resolved once, requests encoded by [`codec`] and sent as

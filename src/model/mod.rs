@@ -5,7 +5,12 @@
 //! because ipvsadm's output depends on raw details (the 16-byte address union
 //! used by its sort, signed printing of fwmarks, flag bits...).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+mod key;
+mod names;
+pub use key::*;
+pub use names::*;
 
 /// Address family numbers as the kernel uses them.
 pub const AF_INET: u16 = 2;
@@ -273,4 +278,72 @@ pub struct Daemon {
     pub mcast_group: Option<IpAddr>,
     pub mcast_port: u16,
     pub mcast_ttl: u8,
+}
+
+impl Service {
+    /// A service for `key` with scheduler `scheduler` and ipvsadm's defaults
+    /// for the rest (not persistent, full netmask).
+    pub fn with_key(key: &ServiceKey, scheduler: &str) -> Service {
+        let mut s = key.to_service();
+        s.sched_name = scheduler.to_string();
+        s
+    }
+
+    /// The address family.
+    pub fn family(&self) -> Family {
+        Family::from_af(self.af)
+    }
+
+    /// The protocol (meaningless for fwmark services).
+    pub fn protocol(&self) -> Protocol {
+        Protocol::from_number(self.protocol)
+    }
+
+    /// The virtual address and port (unspecified for fwmark services).
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip(), self.port)
+    }
+
+    /// Whether connections stick to a real server (`-p`).
+    pub fn is_persistent(&self) -> bool {
+        self.flags & SVC_F_PERSISTENT != 0
+    }
+}
+
+impl Dest {
+    /// A real server at `addr` reached by `forward`, weight 1.
+    pub fn with_addr(addr: SocketAddr, forward: Forward) -> Dest {
+        let mut d = Dest::new(Family::of(&addr.ip()).af());
+        d.addr = raw_from_ip(addr.ip());
+        d.port = addr.port();
+        d.fwd = forward.flags();
+        d
+    }
+
+    /// The address family.
+    pub fn family(&self) -> Family {
+        Family::from_af(self.af)
+    }
+
+    /// The forwarding method, `None` for a value the kernel does not define.
+    pub fn forward(&self) -> Option<Forward> {
+        Forward::from_flags(self.fwd)
+    }
+
+    /// The tunnel type (meaningful for tunnelling real servers only).
+    pub fn tunnel_type(&self) -> Option<TunnelType> {
+        TunnelType::from_number(self.tun_type)
+    }
+
+    /// The tunnel checksum setting (GUE and GRE only).
+    pub fn tunnel_checksum(&self) -> Option<TunnelChecksum> {
+        TunnelChecksum::from_flags(self.tun_flags)
+    }
+}
+
+impl Daemon {
+    /// The daemon's role, `None` for a state the kernel does not define.
+    pub fn role(&self) -> Option<DaemonRole> {
+        DaemonRole::from_state(self.state)
+    }
 }

@@ -1,0 +1,180 @@
+//! The command-line program: argv in, bytes and an exit status out.
+//!
+//! * this module: the process entry ([`main_entry`]), the `ipvsadm-save` /
+//!   `ipvsadm-restore` entry points, the options that act before the
+//!   kernel is opened (`--netns`, `--check`);
+//! * [`run`]: the one place that runs a parsed command against a
+//!   [`Kernel`](crate::kernel::Kernel), with ipvsadm's exit statuses;
+//! * [`listing`]: `-L`, `-S`, `-L -c`, `-j`;
+//! * [`restore`]: `-R`, pipelined;
+//! * [`crate::apply`]: `--check` and `--apply`.
+
+pub mod listing;
+pub mod restore;
+pub mod run;
+
+pub use run::{process, Ctx, Exit};
+
+use crate::cli::{self, Format, Outcome};
+use crate::netlink::{ipvs_strerror, Ipvs, Op};
+use crate::stdio::{stdout_buffering, CStdio};
+use listing::list_all;
+use restore::restore_from;
+use std::io::{self, Read, Write};
+
+/// Process entry point; returns the exit status.
+///
+/// Invoked as `ipvsadm-save` or `ipvsadm-restore` (a symlink or a copy),
+/// behaves like Debian's wrapper scripts of those names.
+pub fn main_entry() -> i32 {
+    crate::sys::default_sigpipe();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let program = argv.first().cloned().unwrap_or_else(|| "lvsadm".into());
+    let base = program.rsplit('/').next().unwrap_or("").to_string();
+
+    let wrapper = if let Some(tool) = base.strip_suffix("-save") {
+        Some((Wrapper::Save, tool.to_string()))
+    } else {
+        base.strip_suffix("-restore")
+            .map(|tool| (Wrapper::Restore, tool.to_string()))
+    };
+    if let Some((Wrapper::Save, _)) = &wrapper {
+        // The script checks its arguments before running anything.
+        for a in &argv[1..] {
+            if a != "-n" && a.starts_with('-') {
+                eprintln!("{base}: Script to save the IPVS table to stdout.");
+                eprintln!("   With the -n option, prints out the table in numeric format.");
+                return 1;
+            }
+        }
+    }
+    // lvsadm extensions that act before the kernel is opened: `--netns`
+    // (the socket must belong to the namespace) and `--check` (needs no
+    // kernel). Command lines ipvsadm accepts contain neither.
+    let mut argv = argv;
+    if wrapper.is_none() {
+        match early_options(&program, &argv[1..]) {
+            Ok(rest) => argv.splice(1.., rest).for_each(drop),
+            Err(code) => return code,
+        }
+    }
+    let restore_input = if let Some((Wrapper::Restore, _)) = &wrapper {
+        let mut input = Vec::new();
+        let _ = io::stdin().lock().read_to_end(&mut input);
+        Some(input)
+    } else {
+        None
+    };
+
+    let mut ipvs = match init() {
+        Ok(i) => i,
+        Err(errno) => {
+            eprintln!(
+                "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
+                ipvs_strerror(Op::Other, errno)
+            );
+            return 2;
+        }
+    };
+    let program = match &wrapper {
+        // The wrapper scripts call the tool by its plain name.
+        Some((_, tool)) => tool.clone(),
+        None => program,
+    };
+    let mut ctx = Ctx {
+        kernel: &mut ipvs,
+        program,
+    };
+    // Buffered like C stdio, so that stdout and stderr interleave as
+    // ipvsadm's do when they share a file or pipe.
+    let mut out = CStdio::new(io::stdout().lock(), stdout_buffering());
+
+    let status = |r: Result<i32, Exit>| match r {
+        Ok(r) => r & 0xff,
+        Err(Exit(c)) => c & 0xff,
+    };
+    let code = match wrapper {
+        Some((Wrapper::Save, _)) => {
+            let numeric = argv[1..].iter().any(|a| a == "-n");
+            let mut args = vec!["-S".to_string()];
+            if numeric {
+                args.push("-n".into());
+            }
+            status(process(&mut ctx, &args, false, &mut out))
+        }
+        Some((Wrapper::Restore, _)) => {
+            let input = restore_input.unwrap_or_default();
+            let kept: Vec<u8> = input
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.starts_with(b"#"))
+                .flat_map(|l| l.iter().copied().chain(std::iter::once(b'\n')))
+                .collect();
+            let _ = status(process(&mut ctx, &["-C".to_string()], false, &mut out));
+            status(restore_from(&mut ctx, &kept, &mut out))
+        }
+        None if argv.len() == 1 => {
+            // No arguments at all: like -L, with names resolved.
+            status(list_all(&mut ctx, &Format::default(), false, &mut out).map(|_| 0))
+        }
+        None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+    };
+    if out.flush().is_err() {
+        return 1;
+    }
+    code
+}
+
+/// `--netns` (entered now, removed from the command line) and `--check`
+/// (run now); `Err` is the exit status of a finished run.
+fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
+    let (names, rest) = cli::split_netns(args);
+    match names.as_slice() {
+        [] => {}
+        [name] => crate::netns::enter(name).map_err(|e| {
+            eprintln!("{program}: {e}");
+            2
+        })?,
+        _ => {
+            eprintln!("{program}: --netns given more than once");
+            return Err(2);
+        }
+    }
+    if rest
+        .iter()
+        .any(|a| a == "--check" || a.starts_with("--check="))
+    {
+        if let Ok(Outcome::Check(file)) = cli::parse(&rest) {
+            let mut out = io::stdout().lock();
+            let code = crate::apply::run_check(program, &file, &mut out);
+            let _ = out.flush();
+            return Err(code);
+        }
+    }
+    Ok(rest)
+}
+
+enum Wrapper {
+    Save,
+    Restore,
+}
+
+/// Open the kernel interface; on failure load the module the way ipvsadm
+/// does (`/sbin/modprobe -- ip_vs`) and try once more.
+fn init() -> Result<Ipvs, i32> {
+    match Ipvs::open() {
+        Ok(i) => Ok(i),
+        Err(first) => {
+            let loaded = std::process::Command::new("/sbin/modprobe")
+                .args(["--", "ip_vs"])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            if !loaded {
+                return Err(first.errno);
+            }
+            Ipvs::open().map_err(|e| e.errno)
+        }
+    }
+}

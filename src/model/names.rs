@@ -1,0 +1,459 @@
+//! Typed enums for the kernel's numbers, and the one home of every name they
+//! have: in listings (`Masq`, `TCP`), in command lines (`-m`, `-t`), in
+//! `/proc/net/ip_vs` and in JSON (`masq`, `tcp`).
+//!
+//! The wire records ([`Service`](super::Service), [`Dest`](super::Dest))
+//! keep the kernel's raw numbers, because ipvsadm's output depends on them
+//! even where they are out of range; these enums are the typed view.
+
+use super::*;
+
+/// The address family of a service or real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// IPv4 (`AF_INET`).
+    Inet,
+    /// IPv6 (`AF_INET6`).
+    Inet6,
+}
+
+impl Family {
+    /// The kernel's number (`AF_INET` = 2, `AF_INET6` = 10).
+    pub fn af(self) -> u16 {
+        match self {
+            Family::Inet => AF_INET,
+            Family::Inet6 => AF_INET6,
+        }
+    }
+
+    /// The family of a kernel number; anything but `AF_INET6` is IPv4, as
+    /// ipvsadm treats it.
+    pub fn from_af(af: u16) -> Family {
+        if af == AF_INET6 {
+            Family::Inet6
+        } else {
+            Family::Inet
+        }
+    }
+
+    /// The family of an address.
+    pub fn of(ip: &std::net::IpAddr) -> Family {
+        if ip.is_ipv6() {
+            Family::Inet6
+        } else {
+            Family::Inet
+        }
+    }
+
+    /// `inet` or `inet6` (JSON, metrics).
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Inet => "inet",
+            Family::Inet6 => "inet6",
+        }
+    }
+}
+
+/// The transport protocol of an address-based virtual service.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    /// TCP (`-t`).
+    Tcp,
+    /// UDP (`-u`).
+    Udp,
+    /// SCTP (`--sctp-service`).
+    Sctp,
+    /// Another IP protocol number (the kernel refuses services of these).
+    Other(u16),
+}
+
+/// The protocols IPVS knows: number, listing label, option, JSON name.
+const PROTOCOLS: [(Protocol, u16, &str, &str, &str); 3] = [
+    (Protocol::Tcp, IPPROTO_TCP, "TCP", "-t", "tcp"),
+    (Protocol::Udp, IPPROTO_UDP, "UDP", "-u", "udp"),
+    (
+        Protocol::Sctp,
+        IPPROTO_SCTP,
+        "SCTP",
+        "--sctp-service",
+        "sctp",
+    ),
+];
+
+impl Protocol {
+    fn row(self) -> Option<&'static (Protocol, u16, &'static str, &'static str, &'static str)> {
+        PROTOCOLS.iter().find(|r| r.0 == self)
+    }
+
+    /// The IP protocol number.
+    pub fn number(self) -> u16 {
+        match self {
+            Protocol::Other(n) => n,
+            p => p.row().map_or(0, |r| r.1),
+        }
+    }
+
+    /// The protocol of an IP protocol number.
+    pub fn from_number(n: u16) -> Protocol {
+        PROTOCOLS
+            .iter()
+            .find(|r| r.1 == n)
+            .map_or(Protocol::Other(n), |r| r.0)
+    }
+
+    /// The listing label: `TCP`, `UDP`, `SCTP` (also `/proc/net/ip_vs`'s);
+    /// `None` for other protocols.
+    pub fn label(self) -> Option<&'static str> {
+        self.row().map(|r| r.2)
+    }
+
+    /// The protocol of a listing label.
+    pub fn from_label(label: &str) -> Option<Protocol> {
+        PROTOCOLS.iter().find(|r| r.2 == label).map(|r| r.0)
+    }
+
+    /// The command-line option naming a service of this protocol.
+    pub fn option(self) -> Option<&'static str> {
+        self.row().map(|r| r.3)
+    }
+
+    /// `tcp`, `udp`, `sctp`, or the number (JSON, metrics).
+    pub fn name(self) -> String {
+        match self.row() {
+            Some(r) => r.4.to_string(),
+            None => self.number().to_string(),
+        }
+    }
+}
+
+/// How a real server is reached (the kernel's `IP_VS_CONN_F_FWD_MASK` bits).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Forward {
+    /// NAT (`-m`, `Masq`).
+    Masq,
+    /// The director itself (`Local`; set by the kernel for local addresses).
+    Local,
+    /// IP-in-IP, GUE or GRE tunnelling (`-i`, `Tunnel`).
+    Tunnel,
+    /// Direct routing (`-g`, `Route`), ipvsadm's default.
+    Route,
+    /// Bypass (never set by ipvsadm).
+    Bypass,
+}
+
+/// Forwarding methods: kernel number, listing column, save option, JSON name.
+const FORWARDS: [(Forward, u32, &str, &str, &str); 5] = [
+    (Forward::Masq, FWD_MASQ, "Masq", "-m", "masq"),
+    (Forward::Local, FWD_LOCALNODE, "Local", "-g", "local"),
+    (Forward::Tunnel, FWD_TUNNEL, "Tunnel", "-i", "tunnel"),
+    (Forward::Route, FWD_DROUTE, "Route", "-g", "route"),
+    (Forward::Bypass, FWD_BYPASS, "", "", "bypass"),
+];
+
+impl Forward {
+    fn row(self) -> &'static (Forward, u32, &'static str, &'static str, &'static str) {
+        FORWARDS
+            .iter()
+            .find(|r| r.0 == self)
+            .expect("every method has a row")
+    }
+
+    /// The method in a destination's connection flags (masked with
+    /// [`FWD_MASK`]); `None` for the values the kernel does not define.
+    pub fn from_flags(flags: u32) -> Option<Forward> {
+        let n = flags & FWD_MASK;
+        FORWARDS.iter().find(|r| r.1 == n).map(|r| r.0)
+    }
+
+    /// The kernel's number (`FWD_*`).
+    pub fn flags(self) -> u32 {
+        self.row().1
+    }
+
+    /// The listing column (`Masq`, `Local`, `Tunnel`, `Route`); `None` for
+    /// bypass, which ipvsadm cannot name.
+    pub fn label(self) -> Option<&'static str> {
+        Some(self.row().2).filter(|s| !s.is_empty())
+    }
+
+    /// The method of a listing label.
+    pub fn from_label(label: &str) -> Option<Forward> {
+        FORWARDS
+            .iter()
+            .find(|r| !r.2.is_empty() && r.2 == label)
+            .map(|r| r.0)
+    }
+
+    /// The save-line option (`-m`, `-i`, `-g`; local node saves as `-g`).
+    pub fn option(self) -> Option<&'static str> {
+        Some(self.row().3).filter(|s| !s.is_empty())
+    }
+
+    /// `masq`, `local`, `tunnel`, `route`, `bypass` (JSON, metrics).
+    pub fn name(self) -> &'static str {
+        self.row().4
+    }
+}
+
+/// The lower-case name of a destination's forwarding bits, or the number
+/// when the kernel sent one it does not define (JSON, metrics).
+pub fn forward_name(flags: u32) -> String {
+    match Forward::from_flags(flags) {
+        Some(f) => f.name().to_string(),
+        None => (flags & FWD_MASK).to_string(),
+    }
+}
+
+/// The encapsulation of a tunnelling real server (`--tun-type`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TunnelType {
+    /// IP in IP (the default).
+    Ipip,
+    /// Generic UDP encapsulation (needs `--tun-port`).
+    Gue,
+    /// Generic routing encapsulation.
+    Gre,
+}
+
+const TUNNEL_TYPES: [(TunnelType, u8, &str); 3] = [
+    (TunnelType::Ipip, TUN_TYPE_IPIP, "ipip"),
+    (TunnelType::Gue, TUN_TYPE_GUE, "gue"),
+    (TunnelType::Gre, TUN_TYPE_GRE, "gre"),
+];
+
+impl TunnelType {
+    /// The kernel's number (`TUN_TYPE_*`).
+    pub fn number(self) -> u8 {
+        TUNNEL_TYPES.iter().find(|r| r.0 == self).map_or(0, |r| r.1)
+    }
+
+    /// The type of a kernel number.
+    pub fn from_number(n: u8) -> Option<TunnelType> {
+        TUNNEL_TYPES.iter().find(|r| r.1 == n).map(|r| r.0)
+    }
+
+    /// `ipip`, `gue`, `gre`.
+    pub fn name(self) -> &'static str {
+        TUNNEL_TYPES
+            .iter()
+            .find(|r| r.0 == self)
+            .map_or("", |r| r.2)
+    }
+
+    /// The type of a `--tun-type` word.
+    pub fn from_name(s: &str) -> Option<TunnelType> {
+        TUNNEL_TYPES.iter().find(|r| r.2 == s).map(|r| r.0)
+    }
+}
+
+/// The checksum setting of a GUE or GRE tunnel.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TunnelChecksum {
+    /// No checksum (`--tun-nocsum`, the default).
+    None,
+    /// Checksum (`--tun-csum`).
+    Csum,
+    /// Remote checksum offload (`--tun-remcsum`).
+    RemCsum,
+}
+
+/// Kernel number, `--tun-info` short form, save option, JSON name.
+const TUNNEL_CSUMS: [(TunnelChecksum, u16, &str, &str, &str); 3] = [
+    (
+        TunnelChecksum::None,
+        TUN_F_NOCSUM,
+        "-c",
+        "--tun-nocsum",
+        "nocsum",
+    ),
+    (TunnelChecksum::Csum, TUN_F_CSUM, "+c", "--tun-csum", "csum"),
+    (
+        TunnelChecksum::RemCsum,
+        TUN_F_REMCSUM,
+        "r+c",
+        "--tun-remcsum",
+        "remcsum",
+    ),
+];
+
+impl TunnelChecksum {
+    fn row(
+        self,
+    ) -> &'static (
+        TunnelChecksum,
+        u16,
+        &'static str,
+        &'static str,
+        &'static str,
+    ) {
+        TUNNEL_CSUMS
+            .iter()
+            .find(|r| r.0 == self)
+            .expect("every setting has a row")
+    }
+
+    /// The setting of the kernel's tunnel flags.
+    pub fn from_flags(flags: u16) -> Option<TunnelChecksum> {
+        TUNNEL_CSUMS.iter().find(|r| r.1 == flags).map(|r| r.0)
+    }
+
+    /// The kernel's number (`TUN_F_*`).
+    pub fn flags(self) -> u16 {
+        self.row().1
+    }
+
+    /// `-c`, `+c`, `r+c` (the `--tun-info` column).
+    pub fn short(self) -> &'static str {
+        self.row().2
+    }
+
+    /// `--tun-nocsum`, `--tun-csum`, `--tun-remcsum`.
+    pub fn option(self) -> &'static str {
+        self.row().3
+    }
+
+    /// `nocsum`, `csum`, `remcsum` (JSON).
+    pub fn name(self) -> &'static str {
+        self.row().4
+    }
+}
+
+/// The scheduler flag bits (`-b`): `SVC_F_SCHED1` to `SVC_F_SCHED3`.
+pub const SCHED_FLAG_BITS: [u32; 3] = [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3];
+
+/// The names of the three scheduler flag bits for a scheduler: `sh` and `mh`
+/// name two of them (`sh-fallback`, `sh-port`...), every scheduler accepts
+/// the generic `flag-1`..`flag-3`. An empty name: the bit has none there.
+pub fn sched_flag_names(scheduler: &str) -> [&'static str; 3] {
+    match scheduler {
+        "sh" => ["sh-fallback", "sh-port", ""],
+        "mh" => ["mh-fallback", "mh-port", ""],
+        _ => ["flag-1", "flag-2", "flag-3"],
+    }
+}
+
+/// The scheduler flag bits set in `flags`, by the names ipvsadm's listings
+/// use for `scheduler` (bits the scheduler cannot name are left out).
+pub fn sched_flags_named(scheduler: &str, flags: u32) -> Vec<&'static str> {
+    let names = sched_flag_names(scheduler);
+    SCHED_FLAG_BITS
+        .iter()
+        .zip(names)
+        .filter(|(bit, name)| flags & **bit != 0 && !name.is_empty())
+        .map(|(_, name)| name)
+        .collect()
+}
+
+/// The bit of a `-b` word, and the scheduler it is restricted to (`None`
+/// for the generic `flag-N` names).
+pub fn sched_flag_bit(word: &str) -> Option<(u32, Option<&'static str>)> {
+    for sched in ["sh", "mh"] {
+        for (bit, name) in SCHED_FLAG_BITS.iter().zip(sched_flag_names(sched)) {
+            if !name.is_empty() && name == word {
+                return Some((*bit, Some(sched)));
+            }
+        }
+    }
+    SCHED_FLAG_BITS
+        .iter()
+        .zip(sched_flag_names(""))
+        .find(|(_, n)| *n == word)
+        .map(|(bit, _)| (*bit, None))
+}
+
+/// The role of a connection synchronisation daemon.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DaemonRole {
+    /// Sends the director's connections.
+    Master,
+    /// Receives a master's connections.
+    Backup,
+}
+
+impl DaemonRole {
+    /// The kernel's state number.
+    pub fn state(self) -> u32 {
+        match self {
+            DaemonRole::Master => DAEMON_MASTER,
+            DaemonRole::Backup => DAEMON_BACKUP,
+        }
+    }
+
+    /// The role of a kernel state number.
+    pub fn from_state(state: u32) -> Option<DaemonRole> {
+        match state {
+            DAEMON_MASTER => Some(DaemonRole::Master),
+            DAEMON_BACKUP => Some(DaemonRole::Backup),
+            _ => None,
+        }
+    }
+
+    /// `master` or `backup`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DaemonRole::Master => "master",
+            DaemonRole::Backup => "backup",
+        }
+    }
+
+    /// The role of a `--start-daemon` word.
+    pub fn from_name(s: &str) -> Option<DaemonRole> {
+        match s {
+            "master" => Some(DaemonRole::Master),
+            "backup" => Some(DaemonRole::Backup),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+            assert_eq!(Protocol::from_number(p.number()), p);
+            assert_eq!(Protocol::from_label(p.label().unwrap()), Some(p));
+        }
+        for f in [
+            Forward::Masq,
+            Forward::Local,
+            Forward::Tunnel,
+            Forward::Route,
+        ] {
+            assert_eq!(Forward::from_flags(f.flags()), Some(f));
+            assert_eq!(Forward::from_label(f.label().unwrap()), Some(f));
+        }
+        assert_eq!(
+            Forward::from_flags(0x100 | FWD_TUNNEL),
+            Some(Forward::Tunnel)
+        );
+        assert_eq!(Forward::from_flags(5), None);
+        assert_eq!(forward_name(5), "5");
+        assert_eq!(Forward::Bypass.label(), None);
+        for t in [TunnelType::Ipip, TunnelType::Gue, TunnelType::Gre] {
+            assert_eq!(TunnelType::from_name(t.name()), Some(t));
+            assert_eq!(TunnelType::from_number(t.number()), Some(t));
+        }
+        assert_eq!(Protocol::from_number(47), Protocol::Other(47));
+        assert_eq!(Protocol::Other(47).name(), "47");
+        assert_eq!(Family::from_af(Family::Inet6.af()), Family::Inet6);
+    }
+
+    #[test]
+    fn sched_flags_by_scheduler() {
+        let f = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+        assert_eq!(sched_flags_named("sh", f), ["sh-fallback", "sh-port"]);
+        assert_eq!(sched_flags_named("mh", SVC_F_SCHED2), ["mh-port"]);
+        assert_eq!(sched_flags_named("rr", f), ["flag-1", "flag-2", "flag-3"]);
+        assert_eq!(sched_flag_bit("mh-port"), Some((SVC_F_SCHED2, Some("mh"))));
+        assert_eq!(sched_flag_bit("flag-3"), Some((SVC_F_SCHED3, None)));
+        assert_eq!(sched_flag_bit("flag-4"), None);
+    }
+}
