@@ -54,6 +54,7 @@ pub mod app;
 pub mod apply;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cnum;
 pub mod format;
 #[cfg(feature = "cli")]
 pub mod json;

@@ -59,22 +59,11 @@ pub fn read() -> Option<ProcTable> {
 }
 
 fn proto_number(name: &str) -> Option<u16> {
-    match name {
-        "TCP" => Some(IPPROTO_TCP),
-        "UDP" => Some(IPPROTO_UDP),
-        "SCTP" => Some(IPPROTO_SCTP),
-        _ => None,
-    }
+    Protocol::from_label(name).map(Protocol::number)
 }
 
 fn fwd_number(name: &str) -> Option<u32> {
-    match name {
-        "Masq" => Some(FWD_MASQ),
-        "Local" => Some(FWD_LOCALNODE),
-        "Tunnel" => Some(FWD_TUNNEL),
-        "Route" => Some(FWD_DROUTE),
-        _ => None,
-    }
+    Forward::from_label(name).map(Forward::flags)
 }
 
 /// `HHHHHHHH:PPPP` (IPv4, host-order hex) or `[v6]:PPPP`.

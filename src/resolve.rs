@@ -249,7 +249,7 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
         if !b.get(pos).is_some_and(u8::is_ascii_digit) {
             return None;
         }
-        let (val, next) = c_strtoul(b, pos)?;
+        let (val, next) = crate::cnum::strtoul_auto_u32(b, pos)?;
         pos = next;
         if b.get(pos) == Some(&b'.') {
             if parts.len() > 2 || val > 0xff {
@@ -264,7 +264,7 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     }
     if let Some(&c) = b.get(pos) {
         // C isspace() in the C locale.
-        if !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        if !crate::cnum::is_c_space(c) {
             return None;
         }
     }
@@ -276,35 +276,6 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
         word |= u32::from(*p) << (24 - 8 * i);
     }
     Some(Ipv4Addr::from(word))
-}
-
-/// `strtoul(s + pos, &end, 0)` for a string known to start with a digit:
-/// returns the value and the end position, or `None` when the value does not
-/// fit in 32 bits (glibc rejects those; `ERANGE` included).
-fn c_strtoul(b: &[u8], pos: usize) -> Option<(u32, usize)> {
-    let (radix, mut i) = if b[pos] == b'0' {
-        match b.get(pos + 1) {
-            Some(b'x') | Some(b'X') if b.get(pos + 2).is_some_and(u8::is_ascii_hexdigit) => {
-                (16, pos + 2)
-            }
-            // "0x" without hex digits: strtoul takes just the "0".
-            _ => (8, pos),
-        }
-    } else {
-        (10, pos)
-    };
-    let mut val: u64 = 0;
-    while let Some(d) = b.get(i).and_then(|c| (*c as char).to_digit(radix)) {
-        val = val
-            .checked_mul(u64::from(radix))?
-            .checked_add(u64::from(d))?;
-        if val > 0xffff_ffff {
-            // Keep consuming digits would not change the verdict: too big.
-            return None;
-        }
-        i += 1;
-    }
-    Some((val as u32, i))
 }
 
 #[cfg(test)]

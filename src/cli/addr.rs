@@ -64,27 +64,7 @@ pub fn parse_netmask(text: &str) -> Option<u32> {
     Some(u32::from(a))
 }
 
-/// C `atoi`: leading blanks, sign, digits; anything else stops; no digits → 0.
-pub fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i64 = 0;
-    for b in digits.bytes() {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add((b - b'0') as i64);
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
+pub use crate::cnum::atoi;
 
 #[cfg(test)]
 mod tests {

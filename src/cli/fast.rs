@@ -44,22 +44,7 @@ pub fn parse_bare(args: &[String]) -> Option<Parsed> {
 /// Upper bound of `-p` (31 days, as the general parser).
 const MAX_TIMEOUT: u32 = 86400 * 31;
 
-/// A decimal number without sign, blanks or leading zeros (`0` itself is
-/// fine), at most `max`.
-fn decimal(s: &str, max: u64) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 10 || (b[0] == b'0' && b.len() > 1) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + u64::from(c - b'0');
-    }
-    (v <= max).then_some(v)
-}
+use crate::cnum::canonical_decimal as decimal;
 
 /// Dotted quad of four decimal octets (no leading zeros: `inet_aton` would
 /// read those as octal).

@@ -350,31 +350,7 @@ fn set_option(options: &mut u64, o: Opt) -> Result<(), CliError> {
     Ok(())
 }
 
-/// C `strtol(s, &end, 10)` requiring the whole string to be a number.
-/// Values beyond `i64` saturate, as strtol's do.
-pub fn strtol_full(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        neg = b[i] == b'-';
-        i += 1;
-    }
-    let start = i;
-    let mut v: i128 = 0;
-    while i < b.len() && b[i].is_ascii_digit() {
-        v = (v * 10 + (b[i] - b'0') as i128).min(i64::MAX as i128 + 1);
-        i += 1;
-    }
-    if i == start || i != b.len() {
-        return None;
-    }
-    let v = if neg { -v } else { v };
-    Some(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
-}
+pub use crate::cnum::strtol_full;
 
 /// ipvsadm's `string_to_number`: a whole decimal number within `min..=max`.
 pub fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {

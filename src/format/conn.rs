@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 
 use super::addr::addrport;
+use crate::cnum::Scan;
 
 /// Failures of [`write_connections`]; ipvsadm exits with status 1 on each.
 #[derive(Debug, thiserror::Error)]
@@ -55,101 +56,6 @@ fn fgets_pieces(data: &[u8]) -> Vec<&[u8]> {
     pieces
 }
 
-/// C `isspace()` in the C locale.
-fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// A tiny `sscanf` for the directives ipvsadm uses.
-struct Scanner<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Scanner<'a> {
-    fn skip_ws(&mut self) {
-        while self.pos < self.b.len() && is_c_space(self.b[self.pos]) {
-            self.pos += 1;
-        }
-    }
-
-    /// `%s`; `None` at end of input.
-    fn word(&mut self) -> Option<&'a [u8]> {
-        self.skip_ws();
-        let start = self.pos;
-        while self.pos < self.b.len() && !is_c_space(self.b[self.pos]) {
-            self.pos += 1;
-        }
-        (self.pos > start).then(|| &self.b[start..self.pos])
-    }
-
-    /// Optional sign; returns true for `-`.
-    fn sign(&mut self) -> bool {
-        match self.b.get(self.pos) {
-            Some(b'-') => {
-                self.pos += 1;
-                true
-            }
-            Some(b'+') => {
-                self.pos += 1;
-                false
-            }
-            _ => false,
-        }
-    }
-
-    /// Digits of `radix` as an unsigned value saturating at `u64::MAX`;
-    /// `None` when there is no digit.
-    fn digits(&mut self, radix: u32) -> Option<u64> {
-        let start = self.pos;
-        let mut val: u64 = 0;
-        while let Some(d) = self
-            .b
-            .get(self.pos)
-            .and_then(|c| (*c as char).to_digit(radix))
-        {
-            val = val
-                .saturating_mul(u64::from(radix))
-                .saturating_add(u64::from(d));
-            self.pos += 1;
-        }
-        (self.pos > start).then_some(val)
-    }
-
-    /// `%hX`: hex with optional sign and `0x`, stored in an unsigned short.
-    fn hex_u16(&mut self) -> Option<u16> {
-        self.skip_ws();
-        let neg = self.sign();
-        if self.b.get(self.pos) == Some(&b'0')
-            && matches!(self.b.get(self.pos + 1), Some(b'x') | Some(b'X'))
-            && self.b.get(self.pos + 2).is_some_and(u8::is_ascii_hexdigit)
-        {
-            self.pos += 2;
-        }
-        let v = self.digits(16)?;
-        let v = if neg { v.wrapping_neg() } else { v };
-        Some(v as u16)
-    }
-
-    /// `%d`: decimal with optional sign, stored in an int.
-    fn dec_i32(&mut self) -> Option<i32> {
-        self.skip_ws();
-        let neg = self.sign();
-        let v = self.digits(10)?;
-        // strtol saturates at LONG_MAX / LONG_MIN, then the int store truncates.
-        let v: i64 = if neg {
-            if v > i64::MAX as u64 {
-                i64::MIN
-            } else {
-                -(v as i64)
-            }
-        } else {
-            v.min(i64::MAX as u64) as i64
-        };
-        Some(v as i32)
-    }
-}
-
 /// The fields of one proc line, as far as `sscanf` got.
 #[derive(Default)]
 struct ConnLine<'a> {
@@ -171,10 +77,7 @@ struct ConnLine<'a> {
 fn scan_line(piece: &[u8]) -> Option<ConnLine<'_>> {
     // C strings end at the first NUL.
     let end = piece.iter().position(|&b| b == 0).unwrap_or(piece.len());
-    let mut s = Scanner {
-        b: &piece[..end],
-        pos: 0,
-    };
+    let mut s = Scan::new(&piece[..end]);
     let mut l = ConnLine {
         protocol: s.word()?,
         count: 1,
@@ -192,13 +95,13 @@ fn scan_line(piece: &[u8]) -> Option<ConnLine<'_>> {
         };
     }
     step!(caddr, s.word());
-    step!(cport, s.hex_u16());
+    step!(cport, s.strtoul16().map(|v| v as u16));
     step!(vaddr, s.word());
-    step!(vport, s.hex_u16());
+    step!(vport, s.strtoul16().map(|v| v as u16));
     step!(daddr, s.word());
-    step!(dport, s.hex_u16());
+    step!(dport, s.strtoul16().map(|v| v as u16));
     step!(state, s.word());
-    step!(expires, s.dec_i32());
+    step!(expires, s.strtol10().map(|v| v as i32));
     step!(pe_name, s.word());
     step!(pe_data, s.word());
     Some(l)
@@ -214,17 +117,7 @@ fn parse_v4(t: &[u8]) -> Option<Ipv4Addr> {
 
 /// `strtoul(t, NULL, 16)` cast to a 32-bit address.
 fn strtoul_hex(t: &[u8]) -> u32 {
-    let mut s = Scanner { b: t, pos: 0 };
-    s.skip_ws();
-    let neg = s.sign();
-    if s.b.get(s.pos) == Some(&b'0')
-        && matches!(s.b.get(s.pos + 1), Some(b'x') | Some(b'X'))
-        && s.b.get(s.pos + 2).is_some_and(u8::is_ascii_hexdigit)
-    {
-        s.pos += 2;
-    }
-    let v = s.digits(16).unwrap_or(0);
-    (if neg { v.wrapping_neg() } else { v }) as u32
+    Scan::new(t).strtoul16().unwrap_or(0) as u32
 }
 
 fn raw_v4(a: Ipv4Addr) -> RawAddr {

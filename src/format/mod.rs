@@ -13,12 +13,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
-use crate::model::{
-    Daemon, Dest, Info, Service, Timeouts, AF_INET6, DAEMON_BACKUP, DAEMON_MASTER, FWD_DROUTE,
-    FWD_LOCALNODE, FWD_MASK, FWD_MASQ, FWD_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
-    SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUN_TYPE_GRE,
-    TUN_TYPE_GUE, TUN_TYPE_IPIP,
-};
+use crate::model::*;
 
 pub use conn::{write_connections, ConnError};
 
@@ -139,22 +134,14 @@ pub fn write_title<W: Write>(out: &mut W, opts: &ListOptions) -> io::Result<()> 
 
 /// Protocol column of a listing row.
 fn proto_label(protocol: u16) -> &'static str {
-    match protocol {
-        IPPROTO_TCP => "TCP",
-        IPPROTO_UDP => "UDP",
-        IPPROTO_SCTP => "SCTP",
-        _ => "?",
-    }
+    Protocol::from_number(protocol).label().unwrap_or("?")
 }
 
 /// Service option of a save line.
 fn proto_option(protocol: u16) -> &'static str {
-    match protocol {
-        IPPROTO_TCP => "-t",
-        IPPROTO_UDP => "-u",
-        IPPROTO_SCTP => "--sctp-service",
-        _ => "--xxx-service",
-    }
+    Protocol::from_number(protocol)
+        .option()
+        .unwrap_or("--xxx-service")
 }
 
 /// The service's `addr:port` text (59-byte cut included).
@@ -250,29 +237,7 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, numeric: bool) {
 /// Scheduler flag names, comma-joined; bits a scheduler cannot name are
 /// silently left out (so the text may be empty).
 fn sched_flags_text(svc: &Service) -> String {
-    let names: [(u32, &str); 3] = match svc.sched_name.as_str() {
-        "sh" => [
-            (SVC_F_SCHED1, "sh-fallback"),
-            (SVC_F_SCHED2, "sh-port"),
-            (0, ""),
-        ],
-        "mh" => [
-            (SVC_F_SCHED1, "mh-fallback"),
-            (SVC_F_SCHED2, "mh-port"),
-            (0, ""),
-        ],
-        _ => [
-            (SVC_F_SCHED1, "flag-1"),
-            (SVC_F_SCHED2, "flag-2"),
-            (SVC_F_SCHED3, "flag-3"),
-        ],
-    };
-    names
-        .iter()
-        .filter(|(bit, _)| *bit != 0 && svc.flags & bit != 0)
-        .map(|(_, name)| *name)
-        .collect::<Vec<_>>()
-        .join(",")
+    sched_flags_named(&svc.sched_name, svc.flags).join(",")
 }
 
 /// The persistence mask text, if it differs from the default: dotted
@@ -332,45 +297,27 @@ pub fn write_service<W: Write>(out: &mut W, svc: &Service, opts: &ListOptions) -
 
 /// Forwarding column: `Masq`, `Local`, `Tunnel`, `Route`, else glibc's `(null)`.
 fn fwd_name(fwd: u32) -> &'static str {
-    match fwd & FWD_MASK {
-        FWD_MASQ => "Masq",
-        FWD_LOCALNODE => "Local",
-        FWD_TUNNEL => "Tunnel",
-        FWD_DROUTE => "Route",
-        _ => NULL_STR,
-    }
+    Forward::from_flags(fwd)
+        .and_then(Forward::label)
+        .unwrap_or(NULL_STR)
 }
 
 /// Forwarding option of a save line (`-g` for local node too).
 fn fwd_switch(fwd: u32) -> &'static str {
-    match fwd & FWD_MASK {
-        FWD_MASQ => "-m",
-        FWD_TUNNEL => "-i",
-        FWD_LOCALNODE | FWD_DROUTE => "-g",
-        _ => NULL_STR,
-    }
+    Forward::from_flags(fwd)
+        .and_then(Forward::option)
+        .unwrap_or(NULL_STR)
 }
 
-/// Short tunnel checksum flag of `--tun-info`.
+/// Short tunnel checksum flag of `--tun-info` (ipvsadm indexes a 3-entry
+/// array here: other values are undefined behaviour there).
 fn tun_flag_short(flags: u16) -> &'static str {
-    match flags {
-        0 => "-c",
-        1 => "+c",
-        2 => "r+c",
-        // ipvsadm indexes a 3-entry array here (undefined behaviour).
-        _ => NULL_STR,
-    }
+    TunnelChecksum::from_flags(flags).map_or(NULL_STR, TunnelChecksum::short)
 }
 
 /// Tunnel checksum option of a save line.
 fn tun_flag_option(flags: u16) -> &'static str {
-    match flags {
-        0 => "--tun-nocsum",
-        1 => "--tun-csum",
-        2 => "--tun-remcsum",
-        // ipvsadm indexes a 3-entry array here (undefined behaviour).
-        _ => NULL_STR,
-    }
+    TunnelChecksum::from_flags(flags).map_or(NULL_STR, TunnelChecksum::option)
 }
 
 /// `TunnelInfo` column: `ipip`, `gue:PORT:FLAG`, `gre:FLAG`, else `n/a`

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 
 use super::sort::{sort_dests, sort_services};
 use super::*;
-use crate::model::*;
 
 // ---------------------------------------------------------------- builders
 
