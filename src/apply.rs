@@ -30,6 +30,7 @@ use std::net::Ipv4Addr;
 pub struct Wanted {
     /// As parsed from the `-A` line (scheduler default applied).
     pub svc: Service,
+    /// The real servers.
     pub dests: Vec<Dest>,
     /// 1-based line number of the `-A` line.
     pub line: usize,
@@ -38,7 +39,9 @@ pub struct Wanted {
 /// One problem found in a rule file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// 1-based line number.
     pub line: usize,
+    /// What is wrong.
     pub msg: String,
 }
 
@@ -145,11 +148,17 @@ pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
 /// One change of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// The `AddService` case.
     AddService(Service),
+    /// The `EditService` case.
     EditService(Service),
+    /// The `AddDest` case.
     AddDest(Service, Dest),
+    /// The `EditDest` case.
     EditDest(Service, Dest),
+    /// The `DelDest` case.
     DelDest(Service, Dest),
+    /// The `DelService` case.
     DelService(Service),
 }
 

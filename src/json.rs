@@ -17,6 +17,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// `timeouts`, `daemons` is present, depending on the listing.
 #[derive(Debug, Serialize)]
 pub struct Document {
+    /// The `schema_version` field (see `docs/json-schema.md`).
     pub schema_version: u32,
     /// The lvsadm version that wrote the document.
     pub lvsadm_version: &'static str,
@@ -25,32 +26,46 @@ pub struct Document {
     /// The connection hash table size.
     pub conn_tab_size: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `services` field (see `docs/json-schema.md`).
     pub services: Option<Vec<JService>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `connections` field (see `docs/json-schema.md`).
     pub connections: Option<Vec<JConn>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `timeouts` field (see `docs/json-schema.md`).
     pub timeouts: Option<JTimeouts>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `daemons` field (see `docs/json-schema.md`).
     pub daemons: Option<Vec<JDaemon>>,
 }
 
 /// Cumulative counters.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct JStats {
+    /// Connections scheduled.
     pub conns: u64,
+    /// Packets in.
     pub inpkts: u64,
+    /// Packets out.
     pub outpkts: u64,
+    /// Bytes in.
     pub inbytes: u64,
+    /// Bytes out.
     pub outbytes: u64,
 }
 
 /// Rates (per second, as the kernel estimates them).
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct JRate {
+    /// Connections per second.
     pub cps: u64,
+    /// Packets per second in.
     pub inpps: u64,
+    /// Packets per second out.
     pub outpps: u64,
+    /// Bytes per second in.
     pub inbps: u64,
+    /// Bytes per second out.
     pub outbps: u64,
 }
 
@@ -63,13 +78,17 @@ pub struct JService {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `address` field (see `docs/json-schema.md`).
     pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `port` field (see `docs/json-schema.md`).
     pub port: Option<u16>,
     /// Firewall mark; absent for address services.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fwmark: Option<u32>,
+    /// The `scheduler` field (see `docs/json-schema.md`).
     pub scheduler: String,
+    /// The `persistent` field (see `docs/json-schema.md`).
     pub persistent: bool,
     /// Persistence timeout in seconds (0 when not persistent).
     pub timeout: u32,
@@ -79,6 +98,7 @@ pub struct JService {
     /// IPv6 services: the persistence prefix length.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefix_len: Option<u32>,
+    /// The `one_packet` field (see `docs/json-schema.md`).
     pub one_packet: bool,
     /// Scheduler flags set: `"flag-1"`, `"flag-2"`, `"flag-3"`.
     pub sched_flags: Vec<&'static str>,
@@ -87,8 +107,11 @@ pub struct JService {
     /// Persistence engine, absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pe: Option<String>,
+    /// `--stats`.
     pub stats: JStats,
+    /// `--rate`.
     pub rate: JRate,
+    /// The `destinations` field (see `docs/json-schema.md`).
     pub destinations: Vec<JDest>,
 }
 
@@ -98,6 +121,7 @@ pub struct JTunnel {
     /// `"ipip"`, `"gue"`, `"gre"`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The `port` field (see `docs/json-schema.md`).
     pub port: u16,
     /// `"nocsum"`, `"csum"`, `"remcsum"`.
     pub csum: String,
@@ -106,49 +130,74 @@ pub struct JTunnel {
 /// A real server.
 #[derive(Debug, Serialize)]
 pub struct JDest {
+    /// The `family` field (see `docs/json-schema.md`).
     pub family: &'static str,
+    /// The `address` field (see `docs/json-schema.md`).
     pub address: String,
+    /// The `port` field (see `docs/json-schema.md`).
     pub port: u16,
     /// `"masq"`, `"local"`, `"tunnel"`, `"route"`, `"bypass"`.
     pub forward: String,
+    /// The `weight` field (see `docs/json-schema.md`).
     pub weight: i32,
+    /// Upper connection threshold (`-x`), 0 for none.
     pub u_threshold: u32,
+    /// Lower connection threshold (`-y`), 0 for none.
     pub l_threshold: u32,
+    /// The `active_conns` field (see `docs/json-schema.md`).
     pub active_conns: u32,
+    /// The `inactive_conns` field (see `docs/json-schema.md`).
     pub inactive_conns: u32,
+    /// The `persistent_conns` field (see `docs/json-schema.md`).
     pub persistent_conns: u32,
     /// Present for tunnelling destinations only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<JTunnel>,
+    /// `--stats`.
     pub stats: JStats,
+    /// `--rate`.
     pub rate: JRate,
 }
 
 /// A connection table entry.
 #[derive(Debug, Serialize)]
 pub struct JConn {
+    /// The `protocol` field (see `docs/json-schema.md`).
     pub protocol: String,
+    /// The `family` field (see `docs/json-schema.md`).
     pub family: &'static str,
+    /// The `client_address` field (see `docs/json-schema.md`).
     pub client_address: String,
+    /// Client port.
     pub client_port: u16,
+    /// The `virtual_address` field (see `docs/json-schema.md`).
     pub virtual_address: String,
+    /// Virtual port.
     pub virtual_port: u16,
+    /// The `dest_address` field (see `docs/json-schema.md`).
     pub dest_address: String,
+    /// Real server port.
     pub dest_port: u16,
+    /// Connection state (`ESTABLISHED`...).
     pub state: String,
     /// Seconds until the entry expires.
     pub expires: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `pe_name` field (see `docs/json-schema.md`).
     pub pe_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `pe_data` field (see `docs/json-schema.md`).
     pub pe_data: Option<String>,
 }
 
 /// Connection timeouts in seconds.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct JTimeouts {
+    /// TCP timeout in seconds.
     pub tcp: u32,
+    /// TCP FIN_WAIT timeout in seconds.
     pub tcp_fin: u32,
+    /// UDP timeout in seconds.
     pub udp: u32,
 }
 
@@ -157,12 +206,18 @@ pub struct JTimeouts {
 pub struct JDaemon {
     /// `"master"` or `"backup"`.
     pub state: &'static str,
+    /// The `mcast_interface` field (see `docs/json-schema.md`).
     pub mcast_interface: String,
+    /// Sync ID (`--syncid`).
     pub syncid: u32,
+    /// Largest sync message (`--sync-maxlen`).
     pub sync_maxlen: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Multicast group (`--mcast-group`).
     pub mcast_group: Option<String>,
+    /// Multicast port (`--mcast-port`).
     pub mcast_port: u16,
+    /// Multicast TTL (`--mcast-ttl`).
     pub mcast_ttl: u8,
 }
 

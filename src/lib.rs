@@ -47,6 +47,7 @@
 //! denies `unsafe`.
 
 #![deny(unsafe_code)]
+#![deny(missing_docs)]
 
 #[cfg(feature = "cli")]
 pub mod app;

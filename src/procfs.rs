@@ -26,6 +26,7 @@ pub type ProcKey = (u16, u16, RawAddr, u16);
 /// Destinations per service, in the kernel's list order.
 #[derive(Debug, Default)]
 pub struct ProcTable {
+    /// The `services` value.
     pub services: HashMap<ProcKey, Vec<Dest>>,
     /// Marks listed more than once (an IPv4 and an IPv6 fwmark service):
     /// which destinations belong to which is unknown, so neither is served.

@@ -178,3 +178,6 @@ fn init() -> Result<Ipvs, i32> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

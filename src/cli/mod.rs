@@ -21,19 +21,33 @@ use popt::Walker;
 /// The commands, in the order of ipvsadm's command × option matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmd {
+    /// `-A`: add a virtual service.
     AddService,
+    /// `-E`: edit a virtual service.
     EditService,
+    /// `-D`: delete a virtual service.
     DelService,
+    /// `-C`: clear the table.
     Flush,
+    /// `-L`/`-l`: list.
     List,
+    /// `-a`: add a real server.
     AddDest,
+    /// `-d`: delete a real server.
     DelDest,
+    /// `-e`: edit a real server.
     EditDest,
+    /// `--set`: set the timeouts.
     SetTimeout,
+    /// `--start-daemon`.
     StartDaemon,
+    /// `--stop-daemon`.
     StopDaemon,
+    /// `-R`: restore from standard input.
     Restore,
+    /// `-S`: save the rules.
     Save,
+    /// `-Z`: zero the counters.
     Zero,
 }
 
@@ -64,39 +78,73 @@ const CMD_NAMES: [&str; 14] = [
 /// Option bits, numbered like the columns of ipvsadm's matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opt {
+    /// The `numeric` option (a column of the matrix).
     Numeric,
+    /// The `connection` option (a column of the matrix).
     Connection,
+    /// The `service-address` option (a column of the matrix).
     Service,
+    /// The `scheduler` option (a column of the matrix).
     Scheduler,
+    /// The `persistent` option (a column of the matrix).
     Persistent,
+    /// The `netmask` option (a column of the matrix).
     Netmask,
+    /// The `real-server` option (a column of the matrix).
     Server,
+    /// The `forwarding-method` option (a column of the matrix).
     Forward,
+    /// The `weight` option (a column of the matrix).
     Weight,
+    /// The `u-threshold` option (a column of the matrix).
     UThreshold,
+    /// The `l-threshold` option (a column of the matrix).
     LThreshold,
+    /// The `mcast-interface` option (a column of the matrix).
     McastInterface,
+    /// The `timeout` option (a column of the matrix).
     Timeout,
+    /// The `daemon` option (a column of the matrix).
     Daemon,
+    /// The `stats` option (a column of the matrix).
     Stats,
+    /// The `rate` option (a column of the matrix).
     Rate,
+    /// The `thresholds` option (a column of the matrix).
     Thresholds,
+    /// The `persistent-conn` option (a column of the matrix).
     PersistentConn,
+    /// The `nosort` option (a column of the matrix).
     NoSort,
+    /// The `syncid` option (a column of the matrix).
     SyncId,
+    /// The `exact` option (a column of the matrix).
     Exact,
+    /// The `ops` option (a column of the matrix).
     Ops,
+    /// The `pe` option (a column of the matrix).
     Pe,
+    /// The `sched-flags` option (a column of the matrix).
     SchedFlags,
+    /// The `mcast-group` option (a column of the matrix).
     McastGroup,
+    /// The `mcast-port` option (a column of the matrix).
     McastPort,
+    /// The `mcast-ttl` option (a column of the matrix).
     McastTtl,
+    /// The `sync-maxlen` option (a column of the matrix).
     SyncMaxlen,
+    /// The `tun-info` option (a column of the matrix).
     TunInfo,
+    /// The `tun-type` option (a column of the matrix).
     TunType,
+    /// The `tun-port` option (a column of the matrix).
     TunPort,
+    /// The `tun-nocsum` option (a column of the matrix).
     TunNocsum,
+    /// The `tun-csum` option (a column of the matrix).
     TunCsum,
+    /// The `tun-remcsum` option (a column of the matrix).
     TunRemcsum,
     /// lvsadm's `-j`/`--json` (not in ipvsadm's matrix; only with `-L`).
     Json,
@@ -105,13 +153,21 @@ pub enum Opt {
 /// Which listing the user asked for, and how.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Format {
+    /// `-n`: numeric addresses and ports.
     pub numeric: bool,
+    /// `--stats`.
     pub stats: bool,
+    /// `--rate`.
     pub rate: bool,
+    /// `--thresholds`.
     pub thresholds: bool,
+    /// `--persistent-conn`.
     pub persistent_conn: bool,
+    /// `--tun-info`.
     pub tun_info: bool,
+    /// `--nosort`.
     pub nosort: bool,
+    /// `--exact`.
     pub exact: bool,
     /// lvsadm's `-j`: JSON instead of ipvsadm's text.
     pub json: bool,
@@ -120,6 +176,7 @@ pub struct Format {
 /// A fully parsed and checked command line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
+    /// The `cmd` value.
     pub cmd: Cmd,
     /// Option bits (`1 << Opt as u32`).
     pub options: u64,
@@ -131,6 +188,7 @@ pub struct Parsed {
     pub timeouts: Timeouts,
     /// `--start-daemon`/`--stop-daemon` parameters.
     pub daemon: Daemon,
+    /// The `format` value.
     pub format: Format,
 }
 
@@ -144,6 +202,7 @@ impl Parsed {
 /// What a command line asks for.
 #[derive(Debug, Clone)]
 pub enum Outcome {
+    /// The `Run` case.
     Run(Box<Parsed>),
     /// `-h`: print the usage to stdout, exit 0.
     Help,
@@ -160,7 +219,9 @@ pub enum Outcome {
 pub struct ApplyArgs {
     /// The rule file, `-` for standard input.
     pub file: String,
+    /// `--dry-run`: print the plan, change nothing.
     pub dry_run: bool,
+    /// `--verbose`: print each change.
     pub verbose: bool,
 }
 
@@ -201,7 +262,12 @@ pub fn split_netns(args: &[String]) -> (Vec<String>, Vec<String>) {
 pub enum CliError {
     /// ipvsadm's `fail()`: message on stderr, exit immediately with `code`
     /// (also inside `-R`, aborting the restore).
-    Fatal { code: i32, msg: String },
+    Fatal {
+        /// The exit status.
+        code: i32,
+        /// The message.
+        msg: String,
+    },
     /// The first option is not a command (or popt failed on it): the
     /// "Try ... -h" line, exit 255 (also aborts a restore).
     TryHelp,

@@ -252,12 +252,19 @@ pub struct Conn {
     pub protocol: String,
     /// Address family of the three addresses, decided as ipvsadm does.
     pub af: u16,
+    /// Client address.
     pub client: RawAddr,
+    /// Client port.
     pub client_port: u16,
+    /// Virtual address.
     pub virtual_addr: RawAddr,
+    /// Virtual port.
     pub virtual_port: u16,
+    /// Real server address.
     pub dest: RawAddr,
+    /// Real server port.
     pub dest_port: u16,
+    /// Connection state (`ESTABLISHED`...).
     pub state: String,
     /// Seconds until the entry expires.
     pub expires: i32,

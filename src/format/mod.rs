@@ -40,6 +40,7 @@ pub enum ListMode {
 /// Listing options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ListOptions {
+    /// The `mode` value.
     pub mode: ListMode,
     /// `-n`: no name resolution.
     pub numeric: bool,

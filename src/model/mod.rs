@@ -115,15 +115,25 @@ pub fn ip_from_raw(af: u16, raw: &RawAddr) -> IpAddr {
 /// `STATS64`); ipvsadm's display quirks are applied by the formatters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Connections scheduled.
     pub conns: u64,
+    /// Packets in.
     pub inpkts: u64,
+    /// Packets out.
     pub outpkts: u64,
+    /// Bytes in.
     pub inbytes: u64,
+    /// Bytes out.
     pub outbytes: u64,
+    /// Connections per second.
     pub cps: u64,
+    /// Packets per second in.
     pub inpps: u64,
+    /// Packets per second out.
     pub outpps: u64,
+    /// Bytes per second in.
     pub inbps: u64,
+    /// Bytes per second out.
     pub outbps: u64,
 }
 
@@ -190,6 +200,7 @@ impl Service {
 pub struct Dest {
     /// Address family of the destination (may differ from the service's for tunnels).
     pub af: u16,
+    /// The address (the kernel's 16-byte union).
     pub addr: RawAddr,
     /// Port in host byte order.
     pub port: u16,
@@ -197,7 +208,9 @@ pub struct Dest {
     pub fwd: u32,
     /// Weight (the kernel keeps a signed int).
     pub weight: i32,
+    /// Upper connection threshold (`-x`), 0 for none.
     pub u_threshold: u32,
+    /// Lower connection threshold (`-y`), 0 for none.
     pub l_threshold: u32,
     /// Reply only.
     pub active_conns: u32,
@@ -259,8 +272,11 @@ pub struct Info {
 /// Connection timeouts (`--set tcp tcpfin udp`); 0 means "keep" when setting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timeouts {
+    /// TCP timeout in seconds.
     pub tcp: u32,
+    /// TCP FIN_WAIT timeout in seconds.
     pub tcp_fin: u32,
+    /// UDP timeout in seconds.
     pub udp: u32,
 }
 
@@ -273,10 +289,15 @@ pub struct Daemon {
     pub state: u32,
     /// Multicast interface name.
     pub mcast_ifn: String,
+    /// Sync ID (`--syncid`).
     pub syncid: u32,
+    /// Largest sync message (`--sync-maxlen`).
     pub sync_maxlen: u16,
+    /// Multicast group (`--mcast-group`).
     pub mcast_group: Option<IpAddr>,
+    /// Multicast port (`--mcast-port`).
     pub mcast_port: u16,
+    /// Multicast TTL (`--mcast-ttl`).
     pub mcast_ttl: u8,
 }
 

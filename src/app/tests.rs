@@ -1,0 +1,201 @@
+//! The orchestration (listing sources, the restore pipeline, apply) run
+//! against the stand-in kernel: what a user sees on stdout, the exit
+//! statuses, and the table left behind.
+
+use super::listing::list_all;
+use super::restore::restore_from;
+use super::run::{process, Ctx};
+use crate::cli::Format;
+use crate::kernel::{Kernel, StandIn};
+use crate::model::*;
+use crate::netlink::Request;
+
+fn words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_string).collect()
+}
+
+/// Run one command line against `k`; the result and stdout.
+fn run(k: &mut StandIn, line: &str) -> (Result<i32, i32>, String) {
+    let mut out = Vec::new();
+    let mut ctx = Ctx {
+        kernel: k,
+        program: "lvsadm".into(),
+    };
+    let r = process(&mut ctx, &words(line), false, &mut out).map_err(|e| e.0);
+    (r, String::from_utf8(out).unwrap())
+}
+
+fn restore(k: &mut StandIn, input: &str) -> i32 {
+    let mut ctx = Ctx {
+        kernel: k,
+        program: "lvsadm".into(),
+    };
+    restore_from(&mut ctx, input.as_bytes(), &mut Vec::new()).unwrap()
+}
+
+fn save(k: &mut StandIn) -> String {
+    let mut out = Vec::new();
+    let mut ctx = Ctx {
+        kernel: k,
+        program: "lvsadm".into(),
+    };
+    let f = Format {
+        numeric: true,
+        ..Format::default()
+    };
+    list_all(&mut ctx, &f, true, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+const RULES: &str = "\
+-A -t 192.0.2.1:80 -s rr
+-a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 3
+-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1
+-A -u [2001:db8::1]:53 -s wlc -p 60
+-a -u [2001:db8::1]:53 -r [2001:db8::10]:5353 -m -w 1
+-A -f 7 -s sh -b sh-port
+-a -f 7 -r 198.51.100.3:0 -i -w 2
+";
+
+#[test]
+fn restore_then_listing_and_save_through_the_proc_table() {
+    let mut k = StandIn::new();
+    assert_eq!(restore(&mut k, RULES), 0);
+    // one pipelined batch: every line is one request, nothing else
+    assert_eq!(k.log.len(), 7);
+    let (r, text) = run(&mut k, "-Ln");
+    assert_eq!(r, Ok(0));
+    assert_eq!(
+        text,
+        "IP Virtual Server version 1.2.1 (size=4096)\n\
+         Prot LocalAddress:Port Scheduler Flags\n\
+         \x20 -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n\
+         TCP  192.0.2.1:80 rr\n\
+         \x20 -> 198.51.100.1:80              Route   1      0          0         \n\
+         \x20 -> 198.51.100.2:80              Masq    3      0          0         \n\
+         UDP  [2001:db8::1]:53 wlc persistent 60\n\
+         \x20 -> [2001:db8::10]:5353          Masq    1      0          0         \n\
+         FWM  7 sh (sh-port)\n\
+         \x20 -> 198.51.100.3:0               Tunnel  2      0          0         \n"
+    );
+    // the default listing took its real servers from /proc/net/ip_vs:
+    // no destination dump went to the kernel
+    assert!(!k.log.iter().any(|r| matches!(r, Request::GetDests(_))));
+    let saved = save(&mut k);
+    assert_eq!(
+        saved,
+        "-A -t 192.0.2.1:80 -s rr\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 3\n\
+         -A -u [2001:db8::1]:53 -s wlc -p 60\n\
+         -a -u [2001:db8::1]:53 -r [2001:db8::10]:5353 -m -w 1\n\
+         -A -f 7 -s sh -b sh-port\n\
+         -a -f 7 -r 198.51.100.3:0 -i -w 2 --tun-type ipip\n"
+    );
+    // save output restores to the same table
+    let mut again = StandIn::new();
+    assert_eq!(restore(&mut again, &saved), 0);
+    assert_eq!(save(&mut again), saved);
+}
+
+#[test]
+fn restore_reports_each_refusal_and_goes_on() {
+    let mut k = StandIn::new();
+    let input = "\
+-A -t 192.0.2.1:80 -s rr
+-A -t 192.0.2.1:80 -s rr
+-a -t 192.0.2.9:80 -r 198.51.100.1:80
+-a -t 192.0.2.1:80 -r 198.51.100.1:80
+";
+    // the last line succeeded: status 0; the two refused lines changed nothing
+    assert_eq!(restore(&mut k, input), 0);
+    assert_eq!(k.table().len(), 1);
+    assert_eq!(k.table()[0].1.len(), 1);
+    // the same input again: every line refused, the last one's status is -1
+    assert_eq!(restore(&mut k, input), -1);
+    // a parse error ends the restore (ipvsadm's fail()): nothing after it runs
+    let mut k2 = StandIn::new();
+    let mut ctx = Ctx {
+        kernel: &mut k2,
+        program: "lvsadm".into(),
+    };
+    let r = restore_from(
+        &mut ctx,
+        b"-A -t 192.0.2.1:80 -s rr\n-A -t 192.0.2.2:0 -s rr\n-A -t 192.0.2.3:80\n",
+        &mut Vec::new(),
+    );
+    assert_eq!(r, Err(super::Exit(2)));
+    assert_eq!(k2.table().len(), 1);
+}
+
+#[test]
+fn single_commands_and_their_statuses() {
+    let mut k = StandIn::new();
+    assert_eq!(run(&mut k, "-A -t 192.0.2.1:80 -s rr").0, Ok(0));
+    // a kernel refusal: -1 (exit 255), nothing changed
+    assert_eq!(run(&mut k, "-A -t 192.0.2.1:80 -s wlc").0, Ok(-1));
+    assert_eq!(k.table()[0].0.sched_name, "rr");
+    assert_eq!(run(&mut k, "-E -t 192.0.2.1:80 -s nosuch").0, Ok(-1));
+    assert_eq!(run(&mut k, "-E -t 192.0.2.1:80 -s wlc").0, Ok(0));
+    assert_eq!(k.table()[0].0.sched_name, "wlc");
+    // a listing of a missing service is exit 1
+    assert_eq!(run(&mut k, "-L -n -t 192.0.2.2:80").0, Err(1));
+    let (r, text) = run(&mut k, "-L -n --timeout");
+    assert_eq!(r, Ok(0));
+    assert_eq!(text, "Timeout (tcp tcpfin udp): 900 120 300\n");
+    assert_eq!(run(&mut k, "--set 10 0 5").0, Ok(0));
+    assert_eq!(
+        k.timeouts().unwrap(),
+        Timeouts {
+            tcp: 10,
+            tcp_fin: 120,
+            udp: 5
+        }
+    );
+    assert_eq!(run(&mut k, "-C").0, Ok(0));
+    assert!(k.table().is_empty());
+    // -L -c reads the (empty) connection table through the kernel handle
+    let (r, text) = run(&mut k, "-L -n -c");
+    assert_eq!(r, Ok(0));
+    assert_eq!(
+        text,
+        "IPVS connection entries\npro expire state       source             virtual            destination\n"
+    );
+}
+
+#[test]
+fn json_listing_matches_the_table() {
+    let mut k = StandIn::new();
+    restore(&mut k, RULES);
+    let (r, text) = run(&mut k, "-L -j");
+    assert_eq!(r, Ok(0));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let services = v["services"].as_array().unwrap();
+    assert_eq!(services.len(), 3);
+    assert_eq!(services[0]["destinations"][0]["address"], "198.51.100.1");
+    assert_eq!(services[2]["fwmark"], 7);
+    assert_eq!(services[2]["destinations"][0]["forward"], "tunnel");
+}
+
+#[test]
+fn apply_reaches_the_target_and_then_changes_nothing() {
+    let dir = std::env::temp_dir().join(format!("lvsadm-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("rules");
+    let mut k = StandIn::new();
+    restore(
+        &mut k,
+        "-A -t 192.0.2.50:80 -s rr\n-A -t 192.0.2.1:80 -s wlc\n-a -t 192.0.2.1:80 -r 198.51.100.9:80 -g -w 1\n",
+    );
+    std::fs::write(&file, RULES).unwrap();
+    let line = format!("--apply {}", file.display());
+    let (r, out) = run(&mut k, &line);
+    assert_eq!(r, Ok(0), "{out}");
+    assert!(out.ends_with("9 changes\n"), "{out}");
+    let mut want = StandIn::new();
+    restore(&mut want, RULES);
+    assert_eq!(save(&mut k), save(&mut want));
+    let (r, out) = run(&mut k, &line);
+    assert_eq!((r, out.as_str()), (Ok(0), "0 changes\n"));
+    std::fs::remove_dir_all(&dir).ok();
+}
