@@ -1,4 +1,4 @@
-//! Address, port and netmask parsing with ipvsadm's rules (reference §4).
+//! Address, port and netmask parsing with ipvsadm's rules (docs/compatibility.md §4).
 
 use crate::model::*;
 use crate::resolve;

@@ -4,7 +4,7 @@
 //! mistakes, the same message is printed first: options are acted on as they
 //! are read (popt loop), then the `--set` values and leftover words, then the
 //! scheduler flags, then the command × option matrix, then the per-command
-//! rules. See `ipvsadm-reference.md` §2–§4.
+//! rules. See `docs/compatibility.md` §2–§4.
 
 pub mod addr;
 pub mod fast;

@@ -15,7 +15,9 @@
 //!   leftovers, in order;
 //! * the "bad option" text of an error is the last word consumed.
 
-use super::options::{takes, Takes};
+use super::options::Takes;
+#[cfg(test)]
+use super::options::takes;
 
 /// One option found on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,27 +49,25 @@ impl std::fmt::Display for PoptError {
     }
 }
 
-struct Spec {
-    id: String,
-    short: Option<char>,
-    long: Option<String>,
-    takes: Takes,
+/// One option of the table: its id (ipvsadm's long name), letters and
+/// what it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    /// The clap id.
+    pub id: &'static str,
+    /// The short letter.
+    pub short: Option<char>,
+    /// The long name.
+    pub long: Option<&'static str>,
+    /// What value it takes.
+    pub takes: Takes,
 }
 
-/// The option table, read once from the clap definition.
+/// The option table, compiled from the clap definition by `build.rs`.
+pub static SPECS: &[Spec] = include!(concat!(env!("OUT_DIR"), "/option_table.rs"));
+
 fn specs() -> &'static [Spec] {
-    static SPECS: std::sync::OnceLock<Vec<Spec>> = std::sync::OnceLock::new();
-    SPECS.get_or_init(|| {
-        super::options::command()
-            .get_arguments()
-            .map(|a| Spec {
-                id: a.get_id().to_string(),
-                short: a.get_short(),
-                long: a.get_long().map(str::to_string),
-                takes: takes(a),
-            })
-            .collect()
-    })
+    SPECS
 }
 
 /// Walks `args` (without the program name).
@@ -101,7 +101,7 @@ impl<'a> Walker<'a> {
     }
 
     fn by_long(&self, name: &str) -> Option<&Spec> {
-        self.specs.iter().find(|s| s.long.as_deref() == Some(name))
+        self.specs.iter().find(|s| s.long == Some(name))
     }
 
     /// How many words have been consumed so far.
@@ -146,7 +146,7 @@ impl<'a> Walker<'a> {
                 let Some(spec) = self.by_short(c) else {
                     return Some(Err(PoptError::Unknown(self.bad_option().to_string())));
                 };
-                let (id, t) = (spec.id.clone(), spec.takes);
+                let (id, t) = (spec.id.to_string(), spec.takes);
                 let value = if t == Takes::Nothing {
                     // popt: `=` right after a letter that takes no value
                     // (`-n=3`, `-Ln=`) is an unwanted argument.
@@ -197,7 +197,7 @@ impl<'a> Walker<'a> {
                 let Some(spec) = self.by_long(name) else {
                     return Some(Err(PoptError::Unknown(word)));
                 };
-                let (id, t) = (spec.id.clone(), spec.takes);
+                let (id, t) = (spec.id.to_string(), spec.takes);
                 let value = match (t, inline) {
                     (Takes::Nothing, Some(_)) => {
                         return Some(Err(PoptError::UnwantedArgument(word)));
@@ -333,5 +333,26 @@ mod tests {
         let (e, l) = walk(&["192.0.2.1", "-L", "--", "-x", "-"]);
         assert_eq!(e, vec![ev("list", None)]);
         assert_eq!(l, vec!["192.0.2.1", "-x", "-"]);
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    /// The compiled table is exactly the clap definition.
+    #[test]
+    fn table_is_the_clap_definition() {
+        let from_clap: Vec<Spec> = super::super::options::command()
+            .get_arguments()
+            .map(|a| Spec {
+                id: Box::leak(a.get_id().to_string().into_boxed_str()),
+                short: a.get_short(),
+                long: a.get_long().map(|l| &*Box::leak(l.to_string().into_boxed_str())),
+                takes: takes(a),
+            })
+            .collect();
+        assert_eq!(SPECS, from_clap.as_slice());
+        assert!(SPECS.len() > 40);
     }
 }

@@ -1,4 +1,4 @@
-//! Parser tests: the messages and exit codes of reference §2–§4, §9.3.
+//! Parser tests: the messages and exit codes of docs/compatibility.md §2–§4, §9.3.
 
 use super::*;
 

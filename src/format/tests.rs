@@ -1,5 +1,5 @@
 //! Byte-for-byte checks against outputs captured from ipvsadm 1.31
-//! (reference §6.3, §6.5, §6.6, §7). Every capture is rebuilt from hand-made
+//! (docs/compatibility.md §6.3, §6.5, §6.6, §7). Every capture is rebuilt from hand-made
 //! model values with numeric output.
 
 use std::net::IpAddr;
@@ -157,7 +157,7 @@ fn same(got: &str, want: &str) {
 
 // ---------------------------------------------------------------- captures
 
-/// `ipvsadm -Ln` (reference line 363)
+/// `ipvsadm -Ln`
 const LN_MAIN: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
@@ -192,7 +192,7 @@ FWM  2 IPv6 rr persistent 360
 FWM  3 IPv6 rr persistent 30 mask 64
 "#;
 
-/// `ipvsadm -L -n --nosort` (reference line 443)
+/// `ipvsadm -L -n --nosort`
 const LN_NOSORT: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
@@ -227,7 +227,7 @@ FWM  2 IPv6 rr persistent 360
 FWM  3 IPv6 rr persistent 30 mask 64
 "#;
 
-/// `ipvsadm -L -n --stats` (reference line 486)
+/// `ipvsadm -L -n --stats`
 const LN_STATS: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
   -> RemoteAddress:Port
@@ -239,7 +239,7 @@ TCP  [2001:db8::100]:80                  2       12       12     1036     1306
   -> [2001:db8:1::50]:8080               2       12       12     1036     1306
 "#;
 
-/// `ipvsadm -L -n --stats --exact` (reference line 500)
+/// `ipvsadm -L -n --stats --exact`
 const LN_STATS_EXACT: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
   -> RemoteAddress:Port
@@ -251,7 +251,7 @@ TCP  [2001:db8::100]:80                  2       12       12     1036     1306
   -> [2001:db8:1::50]:8080               2       12       12     1036     1306
 "#;
 
-/// `ipvsadm -L -n --rate` (reference line 516)
+/// `ipvsadm -L -n --rate`
 const LN_RATE: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS
   -> RemoteAddress:Port
@@ -263,7 +263,7 @@ TCP  [2001:db8::100]:80                  0        1        1       97      122
   -> [2001:db8:1::50]:8080               0        1        1       97      122
 "#;
 
-/// `ipvsadm -L -n --thresholds` (reference line 532)
+/// `ipvsadm -L -n --thresholds`
 const LN_THRESHOLDS: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn 
   -> RemoteAddress:Port
@@ -274,7 +274,7 @@ TCP  [2001:db8::100]:80 rr persistent 600
   -> [2001:db8:1::50]:8080        0          0          0          0         
 "#;
 
-/// `ipvsadm -L -n --persistent-conn` (reference line 547)
+/// `ipvsadm -L -n --persistent-conn`
 const LN_PERSISTENT_CONN: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn 
   -> RemoteAddress:Port
@@ -286,7 +286,7 @@ TCP  [2001:db8::100]:80 rr persistent 600
   -> [2001:db8:1::50]:8080        1         1           0          2         
 "#;
 
-/// `ipvsadm -Ln --tun-info` (reference line 564)
+/// `ipvsadm -Ln --tun-info`
 const LN_TUN_INFO: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn
@@ -300,7 +300,7 @@ TCP  192.0.2.1:80 wrr persistent 360
   -> 198.51.100.15:80             Tunnel  ipip          1      0          0         
 "#;
 
-/// `ipvsadm -L -n -t 192.0.2.100:80` (reference line 581)
+/// `ipvsadm -L -n -t 192.0.2.100:80`
 const LN_SINGLE: &str = r#"Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
 TCP  192.0.2.100:80 rr
@@ -308,7 +308,7 @@ TCP  192.0.2.100:80 rr
   -> 198.51.100.51:8080           Masq    0      0          0         
 "#;
 
-/// `ipvsadm -L -n -t 192.0.2.100:80 --stats` (reference line 591)
+/// `ipvsadm -L -n -t 192.0.2.100:80 --stats`
 const LN_SINGLE_STATS: &str = r#"Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
   -> RemoteAddress:Port
 TCP  192.0.2.100:80                      3       18       18     1182     1599
@@ -316,21 +316,21 @@ TCP  192.0.2.100:80                      3       18       18     1182     1599
   -> 198.51.100.51:8080                  0        0        0        0        0
 "#;
 
-/// `ipvsadm -L -n --timeout` (reference line 650)
+/// `ipvsadm -L -n --timeout`
 const LN_TIMEOUT: &str = r#"Timeout (tcp tcpfin udp): 900 120 300
 "#;
 
-/// `ipvsadm -L --daemon` (reference line 656)
+/// `ipvsadm -L --daemon`
 const DAEMON_V4: &str = r#"master sync daemon (mcast=dummy0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)
 backup sync daemon (mcast=dummy0, syncid=7, maxlen=1024, group=239.1.2.3, port=9999, ttl=5)
 "#;
 
-/// `ipvsadm -L --daemon` (reference line 663)
+/// `ipvsadm -L --daemon`
 const DAEMON_V6: &str = r#"master sync daemon (mcast=dummy0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)
 backup sync daemon (mcast=dummy0, syncid=0, maxlen=1452, group=ff02::1234, port=8848, ttl=1)
 "#;
 
-/// `ipvsadm -Ln` (reference line 686)
+/// `ipvsadm -Ln`
 const LN_WRAP_V4: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
@@ -354,7 +354,7 @@ TCP  203.0.113.5:80 rr
 TCP  10.0.0.1:80 rr
 "#;
 
-/// `ipvsadm -Ln` (reference line 712)
+/// `ipvsadm -Ln`
 const LN_WRAP_FWM: &str = r#"IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
@@ -367,7 +367,7 @@ FWM  2147483647 rr
 FWM  -2147483648 rr
 "#;
 
-/// `ipvsadm -Sn` (reference line 780)
+/// `ipvsadm -Sn`
 const SN_MAIN: &str = r#"-A -t 192.0.2.1:80 -s rr
 -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1
 -a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5
@@ -399,7 +399,7 @@ const SN_MAIN: &str = r#"-A -t 192.0.2.1:80 -s rr
 -A -f 3 -6 -s rr -p 30 -M 64
 "#;
 
-/// `ipvsadm -Sn` (reference line 815)
+/// `ipvsadm -Sn`
 const SN_TUNNELS: &str = r#"-A -t 192.0.2.1:80 -s wrr -p 360
 -a -t 192.0.2.1:80 -r 198.51.100.7:80 -m -w 1
 -a -t 192.0.2.1:80 -r 198.51.100.10:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-nocsum
@@ -410,7 +410,7 @@ const SN_TUNNELS: &str = r#"-A -t 192.0.2.1:80 -s wrr -p 360
 -a -t 192.0.2.1:80 -r 198.51.100.15:80 -i -w 1 --tun-type ipip
 "#;
 
-/// `ipvsadm -Sn` (reference line 829)
+/// `ipvsadm -Sn`
 const SN_EDGE: &str = r#"-A -f -1 -s wlc
 -A -t 192.0.2.1:80 -s wlc
 -A -t 192.0.2.1:81 -s wlc

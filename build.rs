@@ -1,0 +1,37 @@
+//! Compiles the option grammar, defined once with clap in
+//! `src/cli/options.rs`, into a static table (`$OUT_DIR/option_table.rs`)
+//! that the popt-style walker reads at run time: no clap `Command` is built
+//! when lvsadm runs, which is most of a single command's start-up work.
+//! A unit test checks the table against the clap definition.
+
+#[cfg(feature = "cli")]
+#[allow(dead_code)]
+#[path = "src/cli/options.rs"]
+mod options;
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/cli/options.rs");
+    println!("cargo:rerun-if-changed=build.rs");
+    #[cfg(feature = "cli")]
+    {
+        use std::fmt::Write as _;
+        let mut t = String::from("&[\n");
+        for a in options::command().get_arguments() {
+            let takes = match options::takes(a) {
+                options::Takes::Nothing => "Nothing",
+                options::Takes::Value => "Value",
+                options::Takes::Optional => "Optional",
+            };
+            let _ = writeln!(
+                t,
+                "    Spec {{ id: {:?}, short: {:?}, long: {:?}, takes: Takes::{takes} }},",
+                a.get_id().as_str(),
+                a.get_short(),
+                a.get_long(),
+            );
+        }
+        t.push_str("]\n");
+        let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+        std::fs::write(out.join("option_table.rs"), t).expect("write option_table.rs");
+    }
+}

@@ -1,0 +1,24 @@
+//! Print the kernel's IPVS table as one JSON document (the same document
+//! `lvsadm -L -j` prints), using the library's handle and JSON builders.
+//!
+//! ```text
+//! cargo run --example list_json
+//! ```
+
+use lvsadm::{json, Ipvs};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut ipvs = Ipvs::open().map_err(|e| format!("cannot open IPVS: {e}"))?;
+    let mut doc = json::document(&ipvs.info());
+    let services = ipvs.services()?;
+    let dests = ipvs.dests_many(&services)?;
+    doc.services = Some(
+        services
+            .iter()
+            .zip(&dests)
+            .map(|(s, d)| json::service(s, d))
+            .collect(),
+    );
+    json::write(&mut std::io::stdout().lock(), &doc)?;
+    Ok(())
+}
