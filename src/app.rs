@@ -178,9 +178,9 @@ fn init() -> Result<Ipvs, i32> {
                 .map(|s| s.success())
                 .unwrap_or(false);
             if !loaded {
-                return Err(first.errno);
+                return Err(first.errno());
             }
-            Ipvs::open().map_err(|e| e.errno)
+            Ipvs::open().map_err(|e| e.errno())
         }
     }
 }
@@ -302,7 +302,7 @@ fn run<W: Write>(ctx: &mut Ctx, p: &Parsed, reading_stdin: bool, out: &mut W) ->
             match ctx.ipvs.execute(&req) {
                 Ok(()) => Ok(0),
                 Err(e) => {
-                    print_kernel_error(op, e.errno);
+                    print_kernel_error(op, e.errno());
                     Ok(-1)
                 }
             }
@@ -347,7 +347,7 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
     let services = match ctx.ipvs.services() {
         Ok(s) => s,
         Err(e) => {
-            print_kernel_error(Op::GetServices, e.errno);
+            print_kernel_error(Op::GetServices, e.errno());
             return Err(Exit(1));
         }
     };
@@ -384,7 +384,7 @@ pub fn list_all<W: Write>(ctx: &mut Ctx, f: &Format, rule: bool, out: &mut W) ->
             Some(d) => d,
             None => {
                 if let Err(e) = ctx.ipvs.dests_into(svc, &mut dests) {
-                    print_kernel_error(Op::GetDests, e.errno);
+                    print_kernel_error(Op::GetDests, e.errno());
                     return Err(Exit(1));
                 }
                 &dests
@@ -484,14 +484,14 @@ fn list_service<W: Write>(
     let svc = match ctx.ipvs.service(key) {
         Ok(s) => s,
         Err(e) => {
-            print_kernel_error(Op::GetService, e.errno);
+            print_kernel_error(Op::GetService, e.errno());
             return Err(Exit(1));
         }
     };
     let dests = match ctx.ipvs.dests(&svc) {
         Ok(d) => d,
         Err(e) => {
-            print_kernel_error(Op::GetDests, e.errno);
+            print_kernel_error(Op::GetDests, e.errno());
             return Err(Exit(1));
         }
     };
@@ -664,7 +664,7 @@ fn send_queued(ctx: &mut Ctx, queue: &mut Vec<Queued>, requests: &mut Vec<Reques
             Queued::Request(i, op) => match &results[i] {
                 Ok(()) => 0,
                 Err(e) => {
-                    print_kernel_error(op, e.errno);
+                    print_kernel_error(op, e.errno());
                     -1
                 }
             },

@@ -376,17 +376,17 @@ pub fn list<W: Write>(ipvs: &mut Ipvs, p: &Parsed, out: &mut W) -> Result<(), i3
         let mut services = if p.has(Opt::Service) {
             vec![ipvs
                 .service(&p.svc)
-                .map_err(|e| kernel_error(Op::GetService, e.errno))?]
+                .map_err(|e| kernel_error(Op::GetService, e.errno()))?]
         } else {
             ipvs.services()
-                .map_err(|e| kernel_error(Op::GetServices, e.errno))?
+                .map_err(|e| kernel_error(Op::GetServices, e.errno()))?
         };
         if !p.format.nosort {
             sort::sort_services(&mut services);
         }
         let all = ipvs
             .dests_many(&services)
-            .map_err(|e| kernel_error(Op::GetDests, e.errno))?;
+            .map_err(|e| kernel_error(Op::GetDests, e.errno()))?;
         let mut list = Vec::with_capacity(services.len());
         for (s, mut d) in services.iter().zip(all) {
             if !p.format.nosort {

@@ -1,15 +1,28 @@
 //! IPVS over generic netlink.
 //!
-//! * [`codec`]: the pure wire codec (requests to bytes, bytes to replies and
-//!   typed model values). No I/O.
-//! * `socket`: [`Ipvs`], one netlink socket per process with the `IPVS`
-//!   family resolved once; the only place that performs I/O.
-//! * `error`: ipvsadm's error messages ([`ipvs_strerror`]).
+//! * [`Ipvs`]: the handle (open, also inside another network namespace;
+//!   listings; single and pipelined commands). Its modules: `handle` (the
+//!   socket and single requests), `batch` (pipelining), `sys` (the system
+//!   calls neither neli nor nix covers; the only `unsafe` here).
+//! * [`codec`]: the pure wire codec, in three modules: [`consts`] (kernel
+//!   numbers and limits), [`encode`] (requests to bytes, refusing what the
+//!   kernel cannot carry) and [`decode`] (bytes to replies and model
+//!   values). No I/O.
+//! * [`Error`]: what failed, typed; [`Error::errno`] and [`ipvs_strerror`]
+//!   give ipvsadm's messages.
 
+mod batch;
 pub mod codec;
+pub mod consts;
+pub mod decode;
+pub mod encode;
 mod error;
-mod socket;
+mod handle;
+mod sys;
+#[cfg(test)]
+mod tests;
 
-pub use codec::Request;
-pub use error::{ipvs_strerror, strerror, IpvsError, Op};
-pub use socket::Ipvs;
+pub use decode::DecodeError;
+pub use encode::{EncodeError, Request};
+pub use error::{ipvs_strerror, strerror, Error, IpvsError, Op};
+pub use handle::Ipvs;
