@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! `--netns NAME`: run the command inside a network namespace, as
 //! `ip netns exec NAME` would, without the extra process.
 //!

@@ -382,12 +382,12 @@ impl Ipvs {
 
     /// All services (dump), in kernel order.
     ///
-    /// Read from a socket of its own, with [`RECV_BUF`] offered: the kernel
+    /// Read from a socket of its own, with 64 KiB offered per datagram: the kernel
     /// walks its service table from the start for each part of the dump, so
     /// with thousands of services few large parts are much cheaper than
     /// many small ones; and the main socket's offer stays small for the
-    /// per-service destination dumps that usually follow (see
-    /// [`RECV_SMALL`]). The family id is already known. That socket is made
+    /// per-service destination dumps that usually follow (one page's worth
+    /// is offered there). The family id is already known. That socket is made
     /// for the call, or, for a handle opened in another namespace, made
     /// when opening and kept.
     pub fn services(&mut self) -> Result<Vec<Service>, Error> {
@@ -441,7 +441,7 @@ impl Ipvs {
     /// (cleared first; its allocation is reused from one service to the next).
     ///
     /// If a part of the dump came truncated (a kernel whose dump parts are
-    /// larger than the small offer, see [`RECV_SMALL`]), the offer has grown
+    /// larger than the one page offered), the offer has grown
     /// by then and the dump is run once more.
     pub fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error> {
         let small = self.offer < RECV_BUF;

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! IPVS over generic netlink.
 //!
 //! * [`Ipvs`]: the handle (open, also inside another network namespace;

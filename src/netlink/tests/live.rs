@@ -334,3 +334,51 @@ fn live_scale_list() {
         t.elapsed()
     );
 }
+
+/// A handle opened in another network namespace, without moving the
+/// calling thread (run in the guest by `tests/kernel/netns-lib.sh`, as
+/// root, with the namespace `lvsadm-nltest` holding the one service
+/// `-t 192.0.2.77:80` and the initial namespace holding none).
+#[test]
+#[ignore]
+fn live_netns() {
+    let me = || std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+    let before = me();
+    let key = svc("192.0.2.77", 80);
+    let mut inside = Ipvs::open_in_named_netns("lvsadm-nltest").expect("open in netns");
+    assert_eq!(me(), before, "the calling thread moved");
+    // Twice: the dump socket made in the namespace is kept and reused.
+    for _ in 0..2 {
+        let list = inside.services().unwrap();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!((list[0].addr, list[0].port), (key.addr, 80));
+    }
+    // Control: the initial namespace does not have it.
+    let mut outside = Ipvs::open().expect("open");
+    assert!(outside.services().unwrap().is_empty());
+    assert_eq!(outside.service(&key).unwrap_err().errno(), libc::ESRCH);
+    // Changes through the handle land in its namespace.
+    let mut d = dest("198.51.100.77", 8080);
+    d.fwd = FWD_MASQ;
+    inside.execute(&Request::NewDest(key.clone(), d)).unwrap();
+    assert_eq!(inside.dests(&key).unwrap().len(), 1);
+    let mut other = svc("192.0.2.78", 443);
+    other.sched_name = "rr".into();
+    let res = inside.execute_batch(&[Request::NewService(other.clone())]);
+    assert!(res[0].is_ok(), "{res:?}");
+    assert_eq!(inside.services().unwrap().len(), 2);
+    assert!(outside.services().unwrap().is_empty());
+    // By path too; a missing namespace and a bad name are errors.
+    let mut by_path = Ipvs::open_in_netns("/run/netns/lvsadm-nltest").unwrap();
+    assert_eq!(by_path.services().unwrap().len(), 2);
+    assert!(matches!(
+        Ipvs::open_in_named_netns("lvsadm-no-such-ns"),
+        Err(crate::netlink::Error::Namespace { .. })
+    ));
+    assert!(matches!(
+        Ipvs::open_in_named_netns("../x"),
+        Err(crate::netlink::Error::Namespace { .. })
+    ));
+    assert_eq!(me(), before);
+    println!("NETNS OK");
+}
