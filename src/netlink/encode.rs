@@ -44,6 +44,9 @@ pub enum EncodeError {
         /// Its length in bytes, header included.
         len: usize,
     },
+    /// The generic netlink controller request could not be built.
+    #[error("generic netlink control request cannot be built")]
+    Control,
     /// A message would be longer than the 32-bit `nlmsg_len` field can
     /// express.
     #[error("netlink message would be {len} bytes long")]

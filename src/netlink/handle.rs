@@ -25,7 +25,7 @@ use nix::sys::socket::{setsockopt, sockopt};
 
 use super::codec::{self, DecodeError, EncodeError, Reply, Request};
 use super::error::{Error, Op};
-use super::sys;
+use super::{ctrl, sys};
 use crate::model::{Daemon, Dest, Info, Service, Timeouts};
 
 /// Receive buffer size. The kernel builds dump skbs of at most 32 KiB
@@ -363,12 +363,12 @@ impl Ipvs {
     pub(super) fn family_id(&mut self, name: &str) -> Result<u16, Fail> {
         let seq = self.next_seq();
         self.wbuf.clear();
-        codec::encode_get_family(name, seq, self.pid, &mut self.wbuf)?;
+        ctrl::encode_get_family(name, seq, self.pid, &mut self.wbuf)?;
         self.send_wbuf()?;
         let mut family = None;
         self.wait_for(seq, |cmd, attrs| {
             if cmd == codec::CTRL_CMD_NEWFAMILY {
-                family = Some(codec::parse_family_id(attrs)?);
+                family = Some(ctrl::parse_family_id(attrs)?);
             }
             Ok(())
         })?;

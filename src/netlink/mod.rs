@@ -4,7 +4,8 @@
 //! * [`Ipvs`]: the handle (open, also inside another network namespace;
 //!   listings; single and pipelined commands). Its modules: `handle` (the
 //!   socket and single requests), `batch` (pipelining), `sys` (the system
-//!   calls neither neli nor nix covers; the only `unsafe` here).
+//!   calls neither neli nor nix covers; the only `unsafe` here), `ctrl`
+//!   (generic netlink control through neli: the family id).
 //! * [`codec`]: the pure wire codec, in three modules: [`consts`] (kernel
 //!   numbers and limits), [`encode`] (requests to bytes, refusing what the
 //!   kernel cannot carry) and [`decode`] (bytes to replies and model
@@ -15,6 +16,7 @@
 mod batch;
 pub mod codec;
 pub mod consts;
+mod ctrl;
 pub mod decode;
 pub mod encode;
 mod error;

@@ -3,6 +3,7 @@
 //! kernel's always-present controller family, and (ignored by default) a
 //! real IPVS kernel.
 
+mod ctrl;
 mod decode;
 mod encode;
 mod live;
