@@ -1,4 +1,5 @@
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 //! `--netns NAME`: run the command inside a network namespace, as
 //! `ip netns exec NAME` would, without the extra process.
 //!

@@ -1,4 +1,5 @@
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 //! IPVS over generic netlink.
 //!
 //! * [`Ipvs`]: the handle (open, also inside another network namespace;
@@ -12,6 +13,28 @@
 //!   values). No I/O.
 //! * [`Error`]: what failed, typed; [`Error::errno`] and [`ipvs_strerror`]
 //!   give ipvsadm's messages.
+//!
+//! ```no_run
+//! use lvsadm::model::{Service, AF_INET, IPPROTO_TCP};
+//! use lvsadm::netlink::{Error, Ipvs, Request};
+//!
+//! // In the network namespace `ip netns add blue` made; this thread stays
+//! // where it is.
+//! let mut ipvs = Ipvs::open_in_named_netns("blue")?;
+//! let mut svc = Service::new(AF_INET);
+//! svc.protocol = IPPROTO_TCP;
+//! svc.addr[..4].copy_from_slice(&[192, 0, 2, 1]);
+//! svc.port = 80;
+//! svc.sched_name = "rr".into();
+//! match ipvs.execute(&Request::NewService(svc)) {
+//!     Ok(()) => {}
+//!     // Displayed as ipvsadm words it: "Service already exists".
+//!     Err(e @ Error::Kernel { .. }) if e.errno() == libc::EEXIST => eprintln!("{e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! println!("{} services", ipvs.services()?.len());
+//! # Ok::<(), Error>(())
+//! ```
 
 mod batch;
 pub mod codec;
@@ -21,6 +44,7 @@ pub mod decode;
 pub mod encode;
 mod error;
 mod handle;
+#[allow(unsafe_code)]
 mod sys;
 #[cfg(test)]
 mod tests;
