@@ -20,37 +20,36 @@ fn main() {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let addr = |s: &String| -> Result<SocketAddr, String> {
-        s.parse().map_err(|e| format!("{s}: {e}"))
-    };
+    let addr =
+        |s: &String| -> Result<SocketAddr, String> { s.parse().map_err(|e| format!("{s}: {e}")) };
     let mut ipvs = Ipvs::open().map_err(|e| format!("cannot open IPVS: {e}"))?;
     match args {
         [cmd, vip, rips @ ..] if cmd == "add" && rips.len() == 2 => {
             let key = ServiceKey::tcp(addr(vip)?);
             ipvs.add_service(&Service::with_key(&key, "rr"))
-                .map_err(|e| ipvs_strerror(Op::AddService, e.errno))?;
+                .map_err(|e| ipvs_strerror(Op::AddService, e.errno()))?;
             for (i, rip) in rips.iter().enumerate() {
                 let mut d = Dest::with_addr(addr(rip)?, Forward::Masq);
                 d.weight = i as i32 + 1;
                 if let Err(e) = ipvs.add_dest(&key, &d) {
                     // leave nothing half-made behind
                     let _ = ipvs.del_service(&key);
-                    return Err(ipvs_strerror(Op::AddDest, e.errno));
+                    return Err(ipvs_strerror(Op::AddDest, e.errno()));
                 }
             }
             let svc = ipvs
                 .service(&key.to_service())
-                .map_err(|e| ipvs_strerror(Op::GetService, e.errno))?;
+                .map_err(|e| ipvs_strerror(Op::GetService, e.errno()))?;
             let dests = ipvs
                 .dests(&svc)
-                .map_err(|e| ipvs_strerror(Op::GetDests, e.errno))?;
+                .map_err(|e| ipvs_strerror(Op::GetDests, e.errno()))?;
             println!("added {key} with {} real servers", dests.len());
             Ok(())
         }
         [cmd, vip] if cmd == "remove" => {
             let key = ServiceKey::tcp(addr(vip)?);
             ipvs.del_service(&key)
-                .map_err(|e| ipvs_strerror(Op::DelService, e.errno))?;
+                .map_err(|e| ipvs_strerror(Op::DelService, e.errno()))?;
             println!("removed {key}");
             Ok(())
         }

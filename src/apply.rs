@@ -474,14 +474,14 @@ pub fn run_apply<W: Write>(ctx: &mut Ctx<'_>, a: &ApplyArgs, out: &mut W) -> i32
     let services = match ctx.kernel.services() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{}", ipvs_strerror(Op::GetServices, e.errno));
+            eprintln!("{}", ipvs_strerror(Op::GetServices, e.errno()));
             return 1;
         }
     };
     let dests = match ctx.kernel.dests_many(&services) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("{}", ipvs_strerror(Op::GetDests, e.errno));
+            eprintln!("{}", ipvs_strerror(Op::GetDests, e.errno()));
             return 1;
         }
     };
@@ -505,7 +505,7 @@ pub fn run_apply<W: Write>(ctx: &mut Ctx<'_>, a: &ApplyArgs, out: &mut W) -> i32
             }
             if let Err(e) = r {
                 let _ = out.flush();
-                eprintln!("{}: {}", c.command_line(), ipvs_strerror(op, e.errno));
+                eprintln!("{}: {}", c.command_line(), ipvs_strerror(op, e.errno()));
                 failed += 1;
             }
         }

@@ -35,7 +35,7 @@
 //! * `cli` and `app` (feature `cli`, on by default): ipvsadm's command line
 //!   turned into a typed command; the one place that runs commands against
 //!   a [`Kernel`]; process entry, listings, restore;
-//! * pure logic: [`format`] (ipvsadm's listings byte for byte), `json`
+//! * pure logic: [`format`](mod@format) (ipvsadm's listings byte for byte), `json`
 //!   (feature `cli`: JSON documents), `apply` (feature `cli`: rule files
 //!   and desired-state plans), [`procfs`] (the kernel's proc tables);
 //! * [`kernel`]: the [`Kernel`] trait and its stand-in;
@@ -61,7 +61,6 @@ pub mod format;
 pub mod json;
 pub mod kernel;
 pub mod model;
-#[allow(missing_docs)] // documented on its own branch, merged next
 pub mod netlink;
 pub mod netns;
 pub mod procfs;
@@ -75,4 +74,4 @@ pub use model::{
     Daemon, DaemonRole, Dest, Family, Forward, Info, Protocol, Service, ServiceKey, Stats,
     Timeouts, TunnelChecksum, TunnelType,
 };
-pub use netlink::{Ipvs, IpvsError};
+pub use netlink::{Error, Ipvs};

@@ -52,7 +52,7 @@ pub fn list_all<W: Write>(
     let services = match ctx.kernel.services() {
         Ok(s) => s,
         Err(e) => {
-            print_kernel_error(Op::GetServices, e.errno);
+            print_kernel_error(Op::GetServices, e.errno());
             return Err(Exit(1));
         }
     };
@@ -89,7 +89,7 @@ pub fn list_all<W: Write>(
             Some(d) => d,
             None => {
                 if let Err(e) = ctx.kernel.dests_into(svc, &mut dests) {
-                    print_kernel_error(Op::GetDests, e.errno);
+                    print_kernel_error(Op::GetDests, e.errno());
                     return Err(Exit(1));
                 }
                 &dests
@@ -189,14 +189,14 @@ pub fn list_service<W: Write>(
     let svc = match ctx.kernel.service(key) {
         Ok(s) => s,
         Err(e) => {
-            print_kernel_error(Op::GetService, e.errno);
+            print_kernel_error(Op::GetService, e.errno());
             return Err(Exit(1));
         }
     };
     let dests = match ctx.kernel.dests(&svc) {
         Ok(d) => d,
         Err(e) => {
-            print_kernel_error(Op::GetDests, e.errno);
+            print_kernel_error(Op::GetDests, e.errno());
             return Err(Exit(1));
         }
     };
@@ -270,11 +270,11 @@ pub fn list_json<W: Write>(ctx: &mut Ctx<'_>, p: &Parsed, out: &mut W) -> Result
             vec![ctx
                 .kernel
                 .service(&p.svc)
-                .map_err(|e| failed(Op::GetService, e.errno))?]
+                .map_err(|e| failed(Op::GetService, e.errno()))?]
         } else {
             ctx.kernel
                 .services()
-                .map_err(|e| failed(Op::GetServices, e.errno))?
+                .map_err(|e| failed(Op::GetServices, e.errno()))?
         };
         if !p.format.nosort {
             sort::sort_services(&mut services);
@@ -282,7 +282,7 @@ pub fn list_json<W: Write>(ctx: &mut Ctx<'_>, p: &Parsed, out: &mut W) -> Result
         let all = ctx
             .kernel
             .dests_many(&services)
-            .map_err(|e| failed(Op::GetDests, e.errno))?;
+            .map_err(|e| failed(Op::GetDests, e.errno()))?;
         let mut list = Vec::with_capacity(services.len());
         for (s, mut d) in services.iter().zip(all) {
             if !p.format.nosort {

@@ -172,9 +172,9 @@ fn init() -> Result<Ipvs, i32> {
                 .map(|s| s.success())
                 .unwrap_or(false);
             if !loaded {
-                return Err(first.errno);
+                return Err(first.errno());
             }
-            Ipvs::open().map_err(|e| e.errno)
+            Ipvs::open().map_err(|e| e.errno())
         }
     }
 }

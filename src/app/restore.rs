@@ -106,7 +106,7 @@ fn send_queued(ctx: &mut Ctx<'_>, queue: &mut Vec<Queued>, requests: &mut Vec<Re
             Queued::Request(i, op) => match &results[i] {
                 Ok(()) => 0,
                 Err(e) => {
-                    print_kernel_error(op, e.errno);
+                    print_kernel_error(op, e.errno());
                     -1
                 }
             },

@@ -144,7 +144,7 @@ fn run<W: Write>(
             match ctx.kernel.execute(&req) {
                 Ok(()) => Ok(0),
                 Err(e) => {
-                    print_kernel_error(op, e.errno);
+                    print_kernel_error(op, e.errno());
                     Ok(-1)
                 }
             }

@@ -15,9 +15,9 @@
 //!   leftovers, in order;
 //! * the "bad option" text of an error is the last word consumed.
 
-use super::options::Takes;
 #[cfg(test)]
 use super::options::takes;
+use super::options::Takes;
 
 /// One option found on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -348,7 +348,9 @@ mod table_tests {
             .map(|a| Spec {
                 id: Box::leak(a.get_id().to_string().into_boxed_str()),
                 short: a.get_short(),
-                long: a.get_long().map(|l| &*Box::leak(l.to_string().into_boxed_str())),
+                long: a
+                    .get_long()
+                    .map(|l| &*Box::leak(l.to_string().into_boxed_str())),
                 takes: takes(a),
             })
             .collect();

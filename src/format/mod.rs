@@ -5,6 +5,7 @@
 
 mod addr;
 mod conn;
+#[cfg(feature = "cli")]
 pub(crate) use addr::ntop;
 pub use conn::{read_connections, read_table, Conn};
 pub mod sort;

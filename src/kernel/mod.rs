@@ -17,7 +17,7 @@ mod standin;
 pub use standin::StandIn;
 
 use crate::model::*;
-use crate::netlink::{IpvsError, Request};
+use crate::netlink::{Error as IpvsError, Request};
 use std::net::SocketAddr;
 
 /// One of the kernel's IPVS proc tables.

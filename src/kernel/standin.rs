@@ -2,7 +2,7 @@
 
 use super::{Kernel, ProcTable};
 use crate::model::*;
-use crate::netlink::{IpvsError, Request};
+use crate::netlink::{Error as IpvsError, Op, Request};
 use std::fmt::Write as _;
 
 /// Schedulers the stand-in knows (the stock kernel's modules).
@@ -260,12 +260,16 @@ impl Kernel for StandIn {
     }
 
     fn service(&mut self, key: &Service) -> Result<Service, IpvsError> {
-        let i = self.find(key).ok_or(IpvsError::new(libc::ESRCH))?;
+        let i = self
+            .find(key)
+            .ok_or(IpvsError::kernel(Op::GetService, libc::ESRCH))?;
         Ok(self.services[i].0.clone())
     }
 
     fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), IpvsError> {
-        let i = self.find(svc).ok_or(IpvsError::new(libc::ESRCH))?;
+        let i = self
+            .find(svc)
+            .ok_or(IpvsError::kernel(Op::GetDests, libc::ESRCH))?;
         out.clear();
         out.extend(self.services[i].1.iter().cloned());
         Ok(())
@@ -283,10 +287,11 @@ impl Kernel for StandIn {
         self.log.push(req.clone());
         if let Some(f) = self.refusal.as_mut() {
             if let Some(errno) = f(req) {
-                return Err(IpvsError::new(errno));
+                return Err(IpvsError::kernel(req.op(), errno));
             }
         }
-        self.apply(req).map_err(IpvsError::new)
+        self.apply(req)
+            .map_err(|errno| IpvsError::kernel(req.op(), errno))
     }
 
     fn read_proc(&mut self, table: ProcTable) -> std::io::Result<Vec<u8>> {
@@ -342,28 +347,28 @@ mod tests {
         let mut k = StandIn::new();
         let s = svc("192.0.2.1:80");
         k.add_service(&s).unwrap();
-        assert_eq!(k.add_service(&s).unwrap_err().errno, libc::EEXIST);
+        assert_eq!(k.add_service(&s).unwrap_err().errno(), libc::EEXIST);
         let mut bad = svc("192.0.2.2:80");
         bad.sched_name = "wrrr".into();
-        assert_eq!(k.add_service(&bad).unwrap_err().errno, libc::ENOENT);
+        assert_eq!(k.add_service(&bad).unwrap_err().errno(), libc::ENOENT);
         let key = s.key();
         let d = Dest::with_addr("198.51.100.1:80".parse().unwrap(), Forward::Masq);
         k.add_dest(&key, &d).unwrap();
-        assert_eq!(k.add_dest(&key, &d).unwrap_err().errno, libc::EEXIST);
+        assert_eq!(k.add_dest(&key, &d).unwrap_err().errno(), libc::EEXIST);
         let other = ServiceKey::tcp("192.0.2.9:80".parse().unwrap());
-        assert_eq!(k.add_dest(&other, &d).unwrap_err().errno, libc::ESRCH);
+        assert_eq!(k.add_dest(&other, &d).unwrap_err().errno(), libc::ESRCH);
         let mut t = d.clone();
         t.l_threshold = 5;
-        assert_eq!(k.edit_dest(&key, &t).unwrap_err().errno, libc::ERANGE);
+        assert_eq!(k.edit_dest(&key, &t).unwrap_err().errno(), libc::ERANGE);
         assert_eq!(
             k.del_dest(&key, "198.51.100.7:80".parse().unwrap())
                 .unwrap_err()
-                .errno,
+                .errno(),
             libc::ENOENT
         );
         k.del_dest(&key, d.socket_addr()).unwrap();
         k.del_service(&key).unwrap();
-        assert_eq!(k.del_service(&key).unwrap_err().errno, libc::ESRCH);
+        assert_eq!(k.del_service(&key).unwrap_err().errno(), libc::ESRCH);
     }
 
     #[test]

@@ -1,57 +1,156 @@
 //! ipvsadm's error messages: the context-dependent errno table of libipvs's
 //! `ipvs_strerror`, then the C library's `strerror` text.
 
-use std::fmt;
+use super::decode::DecodeError;
+use super::encode::EncodeError;
 
-/// The operation that failed; selects context-specific messages.
+/// The operation that failed; selects ipvsadm's context-specific messages
+/// (see [`ipvs_strerror`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Op {
+    /// `-A`: add a service.
     AddService,
+    /// `-E`: edit a service.
     EditService,
+    /// `-D`: delete a service.
     DelService,
+    /// `-Z` of one service.
     ZeroService,
+    /// `-a`: add a destination.
     AddDest,
+    /// `-e`: edit a destination.
     EditDest,
+    /// `-d`: delete a destination.
     DelDest,
+    /// `--start-daemon`.
     StartDaemon,
+    /// `--stop-daemon`.
     StopDaemon,
+    /// Listing all services.
     GetServices,
+    /// Listing the destinations of a service.
     GetDests,
+    /// Looking up one service.
     GetService,
+    /// Anything else (flush, zero all, timeouts, info, opening).
     Other,
 }
 
-/// A failed IPVS operation: a positive errno (from the kernel, or from the
-/// socket layer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub struct IpvsError {
-    pub errno: i32,
+/// An error of the IPVS handle: what failed, and the errno ipvsadm bases
+/// its message on ([`Error::errno`]; [`Error::message`] gives that
+/// message).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The kernel refused the operation (an `NLMSG_ERROR` answer, or a
+    /// dump ending with an error status). Displayed in ipvsadm's wording.
+    #[error("{}", ipvs_strerror(*op, *errno))]
+    Kernel {
+        /// The operation refused.
+        op: Op,
+        /// The kernel's errno, positive.
+        errno: i32,
+    },
+    /// The socket failed, or the kernel's answer is missing: ENOBUFS when
+    /// answers were dropped (outcome unknown), EINTR when no answer came
+    /// within the receive timeout, EMSGSIZE for a truncated datagram.
+    #[error("{op:?}: {source}")]
+    Io {
+        /// The operation under way.
+        op: Op,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The kernel's answer could not be decoded.
+    #[error("{op:?}: malformed answer: {source}")]
+    Decode {
+        /// The operation under way.
+        op: Op,
+        /// What was wrong.
+        #[source]
+        source: DecodeError,
+    },
+    /// The request was refused before it was sent: the wire or the kernel
+    /// cannot carry it. Nothing reached the kernel.
+    #[error("{op:?}: {source}")]
+    Encode {
+        /// The operation refused.
+        op: Op,
+        /// What was wrong.
+        #[source]
+        source: EncodeError,
+    },
+    /// The kernel's IPVS cannot be reached (no `IPVS` generic netlink
+    /// family, or the netlink socket cannot be set up). `errno` is what
+    /// ipvsadm reports in that case: ENOPROTOOPT as root without IPVS, EPERM
+    /// without privileges.
+    #[error("{}", strerror(*errno))]
+    Unavailable {
+        /// ipvsadm's errno for the failure.
+        errno: i32,
+    },
+    /// A network namespace could not be opened or entered.
+    #[error("network namespace {}: {source}", path.display())]
+    Namespace {
+        /// The namespace file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-impl IpvsError {
-    /// Wraps a positive errno.
-    pub fn new(errno: i32) -> IpvsError {
-        IpvsError { errno }
+impl Error {
+    /// A kernel refusal of `op` with `errno`.
+    pub fn kernel(op: Op, errno: i32) -> Error {
+        Error::Kernel { op, errno }
     }
 
-    /// From an I/O error (EIO if it carries no OS error).
-    pub fn from_io(e: &std::io::Error) -> IpvsError {
-        IpvsError {
-            errno: e.raw_os_error().unwrap_or(libc::EIO),
+    /// An I/O failure of `op` with a raw OS errno.
+    pub fn os(op: Op, errno: i32) -> Error {
+        Error::Io {
+            op,
+            source: std::io::Error::from_raw_os_error(errno),
         }
     }
 
-    /// ipvsadm's message for this error in the context of `op`.
+    /// The errno ipvsadm would base its message on: the kernel's for a
+    /// refusal, the OS error for I/O (EIO if there is none), EBADMSG for an
+    /// undecodable answer, EINVAL for a request the encoder refused (what
+    /// the kernel's attribute policy answers to an over-long name).
+    pub fn errno(&self) -> i32 {
+        match self {
+            Error::Kernel { errno, .. } | Error::Unavailable { errno } => *errno,
+            Error::Io { source, .. } | Error::Namespace { source, .. } => {
+                source.raw_os_error().unwrap_or(libc::EIO)
+            }
+            Error::Decode { .. } => libc::EBADMSG,
+            Error::Encode { .. } => libc::EINVAL,
+        }
+    }
+
+    /// The operation that failed ([`Op::Other`] for opening the handle).
+    pub fn op(&self) -> Op {
+        match self {
+            Error::Kernel { op, .. }
+            | Error::Io { op, .. }
+            | Error::Decode { op, .. }
+            | Error::Encode { op, .. } => *op,
+            Error::Unavailable { .. } | Error::Namespace { .. } => Op::Other,
+        }
+    }
+
+    /// ipvsadm's message for this error in the context of `op` (the
+    /// command line picks `op` itself, as ipvsadm does).
     pub fn message(&self, op: Op) -> String {
-        ipvs_strerror(op, self.errno)
+        ipvs_strerror(op, self.errno())
     }
 }
 
-impl fmt::Display for IpvsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&strerror(self.errno))
-    }
-}
+/// The former name of [`Error`].
+pub type IpvsError = Error;
 
 /// The C library's `strerror(errno)` text (glibc wording: the standard
 /// library formats OS errors through the C library's `strerror_r`).
@@ -224,11 +323,34 @@ mod tests {
     }
 
     #[test]
-    fn display_is_strerror() {
-        assert_eq!(IpvsError::new(libc::ENODEV).to_string(), "No such device");
+    fn display_and_errno() {
+        let e = Error::kernel(Op::AddService, libc::EEXIST);
+        assert_eq!(e.to_string(), "Service already exists");
+        assert_eq!(e.errno(), libc::EEXIST);
+        assert_eq!(e.message(Op::Other), "File exists");
         assert_eq!(
-            IpvsError::new(libc::EEXIST).message(Op::AddService),
-            "Service already exists"
+            Error::Unavailable {
+                errno: libc::ENODEV
+            }
+            .to_string(),
+            "No such device"
         );
+        assert_eq!(Error::os(Op::Other, libc::ENOBUFS).errno(), libc::ENOBUFS);
+        let d = Error::Decode {
+            op: Op::GetServices,
+            source: DecodeError::BadAttribute,
+        };
+        assert_eq!(d.errno(), libc::EBADMSG);
+        assert_eq!(d.op(), Op::GetServices);
+        let e = Error::Encode {
+            op: Op::AddService,
+            source: EncodeError::NameTooLong {
+                what: "scheduler name",
+                len: 20,
+                max: 15,
+            },
+        };
+        assert_eq!(e.errno(), libc::EINVAL);
+        assert!(e.to_string().contains("scheduler name is 20 bytes long"));
     }
 }
