@@ -41,17 +41,10 @@ pub fn named_path(name: &str) -> Option<PathBuf> {
 }
 
 /// Move the calling thread (the whole process: call it before any other
-/// thread exists) into the network namespace NAME. The error is a message
-/// for the user.
-pub fn enter(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("--netns needs a namespace name".into());
-    }
-    let path = path_of(name);
-    let file =
-        File::open(&path).map_err(|e| format!("cannot open network namespace \"{name}\": {e}"))?;
-    setns(&file, CloneFlags::CLONE_NEWNET)
-        .map_err(|e| format!("cannot enter network namespace \"{name}\": {}", e.desc()))
+/// thread exists) into the network namespace whose file is `path`.
+pub fn enter(path: &std::path::Path) -> std::io::Result<()> {
+    let file = File::open(path)?;
+    setns(&file, CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)
 }
 
 #[cfg(test)]
@@ -62,8 +55,7 @@ mod tests {
     fn names_and_paths() {
         assert_eq!(path_of("blue"), PathBuf::from("/run/netns/blue"));
         assert_eq!(path_of("/proc/1/ns/net"), PathBuf::from("/proc/1/ns/net"));
-        assert!(enter("").is_err());
-        assert!(enter("/nonexistent/lvsadm-test").is_err());
+        assert!(enter(std::path::Path::new("/nonexistent/lvsadm-test")).is_err());
     }
 
     #[test]

@@ -130,17 +130,10 @@ pub fn main_entry() -> i32 {
 /// (run now); `Err` is the exit status of a finished run.
 fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
     let (names, rest) = cli::split_netns(args);
-    match names.as_slice() {
-        [] => {}
-        [name] => crate::netns::enter(name).map_err(|e| {
-            eprintln!("{program}: {e}");
-            2
-        })?,
-        _ => {
-            eprintln!("{program}: --netns given more than once");
-            return Err(2);
-        }
-    }
+    enter_netns(&names).map_err(|e| {
+        eprintln!("{program}: {e:#}");
+        2
+    })?;
     if rest
         .iter()
         .any(|a| a == "--check" || a.starts_with("--check="))
@@ -153,6 +146,26 @@ fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
         }
     }
     Ok(rest)
+}
+
+/// `--netns NAME`: move the process into that namespace before anything
+/// else is opened. Errors carry their context to the program's edge.
+fn enter_netns(names: &[String]) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    match names {
+        [] => Ok(()),
+        [name] if name.is_empty() => anyhow::bail!("--netns needs a namespace name"),
+        [name] => {
+            let path = crate::netns::path_of(name);
+            crate::netns::enter(&path).with_context(|| {
+                format!(
+                    "cannot enter network namespace \"{name}\" ({})",
+                    path.display()
+                )
+            })
+        }
+        _ => anyhow::bail!("--netns given more than once"),
+    }
 }
 
 enum Wrapper {
