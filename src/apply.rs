@@ -856,20 +856,23 @@ pub fn run_apply<W: Write>(ctx: &mut Ctx<'_>, a: &ApplyArgs, out: &mut W) -> i32
     };
     let live: Vec<(Service, Vec<Dest>)> = services.into_iter().zip(dests).collect();
     let changes = plan(&wanted, &live);
-    if let Some(max) = rules.max_delete {
-        if let Err(why) = guard(&changes, live.len(), max) {
-            let _ = out.flush();
-            eprint!("{}", summary(&changes, &live, true));
-            eprintln!("{}: {why}", ctx.program);
-            return 1;
-        }
-    }
+    let refused = rules
+        .max_delete
+        .and_then(|max| guard(&changes, live.len(), max).err());
     if a.dry_run {
         for c in &changes {
             let _ = writeln!(out, "{}", c.command_line());
         }
+    }
+    if a.dry_run || refused.is_some() {
         let _ = out.flush();
         eprint!("{}", summary(&changes, &live, true));
+    }
+    if let Some(why) = refused {
+        eprintln!("{}: {why}", ctx.program);
+        return 1;
+    }
+    if a.dry_run {
         return 0;
     }
     let mut done = Vec::with_capacity(changes.len());

@@ -558,6 +558,21 @@ fn runner_guard_and_scope() {
         ..ApplyArgs::default()
     };
     assert_eq!(apply_text(&mut k, web, m("74")).0, 1);
+    // a dry run shows the plan, and fails the same way
+    let (r, plan_out) = apply_text(
+        &mut k,
+        web,
+        ApplyArgs {
+            dry_run: true,
+            ..ApplyArgs::default()
+        },
+    );
+    assert_eq!(r, 1);
+    assert!(
+        plan_out.ends_with("-D -t 192.0.2.9:80\n-D -f 5\n"),
+        "{plan_out}"
+    );
+    assert_eq!(table_text(&k), before);
     assert_eq!(apply_text(&mut k, web, m("x")).0, 2);
     // in scope: only that service changes
     let scoped = |s: &[&str]| ApplyArgs {
