@@ -100,7 +100,9 @@ pub struct JService {
     pub prefix_len: Option<u32>,
     /// The `one_packet` field (see `docs/json-schema.md`).
     pub one_packet: bool,
-    /// Scheduler flags set: `"flag-1"`, `"flag-2"`, `"flag-3"`.
+    /// Scheduler flags set, named for the scheduler as `-L` names them:
+    /// `"sh-fallback"`, `"sh-port"`, `"mh-fallback"`, `"mh-port"`,
+    /// otherwise `"flag-1"`, `"flag-2"`; `"flag-3"`.
     pub sched_flags: Vec<&'static str>,
     /// The raw `IP_VS_SVC_F_*` bits as the kernel reports them.
     pub flags: u32,
@@ -285,7 +287,7 @@ pub fn dest(d: &Dest) -> JDest {
 pub fn service(s: &Service, dests: &[Dest]) -> JService {
     let (st, rate) = stats(&s.stats);
     let fw = s.is_fwmark();
-    let sched_flags = generic_sched_flag_names(s.flags);
+    let sched_flags = sched_flags_all_named(&s.sched_name, s.flags);
     JService {
         family: family(s.af),
         protocol: (!fw).then(|| protocol_name(s.protocol)),
@@ -449,6 +451,20 @@ mod tests {
         assert_eq!(d1["tunnel"]["type"], "gue");
         assert_eq!(d1["tunnel"]["port"], 6080);
         assert_eq!(d1["tunnel"]["csum"], "csum");
+    }
+
+    #[test]
+    fn sched_flags_named_for_the_scheduler() {
+        let mut s = Service::new(AF_INET);
+        s.flags = SVC_F_SCHED1 | SVC_F_SCHED2;
+        s.sched_name = "sh".into();
+        assert_eq!(service(&s, &[]).sched_flags, vec!["sh-fallback", "sh-port"]);
+        s.sched_name = "mh".into();
+        s.flags = SVC_F_SCHED2;
+        assert_eq!(service(&s, &[]).sched_flags, vec!["mh-port"]);
+        s.sched_name = "rr".into();
+        s.flags = SVC_F_SCHED1 | SVC_F_SCHED3;
+        assert_eq!(service(&s, &[]).sched_flags, vec!["flag-1", "flag-3"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ fn live_of(w: &[Wanted]) -> Vec<(Service, Vec<Dest>)> {
             if s.fwmark != 0 {
                 s.protocol = IPPROTO_TCP;
             }
-            (s, w.dests.clone())
+            (s, w.dests.iter().map(|d| d.dest.clone()).collect())
         })
         .collect()
 }
@@ -41,7 +41,7 @@ fn same_state_plans_nothing() {
     assert_eq!(w.len(), 2);
     assert_eq!(w[1].line, 6);
     assert_eq!(plan(&w, &live_of(&w)), vec![]);
-    assert_eq!(summary(&[], ""), "0 changes\n");
+    assert_eq!(summary(&[], &[], false), "0 changes\n");
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn differences_in_order() {
     assert_eq!(
         lines(&p),
         vec![
-            "-A --sctp-service [2001:db8::1]:9 -s sh -b flag-2",
+            "-A --sctp-service [2001:db8::1]:9 -s sh -b sh-port",
             "-E -t 192.0.2.1:80 -s wrr",
             "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5 -x 100 -y 10",
             "-a -t 192.0.2.1:80 -r 198.51.100.4:80 -g -w 1",
@@ -99,7 +99,8 @@ fn differences_in_order() {
         ]
     );
     assert_eq!(tally(&p), [[1, 1, 1], [1, 1, 1]]);
-    assert!(summary(&p, "").ends_with("\n6 changes\n"));
+    assert!(summary(&p, &live, false)
+        .ends_with("\ndeleted service -u 192.0.2.2:53 (1 destination)\n6 changes\n"));
     // Requests carry the key only for dests and deletions.
     let (req, op) = p[4].request();
     assert_eq!(op, Op::DelDest);
@@ -167,4 +168,477 @@ fn check_reports_every_problem() {
     );
     assert_eq!(w.len(), 1);
     assert_eq!(w[0].dests.len(), 2);
+}
+
+#[test]
+fn sched_flags_by_name_in_plan_lines() {
+    let w = rules(
+        "-A -t 192.0.2.1:80 -s sh -b sh-fallback,sh-port\n\
+         -A -t 192.0.2.2:80 -s mh -b mh-port\n\
+         -A -t 192.0.2.3:80 -s rr -b flag-1,flag-3\n",
+    );
+    assert_eq!(
+        lines(&plan(&w, &[])),
+        vec![
+            "-A -t 192.0.2.1:80 -s sh -b sh-fallback,sh-port",
+            "-A -t 192.0.2.2:80 -s mh -b mh-port",
+            "-A -t 192.0.2.3:80 -s rr -b flag-1,flag-3",
+        ]
+    );
+    assert_eq!(
+        sched_flags_all_named("mh", SVC_F_SCHED1 | SVC_F_SCHED3),
+        vec!["mh-fallback", "flag-3"]
+    );
+}
+
+#[test]
+fn rule_file_words_lvsadm_and_trailing_comments() {
+    let (w, p) = parse_rules(
+        "lvsadm -A -t 192.0.2.1:80 -s rr   # the web service\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1 -g -w 2 #no blank after the hash\n\
+         ipvsadm -a -t 192.0.2.1:80 -r 198.51.100.2\t# tab\n",
+    );
+    assert_eq!(p, vec![]);
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].dests.len(), 2);
+    assert_eq!(w[0].dests[0].dest.weight, 2);
+    // only a word that starts with # begins a comment; lvsadm only leads
+    assert_eq!(rule_words("-A -t a#b:80"), vec!["-A", "-t", "a#b:80"]);
+    let (_, p) = parse_rules("-A -t 192.0.2.1:80 lvsadm\n");
+    assert_eq!(p.len(), 1);
+}
+
+#[test]
+fn broken_add_line_does_not_cascade() {
+    let text = "\
+-A -t 192.0.2.1:80 -s rr --bogus
+-a -t 192.0.2.1:80 -r 198.51.100.1
+-A -t 192.0.2.2:80 -s wrrr
+-a -t 192.0.2.2:80 -r 198.51.100.2
+-A -f 7 -6 -p 1000000000
+-a -f 7 -6 -r [2001:db8::1]:80 -m
+-a -t 192.0.2.3:80 -r 198.51.100.3
+";
+    let (_, p) = parse_rules(text);
+    let got: Vec<usize> = p.iter().map(|p| p.line).collect();
+    // the -a lines of broken -A lines are quiet; a truly undefined one is not
+    assert_eq!(got, vec![1, 3, 5, 7], "{p:?}");
+    assert!(p[3].msg.contains("is not defined"));
+}
+
+#[test]
+fn kernel_scheduler_and_engine_names() {
+    for s in SCHEDULERS {
+        let (_, p) = parse_rules(&format!("-A -t 192.0.2.1:80 -s {s}\n"));
+        assert_eq!(p, vec![], "{s}");
+    }
+    let (_, p) = parse_rules("-A -u 192.0.2.1:5060 -s rr -p --pe sip\n");
+    assert_eq!(p, vec![]);
+    let (_, p) = parse_rules(
+        "-A -t 192.0.2.1:80 -s wrrr\n-A -u 192.0.2.1:53 -s rr -p --pe nosuch\n-A -t 192.0.2.2:80 -s RR\n",
+    );
+    let got: Vec<(usize, &str)> = p.iter().map(|p| (p.line, p.msg.as_str())).collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!(
+        got[0],
+        (
+            1,
+            "Scheduler or persistence engine not found: no scheduler wrrr \
+             (the kernel's are rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos none)"
+        )
+    );
+    assert_eq!(
+        got[1],
+        (
+            2,
+            "Scheduler or persistence engine not found: no persistence engine nosuch \
+             (the kernel's are sip)"
+        )
+    );
+    assert!(got[2].1.contains("no scheduler RR"));
+}
+
+fn dest_with(w: &[Wanted], x: u32, y: u32) -> Vec<(Service, Vec<Dest>)> {
+    let mut live = live_of(w);
+    live[0].1[0].u_threshold = x;
+    live[0].1[0].l_threshold = y;
+    live
+}
+
+#[test]
+fn absent_thresholds_are_kept_and_changes_show() {
+    let w = rules("-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3\n");
+    let live = dest_with(&w, 500, 100);
+    assert_eq!(plan(&w, &live), vec![]);
+    // an edit for another reason carries (and shows) the kept thresholds
+    let w5 = rules("-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5\n");
+    let p = plan(&w5, &live);
+    assert_eq!(
+        lines(&p),
+        vec!["-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5 -x 500 -y 100"]
+    );
+    match p[0].request().0 {
+        Request::SetDest(_, d) => assert_eq!((d.u_threshold, d.l_threshold), (500, 100)),
+        other => panic!("{other:?}"),
+    }
+    // given thresholds are applied, a change to 0 shows as -x 0
+    let w0 =
+        rules("-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3 -x 0\n");
+    assert_eq!(
+        lines(&plan(&w0, &live)),
+        vec!["-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3 -x 0 -y 100"]
+    );
+    let wy =
+        rules("-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3 -y 7\n");
+    assert_eq!(
+        lines(&plan(&wy, &live)),
+        vec!["-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3 -x 500 -y 7"]
+    );
+    // every plan line applies as 0 changes afterwards (what it shows is what it sets)
+    for w in [&w5, &w0, &wy] {
+        let p = plan(w, &live);
+        let Change::EditDest(_, d, _) = &p[0] else {
+            panic!()
+        };
+        let after = dest_with(w, d.u_threshold, d.l_threshold);
+        let again = rules(&format!(
+            "-A -t 192.0.2.1:80 -s rr\n{}\n",
+            lines(&p)[0].replacen("-e", "-a", 1)
+        ));
+        assert_eq!(plan(&again, &after), vec![]);
+    }
+}
+
+/// What `-Sn` writes for a live table.
+fn saved(live: &[(Service, Vec<Dest>)]) -> String {
+    let mut out = Vec::new();
+    for (s, ds) in live {
+        crate::format::write_save_service(&mut out, s, true).unwrap();
+        for d in ds {
+            crate::format::write_save_dest(&mut out, s, d, true).unwrap();
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn save_then_apply_is_no_change_whatever_the_table_holds() {
+    let w = rules(
+        "-A -t 192.0.2.1:80 -s rr\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3\n\
+         -A -t 192.0.2.2:80 -s mh -b mh-port\n\
+         -a -t 192.0.2.2:80 -r 198.51.100.2:80 -i --tun-type gue --tun-port 6080 --tun-nocsum\n\
+         -A -u 192.0.2.3:53 -s wlc\n\
+         -A -f 9 -6 -s sh -p 60 -M 64 -b sh-fallback\n\
+         -a -f 9 -6 -r [2001:db8::9]:0 -m -w 2\n",
+    );
+    let mut live = live_of(&w);
+    // what -S does not write: thresholds, flag 3 of mh, the timeout and
+    // mask of a service that is not persistent
+    live[0].1[0].u_threshold = 500;
+    live[0].1[0].l_threshold = 100;
+    live[1].0.flags |= SVC_F_SCHED3;
+    live[2].0.timeout = 300;
+    live[2].0.netmask = 0xffff_ff00;
+    let text = saved(&live);
+    let back = rules(&text);
+    assert_eq!(plan(&back, &live), vec![], "{text}");
+}
+
+#[test]
+fn scopes_parse_and_match() {
+    let svc = |l: &str| rules(l).remove(0).svc;
+    let web = svc("-A -t 192.0.2.1:80\n");
+    let dns = svc("-A -u 192.0.2.1:53\n");
+    let other = svc("-A -t 192.0.2.2:80\n");
+    let v6 = svc("-A -t [2001:db8::1]:80\n");
+    let mark = svc("-A -f 5\n");
+    let mark6 = svc("-A -f 5 -6\n");
+    let one = |spec: &str| Scope::parse(spec).unwrap();
+    let ip = one("192.0.2.1");
+    assert!(ip.contains(&web) && ip.contains(&dns) && !ip.contains(&other) && !ip.contains(&mark));
+    let t = one("tcp:192.0.2.1:80");
+    assert!(t.contains(&web) && !t.contains(&dns));
+    assert!(one("tcp:192.0.2.1:http").contains(&web));
+    assert!(one("udp:192.0.2.1:53").contains(&dns));
+    assert!(one("[2001:db8::1]").contains(&v6) && one("2001:db8::1").contains(&v6));
+    assert!(one("tcp:[2001:db8::1]:80").contains(&v6));
+    let f = one("fwmark:5");
+    assert!(f.contains(&mark) && f.contains(&mark6) && !f.contains(&web));
+    assert!(in_scope(&[], &other));
+    assert!(in_scope(&[t.clone(), f.clone()], &mark));
+    assert!(!in_scope(&[t, f], &other));
+    for bad in [
+        "",
+        "fwmark:0",
+        "fwmark:x",
+        "tcp:192.0.2.1",
+        "tcp:192.0.2.300:80",
+        "192.0.2",
+        "web",
+    ] {
+        assert!(
+            Scope::parse(bad)
+                .unwrap_err()
+                .starts_with("invalid --scope "),
+            "{bad}"
+        );
+    }
+    let w = rules("-A -t 192.0.2.1:80\n-A -t 192.0.2.2:80\n");
+    assert_eq!(
+        scope_problems(&w, &[one("192.0.2.1")]),
+        vec![Problem {
+            line: 2,
+            msg: "service -t 192.0.2.2:80 is outside every --scope".into()
+        }]
+    );
+    assert_eq!(scope_problems(&w, &[]), vec![]);
+}
+
+#[test]
+fn deletion_guard() {
+    let live = live_of(&rules(
+        "-A -t 192.0.2.1:80\n-A -t 192.0.2.2:80\n-A -t 192.0.2.3:80\n-A -t 192.0.2.4:80\n",
+    ));
+    let keep = |n: usize| {
+        rules(
+            &live[..n]
+                .iter()
+                .map(|(s, _)| format!("-A {} -s wlc\n", service_rule(s)))
+                .collect::<String>(),
+        )
+    };
+    let p2 = plan(&keep(2), &live);
+    assert_eq!(guard(&p2, 4, 50), Ok(()));
+    let p1 = plan(&keep(1), &live);
+    assert_eq!(
+        guard(&p1, 4, 50),
+        Err(
+            "refusing to delete 3 of 4 live services (75%, more than the 50% allowed): \
+             give --force, or --max-delete 75"
+                .into()
+        )
+    );
+    assert_eq!(guard(&p1, 4, 75), Ok(()));
+    assert!(guard(&plan(&[], &live), 4, 99).is_err());
+    assert_eq!(guard(&plan(&[], &live), 4, 100), Ok(()));
+    assert_eq!(guard(&[], 0, 0), Ok(()));
+    assert_eq!(parse_max_delete("30"), Ok(30));
+    assert_eq!(parse_max_delete("100%"), Ok(100));
+    assert!(parse_max_delete("101").is_err() && parse_max_delete("-1").is_err());
+    // the summary names what goes
+    let s = summary(&p1, &live, true);
+    assert!(
+        s.contains("would delete service -t 192.0.2.2:80 (0 destinations)\n"),
+        "{s}"
+    );
+    assert!(s.ends_with("3 changes (dry run, nothing changed)\n"));
+}
+
+#[test]
+fn check_grammar_and_empty_warning() {
+    let dir = std::env::temp_dir();
+    let f1 = dir.join(format!("lvsadm-check-{}-1.rules", std::process::id()));
+    std::fs::write(
+        &f1,
+        "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 198.51.100.1\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(run_check("lvsadm", f1.to_str().unwrap(), &mut out), 0);
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .ends_with(": OK, 1 service, 1 destination\n"));
+    std::fs::write(&f1, "# nothing\n").unwrap();
+    let mut out = Vec::new();
+    assert_eq!(run_check("lvsadm", f1.to_str().unwrap(), &mut out), 0);
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .ends_with(": OK, 0 services, 0 destinations\n"));
+    std::fs::remove_file(&f1).unwrap();
+}
+
+// ---- the runner, against the stand-in kernel
+
+use crate::app::Ctx;
+use crate::kernel::{Kernel, StandIn};
+
+/// A stand-in kernel holding the rules of `text`.
+fn seeded(text: &str) -> StandIn {
+    let mut k = StandIn::new();
+    let reqs: Vec<Request> = plan(&rules(text), &[])
+        .iter()
+        .map(|c| c.request().0)
+        .collect();
+    assert!(k.execute_batch(&reqs).iter().all(|r| r.is_ok()));
+    k
+}
+
+/// Run `--apply` of `text` with `a` (its file replaced); status and stdout.
+fn apply_text(k: &mut StandIn, text: &str, a: ApplyArgs) -> (i32, String) {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let f = std::env::temp_dir().join(format!("lvsadm-apply-{}-{seq}.rules", std::process::id()));
+    std::fs::write(&f, text).unwrap();
+    let a = ApplyArgs {
+        file: f.to_str().unwrap().into(),
+        ..a
+    };
+    let mut out = Vec::new();
+    let mut ctx = Ctx {
+        kernel: k,
+        program: "lvsadm".into(),
+    };
+    let r = run_apply(&mut ctx, &a, &mut out);
+    std::fs::remove_file(&f).ok();
+    (r, String::from_utf8(out).unwrap())
+}
+
+fn table_text(k: &StandIn) -> String {
+    saved(k.table())
+}
+
+const FOUR: &str = "\
+-A -t 192.0.2.1:80 -s rr
+-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1
+-A -u 192.0.2.1:53 -s rr
+-A -t 192.0.2.9:80 -s rr
+-a -t 192.0.2.9:80 -r 198.51.100.9:80 -g -w 1
+-A -f 5 -s rr
+";
+
+#[test]
+fn runner_refuses_an_empty_rule_set() {
+    let mut k = seeded(FOUR);
+    let before = table_text(&k);
+    for text in ["", "# only a comment\n\n"] {
+        let (r, out) = apply_text(&mut k, text, ApplyArgs::default());
+        assert_eq!((r, out.as_str()), (1, ""));
+        assert_eq!(table_text(&k), before);
+        let dry = ApplyArgs {
+            dry_run: true,
+            ..ApplyArgs::default()
+        };
+        assert_eq!(apply_text(&mut k, text, dry).0, 1);
+    }
+    // --allow-empty alone: 4 of 4 deletions, stopped by the guard
+    let allow = ApplyArgs {
+        allow_empty: true,
+        ..ApplyArgs::default()
+    };
+    assert_eq!(apply_text(&mut k, "", allow.clone()).0, 1);
+    assert_eq!(table_text(&k), before);
+    let (r, out) = apply_text(
+        &mut k,
+        "",
+        ApplyArgs {
+            force: true,
+            ..allow
+        },
+    );
+    assert_eq!(r, 0);
+    assert!(
+        out.contains("deleted service -t 192.0.2.9:80 (1 destination)\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\n4 changes\n"), "{out}");
+    assert_eq!(table_text(&k), "");
+}
+
+#[test]
+fn runner_guard_and_scope() {
+    let mut k = seeded(FOUR);
+    let before = table_text(&k);
+    let web = "-A -t 192.0.2.1:80 -s wrr\n-a -t 192.0.2.1:80 -r 198.51.100.7:80 -g -w 4\n";
+    // 3 of 4 deleted: refused, nothing changed
+    assert_eq!(apply_text(&mut k, web, ApplyArgs::default()).0, 1);
+    assert_eq!(table_text(&k), before);
+    let m = |v: &str| ApplyArgs {
+        max_delete: Some(v.into()),
+        ..ApplyArgs::default()
+    };
+    assert_eq!(apply_text(&mut k, web, m("74")).0, 1);
+    // a dry run shows the plan, and fails the same way
+    let (r, plan_out) = apply_text(
+        &mut k,
+        web,
+        ApplyArgs {
+            dry_run: true,
+            ..ApplyArgs::default()
+        },
+    );
+    assert_eq!(r, 1);
+    assert!(
+        plan_out.ends_with("-D -t 192.0.2.9:80\n-D -f 5\n"),
+        "{plan_out}"
+    );
+    assert_eq!(table_text(&k), before);
+    assert_eq!(apply_text(&mut k, web, m("x")).0, 2);
+    // in scope: only that service changes
+    let scoped = |s: &[&str]| ApplyArgs {
+        scope: s.iter().map(|s| s.to_string()).collect(),
+        ..ApplyArgs::default()
+    };
+    let (r, out) = apply_text(&mut k, web, scoped(&["tcp:192.0.2.1:80"]));
+    assert_eq!(r, 0, "{out}");
+    let after = table_text(&k);
+    let others = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.contains("192.0.2.1:80 "))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(others(&after), others(&before));
+    assert!(after
+        .contains("-A -t 192.0.2.1:80 -s wrr\n-a -t 192.0.2.1:80 -r 198.51.100.7:80 -g -w 4\n"));
+    // a file service outside the scope is refused; a bad scope is a usage error
+    assert_eq!(apply_text(&mut k, web, scoped(&["fwmark:5"])).0, 1);
+    assert_eq!(apply_text(&mut k, web, scoped(&["nonsense"])).0, 2);
+    assert_eq!(table_text(&k), after);
+    // the address scope takes in the UDP service of the same VIP: 1 of 2
+    let (r, out) = apply_text(&mut k, web, scoped(&["192.0.2.1"]));
+    assert_eq!(r, 0);
+    assert!(
+        out.contains("deleted service -u 192.0.2.1:53 (0 destinations)\n"),
+        "{out}"
+    );
+    assert_eq!(k.table().len(), 3);
+    // --max-delete 100 = --force
+    assert_eq!(apply_text(&mut k, web, m("100")).0, 0);
+    assert_eq!(k.table().len(), 1);
+}
+
+#[test]
+fn runner_summary_counts_what_was_done() {
+    let mut k = StandIn::new();
+    k.refuse_when(|r| match r {
+        Request::NewService(s) if s.port == 81 => Some(libc::ENOENT),
+        _ => None,
+    });
+    let text = "-A -t 192.0.2.1:81 -s rr\n-a -t 192.0.2.1:81 -r 198.51.100.1\n\
+                -A -t 192.0.2.2:80 -s rr\n-a -t 192.0.2.2:80 -r 198.51.100.2\n";
+    let (r, out) = apply_text(&mut k, text, ApplyArgs::default());
+    assert_eq!(r, 1);
+    assert_eq!(
+        out,
+        "              added  edited  deleted\n\
+         services      1      0       0\n\
+         destinations  1      0       0\n\
+         2 changes\n"
+    );
+}
+
+#[test]
+fn runner_save_apply_round_trip_keeps_thresholds() {
+    let mut k = seeded(
+        "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3 -x 500 -y 100\n\
+         -A -t 192.0.2.2:80 -s mh -b mh-port,flag-3\n",
+    );
+    let before = k.table().to_vec();
+    let saved_text = table_text(&k);
+    let (r, out) = apply_text(&mut k, &saved_text, ApplyArgs::default());
+    assert_eq!((r, out.as_str()), (0, "0 changes\n"));
+    assert_eq!(k.table()[0].1[0].u_threshold, 500);
+    assert_eq!(k.table()[0].1[0].l_threshold, 100);
+    assert_eq!(k.table()[1].0.flags, before[1].0.flags);
 }

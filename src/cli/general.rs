@@ -435,14 +435,22 @@ fn parse_file_command(
     dry_run: bool,
     verbose: bool,
 ) -> Result<Outcome, CliError> {
-    let (mut dry_run, mut verbose) = (dry_run, verbose);
-    let file = first.value.unwrap_or_default();
+    let mut a = ApplyArgs {
+        file: first.value.unwrap_or_default(),
+        dry_run,
+        verbose,
+        ..ApplyArgs::default()
+    };
     let is_apply = first.id == "apply";
     while let Some(ev) = w.next_opt() {
         let ev = ev.map_err(|e| CliError::Popt(e.to_string()))?;
         match ev.id.as_str() {
-            "dry-run" if is_apply => dry_run = true,
-            "verbose" if is_apply => verbose = true,
+            "dry-run" if is_apply => a.dry_run = true,
+            "verbose" if is_apply => a.verbose = true,
+            "allow-empty" if is_apply => a.allow_empty = true,
+            "force" if is_apply => a.force = true,
+            "max-delete" if is_apply => a.max_delete = ev.value,
+            "scope" if is_apply => a.scope.extend(ev.value),
             _ => return Err(fail(format!("invalid option `{}'", w.bad_option()))),
         }
     }
@@ -450,15 +458,11 @@ fn parse_file_command(
         return Err(fail(format!("unexpected argument {extra}")));
     }
     if is_apply {
-        Ok(Outcome::Apply(ApplyArgs {
-            file,
-            dry_run,
-            verbose,
-        }))
-    } else if dry_run || verbose {
+        Ok(Outcome::Apply(a))
+    } else if a.dry_run || a.verbose {
         Err(fail("--dry-run and --verbose go with --apply"))
     } else {
-        Ok(Outcome::Check(file))
+        Ok(Outcome::Check(a.file))
     }
 }
 

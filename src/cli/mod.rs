@@ -214,8 +214,9 @@ pub enum Outcome {
     Check(String),
 }
 
-/// The arguments of `--apply`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The arguments of `--apply` (the safety options are checked by
+/// [`crate::apply`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyArgs {
     /// The rule file, `-` for standard input.
     pub file: String,
@@ -223,6 +224,14 @@ pub struct ApplyArgs {
     pub dry_run: bool,
     /// `--verbose`: print each change.
     pub verbose: bool,
+    /// `--allow-empty`: a rule file without services may empty the table.
+    pub allow_empty: bool,
+    /// `--force`: no limit on deletions.
+    pub force: bool,
+    /// `--max-delete PCT`, as given.
+    pub max_delete: Option<String>,
+    /// Every `--scope SPEC`, as given.
+    pub scope: Vec<String>,
 }
 
 /// Split the `--netns NAME` / `--netns=NAME` options off a command line.

@@ -306,6 +306,7 @@ fn apply_and_check_commands() {
             file: f.into(),
             dry_run: d,
             verbose: v,
+            ..ApplyArgs::default()
         })
     };
     let eq = |l: &str, o: Outcome| {
@@ -319,6 +320,22 @@ fn apply_and_check_commands() {
     eq("--apply=- --dry-run", a("-", true, false));
     eq("--dry-run --verbose --apply r", a("r", true, true));
     eq("--check r", Outcome::Check("r".into()));
+    eq(
+        "--apply r --scope 192.0.2.1 --allow-empty --scope=fwmark:5 --max-delete 30 --force",
+        Outcome::Apply(ApplyArgs {
+            file: "r".into(),
+            allow_empty: true,
+            force: true,
+            max_delete: Some("30".into()),
+            scope: vec!["192.0.2.1".into(), "fwmark:5".into()],
+            ..ApplyArgs::default()
+        }),
+    );
+    assert_eq!(fatal("--check r --force"), "invalid option `--force'");
+    assert_eq!(
+        fatal("-A -t 192.0.2.1:80 --allow-empty"),
+        "invalid option `--allow-empty'"
+    );
     assert_eq!(fatal("--check r --dry-run"), "invalid option `--dry-run'");
     assert_eq!(fatal("--apply r -n"), "invalid option `-n'");
     assert_eq!(fatal("--apply r extra"), "unexpected argument extra");

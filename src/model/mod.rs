@@ -37,18 +37,19 @@ pub const SVC_F_SCHED2: u32 = 0x10;
 /// Scheduler flag 3 (`flag-3`).
 pub const SVC_F_SCHED3: u32 = 0x20;
 
-/// The scheduler-independent names (`flag-1`, `flag-2`, `flag-3`) of the
-/// scheduler flag bits set in `flags`, in bit order.
-pub fn generic_sched_flag_names(flags: u32) -> Vec<&'static str> {
-    [
-        (SVC_F_SCHED1, "flag-1"),
-        (SVC_F_SCHED2, "flag-2"),
-        (SVC_F_SCHED3, "flag-3"),
-    ]
-    .iter()
-    .filter(|(b, _)| flags & b != 0)
-    .map(|(_, n)| *n)
-    .collect()
+/// The names of the scheduler flag bits set in `flags`, in bit order, as
+/// `-S`/`-L` write them for the scheduler `sched` ([`sched_flag_names`]),
+/// except that a bit the scheduler cannot name gets its generic name
+/// (`flag-3` under `sh`/`mh`) instead of being left out: given back to `-b`,
+/// the names set exactly these bits.
+pub fn sched_flags_all_named(sched: &str, flags: u32) -> Vec<&'static str> {
+    SCHED_FLAG_BITS
+        .iter()
+        .zip(sched_flag_names(sched))
+        .zip(sched_flag_names(""))
+        .filter(|((bit, _), _)| flags & **bit != 0)
+        .map(|((_, name), generic)| if name.is_empty() { generic } else { name })
+        .collect()
 }
 
 /// Default persistence timeout when `-p` has no value (seconds).

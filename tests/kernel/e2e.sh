@@ -163,7 +163,7 @@ director_clean() {
         [ -z "$(nsx dir lvsadm -Sn)" ]
     check "$1: lvs-director stop removes VIP $2 from the director" \
         sh -c "! ip -n dir -o -4 addr | grep -q ' $2/'"
-    check "$1: lvs-director stop removes its lock file" [ ! -e "$W/run-dir/lvs-director.$2" ]
+    check "$1: lvs-director stop removes its lock and state files" [ -z "$(ls -A "$W/run-dir")" ]
     director status >/dev/null 2>&1
     check "$1: lvs-director status exits 3 when stopped" [ $? = 3 ]
 }
@@ -473,8 +473,109 @@ usage_tests() {
     check "usage: stop of a VIP that is not set up fails ($r1)" [ "$r1" = 1 ]
 }
 
+# ================================================================== cleanup
+# The scripts undo what they did (issue 15): a failed start leaves nothing
+# behind, one VIP carries several services, timeouts only when asked and
+# restored, real-server settings restored to what they were, foreign
+# addresses left alone. No traffic: one director and one real server.
+arp4() { # NS: arp_ignore arp_announce of all and lo
+    nsx "$1" sh -c 'cd /proc/sys/net/ipv4/conf && cat all/arp_ignore all/arp_announce lo/arp_ignore lo/arp_announce' | tr '\n' ' '
+}
+d15() { nsx d15 env LVS_RUN_DIR="$W/run-d15" lvs-director "$@"; }
+r15() { nsx r15 env LVS_RUN_DIR="$W/run-r15" lvs-realserver "$@"; }
+has_vip() { ip -n "$1" -o -4 addr show dev "$2" | grep -q " inet $3/32 "; }
+
+cleanup_tests() {
+    V=203.0.113.1
+    mkns d15 r15 || return
+    modprobe dummy 2>/dev/null
+    if ! { ip -n d15 link add ext type dummy && ip -n d15 link set ext up &&
+        ip -n d15 addr add 203.0.113.254/24 dev ext; }; then
+        nok "cleanup: dummy interface"
+        teardown
+        return
+    fi
+    nsx d15 lvsadm --set 1000 100 200
+    tmo() { nsx d15 lvsadm -L --timeout; }
+    T_BEFORE=$(tmo)
+
+    # a failed start (unknown scheduler) in NAT mode undoes the VIP and ip_forward
+    d15 -m -s nosuch -I ext start $V 198.51.100.11 >"$W/log" 2>&1; r=$?
+    check "cleanup: start with -s nosuch fails ($r)" [ "$r" = 1 ]
+    check "cleanup: failed start removed the VIP" sh -c "! ip -n d15 -o -4 addr show dev ext | grep -q ' $V/'"
+    check "cleanup: failed start restored ip_forward 0" [ "$(nsx d15 cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+    check "cleanup: failed start says what it undid" \
+        grep -q "undone: $V removed from ext, ip_forward restored to 0" "$W/log"
+    check "cleanup: failed start leaves no rules and no files" \
+        sh -c "[ -z \"\$(ip netns exec d15 lvsadm -Sn)\" ] && [ -z \"\$(ls -A '$W/run-d15' 2>/dev/null)\" ]"
+    info "failed start:" "$(cat "$W/log")"
+    # a real server that cannot be added: the service goes too
+    d15 -s rr -I ext start $V 198.51.100.11 198.51.100.11 >"$W/log" 2>&1; r=$?
+    check "cleanup: start with a duplicate real server fails ($r)" [ "$r" = 1 ]
+    check "cleanup: ... and removes the service and the VIP" \
+        sh -c "[ -z \"\$(ip netns exec d15 lvsadm -Sn)\" ] && ! ip -n d15 -o -4 addr show dev ext | grep -q ' $V/'"
+    check "cleanup: ... and says so" grep -q "undone: service tcp $V:80 removed, $V removed from ext" "$W/log"
+    # the service exists already (someone else's): nothing is touched
+    nsx d15 lvsadm -A -t $V:80 -s rr
+    d15 -s wlc -I ext start $V 198.51.100.11 >"$W/log" 2>&1; r=$?
+    check "cleanup: start on an existing service fails ($r)" [ "$r" = 1 ]
+    check "cleanup: ... leaves that service and adds no VIP" \
+        sh -c "[ \"\$(ip netns exec d15 lvsadm -Sn)\" = '-A -t $V:80 -s rr' ] && ! ip -n d15 -o -4 addr show dev ext | grep -q ' $V/'"
+    nsx d15 lvsadm -D -t $V:80
+    check "cleanup: the timeouts were never touched" [ "$(tmo)" = "$T_BEFORE" ]
+
+    # several services on one VIP; timeouts only when asked, restored on stop
+    d15 -s rr -I ext start $V 198.51.100.11 >"$W/log" 2>&1; r1=$?
+    check "cleanup: start without -T leaves the timeouts" [ "$(tmo)" = "$T_BEFORE" ]
+    d15 -P 443 -s rr -T "30 5 60" -I ext start $V 198.51.100.11 >>"$W/log" 2>&1; r2=$?
+    d15 -u -P 53 -m -s rr -I ext start $V 198.51.100.11 >>"$W/log" 2>&1; r3=$?
+    check "cleanup: three services on one VIP start ($r1 $r2 $r3)" [ "$r1 $r2 $r3" = "0 0 0" ]
+    check "cleanup: three services in the table" [ "$(nsx d15 lvsadm -Sn | grep -c '^-A')" = 3 ]
+    check "cleanup: -T sets the timeouts" [ "$(tmo)" = "Timeout (tcp tcpfin udp): 30 5 60" ]
+    d15 status >"$W/log" 2>&1; r=$?
+    check "cleanup: status lists the three ($r)" [ "$r" = 0 ] && [ "$(grep -c " $V:" "$W/log")" -ge 3 ]
+    d15 -P 443 stop $V >"$W/log" 2>&1; r=$?
+    check "cleanup: stop -P 443 stops that one ($r)" [ "$r" = 0 ] && [ "$(nsx d15 lvsadm -Sn | grep -c '^-A')" = 2 ]
+    check "cleanup: ... the VIP stays for the others" has_vip d15 ext $V
+    check "cleanup: ... ip_forward stays for the NAT service" [ "$(nsx d15 cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+    d15 stop $V >"$W/log" 2>&1; r=$?
+    check "cleanup: stop VIP stops the rest ($r)" [ "$r" = 0 ] && [ -z "$(nsx d15 lvsadm -Sn)" ]
+    check "cleanup: ... removes the VIP" sh -c "! ip -n d15 -o -4 addr show dev ext | grep -q ' $V/'"
+    check "cleanup: ... restores ip_forward 0" [ "$(nsx d15 cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+    check "cleanup: ... restores the timeouts ($(tmo))" [ "$(tmo)" = "$T_BEFORE" ]
+    check "cleanup: ... leaves no files" [ -z "$(ls -A "$W/run-d15" 2>/dev/null)" ]
+    # a VIP that was there before start stays after stop
+    ip -n d15 addr add $V/32 dev ext
+    d15 -s rr -I ext start $V 198.51.100.11 >/dev/null 2>&1 && d15 stop $V >/dev/null 2>&1
+    check "cleanup: a VIP that was already there stays" has_vip d15 ext $V
+
+    # real server: ARP settings restored to what they were
+    for k in all/arp_ignore all/arp_announce lo/arp_ignore lo/arp_announce; do
+        nsx r15 sh -c "echo 1 >/proc/sys/net/ipv4/conf/$k"
+    done
+    ip -n r15 addr add 203.0.113.9/32 dev lo      # someone else's
+    r15 status >"$W/log" 2>&1; r=$?
+    check "cleanup: rs status ignores a foreign /32 on lo ($r)" [ "$r" = 3 ] && ! grep -q 203.0.113.9 "$W/log"
+    r15 start $V >"$W/log" 2>&1; r=$?
+    check "cleanup: rs start ($r), ARP 1 2 1 2 ($(arp4 r15))" [ "$r" = 0 ] && [ "$(arp4 r15)" = "1 2 1 2 " ]
+    r15 status >"$W/log" 2>&1
+    check "cleanup: rs status lists only its VIP" sh -c "grep -q 'VIP $V on lo' '$W/log' && ! grep -q 203.0.113.9 '$W/log'"
+    r15 stop 203.0.113.9 >"$W/log" 2>&1; r=$?
+    check "cleanup: rs stop of a foreign address fails ($r) and leaves it" [ "$r" = 1 ] && has_vip r15 lo 203.0.113.9
+    r15 start 203.0.113.9 >"$W/log" 2>&1; r=$?
+    check "cleanup: rs start of a foreign address fails ($r)" [ "$r" = 1 ] && grep -q 'not added by' "$W/log"
+    r15 stop $V >"$W/log" 2>&1; r=$?
+    check "cleanup: rs stop ($r) restores ARP 1 1 1 1 ($(arp4 r15))" [ "$r" = 0 ] && [ "$(arp4 r15)" = "1 1 1 1 " ]
+    check "cleanup: rs stop removed its VIP, kept the foreign one" \
+        sh -c "! ip -n r15 -o -4 addr show dev lo | grep -q ' $V/' && ip -n r15 -o -4 addr show dev lo | grep -q ' 203.0.113.9/32 '"
+    check "cleanup: rs stop leaves no files" [ -z "$(ls -A "$W/run-r15" 2>/dev/null)" ]
+    teardown
+}
+
 T0=$(cut -d' ' -f1 /proc/uptime)
 usage_tests
+cleanup_tests
+info "cleanup done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 nat_tests; teardown
 info "NAT done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 dr_tests; teardown

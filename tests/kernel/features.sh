@@ -113,7 +113,7 @@ eq "json: persistent" j.flat services.0.persistent true
 eq "json: timeout" j.flat services.0.timeout 120
 eq "json: netmask" j.flat services.0.netmask 255.255.255.0
 eq "json: one_packet" j.flat services.1.one_packet true
-eq "json: sched_flags" j.flat services.2.sched_flags.0 flag-2
+eq "json: sched_flags" j.flat services.2.sched_flags.0 sh-port
 eq "json: prefix_len" j.flat services.2.prefix_len 128
 eq "json: tunnel type" j.flat services.0.destinations.1.tunnel.type gue
 eq "json: tunnel port" j.flat services.0.destinations.1.tunnel.port 6080
@@ -253,13 +253,13 @@ lvsadm --apply good.rules --verbose >o.txt 2>&1; rc=$?
 ipvsadm -Sn >k.txt
 check "apply: from different table exits 0" [ $rc -eq 0 ]
 same "apply: from different table = file" good.canon k.txt
-same "apply: --verbose lines = dry-run plan" plan.txt "$(grep -v -e changes -e added -e '^services' -e '^destinations' o.txt >v.txt; echo v.txt)"
+same "apply: --verbose lines = dry-run plan" plan.txt "$(grep -v -e changes -e added -e '^services' -e '^destinations' -e '^deleted service ' o.txt >v.txt; echo v.txt)"
 check "apply: ordering (adds before deletes)" awk '/^-d|^-D/ { del = 1 } /^-a|^-A|^-e|^-E/ && del { exit 1 }' plan.txt
 lvsadm --apply good.rules | grep -qx '0 changes'
 check "apply: then 0 changes" [ $? -eq 0 ]
 # thresholds from the file are applied
 printf -- '-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1 -g -x 100 -y 10\n' >thr.rules
-lvsadm --apply thr.rules >/dev/null
+lvsadm --apply thr.rules --force >/dev/null
 check "apply: thresholds applied" sh -c "ipvsadm -Ln --thresholds | grep -q '198.51.100.1:80 *100 *10 '"
 lvsadm --apply thr.rules | grep -qx '0 changes'
 check "apply: thresholds idempotent" [ $? -eq 0 ]
@@ -365,6 +365,180 @@ echo "#   lvsadm -C + lvsadm -R          $(echo "$t5 $t4" | awk '{ printf "%.2f"
 if [ "${FEATURES_REF_TIMING:-0}" = 1 ]; then
     echo "#   ipvsadm -C + ipvsadm -R        $(echo "$t7 $t6" | awk '{ printf "%.2f", $1 - $2 }')"
 fi
+ipvsadm -C
+
+# ================================================================== issue 15
+# Safety of --apply: empty rule sets, --scope, the deletion guard, kept
+# thresholds, kernel scheduler names, the summary of what was done, scheduler
+# flag names, rule-file words.
+ipvsadm -C
+ipvsadm -R <good.canon
+ipvsadm -Sn >before.txt
+: >empty.rules
+lvsadm --apply empty.rules >o.txt 2>e.txt; rc=$?
+ipvsadm -Sn >after.txt
+check "i15 empty: --apply of an empty file exits 1" [ $rc -eq 1 ]
+check "i15 empty: says why and how" grep -q 'empty.rules: no services: refusing to apply an empty rule set.*--allow-empty' e.txt
+same "i15 empty: table untouched" before.txt after.txt
+printf '# only comments\n\n' >comments.rules
+lvsadm --apply comments.rules --dry-run >o.txt 2>e.txt; rc=$?
+check "i15 empty: comments only, also with --dry-run, exits 1" [ $rc -eq 1 ]
+lvsadm --apply - </dev/null >o.txt 2>e.txt; rc=$?
+ipvsadm -Sn >after.txt
+check "i15 empty: --apply - from /dev/null exits 1" [ $rc -eq 1 ]
+check "i15 empty: names standard input" grep -q 'standard input: no services' e.txt
+same "i15 empty: stdin, table untouched" before.txt after.txt
+lvsadm --check empty.rules >o.txt 2>e.txt; rc=$?
+check "i15 empty: --check exits 0" [ $rc -eq 0 ]
+check "i15 empty: --check summary" grep -qx 'empty.rules: OK, 0 services, 0 destinations' o.txt
+check "i15 empty: --check warns" grep -q '^empty.rules: warning: no services: --apply refuses' e.txt
+# --allow-empty alone still meets the guard (3 of 3 services); with --force it empties
+lvsadm --apply empty.rules --allow-empty >o.txt 2>e.txt; rc=$?
+ipvsadm -Sn >after.txt
+check "i15 empty: --allow-empty alone is stopped by the guard" [ $rc -eq 1 ]
+same "i15 empty: guard, table untouched" before.txt after.txt
+lvsadm --apply empty.rules --allow-empty --force >o.txt 2>e.txt; rc=$?
+check "i15 empty: --allow-empty --force exits 0" [ $rc -eq 0 ]
+check "i15 empty: table now empty" [ -z "$(ipvsadm -Sn)" ]
+check "i15 empty: summary lists the deletions" [ "$(grep -c '^deleted service ' o.txt)" -eq 3 ]
+check "i15 empty: summary 3 changes" grep -qx '3 changes' o.txt
+
+# scope: services of another owner are left alone
+ipvsadm -C
+ipvsadm -R <good.canon
+ipvsadm -A -t 192.0.2.9:80 -s rr            # keepalived's
+ipvsadm -a -t 192.0.2.9:80 -r 198.51.100.9:80 -g -w 1
+ipvsadm -A -f 5 -s rr                       # by hand
+ipvsadm -A -u 192.0.2.1:53 -s rr            # same VIP, other service
+printf -- '-A -t 192.0.2.1:80 -s wrr\n-a -t 192.0.2.1:80 -r 198.51.100.7:80 -g -w 4\n' >web.rules
+ipvsadm -Sn >before.txt
+lvsadm --apply web.rules --scope tcp:192.0.2.1:80 >o.txt 2>e.txt; rc=$?
+ipvsadm -Sn >after.txt
+check "i15 scope: tcp:VIP:PORT apply exits 0" [ $rc -eq 0 ]
+grep -v '192.0.2.1:80 ' before.txt >b.txt; grep -v '192.0.2.1:80 ' after.txt >a.txt
+same "i15 scope: services outside the scope untouched" b.txt a.txt
+check "i15 scope: the service in scope is the file's" sh -c "grep -- '192.0.2.1:80 ' after.txt | tr '\n' '|' | grep -qx -- '-A -t 192.0.2.1:80 -s wrr|-a -t 192.0.2.1:80 -r 198.51.100.7:80 -g -w 4|'"
+# address scope: the UDP service on the same VIP is in scope and goes
+lvsadm --apply web.rules --scope 192.0.2.1 --dry-run >plan.txt 2>e.txt; rc=$?
+check "i15 scope: ADDR scope plans the VIP's other service's deletion" grep -qx -- '-D -u 192.0.2.1:53' plan.txt
+check "i15 scope: dry-run names it" grep -qx 'would delete service -u 192.0.2.1:53 (0 destinations)' e.txt
+check "i15 scope: nothing else deleted" [ "$(grep -c '^-D' plan.txt)" -eq 1 ]
+# without a scope everything else would go: the guard stops it
+lvsadm --apply web.rules >o.txt 2>e.txt; rc=$?
+ipvsadm -Sn >a2.txt
+check "i15 guard: deleting 5 of 6 services exits 1" [ $rc -eq 1 ]
+check "i15 guard: says how many and how to allow it" grep -q 'refusing to delete 5 of 6 live services (84%, more than the 50% allowed): give --force, or --max-delete 84' e.txt
+check "i15 guard: lists what would go" [ "$(grep -c '^would delete service ' e.txt)" -eq 5 ]
+same "i15 guard: table untouched" after.txt a2.txt
+lvsadm --apply web.rules --max-delete 80 >o.txt 2>e.txt; rc=$?
+check "i15 guard: --max-delete 80 still refuses 84%" [ $rc -eq 1 ]
+# a file service outside the scope is refused
+lvsadm --apply good.rules --scope 192.0.2.1 >o.txt 2>e.txt; rc=$?
+ipvsadm -Sn >a3.txt
+check "i15 scope: file service outside the scope exits 1" [ $rc -eq 1 ]
+check "i15 scope: names its lines" sh -c "grep -qx 'good.rules:6: service -t 192.0.2.2:443 is outside every --scope' e.txt && grep -qx 'good.rules:9: service -u 192.0.2.3:53 is outside every --scope' e.txt"
+same "i15 scope: outside, table untouched" after.txt a3.txt
+lvsadm --apply web.rules --scope 192.0.2.300 >o.txt 2>e.txt; rc=$?
+check "i15 scope: bad scope exits 2" [ $rc -eq 2 ]
+check "i15 scope: bad scope message" grep -q 'invalid --scope 192.0.2.300' e.txt
+# fwmark scope, repeatable
+printf -- '-A -f 5 -s wlc\n-a -f 5 -r 198.51.100.5:0 -g -w 1\n-A -t 192.0.2.9:80 -s rr\n' >mark.rules
+lvsadm --apply mark.rules --scope fwmark:5 --scope 192.0.2.9 >o.txt 2>e.txt; rc=$?
+ipvsadm -Sn >a4.txt
+check "i15 scope: fwmark:N + ADDR exits 0" [ $rc -eq 0 ]
+check "i15 scope: fwmark service changed" grep -qx -- '-a -f 5 -r 198.51.100.5:0 -g -w 1' a4.txt
+check "i15 scope: 192.0.2.9's destination removed" sh -c "! grep -q '198.51.100.9' a4.txt"
+check "i15 scope: others kept" [ "$(grep -c '^-A' a4.txt)" -eq 6 ]
+lvsadm --apply web.rules --force >o.txt 2>e.txt; rc=$?
+check "i15 guard: --force deletes 5 of 6" [ $rc -eq 0 ] && check "i15 guard: one service left" [ "$(ipvsadm -Sn | grep -c '^-A')" -eq 1 ]
+
+# thresholds: save -> apply is 0 changes and keeps them
+ipvsadm -C
+ipvsadm -A -t 192.0.2.1:80 -s rr
+ipvsadm -a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 3 -x 500 -y 100
+ipvsadm -A -t 192.0.2.2:80 -s mh -b mh-port
+ipvsadm -a -t 192.0.2.2:80 -r 198.51.100.2:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum
+ipvsadm -A -t 192.0.2.3:80 -s sh -b sh-fallback,sh-port -p 60 -M 255.255.255.0
+ipvsadm -A -f 9 -6 -s wlc -p 30 -M 64
+ipvsadm -a -f 9 -6 -r [2001:db8::9]:0 -m -w 2 -x 7
+ipvsadm -A -u 192.0.2.4:5060 -s rr -p 60 --pe sip -o
+lvsadm -Sn >saved.rules
+ipvsadm -Ln --thresholds >thr.before
+lvsadm --apply saved.rules --dry-run >plan.txt 2>e.txt; rc=$?
+check "i15 thresholds: save -> apply --dry-run exits 0" [ $rc -eq 0 ]
+check "i15 thresholds: save -> apply plans 0 changes" grep -qx '0 changes (dry run, nothing changed)' e.txt
+check "i15 thresholds: empty plan" [ ! -s plan.txt ]
+lvsadm --apply saved.rules >o.txt 2>&1; rc=$?
+ipvsadm -Ln --thresholds >thr.after
+check "i15 thresholds: save -> apply is 0 changes" grep -qx '0 changes' o.txt
+same "i15 thresholds: thresholds kept" thr.before thr.after
+sed 's/198.51.100.1:80 -g -w 3/198.51.100.1:80 -g -w 5/' saved.rules >w5.rules
+lvsadm --apply w5.rules --dry-run >plan.txt 2>e.txt
+check "i15 thresholds: the plan line shows what it sets" grep -qx -- '-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5 -x 500 -y 100' plan.txt
+lvsadm --apply w5.rules >o.txt 2>&1
+check "i15 thresholds: weight edit keeps them" sh -c "ipvsadm -Ln --thresholds | grep -q '198.51.100.1:80 *500 *100 '"
+sed 's/198.51.100.1:80 -g -w 5/198.51.100.1:80 -g -w 5 -x 800/' w5.rules >x8.rules
+lvsadm --apply x8.rules --dry-run >plan.txt 2>e.txt
+check "i15 thresholds: -x given, -y kept: both show in the plan" grep -qx -- '-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5 -x 800 -y 100' plan.txt
+lvsadm --apply x8.rules >o.txt 2>&1
+check "i15 thresholds: -x 800 applied, -y kept" sh -c "ipvsadm -Ln --thresholds | grep -q '198.51.100.1:80 *800 *100 '"
+sed 's/198.51.100.1:80 -g -w 5/198.51.100.1:80 -g -w 5 -x 0 -y 0/' w5.rules >x0.rules
+lvsadm --apply x0.rules --dry-run >plan.txt 2>e.txt
+check "i15 thresholds: -x 0 -y 0 show in the plan" grep -qx -- '-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5 -x 0 -y 0' plan.txt
+lvsadm --apply x0.rules >o.txt 2>&1
+check "i15 thresholds: -x 0 -y 0 applied" sh -c "ipvsadm -Ln --thresholds | grep -q '198.51.100.1:80 *0 *0 '"
+
+# scheduler flags by name in --dry-run, --verbose and JSON
+ipvsadm -C
+printf -- '-A -t 192.0.2.1:80 -s sh -b sh-fallback,sh-port\n-A -t 192.0.2.2:80 -s mh -b mh-port\n' >fl.rules
+lvsadm --apply fl.rules --dry-run >plan.txt 2>/dev/null
+check "i15 flags: --dry-run names sh flags" grep -qx -- '-A -t 192.0.2.1:80 -s sh -b sh-fallback,sh-port' plan.txt
+check "i15 flags: --dry-run names mh flags" grep -qx -- '-A -t 192.0.2.2:80 -s mh -b mh-port' plan.txt
+lvsadm --apply fl.rules --verbose >o.txt 2>&1
+check "i15 flags: --verbose names them" grep -qx -- '-A -t 192.0.2.1:80 -s sh -b sh-fallback,sh-port' o.txt
+lvsadm -Ln -j | flat >fl.flat
+eq "i15 flags: JSON sh" fl.flat services.0.sched_flags.0 sh-fallback
+eq "i15 flags: JSON sh port" fl.flat services.0.sched_flags.1 sh-port
+eq "i15 flags: JSON mh" fl.flat services.1.sched_flags.0 mh-port
+check "i15 flags: plan = -Sn" sh -c "lvsadm -Sn | cmp -s - plan.txt"
+
+# kernel scheduler and persistence-engine names
+ipvsadm -C
+printf -- '-A -t 192.0.2.1:80 -s wrrr\n-a -t 192.0.2.1:80 -r 198.51.100.1\n-A -u 192.0.2.1:5060 -s rr -p --pe nosuch\n' >names.rules
+lvsadm --check names.rules >o.txt 2>e.txt; rc=$?
+check "i15 names: --check rejects -s wrrr and --pe nosuch" [ $rc -eq 1 ]
+check "i15 names: ipvsadm's wording, scheduler" grep -q '^names.rules:1: Scheduler or persistence engine not found: no scheduler wrrr' e.txt
+check "i15 names: ipvsadm's wording, engine" grep -q '^names.rules:3: Scheduler or persistence engine not found: no persistence engine nosuch' e.txt
+check "i15 names: no 'not defined' for the -a line of a refused -A" sh -c "! grep -q 'not defined' e.txt"
+check "i15 names: 2 problems" grep -qx 'names.rules: 2 problems' e.txt
+lvsadm --apply names.rules >o.txt 2>e.txt; rc=$?
+check "i15 names: --apply refuses it, nothing changed" [ $rc -eq 1 ] && check "i15 names: table still empty" [ -z "$(ipvsadm -Sn)" ]
+# a kernel refusal: the summary counts what was done
+if ipvsadm -A -t 203.0.113.99:1 -s twos 2>/dev/null; then
+    ipvsadm -D -t 203.0.113.99:1
+    echo "# i15: this kernel has twos: the refused-change check is skipped"
+else
+    printf -- '-A -t 192.0.2.1:80 -s twos\n-a -t 192.0.2.1:80 -r 198.51.100.1\n-A -t 192.0.2.2:80 -s rr\n-a -t 192.0.2.2:80 -r 198.51.100.2\n' >twos.rules
+    lvsadm --apply twos.rules >o.txt 2>e.txt; rc=$?
+    check "i15 done: kernel refusal exits 1" [ $rc -eq 1 ]
+    check "i15 done: summary counts done services" grep -q '^services  *1  *0  *0 *$' o.txt
+    check "i15 done: summary counts done destinations" grep -q '^destinations  *1  *0  *0 *$' o.txt
+    check "i15 done: 2 changes done" grep -qx '2 changes' o.txt
+    check "i15 done: 2 of 4 failed" grep -q 'lvsadm: 2 of 4 planned changes failed' e.txt
+fi
+
+# rule-file words
+ipvsadm -C
+printf -- 'lvsadm -A -t 192.0.2.1:80 -s rr  # web\n-a -t 192.0.2.1:80 -r 198.51.100.1 -g -w 2 # first\nipvsadm -A -t 192.0.2.2:80 -s rr\n' >words.rules
+lvsadm --check words.rules >o.txt 2>e.txt; rc=$?
+check "i15 words: leading lvsadm and trailing comments accepted" [ $rc -eq 0 ]
+check "i15 words: 'OK, 2 services, 1 destination'" grep -qx 'words.rules: OK, 2 services, 1 destination' o.txt
+head -n 2 words.rules >one.rules
+lvsadm --check one.rules >o.txt 2>&1
+check "i15 words: 'OK, 1 service, 1 destination'" grep -qx 'one.rules: OK, 1 service, 1 destination' o.txt
+printf -- '-A -t 192.0.2.1:80 -s rr --bogus\n-a -t 192.0.2.1:80 -r 198.51.100.1\n' >bogus.rules
+lvsadm --check bogus.rules >o.txt 2>e.txt
+check "i15 words: a broken -A line is one problem" grep -qx 'bogus.rules: 1 problem' e.txt
 ipvsadm -C
 
 echo "$PASS passed, $FAIL failed"
