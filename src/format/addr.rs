@@ -1,8 +1,9 @@
 //! Address and port text as ipvsadm builds it (`addrport_to_anyname`).
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
+pub(crate) use crate::model::{ntop, write_ntop6};
 use crate::model::{ip_from_raw, RawAddr, AF_INET6};
 use crate::resolve;
 
@@ -22,65 +23,6 @@ pub(crate) fn cut(mut s: String, max: usize) -> String {
     s
 }
 
-/// glibc `inet_ntop(AF_INET6)`: the longest run (first one on ties) of two
-/// or more zero words becomes `::`; `::a.b.c.d` and `::ffff:a.b.c.d` keep the
-/// dotted IPv4 tail.
-pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
-    let mut out = String::new();
-    let _ = write_ntop6(&mut out, addr);
-    out
-}
-
-/// [`ntop6`] into any `fmt::Write`.
-pub(crate) fn write_ntop6<W: fmt::Write>(out: &mut W, addr: &Ipv6Addr) -> fmt::Result {
-    let w = addr.segments();
-    // Longest run of zero words.
-    let (mut best_base, mut best_len) = (None::<usize>, 0usize);
-    let mut i = 0;
-    while i < 8 {
-        if w[i] == 0 {
-            let start = i;
-            while i < 8 && w[i] == 0 {
-                i += 1;
-            }
-            let len = i - start;
-            if len > best_len {
-                best_base = Some(start);
-                best_len = len;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    if best_len < 2 {
-        best_base = None;
-    }
-    let mut i = 0;
-    while i < 8 {
-        if let Some(base) = best_base {
-            if i >= base && i < base + best_len {
-                if i == base {
-                    out.write_char(':')?;
-                }
-                i += 1;
-                continue;
-            }
-        }
-        if i != 0 {
-            out.write_char(':')?;
-        }
-        if i == 6 && best_base == Some(0) && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
-            let o = addr.octets();
-            return write!(out, "{}", Ipv4Addr::new(o[12], o[13], o[14], o[15]));
-        }
-        write!(out, "{:x}", w[i])?;
-        i += 1;
-    }
-    if best_base.is_some_and(|b| b + best_len == 8) {
-        out.write_char(':')?;
-    }
-    Ok(())
-}
 
 /// A short text built on the stack (numeric `addr:port`, a listing row, a
 /// save line), so that rows need no heap allocation and, pushed as bytes,
@@ -195,13 +137,6 @@ pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Line {
     l
 }
 
-/// `inet_ntop` text of an address.
-pub(crate) fn ntop(ip: &IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => ntop6(v6),
-    }
-}
 
 /// `addr:port` (IPv4) or `[addr]:port` (IPv6). Numeric: `inet_ntop` and
 /// decimal port. Otherwise the host name (`gethostbyaddr`, falling back to
@@ -229,6 +164,8 @@ pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, numeri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ntop6;
+    use std::net::Ipv6Addr;
 
     fn t(s: &str) -> String {
         ntop6(&s.parse().unwrap())

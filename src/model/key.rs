@@ -1,7 +1,7 @@
 //! The identities of services and real servers: the one way keys are built.
 
 use super::*;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{IpAddr, SocketAddr};
 
 /// What the kernel looks a virtual service up by.
@@ -117,7 +117,11 @@ impl fmt::Display for AddrPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             IpAddr::V4(a) => write!(f, "{a}:{}", self.1),
-            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.1),
+            IpAddr::V6(a) => {
+                f.write_char('[')?;
+                write_ntop6(f, &a)?;
+                write!(f, "]:{}", self.1)
+            }
         }
     }
 }

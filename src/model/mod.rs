@@ -9,8 +9,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 mod key;
 mod names;
+mod ntop;
 pub use key::*;
 pub use names::*;
+pub use ntop::{ntop, ntop6, write_ntop6};
 
 /// Address family numbers as the kernel uses them.
 pub const AF_INET: u16 = 2;
