@@ -7,8 +7,9 @@
 //!   [`Kernel`](crate::kernel::Kernel), with ipvsadm's exit statuses;
 //! * [`listing`]: `-L`, `-S`, `-L -c`, `-j`;
 //! * [`restore`]: `-R`, pipelined;
-//! * [`crate::apply`]: `--check` and `--apply`.
+//! * [`files`]: `--check` and `--apply` (the plans are [`crate::apply`]'s).
 
+pub mod files;
 pub mod listing;
 pub mod restore;
 pub mod run;
@@ -140,7 +141,7 @@ fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
     {
         if let Ok(Outcome::Check(file)) = cli::parse(&rest) {
             let mut out = io::stdout().lock();
-            let code = crate::apply::run_check(program, &file, &mut out);
+            let code = files::run_check(program, &file, &mut out);
             let _ = out.flush();
             return Err(code);
         }

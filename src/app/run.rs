@@ -48,8 +48,8 @@ pub fn process<W: Write>(
             let _ = out.write_all(cli::usage::VERSION.as_bytes());
             return Err(Exit(0));
         }
-        Ok(Outcome::Apply(a)) => return Ok(crate::apply::run_apply(ctx, &a, out)),
-        Ok(Outcome::Check(file)) => return Ok(crate::apply::run_check(&ctx.program, &file, out)),
+        Ok(Outcome::Apply(a)) => return Ok(super::files::run_apply(ctx, &a, out)),
+        Ok(Outcome::Check(file)) => return Ok(super::files::run_check(&ctx.program, &file, out)),
         Err(CliError::TryHelp) => {
             try_help(&ctx.program);
             return Err(Exit(255));

@@ -12,6 +12,7 @@ mod general;
 mod matrix;
 pub mod options;
 pub mod popt;
+pub mod rules;
 pub mod usage;
 pub mod words;
 

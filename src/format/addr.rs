@@ -3,8 +3,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
-pub(crate) use crate::model::{ntop, write_ntop6};
 use crate::model::{ip_from_raw, RawAddr, AF_INET6};
+pub(crate) use crate::model::{ntop, write_ntop6};
 use crate::resolve;
 
 /// ipvsadm builds `addr:port` in a 60-byte buffer with `snprintf`.
@@ -22,7 +22,6 @@ pub(crate) fn cut(mut s: String, max: usize) -> String {
     }
     s
 }
-
 
 /// A short text built on the stack (numeric `addr:port`, a listing row, a
 /// save line), so that rows need no heap allocation and, pushed as bytes,
@@ -136,7 +135,6 @@ pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Line {
     l.addrport(af, addr, port);
     l
 }
-
 
 /// `addr:port` (IPv4) or `[addr]:port` (IPv6). Numeric: `inet_ntop` and
 /// decimal port. Otherwise the host name (`gethostbyaddr`, falling back to

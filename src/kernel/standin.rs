@@ -5,14 +5,6 @@ use crate::model::*;
 use crate::netlink::{Error as IpvsError, Op, Request};
 use std::fmt::Write as _;
 
-/// Schedulers the stand-in knows (the stock kernel's modules).
-pub const SCHEDULERS: [&str; 14] = [
-    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
-];
-
-/// Persistence engines the stand-in knows.
-pub const PERSISTENCE_ENGINES: [&str; 1] = ["sip"];
-
 type Refusal = Box<dyn FnMut(&Request) -> Option<i32>>;
 
 /// An IPVS table in memory that answers like the kernel does.

@@ -365,6 +365,15 @@ pub fn sched_flag_bit(word: &str) -> Option<(u32, Option<&'static str>)> {
         .map(|(bit, _)| (*bit, None))
 }
 
+/// The schedulers of the Linux kernel (`ip_vs_*.ko`), and `none`.
+pub const SCHEDULERS: [&str; 15] = [
+    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
+    "none",
+];
+
+/// The persistence engines of the Linux kernel.
+pub const PERSISTENCE_ENGINES: [&str; 1] = ["sip"];
+
 /// The role of a connection synchronisation daemon.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
