@@ -7,27 +7,14 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::Ipv4Addr;
 
+/// `192.0.2.1:80`, `[2001:db8::1]:80` (numeric).
 pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16) -> String {
-    let ip = crate::format::ntop(&ip_from_raw(af, addr));
-    if af == AF_INET6 {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
-    }
+    AddrPort(ip_from_raw(af, addr), port).to_string()
 }
 
 /// `-t 192.0.2.1:80`, `-u [2001:db8::1]:53`, `-f 7`, `-f 7 -6`.
 pub fn service_rule(s: &Service) -> String {
-    if s.fwmark != 0 {
-        let v6 = if s.af == AF_INET6 { " -6" } else { "" };
-        return format!("-f {}{v6}", s.fwmark);
-    }
-    let opt = match s.protocol {
-        IPPROTO_UDP => "-u",
-        IPPROTO_SCTP => "--sctp-service",
-        _ => "-t",
-    };
-    format!("{opt} {}", addrport(s.af, &s.addr, s.port))
+    s.key().to_string()
 }
 
 fn service_line(cmd: &str, s: &Service) -> String {
@@ -58,11 +45,7 @@ fn service_line(cmd: &str, s: &Service) -> String {
 /// An `-a`/`-e` line; `live` (for `-e`) makes a threshold that changes to 0
 /// show as `-x 0`/`-y 0`.
 fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
-    let fwd = match d.fwd & FWD_MASK {
-        FWD_MASQ => "-m",
-        FWD_TUNNEL => "-i",
-        _ => "-g",
-    };
+    let fwd = d.forward().and_then(Forward::option).unwrap_or("-g");
     let mut l = format!(
         "{cmd} {} -r {} {fwd} -w {}",
         service_rule(s),
@@ -77,14 +60,18 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
         l.push_str(&format!(" -y {}", d.l_threshold));
     }
     if d.fwd & FWD_MASK == FWD_TUNNEL {
-        match d.tun_type {
-            TUN_TYPE_GUE => l.push_str(&format!(" --tun-type gue --tun-port {}", d.tun_port)),
-            TUN_TYPE_GRE => l.push_str(" --tun-type gre"),
+        match d.tunnel_type() {
+            Some(TunnelType::Gue) => {
+                l.push_str(&format!(" --tun-type gue --tun-port {}", d.tun_port))
+            }
+            Some(TunnelType::Gre) => l.push_str(" --tun-type gre"),
             _ => {}
         }
-        match d.tun_flags {
-            TUN_F_CSUM => l.push_str(" --tun-csum"),
-            TUN_F_REMCSUM => l.push_str(" --tun-remcsum"),
+        match d.tunnel_checksum() {
+            Some(c @ (TunnelChecksum::Csum | TunnelChecksum::RemCsum)) => {
+                l.push(' ');
+                l.push_str(c.option());
+            }
             _ => {}
         }
     }
