@@ -67,12 +67,9 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
             Some(TunnelType::Gre) => l.push_str(" --tun-type gre"),
             _ => {}
         }
-        match d.tunnel_checksum() {
-            Some(c @ (TunnelChecksum::Csum | TunnelChecksum::RemCsum)) => {
-                l.push(' ');
-                l.push_str(c.option());
-            }
-            _ => {}
+        if let Some(c @ (TunnelChecksum::Csum | TunnelChecksum::RemCsum)) = d.tunnel_checksum() {
+            l.push(' ');
+            l.push_str(c.option());
         }
     }
     l
