@@ -4,7 +4,9 @@
 KHERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KHERE/../.." && pwd)
 CACHE=${LVSADM_VM_CACHE:-$REPO/target/kernel-cache}
-VM_TIMEOUT=${LVSADM_VM_TIMEOUT:-1200}
+# optional wall-clock limit per guest in seconds (0: none); the guests are
+# watched for progress instead (LVSADM_VM_WATCHDOG, see vm_wait)
+VM_TIMEOUT=${LVSADM_VM_TIMEOUT:-0}
 VM_MEM=${LVSADM_VM_MEM:-1024}
 VM_SMP=${LVSADM_VM_SMP:-1}
 
@@ -17,7 +19,19 @@ vm_prepare() {
     . "$CACHE/current.env"
     [ -f "$VMLINUZ" ] && [ -f "$BASE_INITRD" ] || die "setup left no kernel/initramfs in $CACHE"
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/lvsadm-vm.XXXXXX")
-    trap 'rm -rf "$WORK"' EXIT
+    trap 'vm_cleanup' EXIT
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# on exit: stop the guests still running, remove the work tree
+vm_cleanup() {
+    local f
+    for f in "$WORK"/*/qemu.pid "$WORK"/qemu.pid; do
+        [ -f "$f" ] && [ ! -f "${f%.pid}.rc" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+    done
+    rm -rf "$WORK" ${EXTRA_CLEANUP:+"$EXTRA_CLEANUP"}
 }
 
 # start a per-run tree in DIR: JOBDIR=DIR, JOB=DIR/root (the archive's root),
@@ -83,3 +97,93 @@ vm_args() { # INITRD
         -kernel "$VMLINUZ" -initrd "$1"
         -append "console=ttyS0 quiet loglevel=0 panic=-1")
 }
+
+# Guests run in the background and are watched for progress, not against a
+# fixed wall-clock limit: a slow (loaded) machine makes a run slower, a guest
+# that stops making progress is stopped.
+
+# vm_start DIR: boots DIR/initrd in the background, the serial console going
+# to DIR/console.log; DIR/qemu.pid is qemu's pid, DIR/qemu.rc its exit
+# status once it has ended
+vm_start() { # DIR
+    local d=$1
+    rm -f "$d/qemu.pid" "$d/qemu.rc" "$d/stopped"
+    : >"$d/console.log"
+    vm_args "$d/initrd"
+    (
+        "${QEMU_ARGS[@]}" -display none -monitor none -serial "file:$d/console.log" \
+            </dev/null >"$d/qemu.out" 2>&1 &
+        echo $! >"$d/qemu.pid"
+        wait $! 2>/dev/null
+        echo $? >"$d/qemu.rc.tmp"
+        mv "$d/qemu.rc.tmp" "$d/qemu.rc"
+    ) &
+}
+
+# progress measures (print a value that changes when the guest progresses):
+# the number of results on the console (and the run's start marker) ...
+progress_results() { # DIR
+    grep -a -c -e '^@@RESULT ' -e '^@@SHOW ' -e '^@@BEGIN ' "$1/console.log" 2>/dev/null
+}
+# ... or the amount of console output
+progress_output() { # DIR
+    stat -c %s "$1/console.log" 2>/dev/null || echo 0
+}
+
+# vm_wait PROGRESS WATCHDOG DIR...: waits until the guests started with
+# vm_start DIR have ended. A guest that has not started its run (the
+# `@@BEGIN` marker on the console) after BOOT_WATCHDOG seconds, whose
+# PROGRESS value (a function above) has then not changed for WATCHDOG
+# seconds, or that runs longer than VM_TIMEOUT seconds (if not 0), is
+# killed; DIR/stopped then says why.
+BOOT_WATCHDOG=${LVSADM_VM_BOOT_WATCHDOG:-600}
+vm_wait() { # PROGRESS WATCHDOG DIR...
+    local fn=$1 wd=$2 d p running pid
+    shift 2
+    local -A last=() since=() booted=()
+    local start=$SECONDS
+    for d; do last[$d]=; since[$d]=$SECONDS; booted[$d]=; done
+    while :; do
+        running=0
+        for d; do
+            [ -f "$d/qemu.rc" ] && continue
+            running=1
+            [ -f "$d/stopped" ] && continue
+            [ -f "$d/qemu.pid" ] || continue
+            pid=$(cat "$d/qemu.pid")
+            if [ -z "${booted[$d]}" ]; then
+                if grep -aq '^@@BEGIN ' "$d/console.log"; then
+                    booted[$d]=1 since[$d]=$SECONDS
+                elif [ $((SECONDS - since[$d])) -ge "$BOOT_WATCHDOG" ]; then
+                    echo "it did not start its run within ${BOOT_WATCHDOG}s of booting (LVSADM_VM_BOOT_WATCHDOG)" >"$d/stopped"
+                    kill -KILL "$pid" 2>/dev/null
+                    continue
+                fi
+            fi
+            if [ -n "${booted[$d]}" ]; then
+                p=$("$fn" "$d")
+                if [ "$p" != "${last[$d]}" ]; then
+                    last[$d]=$p since[$d]=$SECONDS
+                elif [ $((SECONDS - since[$d])) -ge "$wd" ]; then
+                    echo "no progress for ${wd}s" >"$d/stopped"
+                    kill -KILL "$pid" 2>/dev/null
+                    continue
+                fi
+            fi
+            if [ "$VM_TIMEOUT" -gt 0 ] && [ $((SECONDS - start)) -ge "$VM_TIMEOUT" ]; then
+                echo "still running after ${VM_TIMEOUT}s (LVSADM_VM_TIMEOUT)" >"$d/stopped"
+                kill -KILL "$pid" 2>/dev/null
+            fi
+        done
+        [ $running = 1 ] || break
+        sleep 1
+    done
+    wait
+}
+
+# check a watchdog setting
+vm_check_secs() { # NAME VALUE
+    case $2 in '' | *[!0-9]*) die "$1 must be a number of seconds" ;; esac
+}
+vm_check_secs LVSADM_VM_TIMEOUT "$VM_TIMEOUT"
+vm_check_secs LVSADM_VM_BOOT_WATCHDOG "$BOOT_WATCHDOG"
