@@ -8,6 +8,7 @@
 
 pub mod addr;
 pub mod fast;
+pub mod generate;
 pub mod options;
 pub mod popt;
 pub mod usage;
