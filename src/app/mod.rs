@@ -130,6 +130,10 @@ pub fn main_entry() -> i32 {
 /// `--netns` (entered now, removed from the command line) and `--check`
 /// (run now); `Err` is the exit status of a finished run.
 fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
+    // `--help-extensions` and `--generate KIND`, as the first argument only.
+    if let Some(code) = cli::generate::early(program, args) {
+        return Err(code);
+    }
     let (names, rest) = cli::split_netns(args);
     enter_netns(&names).map_err(|e| {
         eprintln!("{program}: {e:#}");

@@ -9,6 +9,7 @@
 pub mod addr;
 pub mod fast;
 mod general;
+pub mod generate;
 mod matrix;
 pub mod options;
 pub mod popt;
