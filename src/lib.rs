@@ -8,7 +8,8 @@
 //! * [`format`]: formatters that print exactly what ipvsadm prints.
 //! * [`resolve`]: host/service name lookups through the C library (NSS), as ipvsadm does.
 //! * [`app`]: runs a typed command against the kernel.
-//! * lvsadm's extensions: [`json`] (`-j`), [`apply`] (`--check`, `--apply`), [`netns`] (`--netns`).
+//! * lvsadm's extensions: [`json`] (`-j`), [`apply`] (`--check`, `--apply`), [`netns`] (`--netns`),
+//!   [`ops`] with [`metrics`] (`--metrics`).
 //! * [`procfs`]: the kernel's `/proc/net/ip_vs` table, for fast listings.
 //! * [`stdio`]: standard output buffered like a C program's.
 
@@ -17,9 +18,11 @@ pub mod apply;
 pub mod cli;
 pub mod format;
 pub mod json;
+pub mod metrics;
 pub mod model;
 pub mod netlink;
 pub mod netns;
+pub mod ops;
 pub mod procfs;
 pub mod resolve;
 pub mod stdio;

@@ -175,6 +175,12 @@ pub fn command() -> Command {
             .help("lvsadm: with --apply, print the changes as ipvsadm command lines instead of making them"))
         .arg(flag("verbose").long("verbose")
             .help("lvsadm: with --apply, print each change as it is made"))
+        .arg(flag("metrics").long("metrics")
+            .help("lvsadm: print the table as Prometheus metrics (text exposition format)"))
+        .arg(value("listen", "addr:port").long("listen")
+            .help("lvsadm: with --metrics, serve them over HTTP on /metrics until SIGTERM"))
+        .arg(flag("services-only").long("services-only")
+            .help("lvsadm: with --metrics, leave out the per-real-server series"))
         .arg(value("netns", "name").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----
