@@ -413,7 +413,7 @@ fn read_file(file: &str) -> Result<String, String> {
 }
 
 /// Read and check; prints every problem as `FILE:LINE: message`.
-fn load(program: &str, file: &str) -> Result<Vec<Wanted>, i32> {
+pub(crate) fn load(program: &str, file: &str) -> Result<Vec<Wanted>, i32> {
     let text = read_file(file).map_err(|e| {
         eprintln!("{program}: {e}");
         2

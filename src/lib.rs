@@ -9,13 +9,14 @@
 //! * [`resolve`]: host/service name lookups through the C library (NSS), as ipvsadm does.
 //! * [`app`]: runs a typed command against the kernel.
 //! * lvsadm's extensions: [`json`] (`-j`), [`apply`] (`--check`, `--apply`), [`netns`] (`--netns`),
-//!   [`ops`] with [`metrics`] (`--metrics`).
+//!   [`ops`] with [`drain`] (`--drain`) and [`metrics`] (`--metrics`).
 //! * [`procfs`]: the kernel's `/proc/net/ip_vs` table, for fast listings.
 //! * [`stdio`]: standard output buffered like a C program's.
 
 pub mod app;
 pub mod apply;
 pub mod cli;
+pub mod drain;
 pub mod format;
 pub mod json;
 pub mod metrics;

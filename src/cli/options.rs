@@ -175,6 +175,8 @@ pub fn command() -> Command {
             .help("lvsadm: with --apply, print the changes as ipvsadm command lines instead of making them"))
         .arg(flag("verbose").long("verbose")
             .help("lvsadm: with --apply, print each change as it is made"))
+        .arg(Arg::new("drain").long("drain").action(ArgAction::Set).num_args(0..=1).value_name("secs")
+            .help("lvsadm: with -d, -D or --apply, set the weights to 0 and delete each real server once it has no connections left, or after SECS (default 300); -v shows progress in scripts"))
         .arg(flag("metrics").long("metrics")
             .help("lvsadm: print the table as Prometheus metrics (text exposition format)"))
         .arg(value("listen", "addr:port").long("listen")
