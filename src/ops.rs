@@ -74,7 +74,10 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
         return None;
     }
     if metrics {
-        if drain.is_some() || verbose || !others.is_empty() || bad.is_some() {
+        if let Some(b) = bad {
+            return Some(Err(b));
+        }
+        if drain.is_some() || verbose || !others.is_empty() {
             return Some(Err(
                 "--metrics takes only --listen ADDR:PORT and --services-only".into(),
             ));
@@ -241,6 +244,8 @@ mod tests {
             "--metrics -n",
             "--metrics extra",
             "--metrics --drain",
+            "--metrics --listen",
+            "--metrics --bogus",
             "--listen :9100",
             "-L --services-only",
         ] {
