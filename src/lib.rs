@@ -56,6 +56,7 @@ pub mod apply;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod cnum;
+pub mod drain;
 pub mod format;
 #[cfg(feature = "cli")]
 pub mod json;

@@ -31,7 +31,7 @@ fn report(file: &str, problems: &[Problem]) {
 }
 
 /// Read and check; prints every problem as `FILE:LINE: message`.
-fn load(program: &str, file: &str) -> Result<Vec<Wanted>, i32> {
+pub(crate) fn load(program: &str, file: &str) -> Result<Vec<Wanted>, i32> {
     let text = read_file(file).map_err(|e| {
         eprintln!("{program}: {e}");
         2
@@ -112,6 +112,17 @@ fn safety(a: &ApplyArgs) -> Result<Safety, String> {
 /// the kernel refused a change, 2 when the file cannot be read or an
 /// option value is invalid.
 pub fn run_apply<W: Write>(ctx: &mut Ctx<'_>, a: &ApplyArgs, out: &mut W) -> i32 {
+    run_apply_draining(ctx, a, None, out)
+}
+
+/// [`run_apply`]; with `drain`, the real servers and services the file
+/// removes are drained first (`--drain`).
+pub fn run_apply_draining<W: Write>(
+    ctx: &mut Ctx<'_>,
+    a: &ApplyArgs,
+    drain: Option<super::drain::Settings>,
+    out: &mut W,
+) -> i32 {
     let rules = match safety(a) {
         Ok(r) => r,
         Err(e) => {
@@ -180,6 +191,9 @@ pub fn run_apply<W: Write>(ctx: &mut Ctx<'_>, a: &ApplyArgs, out: &mut W) -> i32
     }
     if a.dry_run {
         return 0;
+    }
+    if let Some(set) = drain {
+        return super::drain::apply_planned(&ctx.program, ctx.kernel, a, &changes, &live, set, out);
     }
     let mut done = Vec::with_capacity(changes.len());
     let mut failed = 0;

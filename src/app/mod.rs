@@ -9,8 +9,12 @@
 //! * [`restore`]: `-R`, pipelined;
 //! * [`files`]: `--check` and `--apply` (the plans are [`crate::apply`]'s).
 
+pub mod drain;
 pub mod files;
+mod http;
 pub mod listing;
+pub mod metrics;
+pub mod ops;
 pub mod restore;
 pub mod run;
 
@@ -119,7 +123,10 @@ pub fn main_entry() -> i32 {
             // No arguments at all: like -L, with names resolved.
             status(list_all(&mut ctx, &Format::default(), false, &mut out).map(|_| 0))
         }
-        None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+        None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
+            Some(code) => code,
+            None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+        },
     };
     if out.flush().is_err() {
         return 1;

@@ -8,6 +8,7 @@ mod conn;
 #[cfg(feature = "cli")]
 pub(crate) use addr::ntop;
 pub use conn::{read_connections, read_table, Conn};
+pub mod prometheus;
 pub mod sort;
 
 use std::fmt::Write as _;

@@ -1,0 +1,366 @@
+//! lvsadm's `--drain[=SECS]` on `-d`, `-D` and `--apply`: remove real
+//! servers without breaking their connections.
+//!
+//! Every affected real server gets weight 0 at once (the scheduler sends it
+//! no new connections), then its `ActiveConn` and `InActConn` are polled
+//! every second; each is deleted as soon as both are 0, or when SECS
+//! (default 300) have passed. A service deleted with `-D` (or removed by
+//! the rule file) is deleted once all its real servers are. SIGINT or
+//! SIGTERM stops the drain: the weights stay 0, the real servers stay in
+//! the table, and the report says so. The decisions are made by
+//! [`state`]; this module does the kernel requests, the waiting and the
+//! printing.
+
+use crate::apply::{self, Change};
+use crate::cli::{ApplyArgs, Cmd, Parsed};
+use crate::drain::{Counts, Drain, Step};
+use crate::kernel::Kernel;
+use crate::model::*;
+use crate::netlink::{ipvs_strerror, Op, Request};
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+/// The default deadline, in seconds.
+pub const DEFAULT_SECS: u64 = 300;
+
+/// A service whose real servers (some or all) are drained.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The service (its key is what requests use).
+    pub svc: Service,
+    /// The real servers to drain, as the kernel listed them.
+    pub dests: Vec<Dest>,
+    /// Delete the service once its real servers are gone.
+    pub delete_service: bool,
+}
+
+/// How the drain reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Delete at this deadline even with connections left.
+    pub deadline: Duration,
+    /// Progress lines even when stderr is not a terminal.
+    pub verbose: bool,
+}
+
+fn key_of(s: &Service) -> Service {
+    Service {
+        af: s.af,
+        protocol: s.protocol,
+        addr: s.addr,
+        port: s.port,
+        fwmark: s.fwmark,
+        ..Service::new(s.af)
+    }
+}
+
+fn dest_text(d: &Dest) -> String {
+    let ip = crate::format::ntop(&d.ip());
+    if d.af == AF_INET6 {
+        format!("[{ip}]:{}", d.port)
+    } else {
+        format!("{ip}:{}", d.port)
+    }
+}
+
+fn same_dest(a: &Dest, b: &Dest) -> bool {
+    a.af == b.af && a.addr == b.addr && a.port == b.port
+}
+
+/// Block SIGINT and SIGTERM in this thread (and the threads it starts)
+/// and deliver them on a channel from a thread of their own.
+fn signal_channel() -> Option<std::sync::mpsc::Receiver<&'static str>> {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGINT);
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), None).ok()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if let Ok(sig) = set.wait() {
+            let _ = tx.send(if sig == Signal::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            });
+        }
+    });
+    Some(rx)
+}
+
+/// Drain `jobs`; prints the outcome per real server (and per deleted
+/// service) on `out`, progress on stderr. Returns 0 when every deletion
+/// happened, 1 otherwise.
+pub fn run<W: Write>(
+    program: &str,
+    ipvs: &mut dyn Kernel,
+    jobs: &[Job],
+    set: Settings,
+    out: &mut W,
+) -> i32 {
+    let signals = signal_channel();
+    let tty = std::io::stderr().is_terminal();
+    // entry index -> (job, dest)
+    let mut index: Vec<(usize, usize)> = Vec::new();
+    let mut labels = Vec::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for (k, d) in job.dests.iter().enumerate() {
+            index.push((j, k));
+            labels.push(format!(
+                "{} -r {}",
+                apply::service_rule(&job.svc),
+                dest_text(d)
+            ));
+        }
+    }
+    let mut drain = Drain::new(labels, set.deadline);
+    let start = Instant::now();
+
+    // Weight 0 for every real server first: no new connections anywhere.
+    for (i, &(j, k)) in index.iter().enumerate() {
+        let d = &jobs[j].dests[k];
+        if d.weight == 0 {
+            continue;
+        }
+        let zero = Dest {
+            weight: 0,
+            ..d.clone()
+        };
+        if let Err(e) = ipvs.execute(&Request::SetDest(key_of(&jobs[j].svc), zero)) {
+            drain.failed(i, ipvs_strerror(Op::EditDest, e.errno()));
+        }
+    }
+
+    let mut svc_done: Vec<Option<Result<(), String>>> = vec![None; jobs.len()];
+    let mut interrupted: Option<&str> = None;
+    let mut shown = String::new();
+    loop {
+        let elapsed = start.elapsed();
+        for (j, job) in jobs.iter().enumerate() {
+            let mine: Vec<usize> = drain
+                .pending()
+                .into_iter()
+                .filter(|&i| index[i].0 == j)
+                .collect();
+            if !mine.is_empty() {
+                let live = match ipvs.service(&key_of(&job.svc)) {
+                    Ok(_) => ipvs.dests(&key_of(&job.svc)).ok(),
+                    Err(_) => Some(Vec::new()),
+                };
+                let Some(live) = live else { continue };
+                for i in mine {
+                    let d = &job.dests[index[i].1];
+                    let counts = live.iter().find(|l| same_dest(l, d)).map(|l| Counts {
+                        active: l.active_conns,
+                        inactive: l.inact_conns,
+                    });
+                    if let Step::Delete(why) = drain.observe(i, counts, elapsed) {
+                        let r = ipvs
+                            .execute(&Request::DelDest(key_of(&job.svc), d.clone()))
+                            .map_err(|e| ipvs_strerror(Op::DelDest, e.errno()));
+                        drain.deleted(i, why, start.elapsed(), r);
+                    }
+                }
+            }
+            let all_out = drain
+                .entries
+                .iter()
+                .zip(&index)
+                .filter(|(_, ix)| ix.0 == j)
+                .all(|(e, _)| {
+                    e.outcome
+                        .as_ref()
+                        .is_some_and(crate::drain::Outcome::removed)
+                });
+            if job.delete_service && svc_done[j].is_none() && all_out {
+                svc_done[j] = Some(
+                    ipvs.execute(&Request::DelService(key_of(&job.svc)))
+                        .map_err(|e| ipvs_strerror(Op::DelService, e.errno())),
+                );
+            }
+        }
+        if drain.done() {
+            break;
+        }
+        let line = drain.progress(start.elapsed());
+        if tty {
+            eprint!("\r{line}\x1b[K");
+        } else if set.verbose {
+            // Only when something changed (the seconds left aside).
+            let key = line.split_once(':').map(|x| x.1).unwrap_or("").to_string();
+            if key != shown {
+                eprintln!("{program}: {line}");
+                shown = key;
+            }
+        }
+        let wait = drain.wait(start.elapsed());
+        match &signals {
+            Some(rx) => {
+                if let Ok(sig) = rx.recv_timeout(wait) {
+                    interrupted = Some(sig);
+                    drain.interrupt();
+                    break;
+                }
+            }
+            None => std::thread::sleep(wait),
+        }
+    }
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+
+    let mut ok = drain.all_removed();
+    for line in drain.report() {
+        let _ = writeln!(out, "{line}");
+    }
+    for (j, job) in jobs.iter().enumerate() {
+        if !job.delete_service {
+            continue;
+        }
+        let what = match &svc_done[j] {
+            Some(Ok(())) => "deleted".to_string(),
+            Some(Err(m)) => {
+                ok = false;
+                format!("not deleted: {m}")
+            }
+            None => {
+                ok = false;
+                "not deleted (real servers left)".to_string()
+            }
+        };
+        let _ = writeln!(out, "{}: {what}", apply::service_rule(&job.svc));
+    }
+    let _ = out.flush();
+    if let Some(sig) = interrupted {
+        let left = drain
+            .entries
+            .iter()
+            .filter(|e| matches!(e.outcome, Some(crate::drain::Outcome::Interrupted { .. })))
+            .count();
+        eprintln!(
+            "{program}: drain interrupted by {sig}: weights left at 0, {left} real server{} not deleted",
+            if left == 1 { "" } else { "s" }
+        );
+    }
+    if ok {
+        0
+    } else {
+        1
+    }
+}
+
+/// `-d ... --drain` and `-D ... --drain`. Errors finding what to drain are
+/// ipvsadm's messages for `-d`/`-D`, with its status 255.
+pub fn run_command<W: Write>(
+    program: &str,
+    ipvs: &mut dyn Kernel,
+    p: &Parsed,
+    set: Settings,
+    out: &mut W,
+) -> i32 {
+    let (op, delete_service) = match p.cmd {
+        Cmd::DelDest => (Op::DelDest, false),
+        _ => (Op::DelService, true),
+    };
+    let key = key_of(&p.svc);
+    let fail = |errno| {
+        eprintln!("{}", ipvs_strerror(op, errno));
+        255
+    };
+    let svc = match ipvs.service(&key) {
+        Ok(s) => s,
+        Err(e) => return fail(e.errno()),
+    };
+    let live = match ipvs.dests(&svc) {
+        Ok(d) => d,
+        Err(e) => return fail(e.errno()),
+    };
+    let dests = if delete_service {
+        live
+    } else {
+        match live.into_iter().find(|d| same_dest(d, &p.dest)) {
+            Some(d) => vec![d],
+            None => return fail(libc::ENOENT),
+        }
+    };
+    let job = Job {
+        svc,
+        dests,
+        delete_service,
+    };
+    run(program, ipvs, &[job], set, out)
+}
+
+/// `--apply FILE --drain`, once `files::run_apply` has read, checked and
+/// planned (with every safety rule of `--apply`): everything but deletions
+/// at once, then the real servers and services the file removes are
+/// drained.
+pub fn apply_planned<W: Write>(
+    program: &str,
+    ipvs: &mut dyn Kernel,
+    a: &ApplyArgs,
+    changes: &[Change],
+    live: &[(Service, Vec<Dest>)],
+    set: Settings,
+    out: &mut W,
+) -> i32 {
+    let (now, later): (Vec<Change>, Vec<Change>) = changes
+        .iter()
+        .cloned()
+        .partition(|c| !matches!(c, Change::DelDest(..) | Change::DelService(..)));
+    let mut failed = 0;
+    let (reqs, ops): (Vec<Request>, Vec<Op>) = now.iter().map(Change::request).unzip();
+    for ((c, op), r) in now.iter().zip(ops).zip(ipvs.execute_batch(&reqs)) {
+        if a.verbose {
+            let _ = writeln!(out, "{}", c.command_line());
+        }
+        if let Err(e) = r {
+            let _ = out.flush();
+            eprintln!("{}: {}", c.command_line(), ipvs_strerror(op, e.errno()));
+            failed += 1;
+        }
+    }
+    let _ = write!(out, "{}", apply::summary(&now, live, false));
+    let mut jobs: Vec<Job> = Vec::new();
+    for c in &later {
+        let (s, d) = match c {
+            Change::DelDest(s, d) => (s, Some(d)),
+            Change::DelService(s) => (s, None),
+            _ => continue,
+        };
+        let Some((ls, ld)) = live.iter().find(|(l, _)| l.key() == s.key()) else {
+            continue;
+        };
+        let j = match jobs.iter().position(|j| j.svc.key() == s.key()) {
+            Some(j) => j,
+            None => {
+                jobs.push(Job {
+                    svc: ls.clone(),
+                    dests: Vec::new(),
+                    delete_service: false,
+                });
+                jobs.len() - 1
+            }
+        };
+        match d {
+            Some(d) => jobs[j].dests.push(d.clone()),
+            None => {
+                jobs[j].dests = ld.clone();
+                jobs[j].delete_service = true;
+            }
+        }
+    }
+    // The summary is out before the wait.
+    let _ = out.flush();
+    let status = if jobs.is_empty() {
+        0
+    } else {
+        run(program, ipvs, &jobs, set, out)
+    };
+    if failed > 0 {
+        let _ = out.flush();
+        eprintln!("{program}: {failed} of {} changes failed", now.len());
+        return 1;
+    }
+    status
+}

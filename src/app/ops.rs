@@ -1,0 +1,260 @@
+//! Command lines of lvsadm's operations extensions: `--drain[=SECS]` (with
+//! `-d`, `-D` or `--apply`) and `--metrics [--listen ADDR:PORT]
+//! [--services-only]`.
+//!
+//! ipvsadm rejects every one of these words (unknown options), so a command
+//! line ipvsadm accepts is never taken here: [`parse`] answers `None` for it
+//! and it runs as before. Only words the popt walker sees as options count
+//! (`-s --drain` is a scheduler name), as for `--netns`.
+
+use super::drain;
+use super::metrics::{self, MetricsArgs};
+use super::Ctx;
+use crate::cli::{self, popt::Walker, Cmd, Outcome};
+use crate::format::prometheus::RenderOptions;
+use std::io::Write;
+use std::time::Duration;
+
+/// The longest `--drain` deadline (31 days, like ipvsadm's timeouts).
+const MAX_DRAIN: u64 = 86400 * 31;
+
+/// An operations command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `--metrics ...`.
+    Metrics(MetricsArgs),
+    /// `--drain`: the deadline, `-v`/`--verbose`, and the command line
+    /// without those words (`-d ...`, `-D ...` or `--apply FILE ...`).
+    Drain {
+        /// The deadline in seconds.
+        secs: u64,
+        /// `-v`/`--verbose`.
+        verbose: bool,
+        /// The command line without those words.
+        rest: Vec<String>,
+    },
+}
+
+/// The operations command in `args`, if any; `Err` is a message for a
+/// command line that uses these words wrongly (exit status 2).
+pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
+    let mut w = Walker::new(args);
+    let mut drop = vec![false; args.len()];
+    let (mut metrics, mut drain, mut verbose) = (false, None, false);
+    let (mut listen, mut services_only, mut others) = (None, false, Vec::new());
+    let mut bad = None;
+    while let Some(ev) = w.next_opt() {
+        let ev = match ev {
+            Ok(e) => e,
+            Err(e) => {
+                bad = Some(e.to_string());
+                break;
+            }
+        };
+        let end = w.consumed();
+        match ev.id.as_str() {
+            "metrics" => metrics = true,
+            "listen" => listen = ev.value,
+            "services-only" => services_only = true,
+            "drain" => {
+                if args[end - 1].starts_with("--drain") {
+                    drop[end - 1] = true;
+                } else {
+                    drop[end - 2] = true;
+                    drop[end - 1] = true;
+                }
+                drain = Some(ev.value);
+            }
+            "verbose" | "version" if args[end - 1] == "-v" || args[end - 1] == "--verbose" => {
+                drop[end - 1] = true;
+                verbose = true;
+            }
+            other => others.push(other.to_string()),
+        }
+    }
+    if !metrics && drain.is_none() {
+        if listen.is_some() || services_only {
+            return Some(Err("--listen and --services-only go with --metrics".into()));
+        }
+        return None;
+    }
+    if metrics {
+        if let Some(b) = bad {
+            return Some(Err(b));
+        }
+        if drain.is_some() || verbose || !others.is_empty() {
+            return Some(Err(
+                "--metrics takes only --listen ADDR:PORT and --services-only".into(),
+            ));
+        }
+        if let Some(extra) = w.next_arg() {
+            return Some(Err(format!("unexpected argument {extra}")));
+        }
+        return Some(Ok(Command::Metrics(MetricsArgs {
+            listen,
+            opts: RenderOptions { services_only },
+        })));
+    }
+    if listen.is_some() || services_only {
+        return Some(Err("--listen and --services-only go with --metrics".into()));
+    }
+    let secs = match drain.flatten() {
+        None => drain::DEFAULT_SECS,
+        Some(v) => match cli::string_to_number(&v, 0, MAX_DRAIN as i64) {
+            Some(n) => n as u64,
+            None => {
+                return Some(Err(format!(
+                    "invalid --drain value `{v}' (seconds, 0 to {MAX_DRAIN})"
+                )))
+            }
+        },
+    };
+    let rest = args
+        .iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(a, _)| a.clone())
+        .collect();
+    Some(Ok(Command::Drain {
+        secs,
+        verbose,
+        rest,
+    }))
+}
+
+/// Run `args` if it is an operations command line; `None` otherwise.
+pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option<i32> {
+    let cmd = match parse(args)? {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("{}: {msg}", ctx.program);
+            return Some(2);
+        }
+    };
+    Some(match cmd {
+        Command::Metrics(a) => metrics::run(&ctx.program, ctx.kernel, &a, out),
+        Command::Drain {
+            secs,
+            verbose,
+            rest,
+        } => {
+            let set = drain::Settings {
+                deadline: Duration::from_secs(secs),
+                verbose,
+            };
+            match cli::parse(&rest) {
+                Ok(Outcome::Run(p)) if matches!(p.cmd, Cmd::DelDest | Cmd::DelService) => {
+                    drain::run_command(&ctx.program, ctx.kernel, &p, set, out)
+                }
+                Ok(Outcome::Apply(mut a)) => {
+                    a.verbose |= verbose;
+                    if a.dry_run {
+                        super::files::run_apply(ctx, &a, out)
+                    } else {
+                        super::files::run_apply_draining(ctx, &a, Some(set), out)
+                    }
+                }
+                Ok(_) => {
+                    eprintln!("{}: --drain goes with -d, -D or --apply", ctx.program);
+                    2
+                }
+                // The command line's own mistakes, reported as without --drain.
+                Err(_) => match crate::app::process(ctx, &rest, false, out) {
+                    Ok(r) | Err(crate::app::Exit(r)) => r & 0xff,
+                },
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn drain_of(s: &str) -> (u64, bool, String) {
+        match parse(&words(s)) {
+            Some(Ok(Command::Drain {
+                secs,
+                verbose,
+                rest,
+            })) => (secs, verbose, rest.join(" ")),
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ipvsadm_command_lines_are_not_taken() {
+        for s in [
+            "-d -t 192.0.2.1:80 -r 198.51.100.1",
+            "-D -t 192.0.2.1:80",
+            "-Ln --stats",
+            "-A -t 192.0.2.1:80 -s --drain",
+            "-L --nosuch --drain",
+        ] {
+            assert_eq!(parse(&words(s)), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn drain_words_are_taken_off() {
+        assert_eq!(
+            drain_of("-d -t 192.0.2.1:80 -r 198.51.100.1 --drain"),
+            (300, false, "-d -t 192.0.2.1:80 -r 198.51.100.1".into())
+        );
+        assert_eq!(
+            drain_of("-d -t 192.0.2.1:80 --drain=30 -r 198.51.100.1 -v"),
+            (30, true, "-d -t 192.0.2.1:80 -r 198.51.100.1".into())
+        );
+        assert_eq!(
+            drain_of("--drain 5 -D -t 192.0.2.1:80"),
+            (5, false, "-D -t 192.0.2.1:80".into())
+        );
+        assert_eq!(
+            drain_of("--apply rules --drain=0 --verbose"),
+            (0, true, "--apply rules".into())
+        );
+        assert!(matches!(
+            parse(&words("-d -t 192.0.2.1:80 -r 198.51.100.1 --drain=x")),
+            Some(Err(_))
+        ));
+        assert!(matches!(
+            parse(&words("-D -t 192.0.2.1:80 --drain=2678401")),
+            Some(Err(_))
+        ));
+    }
+
+    #[test]
+    fn metrics_lines() {
+        assert_eq!(
+            parse(&words("--metrics")),
+            Some(Ok(Command::Metrics(MetricsArgs {
+                listen: None,
+                opts: RenderOptions::default()
+            })))
+        );
+        assert_eq!(
+            parse(&words("--metrics --listen 127.0.0.1:9100 --services-only")),
+            Some(Ok(Command::Metrics(MetricsArgs {
+                listen: Some("127.0.0.1:9100".into()),
+                opts: RenderOptions {
+                    services_only: true
+                }
+            })))
+        );
+        for s in [
+            "--metrics -n",
+            "--metrics extra",
+            "--metrics --drain",
+            "--metrics --listen",
+            "--metrics --bogus",
+            "--listen :9100",
+            "-L --services-only",
+        ] {
+            assert!(matches!(parse(&words(s)), Some(Err(_))), "{s}");
+        }
+    }
+}
