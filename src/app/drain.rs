@@ -8,7 +8,7 @@
 //! the rule file) is deleted once all its real servers are. SIGINT or
 //! SIGTERM stops the drain: the weights stay 0, the real servers stay in
 //! the table, and the report says so. The decisions are made by
-//! [`state`]; this module does the kernel requests, the waiting and the
+//! [`crate::drain`]; this module does the kernel requests, the waiting and the
 //! printing.
 
 use crate::apply::{self, Change};

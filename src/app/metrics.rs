@@ -1,10 +1,10 @@
 //! lvsadm's `--metrics`: the table as Prometheus metrics, printed once or
-//! served over HTTP (`--listen ADDR:PORT`, see [`http`]).
+//! served over HTTP (`--listen ADDR:PORT`, see `app::http`).
 //!
 //! Each scrape reads the kernel afresh: one service dump, the destination
 //! dumps, the sync daemons, and the connection table
 //! (`/proc/net/ip_vs_conn`, counted by protocol and state). The text is made
-//! by [`render`] from those values alone.
+//! by [`crate::format::prometheus`] from those values alone.
 
 use crate::format::prometheus::{RenderOptions, Snapshot};
 use crate::format::sort;
