@@ -533,13 +533,16 @@ cleanup_tests() {
     check "cleanup: three services in the table" [ "$(nsx d15 lvsadm -Sn | grep -c '^-A')" = 3 ]
     check "cleanup: -T sets the timeouts" [ "$(tmo)" = "Timeout (tcp tcpfin udp): 30 5 60" ]
     d15 status >"$W/log" 2>&1; r=$?
-    check "cleanup: status lists the three ($r)" [ "$r" = 0 ] && [ "$(grep -c " $V:" "$W/log")" -ge 3 ]
+    n=$(grep -c "^[tu][cd]p $V:" "$W/log")
+    check "cleanup: status exits 0 ($r) and lists the three ($n)" [ "$r $n" = "0 3" ]
     d15 -P 443 stop $V >"$W/log" 2>&1; r=$?
-    check "cleanup: stop -P 443 stops that one ($r)" [ "$r" = 0 ] && [ "$(nsx d15 lvsadm -Sn | grep -c '^-A')" = 2 ]
+    n=$(nsx d15 lvsadm -Sn | grep -c '^-A')
+    check "cleanup: stop -P 443 stops that one ($r, $n services left)" [ "$r $n" = "0 2" ]
     check "cleanup: ... the VIP stays for the others" has_vip d15 ext $V
     check "cleanup: ... ip_forward stays for the NAT service" [ "$(nsx d15 cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
     d15 stop $V >"$W/log" 2>&1; r=$?
-    check "cleanup: stop VIP stops the rest ($r)" [ "$r" = 0 ] && [ -z "$(nsx d15 lvsadm -Sn)" ]
+    n=$(nsx d15 lvsadm -Sn | grep -c '^-A')
+    check "cleanup: stop VIP stops the rest ($r, $n services left)" [ "$r $n" = "0 0" ]
     check "cleanup: ... removes the VIP" sh -c "! ip -n d15 -o -4 addr show dev ext | grep -q ' $V/'"
     check "cleanup: ... restores ip_forward 0" [ "$(nsx d15 cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
     check "cleanup: ... restores the timeouts ($(tmo))" [ "$(tmo)" = "$T_BEFORE" ]
@@ -555,17 +558,22 @@ cleanup_tests() {
     done
     ip -n r15 addr add 203.0.113.9/32 dev lo      # someone else's
     r15 status >"$W/log" 2>&1; r=$?
-    check "cleanup: rs status ignores a foreign /32 on lo ($r)" [ "$r" = 3 ] && ! grep -q 203.0.113.9 "$W/log"
+    n=$(grep -c 203.0.113.9 "$W/log")
+    check "cleanup: rs status ignores a foreign /32 on lo (exit $r, listed $n times)" [ "$r $n" = "3 0" ]
     r15 start $V >"$W/log" 2>&1; r=$?
-    check "cleanup: rs start ($r), ARP 1 2 1 2 ($(arp4 r15))" [ "$r" = 0 ] && [ "$(arp4 r15)" = "1 2 1 2 " ]
+    a=$(arp4 r15)
+    check "cleanup: rs start ($r), ARP 1 2 1 2 ($a)" [ "$r $a" = "0 1 2 1 2 " ]
     r15 status >"$W/log" 2>&1
     check "cleanup: rs status lists only its VIP" sh -c "grep -q 'VIP $V on lo' '$W/log' && ! grep -q 203.0.113.9 '$W/log'"
     r15 stop 203.0.113.9 >"$W/log" 2>&1; r=$?
-    check "cleanup: rs stop of a foreign address fails ($r) and leaves it" [ "$r" = 1 ] && has_vip r15 lo 203.0.113.9
+    check "cleanup: rs stop of a foreign address fails ($r)" [ "$r" = 1 ]
+    check "cleanup: ... and leaves it" has_vip r15 lo 203.0.113.9
     r15 start 203.0.113.9 >"$W/log" 2>&1; r=$?
-    check "cleanup: rs start of a foreign address fails ($r)" [ "$r" = 1 ] && grep -q 'not added by' "$W/log"
+    check "cleanup: rs start of a foreign address fails ($r)" [ "$r" = 1 ]
+    check "cleanup: ... saying it is not its own" grep -q 'not added by' "$W/log"
     r15 stop $V >"$W/log" 2>&1; r=$?
-    check "cleanup: rs stop ($r) restores ARP 1 1 1 1 ($(arp4 r15))" [ "$r" = 0 ] && [ "$(arp4 r15)" = "1 1 1 1 " ]
+    a=$(arp4 r15)
+    check "cleanup: rs stop ($r) restores ARP 1 1 1 1 ($a)" [ "$r $a" = "0 1 1 1 1 " ]
     check "cleanup: rs stop removed its VIP, kept the foreign one" \
         sh -c "! ip -n r15 -o -4 addr show dev lo | grep -q ' $V/' && ip -n r15 -o -4 addr show dev lo | grep -q ' 203.0.113.9/32 '"
     check "cleanup: rs stop leaves no files" [ -z "$(ls -A "$W/run-r15" 2>/dev/null)" ]
