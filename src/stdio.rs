@@ -11,6 +11,7 @@
 //! listing text written before them, unless a buffer's worth was reached.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// glibc's `BUFSIZ`, the buffer size when `st_blksize` is 0.
 const BUFSIZ: usize = 8192;
@@ -29,9 +30,11 @@ pub struct CStdio<W: Write> {
     inner: W,
     buf: Vec<u8>,
     mode: Buffering,
-    /// A write to `inner` failed (reported by the final `flush`, as a C
-    /// program only notices at `exit`/`fclose`).
-    failed: bool,
+    /// The first write to `inner` that failed (reported by the final
+    /// `flush`, as a C program only notices at `exit`/`fclose`).
+    error: Option<io::Error>,
+    /// Something was handed to `inner`.
+    wrote: bool,
 }
 
 impl<W: Write> CStdio<W> {
@@ -41,14 +44,20 @@ impl<W: Write> CStdio<W> {
             inner,
             buf: Vec::new(),
             mode,
-            failed: false,
+            error: None,
+            wrote: false,
         }
     }
 
     fn emit(&mut self, n: usize) {
         let chunk: Vec<u8> = self.buf.drain(..n).collect();
-        if self.inner.write_all(&chunk).is_err() || self.inner.flush().is_err() {
-            self.failed = true;
+        self.wrote = true;
+        if let Err(e) = self
+            .inner
+            .write_all(&chunk)
+            .and_then(|()| self.inner.flush())
+        {
+            self.error.get_or_insert(e);
         }
     }
 }
@@ -75,11 +84,60 @@ impl<W: Write> Write for CStdio<W> {
         if !self.buf.is_empty() {
             self.emit(self.buf.len());
         }
-        if self.failed {
-            Err(io::Error::other("write error on standard output"))
-        } else {
-            Ok(())
+        match &self.error {
+            Some(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            None => Ok(()),
         }
+    }
+}
+
+/// The end of a run: writes out what is still buffered. If any write to
+/// standard output failed (a full device, a closed descriptor), says so on
+/// stderr — `PROGRAM: write error on standard output: REASON` — and returns
+/// the exit status 1: output that did not arrive is not a success. (ipvsadm
+/// does not check and exits 0.)
+pub fn finish<W: Write>(out: &mut CStdio<W>, program: &str) -> Result<(), i32> {
+    let flushed = out.flush();
+    let flushed = if out.wrote && STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) {
+        // The runtime put /dev/null in its place: what was written is lost.
+        Err(io::Error::from_raw_os_error(libc::EBADF))
+    } else {
+        flushed
+    };
+    match flushed {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            eprintln!("{program}: write error on standard output: {}", reason(&e));
+            Err(1)
+        }
+    }
+}
+
+/// Descriptor 1 was closed when the process started (`>&-`). The Rust
+/// runtime then opens `/dev/null` in its place before `main`, so that a
+/// write would silently succeed; this records the state before that.
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Run by the C runtime before `main` (an `.init_array` entry), thus
+/// before the Rust runtime replaces a closed descriptor 1.
+extern "C" fn note_stdout_at_start() {
+    // SAFETY: fcntl(F_GETFD) only queries the descriptor table; it touches
+    // no memory of ours.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED_AT_START.store(true, Ordering::Relaxed);
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static NOTE_STDOUT_AT_START: extern "C" fn() = note_stdout_at_start;
+
+/// An I/O error's reason without Rust's " (os error N)" suffix, as strerror.
+fn reason(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
     }
 }
 
@@ -139,5 +197,35 @@ mod tests {
             w.flush().unwrap();
         }
         assert_eq!(rec.0, vec![b"abc\nd".to_vec()]);
+    }
+
+    /// Fails every write with ENOSPC, as `/dev/full` does.
+    struct Full;
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(libc::ENOSPC))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_write_is_reported_at_the_end() {
+        let mut w = CStdio::new(Full, Buffering::Full(8));
+        w.write_all(b"more than eight bytes\n").unwrap();
+        let e = w.flush().unwrap_err();
+        assert_eq!(reason(&e), "No space left on device");
+        assert_eq!(finish(&mut w, "lvsadm"), Err(1));
+    }
+
+    #[test]
+    fn nothing_written_nothing_reported() {
+        let mut w = CStdio::new(Full, Buffering::Full(8));
+        assert_eq!(finish(&mut w, "lvsadm"), Ok(()));
+        let mut rec = Chunks::default();
+        let mut w = CStdio::new(&mut rec, Buffering::Full(8));
+        w.write_all(b"abc\n").unwrap();
+        assert_eq!(finish(&mut w, "lvsadm"), Ok(()));
     }
 }

@@ -128,10 +128,7 @@ pub fn main_entry() -> i32 {
             None => status(process(&mut ctx, &argv[1..], false, &mut out)),
         },
     };
-    if out.flush().is_err() {
-        return 1;
-    }
-    code
+    crate::stdio::finish(&mut out, &base).map_or_else(|c| c, |()| code)
 }
 
 /// `--netns` (entered now, removed from the command line) and `--check`
