@@ -159,8 +159,10 @@ drain_d() {
     wait_exit $D 30
     t1=$(nowms)
     check "-d --drain: exit status 0 ($RC)" [ "$RC" = 0 ]
-    check "-d --drain: $X deleted $((t1 - t0)) ms after its last connection closed (FIN timeout 2 s; want <= 5000)" \
-        [ $((t1 - t0)) -le 5000 ]
+    # FIN timeout 2 s + one poll + process start-up on a loaded TCG guest;
+    # the deadline is 60 s
+    check "-d --drain: $X deleted $((t1 - t0)) ms after its last connection closed (FIN timeout 2 s; want <= 8000)" \
+        [ $((t1 - t0)) -le 8000 ]
     check "-d --drain: $X is gone from the table" [ -z "$(row "$XIP")" ]
     check "-d --drain: the report says drained ($(cat "$W/d.out"))" \
         grep -q "^-t $V:80 -r $XIP:80: drained after [0-9]* s, deleted\$" "$W/d.out"
@@ -191,11 +193,13 @@ drain_deadline() {
     lv -d -t $V:80 -r "$XIP" --drain=3 >"$W/dl.out" 2>"$W/dl.err"
     rc=$?
     t1=$(nowms)
-    check "--drain=3 with an open connection: status 0 after $((t1 - t0)) ms (want 3000..5000)" \
-        sh -c "[ $rc = 0 ] && [ $((t1 - t0)) -ge 3000 ] && [ $((t1 - t0)) -le 5000 ]"
+    # not before the deadline; and it ends although the connection stays
+    # open (the upper bound leaves room for a loaded TCG guest)
+    check "--drain=3 with an open connection: status 0 after $((t1 - t0)) ms (want 3000..10000)" \
+        sh -c "[ $rc = 0 ] && [ $((t1 - t0)) -ge 3000 ] && [ $((t1 - t0)) -le 10000 ]"
     check "--drain=3: $X deleted at the deadline" [ -z "$(row "$XIP")" ]
     check "--drain=3: the report names the deadline and the connection left ($(cat "$W/dl.out"))" \
-        grep -q "^-t $V:80 -r $XIP:80: deadline reached after 3 s with 1 active and 0 inactive connections, deleted\$" "$W/dl.out"
+        grep -q "^-t $V:80 -r $XIP:80: deadline reached after [34] s with 1 active and 0 inactive connections, deleted\$" "$W/dl.out"
     close_long L1
 }
 
