@@ -11,7 +11,6 @@
 //! listing text written before them, unless a buffer's worth was reached.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// glibc's `BUFSIZ`, the buffer size when `st_blksize` is 0.
 const BUFSIZ: usize = 8192;
@@ -98,7 +97,7 @@ impl<W: Write> Write for CStdio<W> {
 /// does not check and exits 0.)
 pub fn finish<W: Write>(out: &mut CStdio<W>, program: &str) -> Result<(), i32> {
     let flushed = out.flush();
-    let flushed = if out.wrote && STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) {
+    let flushed = if out.wrote && crate::sys::stdout_closed_at_start() {
         // The runtime put /dev/null in its place: what was written is lost.
         Err(io::Error::from_raw_os_error(libc::EBADF))
     } else {
@@ -112,25 +111,6 @@ pub fn finish<W: Write>(out: &mut CStdio<W>, program: &str) -> Result<(), i32> {
         }
     }
 }
-
-/// Descriptor 1 was closed when the process started (`>&-`). The Rust
-/// runtime then opens `/dev/null` in its place before `main`, so that a
-/// write would silently succeed; this records the state before that.
-static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
-
-/// Run by the C runtime before `main` (an `.init_array` entry), thus
-/// before the Rust runtime replaces a closed descriptor 1.
-extern "C" fn note_stdout_at_start() {
-    // SAFETY: fcntl(F_GETFD) only queries the descriptor table; it touches
-    // no memory of ours.
-    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
-        STDOUT_CLOSED_AT_START.store(true, Ordering::Relaxed);
-    }
-}
-
-#[used]
-#[link_section = ".init_array"]
-static NOTE_STDOUT_AT_START: extern "C" fn() = note_stdout_at_start;
 
 /// An I/O error's reason without Rust's " (os error N)" suffix, as strerror.
 fn reason(e: &io::Error) -> String {

@@ -21,3 +21,32 @@ pub fn default_sigpipe() {
         );
     }
 }
+
+/// Descriptor 1 was closed when the process started (`>&-`). The Rust
+/// runtime then opens `/dev/null` in its place before `main`, so that a
+/// write would silently succeed; this records the state before that.
+#[cfg(feature = "cli")]
+static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Run by the C runtime before `main` (an `.init_array` entry), thus
+/// before the Rust runtime replaces a closed descriptor 1.
+#[cfg(feature = "cli")]
+extern "C" fn note_stdout_at_start() {
+    let open = nix::fcntl::fcntl(libc::STDOUT_FILENO, nix::fcntl::FcntlArg::F_GETFD).is_ok();
+    STDOUT_CLOSED_AT_START.store(!open, std::sync::atomic::Ordering::Relaxed);
+}
+
+// SAFETY (link_section): an `.init_array` entry is a plain function pointer
+// the C runtime calls once, single-threaded, before `main`; the function
+// only queries the descriptor table and stores an atomic.
+#[cfg(feature = "cli")]
+#[used]
+#[link_section = ".init_array"]
+static NOTE_STDOUT_AT_START: extern "C" fn() = note_stdout_at_start;
+
+/// Whether descriptor 1 was closed when the process started.
+#[cfg(feature = "cli")]
+pub(crate) fn stdout_closed_at_start() -> bool {
+    STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
+}
