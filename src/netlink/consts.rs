@@ -243,9 +243,12 @@ pub const IP_VS_PENAME_MAXLEN: usize = 16;
 /// (`IFNAMSIZ`), including the terminating NUL.
 pub const IP_VS_IFNAME_MAXLEN: usize = 16;
 
-/// Longest scheduler name the kernel's netlink policy accepts, in bytes
-/// without the NUL (`NLA_NUL_STRING` with `len = IP_VS_SCHEDNAME_MAXLEN - 1`).
-/// The command line cuts `-s` to this length, as ipvsadm's `strncpy` does.
+/// Longest scheduler name the kernel accepts, in bytes without the NUL:
+/// its buffer holds 16 bytes with the NUL (recent kernels' netlink policy
+/// says so, `len = IP_VS_SCHEDNAME_MAXLEN - 1`; older ones let a 16th byte
+/// through, but no registered scheduler can have such a name, so the
+/// answer is ENOENT). The command line cuts `-s` to this length, as
+/// ipvsadm's `strncpy` does.
 pub const MAX_SCHED_NAME: usize = IP_VS_SCHEDNAME_MAXLEN - 1;
 /// Longest persistence-engine name the kernel's netlink policy accepts, in
 /// bytes without the NUL (`NLA_NUL_STRING` with `len = IP_VS_PENAME_MAXLEN`:

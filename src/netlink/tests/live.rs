@@ -1,6 +1,8 @@
 //! Tests against a real IPVS kernel (the qemu guest of the test harness);
 //! ignored by default: `cargo test -- --ignored live`, as root, with the
-//! `ip_vs`, `ip_vs_rr` and `dummy` modules loaded and `dummy0` up. The
+//! `ip_vs`, `ip_vs_rr` and `dummy` modules loaded and `dummy0` up.
+//! `guest-live.sh` next to this file runs `live_netns` and `live_ipvs` in
+//! the guest with that setup. The
 //! `live_scale_*` ones are timing helpers: populate 10000 services x 4
 //! destinations, then list them, printing the times.
 
@@ -336,9 +338,9 @@ fn live_scale_list() {
 }
 
 /// A handle opened in another network namespace, without moving the
-/// calling thread (run in the guest by `tests/kernel/netns-lib.sh`, as
-/// root, with the namespace `lvsadm-nltest` holding the one service
-/// `-t 192.0.2.77:80` and the initial namespace holding none).
+/// calling thread (run in the guest by `guest-live.sh`, as root, with the
+/// namespace `lvsadm-nltest` holding the one service `-t 192.0.2.77:80`
+/// and the initial namespace holding none).
 #[test]
 #[ignore]
 fn live_netns() {
