@@ -1,0 +1,255 @@
+# Run by tests/kernel/package inside the Debian 12 guest (by /bin/sh, as
+# root, from lvsadm-test.service once the units under test have started).
+# Two phases, one per boot: the first installs and enables, then reboots;
+# the second checks what the boot did and everything else, then powers off.
+# Results go to the serial console between @@BEGIN/@@END TOKEN lines.
+
+# shellcheck disable=SC2016 # command strings for sh -c, expanded there
+J=/root/job
+TOKEN=$(cat $J/token)
+STATE=/root/package-test-phase
+BB=$J/busybox
+RULES=/etc/ipvsadm.rules
+# Results are printed as they come (stdout is the console).
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*"; }
+check() { # DESCRIPTION COMMAND...
+    d=$1
+    shift
+    if "$@" >/tmp/check.out 2>&1; then ok "$d"; else
+        fail "$d"
+        sed 's/^/#   /' /tmp/check.out | head -n 20
+    fi
+}
+table() { # FILE: the table as `lvsadm -S -n` prints it, lines sorted
+    lvsadm -S -n | sort >"$1"
+}
+same() { # DESCRIPTION EXPECTED-FILE ACTUAL-FILE
+    if cmp -s "$2" "$3"; then ok "$1"; else
+        fail "$1"
+        diff "$2" "$3" | sed 's/^/#   /' | head -n 20
+    fi
+}
+
+# The rules of the test, as `lvsadm -S -n` prints them.
+rules_v1() {
+    cat <<'EOF'
+-A -t 192.0.2.1:80 -s rr
+-a -t 192.0.2.1:80 -r 192.0.2.1:80 -g -w 1
+-A -u 192.0.2.1:53 -s wlc
+-a -u 192.0.2.1:53 -r 198.51.100.2:53 -m -w 1
+EOF
+}
+# v2: the TCP service unchanged, the UDP one edited, one service added
+rules_v2() {
+    cat <<'EOF'
+-A -t 192.0.2.1:80 -s rr
+-a -t 192.0.2.1:80 -r 192.0.2.1:80 -g -w 1
+-A -u 192.0.2.1:53 -s rr
+-a -u 192.0.2.1:53 -r 198.51.100.3:53 -m -w 2
+-A -t 192.0.2.1:443 -s sh -b sh-port
+-a -t 192.0.2.1:443 -r 198.51.100.2:443 -g -w 1
+EOF
+}
+
+# bash completion, through bash-completion's loader and the function it
+# registers, as bash calls it on <TAB>: bash /tmp/complete.bash LINE
+write_complete_helper() {
+    cat >/tmp/complete.bash <<'EOF'
+. /usr/share/bash-completion/bash_completion
+_completion_loader lvsadm
+f=$(complete -p lvsadm | sed 's/.*-F \([^ ]*\) .*/\1/')
+COMP_LINE=$1
+COMP_POINT=${#COMP_LINE}
+read -r -a COMP_WORDS <<<"$COMP_LINE"
+[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+"$f" lvsadm "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+echo "${COMPREPLY[*]}"
+EOF
+}
+write_complete_helper
+
+phase1() {
+    echo "@@BEGIN $TOKEN"
+    check "dpkg -i lvsadm beside Debian's ipvsadm" dpkg -i $J/lvsadm.deb
+    check "Debian's ipvsadm is still installed" \
+        sh -c 'dpkg-query -W -f="\${Status}" ipvsadm | grep -qx "install ok installed"'
+    check "ipvsadm is still Debian's (it rejects lvsadm's --help-extensions)" \
+        sh -c '! ipvsadm --help-extensions'
+    check "lvsadm --help-extensions lists --apply" sh -c 'lvsadm --help-extensions | grep -q -- "--apply file"'
+    check "lvsadm -h is ipvsadm's usage text" sh -c 'lvsadm -h | head -n1 | grep -qx "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)"'
+    check "installing did not start the unit (the table is untouched)" \
+        sh -c '! systemctl is-active -q lvsadm && [ -z "$(lvsadm -S -n)" ]'
+
+    check "man -w lvsadm finds the page" sh -c 'man -w lvsadm | grep -qx /usr/share/man/man8/lvsadm.8.gz'
+    check "man lvsadm shows the extensions and the examples" \
+        sh -c 'MANPAGER=cat man lvsadm 2>/dev/null | grep -q "^LVSADM EXTENSIONS" &&
+               MANPAGER=cat man lvsadm | grep -q -- "--help-extensions" &&
+               MANPAGER=cat man lvsadm | grep -q "^EXAMPLES"'
+    check "man lvsadm renders without warnings" \
+        sh -c '[ -z "$(MANPAGER=cat man --warnings lvsadm 2>&1 >/dev/null)" ]'
+    check "man lvsadm-save and lvsadm-restore" \
+        sh -c 'MANPAGER=cat man lvsadm-save | grep -q "ipvsadm-save" && MANPAGER=cat man lvsadm-restore | grep -q "ipvsadm-restore"'
+
+    bash /tmp/complete.bash 'lvsadm -A -t 192.0.2.1:80 -s ' >/tmp/c1 2>&1
+    echo "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh" >/tmp/c1.want
+    same "bash completes 'lvsadm -A -t 192.0.2.1:80 -s ' to the schedulers" /tmp/c1.want /tmp/c1
+    bash /tmp/complete.bash 'lvsadm -A -t 192.0.2.1:80 -p ' >/tmp/c2 2>&1
+    check "control: no scheduler names after -p" sh -c '! grep -qw wlc /tmp/c2'
+
+    rules_v1 >$RULES
+    check "systemctl enable lvsadm" systemctl enable lvsadm
+    echo 2 >$STATE
+    echo "@@END $TOKEN"
+    sync
+    systemctl reboot
+}
+
+counters() { # the Conns counter of the TCP service
+    lvsadm -L -n --stats -t 192.0.2.1:80 | awk '$1 == "TCP" { print $3 }'
+}
+
+phase2() {
+    echo "@@BEGIN $TOKEN"
+    echo 3 >$STATE
+    check "lvsadm.service is active after the reboot" systemctl is-active -q lvsadm
+    rules_v1 | sort >/tmp/v1
+    table /tmp/t1
+    same "the boot loaded /etc/ipvsadm.rules" /tmp/v1 /tmp/t1
+
+    bash /tmp/complete.bash 'lvsadm -E -t ' >/tmp/c3 2>&1
+    echo "192.0.2.1:80" >/tmp/c3.want
+    same "bash completes the live table's services after 'lvsadm -E -t '" /tmp/c3.want /tmp/c3
+
+    # A TCP connection through IPVS: VIP on lo, a local echo server as the
+    # real server (local forwarding), a client that stays connected.
+    ip addr add 192.0.2.1/32 dev lo
+    $BB nc -ll -p 80 -e /bin/cat >/dev/null 2>&1 &
+
+    sleep 1
+    : >/tmp/in
+    tail -f /tmp/in | $BB nc 192.0.2.1 80 >/tmp/echo &
+    sleep 1
+    echo one >>/tmp/in
+    sleep 1
+    check "a TCP connection through the virtual service echoes" grep -qx one /tmp/echo
+    check "it is counted by the service" test "$(counters)" = 1
+
+    rules_v2 >$RULES
+    check "systemctl reload lvsadm (edited file)" systemctl reload lvsadm
+    rules_v2 | sort >/tmp/v2
+    table /tmp/t2
+    same "the reload applied the edited file" /tmp/v2 /tmp/t2
+    echo two >>/tmp/in
+    sleep 1
+    check "the TCP connection stayed up across the reload" grep -qx two /tmp/echo
+    check "the unchanged service kept its counters (no flush)" test "$(counters)" = 1
+    check "the connection is still in the table" \
+        sh -c 'lvsadm -L -n -c | grep -q "ESTABLISHED.*192.0.2.1:80"'
+
+    # control: what a flush and restore (ipvsadm-restore) does to the same
+    # service, so the counter check above can fail
+    lvsadm -S -n >/tmp/save
+    lvsadm-restore </tmp/save
+    check "control: a flush and restore resets the counters" test "$(counters)" = 0
+
+    # A broken file: nothing changes, the journal names the line.
+    rules_v2 | sed '/192.0.2.1:443/d' >$RULES
+    echo "-a -t 192.0.2.1:80 -r 198.51.100.9:80 -g -w nonsense" >>$RULES
+    check "systemctl reload fails on a broken file" sh -c '! systemctl reload lvsadm'
+    table /tmp/t3
+    same "the broken file changed nothing" /tmp/v2 /tmp/t3
+    sleep 1
+    check "the journal shows the file's line number" \
+        sh -c 'journalctl -u lvsadm --no-pager -o cat | grep -q "^/etc/ipvsadm.rules:5: "'
+    journalctl -u lvsadm --no-pager -o cat | grep ipvsadm.rules | tail -n 3 | sed 's/^/#   journal: /'
+    check "the unit stays active after a failed reload" systemctl is-active -q lvsadm
+
+    # A missing file: the same.
+    rm -f $RULES
+    check "systemctl reload fails without a rules file" sh -c '! systemctl reload lvsadm'
+    table /tmp/t4
+    same "the missing file changed nothing" /tmp/v2 /tmp/t4
+    rules_v2 >$RULES
+
+    # The sync daemons, from /etc/default/lvsadm.
+    ip link add dummy0 type dummy && ip link set dummy0 up
+    check "lvsadm-syncd.service with DAEMON=none starts no daemon" \
+        sh -c 'systemctl start lvsadm-syncd && [ -z "$(lvsadm -L --daemon)" ]'
+    systemctl stop lvsadm-syncd
+    sed -i 's/^DAEMON=.*/DAEMON=both/; s/^IFACE=.*/IFACE=dummy0/; s/^SYNCID=.*/SYNCID=7/' /etc/default/lvsadm
+    check "lvsadm-syncd.service starts with DAEMON=both" systemctl start lvsadm-syncd
+    lvsadm -L --daemon >/tmp/d1
+    sed 's/^/#   /' /tmp/d1
+    check "both daemons run on dummy0 with syncid 7" \
+        sh -c 'grep -q "^master sync daemon (mcast=dummy0, syncid=7," /tmp/d1 &&
+               grep -q "^backup sync daemon (mcast=dummy0, syncid=7," /tmp/d1'
+    check "stopping lvsadm-syncd.service stops them" \
+        sh -c 'systemctl stop lvsadm-syncd && [ -z "$(lvsadm -L --daemon)" ]'
+
+    # Stop keeps the table unless configured.
+    systemctl stop lvsadm
+    table /tmp/t5
+    same "systemctl stop lvsadm leaves the table (STOP=keep)" /tmp/v2 /tmp/t5
+    sed -i 's/^STOP=.*/STOP=flush/' /etc/default/lvsadm
+    systemctl start lvsadm
+    systemctl stop lvsadm
+    check "with STOP=flush, stop clears the table" test -z "$(lvsadm -S -n)"
+    sed -i 's/^STOP=.*/STOP=keep/' /etc/default/lvsadm
+    systemctl start lvsadm
+
+    # The switch package: lvsadm as ipvsadm. It conflicts with and
+    # replaces ipvsadm, so dpkg removes ipvsadm in its favour.
+    check "dpkg -i lvsadm-ipvsadm (over Debian's ipvsadm)" dpkg -i $J/lvsadm-ipvsadm.deb
+    check "it took the place of the ipvsadm package" \
+        sh -c '! dpkg-query -W -f="\${Status}" ipvsadm | grep -q "ok installed"'
+    mkdir -p /tmp/needs/DEBIAN
+    printf '%s\n' "Package: needs-ipvsadm" "Version: 1" "Architecture: all" \
+        "Maintainer: Test <test@example.org>" "Depends: ipvsadm" "Description: test" \
+        >/tmp/needs/DEBIAN/control
+    dpkg-deb -b /tmp/needs /tmp/needs.deb >/dev/null
+    check "a package that depends on ipvsadm installs" dpkg -i /tmp/needs.deb
+    check "control: lvsadm-ipvsadm is what satisfies it (dpkg refuses to remove it)" \
+        sh -c '! dpkg -r lvsadm-ipvsadm'
+    check "ipvsadm is now lvsadm" sh -c 'ipvsadm --help-extensions | grep -q -- --apply'
+    lvsadm -S -n >/tmp/s1
+    ipvsadm-save -n >/tmp/s2
+    same "ipvsadm-save -n is lvsadm -S -n" /tmp/s1 /tmp/s2
+    check "man ipvsadm shows lvsadm's page" sh -c 'MANPAGER=cat man ipvsadm | grep -q "LVSADM EXTENSIONS"'
+    dpkg -P needs-ipvsadm >/dev/null 2>&1
+    check "reverting: remove lvsadm-ipvsadm, install ipvsadm again" \
+        sh -c 'dpkg -r lvsadm-ipvsadm && dpkg -i $0 && ! ipvsadm --help-extensions' $J/ipvsadm.deb
+    check "reverting left lvsadm in place" sh -c 'lvsadm --help-extensions >/dev/null'
+
+    # Purge: everything goes but the rules file.
+    check "apt-get purge lvsadm" apt-get purge -y -q lvsadm
+    # Not counted: this test's own driver unit, and man-db's cache of
+    # formatted pages (man wrote it when the pages were read above; man-db's
+    # own daily run expires it, as for every package).
+    check "no file of the package is left" \
+        sh -c 'left=$(find / -xdev \( -path /root/job -o -path /usr/lib/modules -o -path /var/cache/man \
+                   -o -name lvsadm-test.service \) -prune -o -name "*lvsadm*" -print)
+               [ -z "$left" ] || { echo "$left"; false; }'
+    find /var/cache/man -name "*lvsadm*" | sed 's/^/#   left in the man-db cache: /'
+    check "the unit is gone" sh -c '! systemctl cat lvsadm.service'
+    rules_v2 >/tmp/v2.file
+    check "the rules file is kept" cmp -s /tmp/v2.file $RULES
+    check "Debian's ipvsadm is installed, untouched by the purge" \
+        sh -c 'dpkg-query -W -f="\${Status}" ipvsadm | grep -qx "install ok installed"'
+    echo "@@END $TOKEN"
+    echo "@@DONE $TOKEN"
+    sync
+    systemctl poweroff -ff
+}
+
+case $(cat $STATE 2>/dev/null) in
+"") phase1 ;;
+2) phase2 ;;
+*)
+    echo "@@BEGIN $TOKEN"
+    echo "FAIL - the guest booted a third time"
+    echo "@@END $TOKEN"
+    systemctl poweroff -ff
+    ;;
+esac
