@@ -462,7 +462,9 @@ impl Ipvs {
         self.wait_for(seq, |_, attrs| {
             out.push(codec::parse_dest_msg(attrs, af)?);
             Ok(())
-        })
+        })?;
+        drop_repeated_dests(out);
+        Ok(())
     }
 
     /// The destinations of many services, one result list per service, in
@@ -638,5 +640,77 @@ impl Ipvs {
             }
         }
         Ok(n)
+    }
+}
+
+/// Drops the later of two entries for the same real server (family,
+/// address, port) in one service's dump. The kernel resumes a dump that
+/// takes several messages by position in the service's list, and adds new
+/// real servers at the head of that list: one added between two parts
+/// pushes the previous part's last entries into the next part, which lists
+/// them again (seen with writers adding real servers during `-Ln -j`).
+/// Only a dump in several parts can repeat; small lists are checked
+/// without allocating.
+pub(crate) fn drop_repeated_dests(dests: &mut Vec<Dest>) {
+    if dests.len() < 2 {
+        return;
+    }
+    if dests.len() <= 32 {
+        let mut i = 1;
+        while i < dests.len() {
+            if dests[..i].iter().any(|d| d.key() == dests[i].key()) {
+                dests.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        return;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(dests.len());
+    dests.retain(|d| seen.insert(d.key()));
+}
+
+#[cfg(test)]
+mod dedup_tests {
+    use super::*;
+
+    #[test]
+    fn a_real_server_listed_twice_in_a_dump_is_listed_once() {
+        let dest = |last: u8, port: u16, weight: i32| Dest {
+            af: libc::AF_INET as u16,
+            addr: crate::model::raw_from_ip([198, 51, 100, last].into()),
+            port,
+            fwd: 0,
+            weight,
+            u_threshold: 0,
+            l_threshold: 0,
+            active_conns: 0,
+            inact_conns: 0,
+            persist_conns: 0,
+            tun_type: 0,
+            tun_port: 0,
+            tun_flags: 0,
+            stats: Default::default(),
+        };
+        let mut v = vec![
+            dest(1, 80, 1),
+            dest(2, 80, 1),
+            dest(1, 81, 1),
+            dest(2, 80, 5),
+            dest(3, 80, 1),
+        ];
+        drop_repeated_dests(&mut v);
+        let keys: Vec<(u8, u16, i32)> = v.iter().map(|d| (d.addr[3], d.port, d.weight)).collect();
+        assert_eq!(keys, vec![(1, 80, 1), (2, 80, 1), (1, 81, 1), (3, 80, 1)]);
+    }
+
+    #[test]
+    fn a_long_dump_is_deduplicated_too() {
+        let mut v: Vec<Dest> = (0..40u16)
+            .chain(0..5)
+            .map(|p| Dest::with_addr(([198, 51, 100, 1], p).into(), crate::model::Forward::Masq))
+            .collect();
+        drop_repeated_dests(&mut v);
+        assert_eq!(v.len(), 40);
     }
 }
