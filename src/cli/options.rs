@@ -183,6 +183,8 @@ pub fn command() -> Command {
             .help("lvsadm: with --apply, refuse to delete more than PCT% of the live services in scope (default 50)"))
         .arg(flag("force").long("force")
             .help("lvsadm: with --apply, no limit on deletions"))
+        .arg(value("wait", "secs").long("wait")
+            .help("lvsadm: with --apply or -R, wait up to SECS seconds (default 60) for another --apply or -R on the same network namespace to finish"))
         .arg(value("netns", "name").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----
