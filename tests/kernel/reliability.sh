@@ -69,6 +69,7 @@ ipvsadm -A -t 192.0.2.99:80 -s sed >/dev/null 2>&1
 check "control: the kernel really refuses the sed scheduler now" [ $? -ne 0 ]
 ipvsadm -D -t 192.0.2.99:80 2>/dev/null
 lvsadm --apply new.rules --force >o.txt 2>e.txt; rc=$?
+sed 's/^/# /' e.txt
 check "refused apply exits 1" [ $rc -eq 1 ]
 check "refused apply prints no summary on stdout" [ ! -s o.txt ]
 has "the refused change is named as a command line with the kernel's message" e.txt \
