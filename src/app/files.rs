@@ -216,7 +216,13 @@ fn send(
             }
             match r {
                 Ok(_) => done.push(c.clone()),
-                Err(e) => refused.push((c.clone(), op, e.errno())),
+                Err(e) => {
+                    if outcome_unknown(e.errno()) {
+                        // maybe made: undone too (see `make_changes`)
+                        done.push(c.clone());
+                    }
+                    refused.push((c.clone(), op, e.errno()))
+                }
             }
         }
         if !refused.is_empty() {
@@ -224,6 +230,12 @@ fn send(
         }
     }
     ((done, refused), None)
+}
+
+/// Errors that say the kernel's answer was lost (answers dropped on an
+/// overrun, unreadable): the request may have been made or not.
+fn outcome_unknown(errno: i32) -> bool {
+    matches!(errno, libc::ENOBUFS | libc::EBADMSG | libc::EMSGSIZE)
 }
 
 /// Make the changes; on a refusal or a termination signal before the last
@@ -265,6 +277,14 @@ fn make_changes<W: Write>(
         ),
     };
     let undo = undo_plan(&done, live);
+    // The undos of changes whose outcome is unknown: "already absent" or
+    // "already there" then means there was nothing to undo.
+    let maybe: Vec<&Change> = refused
+        .iter()
+        .filter(|(_, _, errno)| outcome_unknown(*errno))
+        .map(|(c, _, _)| c)
+        .collect();
+    let unsure: Vec<Change> = maybe.iter().flat_map(|c| inverse(c, live)).collect();
     eprintln!(
         "{program}: {why}: undoing the {} made ({})",
         plural(done.len(), "change"),
@@ -280,6 +300,9 @@ fn make_changes<W: Write>(
         rest_from += u.len() + f.len();
         failed.extend(f);
     }
+    failed.retain(|(c, _, errno)| {
+        !(matches!(*errno, libc::EEXIST | libc::ESRCH | libc::ENOENT) && unsure.contains(c))
+    });
     if a.verbose {
         for c in &undo {
             eprintln!("{program}: undo: {}", c.command_line());
