@@ -195,38 +195,166 @@ pub fn run_apply_draining<W: Write>(
     if let Some(set) = drain {
         return super::drain::apply_planned(&ctx.program, ctx.kernel, a, &changes, &live, set, out);
     }
+    crate::sys::signals::catch();
+    let code = make_changes(ctx, a, &changes, &live, out);
+    crate::sys::signals::release();
+    code
+}
+
+/// Send `changes` in pipelined batches; `Ok` with every change made, or
+/// `Err` with the changes the kernel made (each request of a batch is
+/// acted on independently, so those after a refused one may be in too),
+/// the refused ones (with their error), and the termination signal that
+/// stopped the run, if any. `stop` is asked between batches.
+type Made = (Vec<Change>, Vec<(Change, Op, i32)>);
+
+fn send(
+    ctx: &mut Ctx<'_>,
+    changes: &[Change],
+    batch: usize,
+    stop: &dyn Fn() -> Option<i32>,
+    verbose: Option<&mut dyn Write>,
+) -> (Made, Option<i32>) {
     let mut done = Vec::with_capacity(changes.len());
-    let mut failed = 0;
-    for chunk in changes.chunks(BATCH) {
+    let mut refused = Vec::new();
+    let mut verbose = verbose;
+    for chunk in changes.chunks(batch.max(1)) {
+        if let Some(sig) = stop() {
+            return ((done, refused), Some(sig));
+        }
         let (reqs, ops): (Vec<Request>, Vec<Op>) = chunk.iter().map(Change::request).unzip();
         let results = ctx.kernel.execute_batch(&reqs);
         for ((c, op), r) in chunk.iter().zip(ops).zip(results) {
-            if a.verbose {
+            if let Some(out) = verbose.as_mut() {
                 let _ = writeln!(out, "{}", c.command_line());
             }
             match r {
                 Ok(_) => done.push(c.clone()),
                 Err(e) => {
-                    let _ = out.flush();
-                    eprintln!("{}: {}", c.command_line(), ipvs_strerror(op, e.errno()));
-                    failed += 1;
+                    if outcome_unknown(e.errno()) {
+                        // maybe made: undone too (see `make_changes`)
+                        done.push(c.clone());
+                    }
+                    refused.push((c.clone(), op, e.errno()))
                 }
             }
         }
+        if !refused.is_empty() {
+            return ((done, refused), None);
+        }
     }
-    let _ = write!(out, "{}", summary(&done, &live, false));
-    if failed > 0 {
-        let _ = out.flush();
-        eprintln!(
-            "{}: {failed} of {} planned changes failed",
-            ctx.program,
+    ((done, refused), None)
+}
+
+/// Errors that say the kernel's answer was lost (answers dropped on an
+/// overrun, unreadable): the request may have been made or not.
+fn outcome_unknown(errno: i32) -> bool {
+    matches!(errno, libc::ENOBUFS | libc::EBADMSG | libc::EMSGSIZE)
+}
+
+/// Make the changes; on a refusal or a termination signal before the last
+/// one is in, undo those made (see [`undo_plan`]).
+fn make_changes<W: Write>(
+    ctx: &mut Ctx<'_>,
+    a: &ApplyArgs,
+    changes: &[Change],
+    live: &[(Service, Vec<Dest>)],
+    out: &mut W,
+) -> i32 {
+    let program = ctx.program.clone();
+    let stop = || crate::sys::signals::caught();
+    let ((done, refused), signal) = send(
+        ctx,
+        changes,
+        BATCH,
+        &stop,
+        if a.verbose {
+            Some(out as &mut dyn Write)
+        } else {
+            None
+        },
+    );
+    if refused.is_empty() && signal.is_none() {
+        let _ = write!(out, "{}", summary(&done, live, false));
+        return 0;
+    }
+    let _ = out.flush();
+    for (c, op, errno) in &refused {
+        eprintln!("{}: {}", c.command_line(), ipvs_strerror(*op, *errno));
+    }
+    let why = match signal {
+        Some(sig) => format!("interrupted by {}", crate::sys::signals::name(sig)),
+        None => format!(
+            "the kernel refused {} of {} planned changes",
+            refused.len(),
             changes.len()
-        );
-        return 1;
+        ),
+    };
+    let undo = undo_plan(&done, live);
+    // The undos of changes whose outcome is unknown: "already absent" or
+    // "already there" then means there was nothing to undo.
+    let maybe: Vec<&Change> = refused
+        .iter()
+        .filter(|(_, _, errno)| outcome_unknown(*errno))
+        .map(|(c, _, _)| c)
+        .collect();
+    let unsure: Vec<Change> = maybe.iter().flat_map(|c| inverse(c, live)).collect();
+    eprintln!(
+        "{program}: {why}: undoing the {} made ({})",
+        plural(done.len(), "change"),
+        plural(undo.len(), "request")
+    );
+    let never = || None;
+    let ((undone, failed), _) = send(ctx, &undo, BATCH, &never, None);
+    let mut failed = failed;
+    // A refused undo does not stop the ones after it: go on with the rest.
+    let mut rest_from = undone.len() + failed.len();
+    while rest_from < undo.len() {
+        let ((u, f), _) = send(ctx, &undo[rest_from..], BATCH, &never, None);
+        rest_from += u.len() + f.len();
+        failed.extend(f);
     }
-    0
+    failed.retain(|(c, _, errno)| {
+        !(matches!(*errno, libc::EEXIST | libc::ESRCH | libc::ENOENT) && unsure.contains(c))
+    });
+    if a.verbose {
+        for c in &undo {
+            eprintln!("{program}: undo: {}", c.command_line());
+        }
+    }
+    let status = match signal {
+        Some(sig) => 128 + sig,
+        None => 1,
+    };
+    if failed.is_empty() {
+        eprintln!(
+            "{program}: rolled back: the table is as it was before this apply \
+             (counters of re-created entries restart at 0); nothing changed"
+        );
+        return status;
+    }
+    for (c, op, errno) in &failed {
+        eprintln!(
+            "{program}: ROLLBACK FAILED: {}: {}",
+            c.command_line(),
+            ipvs_strerror(*op, *errno)
+        );
+    }
+    eprintln!(
+        "{program}: ROLLBACK INCOMPLETE: {} of {} undo requests failed; the table is \
+         neither the old one nor the new one. The table before this apply was (in scope):",
+        failed.len(),
+        undo.len()
+    );
+    for (s, ds) in live {
+        eprintln!("{}", Change::AddService(s.clone()).command_line());
+        for d in ds {
+            eprintln!("{}", Change::AddDest(s.clone(), d.clone()).command_line());
+        }
+    }
+    3
 }
 
 #[cfg(test)]
 #[path = "files_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -56,6 +56,7 @@ fn apply_text(k: &mut StandIn, text: &str, a: ApplyArgs) -> (i32, String) {
         kernel: k,
         program: "lvsadm".into(),
     };
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let r = run_apply(&mut ctx, &a, &mut out);
     std::fs::remove_file(&f).ok();
     (r, String::from_utf8(out).unwrap())
@@ -178,6 +179,22 @@ fn runner_guard_and_scope() {
 #[test]
 fn runner_summary_counts_what_was_done() {
     let mut k = StandIn::new();
+    let text = "-A -t 192.0.2.1:81 -s rr\n-a -t 192.0.2.1:81 -r 198.51.100.1\n\
+                -A -t 192.0.2.2:80 -s rr\n-a -t 192.0.2.2:80 -r 198.51.100.2\n";
+    let (r, out) = apply_text(&mut k, text, ApplyArgs::default());
+    assert_eq!(r, 0);
+    assert_eq!(
+        out,
+        "              added  edited  deleted\n\
+         services      2      0       0\n\
+         destinations  2      0       0\n\
+         4 changes\n"
+    );
+}
+
+#[test]
+fn runner_refusal_undoes_everything_and_prints_no_summary() {
+    let mut k = StandIn::new();
     k.refuse_when(|r| match r {
         Request::NewService(s) if s.port == 81 => Some(libc::ENOENT),
         _ => None,
@@ -185,14 +202,12 @@ fn runner_summary_counts_what_was_done() {
     let text = "-A -t 192.0.2.1:81 -s rr\n-a -t 192.0.2.1:81 -r 198.51.100.1\n\
                 -A -t 192.0.2.2:80 -s rr\n-a -t 192.0.2.2:80 -r 198.51.100.2\n";
     let (r, out) = apply_text(&mut k, text, ApplyArgs::default());
-    assert_eq!(r, 1);
-    assert_eq!(
-        out,
-        "              added  edited  deleted\n\
-         services      1      0       0\n\
-         destinations  1      0       0\n\
-         2 changes\n"
-    );
+    assert_eq!((r, out.as_str()), (1, ""));
+    assert_eq!(table_text(&k), "");
+    // the control: without the refusal the same file is applied
+    let mut k = StandIn::new();
+    assert_eq!(apply_text(&mut k, text, ApplyArgs::default()).0, 0);
+    assert_eq!(k.table().len(), 2);
 }
 
 #[test]
@@ -208,4 +223,177 @@ fn runner_save_apply_round_trip_keeps_thresholds() {
     assert_eq!(k.table()[0].1[0].u_threshold, 500);
     assert_eq!(k.table()[0].1[0].l_threshold, 100);
     assert_eq!(k.table()[1].0.flags, before[1].0.flags);
+}
+
+/// Run-apply tests share the process's signal dispositions: one at a time.
+pub(crate) static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A table in a comparable form: every field (settings and counters) of
+/// every service and real server, in key order (a re-created entry is
+/// listed at another place, as in the kernel's hash table).
+fn exact(k: &StandIn) -> Vec<String> {
+    let mut v: Vec<String> = k
+        .table()
+        .iter()
+        .map(|(s, ds)| {
+            let mut ds: Vec<String> = ds.iter().map(|d| format!("{d:?}")).collect();
+            ds.sort();
+            format!("{s:?} {ds:?}")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every kind of change: edited and deleted services with persistence,
+/// masks, engines and flags; edited and deleted real servers with
+/// thresholds and tunnel settings; new services and real servers.
+const OLD: &str = "\
+-A -t 192.0.2.1:80 -s wlc -p 300 -M 255.255.255.0
+-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 3 -x 500 -y 100
+-a -t 192.0.2.1:80 -r 198.51.100.2:80 -i -w 2 -x 40 -y 4 --tun-type gue --tun-port 6080 --tun-csum
+-a -t 192.0.2.1:80 -r 198.51.100.3:80 -g -w 1
+-A -u 192.0.2.2:5060 -s rr -p 60 --pe sip -o
+-a -u 192.0.2.2:5060 -r 198.51.100.4:5060 -m -w 7 -x 9 -y 2
+-A -f 9 -6 -s sh -b sh-fallback,sh-port
+-a -f 9 -6 -r [2001:db8::9]:0 -i -w 5 -x 70 -y 7 --tun-type gre --tun-csum
+-a -f 9 -6 -r 198.51.100.9:0 -i -w 1 --tun-type gue --tun-port 7070
+-A -t 192.0.2.3:443 -s mh -b mh-port,flag-3
+-a -t 192.0.2.3:443 -r 198.51.100.5:443 -g -w 4 -x 11
+";
+
+const NEW: &str = "\
+-A -t 192.0.2.1:80 -s rr
+-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 9 -x 0 -y 0
+-a -t 192.0.2.1:80 -r 198.51.100.2:80 -i -w 2 -x 40 -y 4 --tun-type ipip
+-a -t 192.0.2.1:80 -r 198.51.100.6:80 -g -w 1
+-A -f 9 -6 -s wrr
+-a -f 9 -6 -r [2001:db8::9]:0 -i -w 6 -x 70 -y 7 --tun-type gre --tun-csum
+-A -t 192.0.2.4:80 -s lc
+-a -t 192.0.2.4:80 -r 198.51.100.7:80 -m -w 1 -x 3 -y 1
+";
+
+fn force() -> ApplyArgs {
+    ApplyArgs {
+        force: true,
+        ..ApplyArgs::default()
+    }
+}
+
+#[test]
+fn rollback_restores_the_exact_table_whatever_change_is_refused() {
+    let base = seeded(OLD);
+    let before = exact(&base);
+    let n = {
+        let live = base.table().to_vec();
+        let p = plan(&rules(NEW), &live);
+        let kinds: Vec<&str> = p
+            .iter()
+            .map(|c| c.command_line()[..2].to_string())
+            .map(|s| match s.as_str() {
+                "-A" => "A",
+                "-E" => "E",
+                "-a" => "a",
+                "-e" => "e",
+                "-d" => "d",
+                _ => "D",
+            })
+            .collect();
+        // the plan holds every kind of change
+        for k in ["A", "E", "a", "e", "d", "D"] {
+            assert!(kinds.contains(&k), "{kinds:?}");
+        }
+        p.len()
+    };
+    // control: applied without refusal, the table changes
+    let mut k = seeded(OLD);
+    let (r, _) = apply_text(&mut k, NEW, force());
+    assert_eq!(r, 0);
+    let after = exact(&k);
+    assert_ne!(after, before);
+    for pos in 0..n {
+        for errno in [libc::ENOENT, libc::ENOMEM, libc::ENOBUFS] {
+            let mut k = seeded(OLD);
+            let seen = std::rc::Rc::new(std::cell::Cell::new(0usize));
+            let s2 = seen.clone();
+            k.refuse_when(move |_| {
+                let i = s2.get();
+                s2.set(i + 1);
+                (i == pos).then_some(errno)
+            });
+            let (r, out) = apply_text(&mut k, NEW, force());
+            assert_eq!((r, out.as_str()), (1, ""), "refused at {pos}");
+            assert_eq!(exact(&k), before, "refused at {pos} of {n}");
+            // every planned request was sent (one pipelined batch), then the undo
+            assert!(seen.get() > n || pos == 0 && seen.get() >= n, "{pos}");
+        }
+    }
+}
+
+#[test]
+fn a_refused_undo_is_reported_with_its_own_status() {
+    let before = exact(&seeded(OLD));
+    // refuse the last change (a deleted service), and the re-creation of
+    // a deleted real server with thresholds while undoing
+    let mut k = seeded(OLD);
+    k.refuse_when(|r| match r {
+        Request::DelService(s) if s.port == 443 => Some(libc::ENOMEM),
+        Request::NewDest(_, d) if d.port == 5060 => Some(libc::ENOMEM),
+        _ => None,
+    });
+    let (r, out) = apply_text(&mut k, NEW, force());
+    assert_eq!((r, out.as_str()), (3, ""));
+    let now = exact(&k);
+    assert_ne!(now, before);
+    // everything else was undone: only that real server is missing
+    let table = table_text(&k);
+    assert!(
+        table.contains("-A -u 192.0.2.2:5060 -s rr -p 60 --pe sip -o\n"),
+        "{table}"
+    );
+    assert!(!table.contains("198.51.100.4"), "{table}");
+    assert!(!table.contains("192.0.2.4:80"), "{table}");
+}
+
+#[test]
+fn a_termination_signal_undoes_or_completes_never_mixes() {
+    // 5000 new real servers: two batches of requests
+    let mut text = String::from("-A -t 192.0.2.1:80 -s rr\n");
+    for i in 0..4999u32 {
+        text.push_str(&format!(
+            "-a -t 192.0.2.1:80 -r 10.{}.{}.1:80 -m\n",
+            i / 256,
+            i % 256
+        ));
+    }
+    let text = text.replace("-r 10.", "-r 198.");
+    let keep = "-A -t 192.0.2.9:80 -s wlc\n-a -t 192.0.2.9:80 -r 203.0.113.1:80 -g -w 2 -x 5\n";
+    let text = format!("{keep}{text}");
+    for (at, finished) in [(100usize, false), (4095, false), (4097, true), (5000, true)] {
+        let mut k = seeded(keep);
+        let before = exact(&k);
+        let seen = std::rc::Rc::new(std::cell::Cell::new(0usize));
+        let s2 = seen.clone();
+        k.refuse_when(move |_| {
+            let i = s2.get();
+            s2.set(i + 1);
+            if i == at {
+                let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM);
+            }
+            None
+        });
+        let (r, out) = apply_text(&mut k, &text, ApplyArgs::default());
+        if finished {
+            assert_eq!(r, 0, "signal at {at}");
+            assert!(out.ends_with("5000 changes\n"), "{out}");
+            assert_eq!(k.table()[1].1.len(), 4999);
+        } else {
+            assert_eq!(
+                (r, out.as_str()),
+                (128 + libc::SIGTERM, ""),
+                "signal at {at}"
+            );
+            assert_eq!(exact(&k), before, "signal at {at}");
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod drain;
 pub mod files;
 mod http;
 pub mod listing;
+pub mod lock;
 pub mod metrics;
 pub mod ops;
 pub mod restore;
@@ -65,6 +66,16 @@ pub fn main_entry() -> i32 {
             Err(code) => return code,
         }
     }
+    // One writer at a time (`--apply`, `-R`, ipvsadm-restore): the lock of
+    // this network namespace, held until the process ends.
+    let writer = match &wrapper {
+        Some((Wrapper::Restore, _)) => Some((lock::DEFAULT_WAIT, false)),
+        Some(_) => None,
+        None => match writer_wait(&program, &mut argv) {
+            Ok(w) => w,
+            Err(code) => return code,
+        },
+    };
     let restore_input = if let Some((Wrapper::Restore, _)) = &wrapper {
         let mut input = Vec::new();
         let _ = io::stdin().lock().read_to_end(&mut input);
@@ -73,6 +84,16 @@ pub fn main_entry() -> i32 {
         None
     };
 
+    let _lock = match writer {
+        Some((wait, verbose)) => match lock::acquire(&program, wait, verbose) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("{program}: {e}");
+                return lock::TIMED_OUT;
+            }
+        },
+        None => None,
+    };
     let mut ipvs = match init() {
         Ok(i) => i,
         Err(errno) => {
@@ -155,6 +176,29 @@ fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
         }
     }
     Ok(rest)
+}
+
+/// Whether the command line changes the table as a whole (`--apply`
+/// without `--dry-run`, `-R`), and then how long it waits for the lock
+/// and whether it is verbose. Takes `--wait SECS` off such a command line
+/// (other commands keep it, and their parser refuses it).
+fn writer_wait(program: &str, argv: &mut Vec<String>) -> Result<Option<(u64, bool)>, i32> {
+    let (waits, rest) = cli::split_long(&argv[1..], "wait");
+    let writer = match cli::parse(&rest) {
+        Ok(Outcome::Apply(a)) if !a.dry_run => Some(a.verbose),
+        Ok(Outcome::Apply(_)) => None,
+        Ok(Outcome::Run(p)) if p.cmd == cli::Cmd::Restore => Some(false),
+        _ => return Ok(None),
+    };
+    let wait = match waits.last() {
+        None => lock::DEFAULT_WAIT,
+        Some(v) => lock::parse_wait(v).map_err(|e| {
+            eprintln!("{program}: {e}");
+            2
+        })?,
+    };
+    argv.splice(1.., rest).for_each(drop);
+    Ok(writer.map(|verbose| (wait, verbose)))
 }
 
 /// `--netns NAME`: move the process into that namespace before anything

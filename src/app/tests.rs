@@ -189,6 +189,9 @@ fn apply_reaches_the_target_and_then_changes_nothing() {
     );
     std::fs::write(&file, RULES).unwrap();
     let line = format!("--apply {}", file.display());
+    let _one = crate::app::files::tests::SERIAL
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let (r, out) = run(&mut k, &line);
     assert_eq!(r, Ok(0), "{out}");
     assert!(out.ends_with("9 changes\n"), "{out}");

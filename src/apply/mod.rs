@@ -294,6 +294,74 @@ impl Change {
     }
 }
 
+/// The changes that undo `change` once the kernel has made it, given the
+/// table `live` read before the plan: an added service or real server is
+/// deleted; an edited one gets back every setting it had; a deleted real
+/// server is added again with its settings (forwarding, weight, thresholds,
+/// tunnel); a deleted service is added again with its settings, followed by
+/// its real servers. Counters of re-created entries restart at zero.
+///
+/// Empty when `live` does not hold what the change replaced (it cannot
+/// happen for a plan made from `live`).
+pub fn inverse(change: &Change, live: &[(Service, Vec<Dest>)]) -> Vec<Change> {
+    let find = |s: &Service| live.iter().find(|(l, _)| l.key() == s.key());
+    match change {
+        Change::AddService(s) => vec![Change::DelService(key_only(s))],
+        Change::EditService(s) => match find(s) {
+            Some((old, _)) => vec![Change::EditService(restorable(old))],
+            None => vec![],
+        },
+        Change::AddDest(s, d) => vec![Change::DelDest(key_only(s), d.clone())],
+        Change::EditDest(s, d, old) => {
+            vec![Change::EditDest(
+                key_only(s),
+                restorable_dest(old),
+                d.clone(),
+            )]
+        }
+        Change::DelDest(s, d) => {
+            let old = find(s)
+                .and_then(|(_, ds)| ds.iter().find(|x| x.key() == d.key()))
+                .unwrap_or(d);
+            vec![Change::AddDest(key_only(s), restorable_dest(old))]
+        }
+        Change::DelService(s) => match find(s) {
+            Some((old, ds)) => std::iter::once(Change::AddService(restorable(old)))
+                .chain(
+                    ds.iter()
+                        .map(|d| Change::AddDest(key_only(old), restorable_dest(d))),
+                )
+                .collect(),
+            None => vec![],
+        },
+    }
+}
+
+/// A live service as a request that recreates its settings (without the
+/// kernel's own flag and the counters).
+fn restorable(s: &Service) -> Service {
+    let mut s = s.clone();
+    s.flags &= !SVC_F_HASHED;
+    s.stats = Stats::default();
+    s
+}
+
+/// A live real server as a request that recreates its settings.
+fn restorable_dest(d: &Dest) -> Dest {
+    let mut d = d.clone();
+    d.active_conns = 0;
+    d.inact_conns = 0;
+    d.persist_conns = 0;
+    d.stats = Stats::default();
+    d
+}
+
+/// The changes that undo `done` (changes the kernel made, in the order it
+/// made them), in the order to make them: the inverses in reverse.
+pub fn undo_plan(done: &[Change], live: &[(Service, Vec<Dest>)]) -> Vec<Change> {
+    done.iter().rev().flat_map(|c| inverse(c, live)).collect()
+}
+
 /// Counts of a plan: `[services, destinations]` × `[added, edited, deleted]`.
 pub fn tally(changes: &[Change]) -> [[usize; 3]; 2] {
     let mut t = [[0; 3]; 2];

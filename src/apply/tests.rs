@@ -435,3 +435,45 @@ fn deletion_guard() {
     );
     assert!(s.ends_with("3 changes (dry run, nothing changed)\n"));
 }
+
+#[test]
+fn inverses_give_back_every_setting() {
+    let old = live_of(&rules(
+        "-A -t 192.0.2.1:80 -s wlc -p 300\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 3 -x 500 -y 100\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.2:80 -i -w 2 --tun-type gue --tun-port 6080 --tun-csum\n\
+         -A -u 192.0.2.2:53 -s rr\n\
+         -a -u 192.0.2.2:53 -r 198.51.100.3:53 -m -w 4 -x 9 -y 1\n",
+    ));
+    let new = rules(
+        "-A -t 192.0.2.1:80 -s rr\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1 -x 0 -y 0\n\
+         -A -t 192.0.2.7:80 -s rr\n\
+         -a -t 192.0.2.7:80 -r 198.51.100.7:80 -m\n",
+    );
+    let p = plan(&new, &old);
+    let undo: Vec<String> = undo_plan(&p, &old)
+        .iter()
+        .map(Change::command_line)
+        .collect();
+    assert_eq!(
+        undo,
+        vec![
+            "-A -u 192.0.2.2:53 -s rr",
+            "-a -u 192.0.2.2:53 -r 198.51.100.3:53 -m -w 4 -x 9 -y 1",
+            "-a -t 192.0.2.1:80 -r 198.51.100.2:80 -i -w 2 --tun-type gue --tun-port 6080 --tun-csum",
+            "-d -t 192.0.2.7:80 -r 198.51.100.7:80",
+            "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 3 -x 500 -y 100",
+            "-E -t 192.0.2.1:80 -s wlc -p 300",
+            "-D -t 192.0.2.7:80",
+        ]
+    );
+    for c in &p {
+        assert!(!inverse(c, &old).is_empty(), "{c:?}");
+    }
+    // the kernel's HASHED flag is not sent back
+    let Change::EditService(s) = &inverse(&p[1], &old)[0] else {
+        panic!("{:?}", p[1]);
+    };
+    assert_eq!(s.flags & SVC_F_HASHED, 0);
+}

@@ -104,6 +104,9 @@ pub(crate) fn parse_general(args: &[String]) -> Result<Outcome, CliError> {
                 "--netns is only allowed on the command line, before anything is done",
             ));
         }
+        if id == "wait" {
+            return Err(fail("--wait goes with --apply and -R, on the command line"));
+        }
         // A second command, -h or -v after the first option.
         return Err(fail(format!("invalid option `{}'", w.bad_option())));
     }

@@ -243,15 +243,21 @@ pub struct ApplyArgs {
 /// error, so a command line ipvsadm accepts is returned unchanged.
 /// Returns the namespace names found and the remaining words.
 pub fn split_netns(args: &[String]) -> (Vec<String>, Vec<String>) {
+    split_long(args, "netns")
+}
+
+/// Split every `--NAME VALUE` / `--NAME=VALUE` of the long option `id` off a
+/// command line, as [`split_netns`] does for `--netns`.
+pub fn split_long(args: &[String], id: &str) -> (Vec<String>, Vec<String>) {
     let mut w = Walker::new(args);
     let mut names = Vec::new();
     let mut drop = vec![false; args.len()];
     while let Some(Ok(ev)) = w.next_opt() {
-        if ev.id != "netns" {
+        if ev.id != id {
             continue;
         }
         let end = w.consumed();
-        if args[end - 1].starts_with("--netns=") {
+        if args[end - 1].starts_with(&format!("--{id}=")) {
             drop[end - 1] = true;
         } else {
             drop[end - 2] = true;

@@ -191,6 +191,8 @@ pub fn command() -> Command {
             .help("lvsadm: with --metrics, serve them over HTTP on /metrics until SIGTERM"))
         .arg(flag("services-only").long("services-only")
             .help("lvsadm: with --metrics, leave out the per-real-server series"))
+        .arg(value("wait", "secs").long("wait")
+            .help("lvsadm: with --apply or -R, wait up to SECS seconds (default 60) for another --apply or -R on the same network namespace to finish"))
         .arg(value("netns", "name").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----

@@ -376,3 +376,21 @@ fn netns_is_split_off_only_in_option_positions() {
         "--netns is only allowed on the command line, before anything is done"
     );
 }
+
+#[test]
+fn wait_is_split_off_and_refused_elsewhere() {
+    let v = |l: &str| -> Vec<String> { l.split_whitespace().map(str::to_string).collect() };
+    assert_eq!(split_long(&v("-R --wait 5"), "wait"), (v("5"), v("-R")));
+    assert_eq!(
+        split_long(&v("--apply f --wait=0 --force"), "wait"),
+        (v("0"), v("--apply f --force"))
+    );
+    assert_eq!(
+        split_long(&v("-A -t 192.0.2.1:80 -s --wait"), "wait"),
+        (vec![], v("-A -t 192.0.2.1:80 -s --wait"))
+    );
+    assert_eq!(
+        fatal("-L --wait 5"),
+        "--wait goes with --apply and -R, on the command line"
+    );
+}

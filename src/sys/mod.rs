@@ -5,6 +5,8 @@
 #![allow(unsafe_code)]
 
 pub(crate) mod netlink;
+#[cfg(feature = "cli")]
+pub mod signals;
 
 /// Restore the default action of `SIGPIPE`, so that a write to a closed
 /// pipe (`lvsadm -Ln | head`) ends the process quietly as it ends a C
