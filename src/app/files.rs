@@ -201,13 +201,15 @@ pub fn run_apply_draining<W: Write>(
     code
 }
 
-/// Send `changes` in pipelined batches; `Ok` with every change made, or
-/// `Err` with the changes the kernel made (each request of a batch is
-/// acted on independently, so those after a refused one may be in too),
-/// the refused ones (with their error), and the termination signal that
-/// stopped the run, if any. `stop` is asked between batches.
+/// The changes the kernel made (in order), and those it refused (with the
+/// operation and errno).
 type Made = (Vec<Change>, Vec<(Change, Op, i32)>);
 
+/// Send `changes` in pipelined batches of `batch` requests, stopping after
+/// the first batch with a refusal, or before a batch when `stop` reports a
+/// termination signal (returned). The kernel acts on each request of a
+/// batch on its own, so changes after a refused one in the same batch can
+/// be made: the result of every request is accounted for.
 fn send(
     ctx: &mut Ctx<'_>,
     changes: &[Change],
