@@ -325,6 +325,7 @@ rm -f $T/ap
 bench-timer $T/ap $LVS --apply $T/200k.rules >$T/l.out 2>$T/l.err
 rc=$?
 note "  lvsadm --apply of $(wc -l <$T/200k.rules) rules on an empty table: $(wall $T/ap) ms, max RSS $(rss $T/ap) KiB"
+rss1=$(rss $T/ap)
 expect "--apply of 200 000 rules: exit 0, nothing on stderr" [ "$rc:$(wc -c <$T/l.err)" = 0:0 ]
 # (lvsadm's -Sn: ipvsadm's opens a socket per service, minutes for 20 000)
 $LVS -Sn | sort >$T/got
@@ -334,7 +335,9 @@ bench-timer $T/ap $LVS --apply $T/200k.rules >$T/l.out 2>$T/l.err
 rc=$?
 note "  lvsadm --apply of the same file again (no change): $(wall $T/ap) ms, max RSS $(rss $T/ap) KiB"
 expect "--apply again: exit 0, nothing on stderr" [ "$rc:$(wc -c <$T/l.err)" = 0:0 ]
-expect "--apply of 200 000 rules: memory bounded (max RSS $(rss $T/ap) KiB < 256 MiB)" [ "$(rss $T/ap)" -lt 262144 ]
+rss2=$(rss $T/ap)
+expect "--apply of 200 000 rules: memory bounded (max RSS $rss1 and $rss2 KiB < 256 MiB)" \
+    [ "$((rss1 > rss2 ? rss1 : rss2))" -lt 262144 ]
 $REF -C
 rm -f $T/200k.rules $T/got $T/want
 

@@ -41,6 +41,8 @@ guest_script_main() {
     fi
     cat "$out"
     echo "ERROR: the guest did not finish tests/kernel/$name.sh (exit $rc)"
-    echo "$(grep -c '^ok - ' "$out") passed, $(($(grep -c '^FAIL - ' "$out") + 1)) failed"
+    # count the script's own lines, not their repetition in the console tail
+    sed '/^---- last [0-9]* lines of the guest console ----$/,$d' "$out" >"$out.own"
+    echo "$(grep -c '^ok - ' "$out.own") passed, $(($(grep -c '^FAIL - ' "$out.own") + 1)) failed"
     exit 1
 }
