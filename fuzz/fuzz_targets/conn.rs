@@ -1,0 +1,16 @@
+//! The `ip_vs_conn` parser on arbitrary bytes: the listing writer and the
+//! structured reader agree on success, and neither panics.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use lvsadm::format::{read_connections, write_connections};
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    let path = Path::new("/proc/net/ip_vs_conn");
+    let read = read_connections(data, path);
+    let mut out = Vec::new();
+    let written = write_connections(&mut out, data, path, true, false);
+    assert_eq!(read.is_ok(), written.is_ok(), "reader and writer disagree");
+    let mut out = Vec::new();
+    let _ = write_connections(&mut out, data, path, true, true);
+});

@@ -1,0 +1,33 @@
+//! The netlink reply decoder on arbitrary bytes: every message and every
+//! attribute decoder, on every nest found. Values or errors, never a panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use lvsadm::model::{AF_INET, AF_INET6};
+use lvsadm::netlink::decode::*;
+
+fn exercise_attrs(a: &[u8]) {
+    let _ = parse_service_msg(a);
+    let _ = parse_dest_msg(a, AF_INET);
+    let _ = parse_dest_msg(a, AF_INET6);
+    let _ = parse_daemon_msg(a);
+    let _ = parse_info(a);
+    let _ = parse_config(a);
+    let _ = parse_family_id(a);
+    for (_, p) in attrs(a).flatten() {
+        let _ = parse_service(p);
+        let _ = parse_dest(p, AF_INET6);
+        let _ = parse_daemon(p);
+        let _ = parse_stats(p);
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = parse_messages(data);
+    for m in messages(data) {
+        if let Ok(Reply::Message { attrs: a, .. }) = m {
+            exercise_attrs(a);
+        }
+    }
+    // The bytes as a bare attribute area too (the decoders' own input).
+    exercise_attrs(data);
+});
