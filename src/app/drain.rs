@@ -43,17 +43,6 @@ pub struct Settings {
     pub verbose: bool,
 }
 
-fn key_of(s: &Service) -> Service {
-    Service {
-        af: s.af,
-        protocol: s.protocol,
-        addr: s.addr,
-        port: s.port,
-        fwmark: s.fwmark,
-        ..Service::new(s.af)
-    }
-}
-
 fn dest_text(d: &Dest) -> String {
     let ip = crate::format::ntop(&d.ip());
     if d.af == AF_INET6 {
@@ -126,7 +115,10 @@ pub fn run<W: Write>(
             weight: 0,
             ..d.clone()
         };
-        if let Err(e) = ipvs.execute(&Request::SetDest(key_of(&jobs[j].svc), zero)) {
+        if let Err(e) = ipvs.execute(&Request::SetDest(
+            crate::apply::key_only(&jobs[j].svc),
+            zero,
+        )) {
             drain.failed(i, ipvs_strerror(Op::EditDest, e.errno()));
         }
     }
@@ -143,8 +135,8 @@ pub fn run<W: Write>(
                 .filter(|&i| index[i].0 == j)
                 .collect();
             if !mine.is_empty() {
-                let live = match ipvs.service(&key_of(&job.svc)) {
-                    Ok(_) => ipvs.dests(&key_of(&job.svc)).ok(),
+                let live = match ipvs.service(&crate::apply::key_only(&job.svc)) {
+                    Ok(_) => ipvs.dests(&crate::apply::key_only(&job.svc)).ok(),
                     Err(_) => Some(Vec::new()),
                 };
                 let Some(live) = live else { continue };
@@ -156,7 +148,10 @@ pub fn run<W: Write>(
                     });
                     if let Step::Delete(why) = drain.observe(i, counts, elapsed) {
                         let r = ipvs
-                            .execute(&Request::DelDest(key_of(&job.svc), d.clone()))
+                            .execute(&Request::DelDest(
+                                crate::apply::key_only(&job.svc),
+                                d.clone(),
+                            ))
                             .map_err(|e| ipvs_strerror(Op::DelDest, e.errno()));
                         drain.deleted(i, why, start.elapsed(), r);
                     }
@@ -174,7 +169,7 @@ pub fn run<W: Write>(
                 });
             if job.delete_service && svc_done[j].is_none() && all_out {
                 svc_done[j] = Some(
-                    ipvs.execute(&Request::DelService(key_of(&job.svc)))
+                    ipvs.execute(&Request::DelService(crate::apply::key_only(&job.svc)))
                         .map_err(|e| ipvs_strerror(Op::DelService, e.errno())),
                 );
             }
@@ -262,7 +257,7 @@ pub fn run_command<W: Write>(
         Cmd::DelDest => (Op::DelDest, false),
         _ => (Op::DelService, true),
     };
-    let key = key_of(&p.svc);
+    let key = crate::apply::key_only(&p.svc);
     let fail = |errno| {
         eprintln!("{}", ipvs_strerror(op, errno));
         255

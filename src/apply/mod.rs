@@ -202,7 +202,7 @@ pub fn same_dest(want: &Dest, live: &Dest) -> bool {
 }
 
 /// The service part of a request: its key and ipvsadm's defaults.
-fn key_only(s: &Service) -> Service {
+pub fn key_only(s: &Service) -> Service {
     Service {
         af: s.af,
         protocol: s.protocol,
