@@ -93,7 +93,7 @@ phase1() {
         sh -c 'MANPAGER=cat man lvsadm-save | grep -q "ipvsadm-save" && MANPAGER=cat man lvsadm-restore | grep -q "ipvsadm-restore"'
 
     bash /tmp/complete.bash 'lvsadm -A -t 192.0.2.1:80 -s ' >/tmp/c1 2>&1
-    echo "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh" >/tmp/c1.want
+    echo "rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos" >/tmp/c1.want
     same "bash completes 'lvsadm -A -t 192.0.2.1:80 -s ' to the schedulers" /tmp/c1.want /tmp/c1
     bash /tmp/complete.bash 'lvsadm -A -t 192.0.2.1:80 -p ' >/tmp/c2 2>&1
     check "control: no scheduler names after -p" sh -c '! grep -qw wlc /tmp/c2'
