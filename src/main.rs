@@ -9,11 +9,15 @@
 //! Arguments are still read through `std::env::args` (the standard library
 //! takes them from the C runtime's initialisation, not from `lang_start`),
 //! and standard output is flushed before the process ends.
-#![no_main]
+//! (Under `cargo test` the test harness brings its own `main`, so this one
+//! is left out there.)
+#![cfg_attr(not(test), no_main)]
 
+#[cfg(not(test))]
 use std::io::Write;
 
 /// The C entry point: runs lvsadm and returns its exit status.
+#[cfg(not(test))]
 #[no_mangle]
 pub extern "C" fn main(
     _argc: std::ffi::c_int,
