@@ -42,6 +42,14 @@ job_new() { # DIR
     mkdir -p "$JOB/job"
     TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
     printf '%s\n' "$TOKEN" >"$JOB/job/token"
+    # the check helpers the guest scripts source
+    cp "$KHERE/tap.sh" "$JOB/job/tap.sh"
+}
+
+# job_script FILE: the run executes FILE (as /job/script), then powers off
+job_script() { # FILE
+    echo script >"$JOB/job/mode"
+    cp "$1" "$JOB/job/script"
 }
 
 # copy a binary to DEST inside the per-run tree, with its ldd libraries
@@ -200,6 +208,62 @@ vm_run_one() { # DIR WATCHDOG
         [ "$try" -lt "$retries" ] || break
         echo "$PROG: the guest did not start its script ($(cat "$d/stopped" 2>/dev/null || echo "qemu exit $qrc")); booting it again" >&2
     done
+}
+
+# vm_script_run DIR WATCHDOG: runs the script-mode guest of DIR (vm_run_one)
+# and leaves the lines its script printed in $WORK/out.txt, the run's markers
+# taken off; SCRIPT_STATUS is the script's exit status. With LVSADM_VM_LOG
+# set, the console is copied there. Returns 1 if the script did not finish;
+# VM_WHY then says why (vm_console_tail shows the end of the console).
+vm_script_run() { # DIR WATCHDOG
+    local d=$1 wd=$2 finished=0
+    vm_run_one "$d" "$wd"
+    [ -z "${LVSADM_VM_LOG:-}" ] || cp "$d/console.log" "$LVSADM_VM_LOG"
+    tr -d '\r' <"$d/console.log" | awk -v tok="$TOKEN" '
+        $0 == "@@BEGIN " tok { on = 1; next }
+        $0 == "@@END " tok { print "@@END"; exit }
+        on { print }' >"$WORK/out.txt"
+    SCRIPT_STATUS=$(sed -n 's/^@@EXIT //p' "$WORK/out.txt" | tail -n 1)
+    grep -qx '@@END' "$WORK/out.txt" && [ -n "$SCRIPT_STATUS" ] && finished=1
+    sed -i -e '/^@@END$/d' -e '/^@@EXIT /d' "$WORK/out.txt"
+    [ "$finished" = 1 ] && return 0
+    if [ -f "$d/stopped" ]; then
+        case $(cat "$d/stopped") in
+        'no progress'*) VM_WHY="the guest hangs: no console output for ${wd}s (LVSADM_VM_WATCHDOG); stopped it" ;;
+        *) VM_WHY="the guest was stopped: $(cat "$d/stopped")" ;;
+        esac
+    else
+        VM_WHY="the guest did not finish its script (qemu exit $qrc)"
+    fi
+    return 1
+}
+
+# vm_console_tail DIR: the last 30 lines of the guest's console and 10 of
+# qemu's own output
+vm_console_tail() { # DIR
+    tr -d '\r' <"$1/console.log" | tail -n 30
+    [ ! -s "$1/qemu.out" ] || tail -n 10 "$1/qemu.out"
+}
+
+# tap_report FILE [FINISHED]: prints the lines of a guest script's output
+# (tests/kernel/tap.sh) but its last line `N passed, M failed`, and sets
+# pass and fail, counted from the `ok - ` and `FAIL - ` lines. A script that
+# finished (FINISHED 1, the default) must have printed that last line, and it
+# must agree with the lines: if not, one more failure.
+tap_report() { # FILE [FINISHED]
+    local summary
+    grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$1"
+    pass=$(grep -c '^ok - ' "$1")
+    fail=$(grep -c '^FAIL - ' "$1")
+    [ "${2:-1}" = 1 ] || return 0
+    summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+    if [ -z "$summary" ]; then
+        echo "ERROR: the guest script printed no last line 'N passed, M failed'"
+        fail=$((fail + 1))
+    elif [ "$summary" != "$pass passed, $fail failed" ]; then
+        echo "ERROR: the guest's summary '$summary' does not match its $pass ok / $fail FAIL lines"
+        fail=$((fail + 1))
+    fi
 }
 
 # check a watchdog setting

@@ -16,16 +16,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
 
-PASS=0
-FAIL=0
-ok() { echo "ok - $*"; PASS=$((PASS + 1)); }
-nok() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
-# check DESCRIPTION COMMAND...: ok if COMMAND succeeds
-check() {
-    _d=$1; shift
-    if "$@"; then ok "$_d"; else nok "$_d"; return 1; fi
-}
-info() { printf '%s\n' "$@" | sed 's/^/# /'; }
+. /job/tap.sh
 
 W=/tmp/e2e
 rm -rf "$W"; mkdir -p "$W"
@@ -35,7 +26,7 @@ nsx() { _n=$1; shift; ip netns exec "$_n" "$@"; }
 NSLIST=
 mkns() {
     for _n; do
-        ip netns add "$_n" || { nok "create namespace $_n"; return 1; }
+        ip netns add "$_n" || { bad "create namespace $_n"; return 1; }
         ip -n "$_n" link set lo up
         NSLIST="$NSLIST $_n"
     done
@@ -178,12 +169,12 @@ rs_clean() {
 }
 
 # ------------------------------------------------------------------ setup
-modprobe bridge || nok "modprobe bridge"
+modprobe bridge || bad "modprobe bridge"
 # tunl0 in every new namespace (the harness's init sets 2: init_net only)
 sysctl -q -w net.core.fb_tunnels_only_for_init_net=0
 mkdir -p "$W/run-dir"
 
-start_rs_web() { for _r in rs1 rs2 rs3; do web "$_r" || nok "httpd in $_r"; done; }
+start_rs_web() { for _r in rs1 rs2 rs3; do web "$_r" || bad "httpd in $_r"; done; }
 
 # ================================================================== NAT
 # cl1 203.0.113.100, cl2 .101, dir ext .254 --[br ext]--, VIP 203.0.113.1
@@ -491,7 +482,7 @@ cleanup_tests() {
     modprobe dummy 2>/dev/null
     if ! { ip -n d15 link add ext type dummy && ip -n d15 link set ext up &&
         ip -n d15 addr add 203.0.113.254/24 dev ext; }; then
-        nok "cleanup: dummy interface"
+        bad "cleanup: dummy interface"
         teardown
         return
     fi
@@ -592,5 +583,4 @@ tun_tests; teardown
 info "TUN done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 T1=$(cut -d' ' -f1 /proc/uptime)
 info "guest time for the tests: ${T0}s .. ${T1}s uptime"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+tap_done

@@ -3,13 +3,7 @@
 # tests/kernel/examples): each example's effect is checked against what the
 # reference ipvsadm lists. Prints `ok - NAME` / `FAIL - NAME` per check and a
 # last line `N passed, M failed`. Documentation addresses only.
-PASS=0
-FAIL=0
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL - $1"; FAIL=$((FAIL + 1)); }
-same() {
-    if cmp -s "$2" "$3"; then ok "$1"; else bad "$1"; diff "$2" "$3" | head -20 | sed 's/^/    /'; fi
-}
+. /job/tap.sh
 X=/opt/examples
 cd /root || exit 1
 ipvsadm -C
@@ -66,5 +60,4 @@ $X/add_remove remove 192.0.2.1:80 >out 2>err && ok "add_remove remove: exit 0" |
 ipvsadm -Sn | grep -q '192.0.2.1:80' && bad "add_remove remove: still listed" || ok "add_remove remove: ipvsadm no longer lists it"
 $X/add_remove remove 192.0.2.1:80 >out 2>err
 [ $? -eq 1 ] && [ "$(cat err)" = "add_remove: No such service" ] && ok "add_remove remove twice: 'No such service'" || { bad "remove twice"; cat err; }
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tap_done

@@ -8,11 +8,7 @@
 # Needs in the guest: /usr/local/bin/setpriv (util-linux), /usr/local/bin/bench-timer,
 # /usr/local/lib/tiny-rcvbuf.so (added by tests/kernel/faults).
 # Only documentation addresses are used.
-PASS=0
-FAIL=0
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL - $1"; FAIL=$((FAIL + 1)); }
-note() { echo "# $*"; }
+. /job/tap.sh
 cd /root || exit 1
 # the helpers tests/kernel/faults adds (setpriv: util-linux's, not busybox's)
 PATH=/usr/local/bin:$PATH
@@ -159,8 +155,8 @@ if [ "$(cat $T/l.rc)" != 0 ] && grep -q 'Scheduler or persistence engine not fou
 else
     bad "scheduler module missing: lvsadm --apply"; show l
 fi
-if cmp -s $T/before $T/l.state; then note "  lvsadm --apply left the table as it was"
-else note "  lvsadm --apply left the table changed: $(tr '\n' ';' <$T/l.state)"; fi
+if cmp -s $T/before $T/l.state; then info "  lvsadm --apply left the table as it was"
+else info "  lvsadm --apply left the table changed: $(tr '\n' ';' <$T/l.state)"; fi
 mv $KMOD/ip_vs_wrr.ko.hidden $KMOD/ip_vs_wrr.ko
 compare "control: scheduler module back: -A -s wrr" "ipvsadm -A -t 192.0.2.5:80 -s wrr" "$SETUP1"
 expect "control: ip_vs_wrr was loaded on demand" grep -q '^ip_vs_wrr ' /proc/modules
@@ -237,7 +233,7 @@ head -c $MIB100 /dev/urandom >$T/random
 compare "100 MiB of random bytes on -R" "ipvsadm -R <$T/random"
 rm -f $T/rss
 bench-timer $T/rss $LVS -R <$T/random >/dev/null 2>&1
-note "  lvsadm -R <100 MiB of random bytes: $(wall $T/rss) ms, max RSS $(rss $T/rss) KiB"
+info "  lvsadm -R <100 MiB of random bytes: $(wall $T/rss) ms, max RSS $(rss $T/rss) KiB"
 expect "100 MiB of random bytes: lvsadm's memory stays bounded (max RSS $(rss $T/rss) KiB < 32 MiB)" [ "$(rss $T/rss)" -lt 32768 ]
 rm -f $T/random
 # an endless stream: ipvsadm stops at the first line; so must lvsadm
@@ -274,7 +270,7 @@ echo $? >$T/r.rc; $REF -Sn >$T/r.state
 reset ""
 PATH=/opt/lvs/bin:$PATH bench-timer $T/rlvs ipvsadm -R <$T/valid >$T/l.out 2>$T/l.err
 echo $? >$T/l.rc; $REF -Sn >$T/l.state
-note "  100 MiB of valid-looking lines ($lines lines): ipvsadm $(wall $T/rref) ms, max RSS $(rss $T/rref) KiB; lvsadm $(wall $T/rlvs) ms, max RSS $(rss $T/rlvs) KiB"
+info "  100 MiB of valid-looking lines ($lines lines): ipvsadm $(wall $T/rref) ms, max RSS $(rss $T/rref) KiB; lvsadm $(wall $T/rlvs) ms, max RSS $(rss $T/rlvs) KiB"
 d=
 for x in out err rc state; do cmp -s "$T/r.$x" "$T/l.$x" || d="$d $x"; done
 if [ -z "$d" ]; then
@@ -324,7 +320,7 @@ reset ""
 rm -f $T/ap
 bench-timer $T/ap $LVS --apply $T/200k.rules >$T/l.out 2>$T/l.err
 rc=$?
-note "  lvsadm --apply of $(wc -l <$T/200k.rules) rules on an empty table: $(wall $T/ap) ms, max RSS $(rss $T/ap) KiB"
+info "  lvsadm --apply of $(wc -l <$T/200k.rules) rules on an empty table: $(wall $T/ap) ms, max RSS $(rss $T/ap) KiB"
 rss1=$(rss $T/ap)
 expect "--apply of 200 000 rules: exit 0, nothing on stderr" [ "$rc:$(wc -c <$T/l.err)" = 0:0 ]
 # (lvsadm's -Sn: ipvsadm's opens a socket per service, minutes for 20 000)
@@ -333,7 +329,7 @@ sort $T/200k.rules >$T/want
 expect "--apply of 200 000 rules: the table is exactly the file ($(wc -l <$T/got) rules)" cmp -s $T/got $T/want
 bench-timer $T/ap $LVS --apply $T/200k.rules >$T/l.out 2>$T/l.err
 rc=$?
-note "  lvsadm --apply of the same file again (no change): $(wall $T/ap) ms, max RSS $(rss $T/ap) KiB"
+info "  lvsadm --apply of the same file again (no change): $(wall $T/ap) ms, max RSS $(rss $T/ap) KiB"
 expect "--apply again: exit 0, nothing on stderr" [ "$rc:$(wc -c <$T/l.err)" = 0:0 ]
 rss2=$(rss $T/ap)
 expect "--apply of 200 000 rules: memory bounded (max RSS $rss1 and $rss2 KiB < 256 MiB)" \
@@ -341,4 +337,4 @@ expect "--apply of 200 000 rules: memory bounded (max RSS $rss1 and $rss2 KiB < 
 $REF -C
 rm -f $T/200k.rules $T/got $T/want
 
-echo "$PASS passed, $FAIL failed"
+tap_done

@@ -4,16 +4,7 @@
 # and the 10000x4 apply measurement. Prints one `ok - NAME` or `FAIL - NAME`
 # line per check and a last line `N passed, M failed`.
 # Only documentation addresses are used.
-PASS=0
-FAIL=0
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL - $1"; FAIL=$((FAIL + 1)); }
-# check NAME CMD...: ok if CMD succeeds
-check() { n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
-# same NAME FILE1 FILE2: ok if identical, else show the diff
-same() {
-    if cmp -s "$2" "$3"; then ok "$1"; else bad "$1"; diff "$2" "$3" | head -20 | sed 's/^/    /'; fi
-}
+. /job/tap.sh
 now() { cut -d' ' -f1 /proc/uptime; }
 cd /root || exit 1
 
@@ -543,5 +534,4 @@ lvsadm --check bogus.rules >o.txt 2>e.txt
 check "i15 words: a broken -A line is one problem" grep -qx 'bogus.rules: 1 problem' e.txt
 ipvsadm -C
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tap_done

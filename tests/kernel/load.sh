@@ -9,11 +9,7 @@
 # `# ...` lines with numbers, and a last line `N passed, M failed`.
 # Needs /usr/local/bin/json-check (added by tests/kernel/load).
 # Only documentation addresses are used.
-PASS=0
-FAIL=0
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL - $1"; FAIL=$((FAIL + 1)); }
-note() { echo "# $*"; }
+. /job/tap.sh
 cd /root || exit 1
 PATH=/usr/local/bin:$PATH
 ip link set lo up
@@ -103,7 +99,7 @@ for k in 1 2 3 4; do
     if [ "$errs" = 0 ] && [ ! -s $T/werr.$k ]; then ok "writer $k: $n single commands, every one succeeded"
     else bad "writer $k: $errs of $n commands failed"; head -n 5 $T/werr.$k | sed 's/^/    /'; fi
 done
-note "  $total writer commands in ${SECS}s"
+info "  $total writer commands in ${SECS}s"
 # (a loaded host slows the emulated guest down a lot: the counts are low
 # bars, enough for writes and listings to have overlapped)
 nt=$(cat $T/rdone.text) nj=$(cat $T/rdone.json)
@@ -215,6 +211,6 @@ if [ $badc = 0 ]; then ok "JSON listings: the two services and only their writer
 else bad "JSON listings: $badc with unexpected content"; fi
 if [ $dup = 0 ]; then ok "JSON listings: no real server listed twice"
 else bad "JSON listings: $dup real servers listed twice"; fi
-note "  $nt text and $nj JSON listings during the ${SECS}s"
+info "  $nt text and $nj JSON listings during the ${SECS}s"
 lvsadm -C
-echo "$PASS passed, $FAIL failed"
+tap_done

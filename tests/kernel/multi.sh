@@ -18,16 +18,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
 
-PASS=0
-FAIL=0
-ok() { echo "ok - $*"; PASS=$((PASS + 1)); }
-nok() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
-# check DESCRIPTION COMMAND...: ok if COMMAND succeeds
-check() {
-    _d=$1; shift
-    if "$@"; then ok "$_d"; else nok "$_d"; return 1; fi
-}
-info() { printf '%s\n' "$@" | sed 's/^/# /'; }
+. /job/tap.sh
 
 W=/tmp/multi
 rm -rf "$W"; mkdir -p "$W"
@@ -37,7 +28,7 @@ nsx() { _n=$1; shift; ip netns exec "$_n" "$@"; }
 NSLIST=
 mkns() {
     for _n; do
-        ip netns add "$_n" || { nok "create namespace $_n"; return 1; }
+        ip netns add "$_n" || { bad "create namespace $_n"; return 1; }
         ip -n "$_n" link set lo up
         NSLIST="$NSLIST $_n"
     done
@@ -527,7 +518,7 @@ usage_tests() {
         [ "$r1 $r2 $r3 $r4 $r5 $r6 $r7" = "2 2 2 2 2 2 2" ]
 }
 
-modprobe bridge || nok "modprobe bridge"
+modprobe bridge || bad "modprobe bridge"
 T0=$(now)
 usage_tests
 ab_tests; teardown
@@ -535,5 +526,4 @@ info "active/backup done at $(now)s uptime"
 ecmp_tests; teardown
 info "active/active done at $(now)s uptime"
 info "guest time for the tests: ${T0}s .. $(now)s uptime"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+tap_done

@@ -20,15 +20,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
 
-PASS=0
-FAIL=0
-ok() { echo "ok - $*"; PASS=$((PASS + 1)); }
-nok() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
-check() {
-    _d=$1; shift
-    if "$@"; then ok "$_d"; else nok "$_d"; return 1; fi
-}
-info() { printf '%s\n' "$@" | sed 's/^/# /'; }
+. /job/tap.sh
 now() { cut -d' ' -f1 /proc/uptime | cut -d. -f1; }
 nowms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 quiet() { "$@" >/dev/null 2>&1; }
@@ -43,7 +35,7 @@ nsx() { _n=$1; shift; ip netns exec "$_n" "$@"; }
 lv() { nsx dir lvsadm "$@"; }
 
 # ------------------------------------------------------------------ setup
-modprobe bridge || nok "modprobe bridge"
+modprobe bridge || bad "modprobe bridge"
 setup() {
     for n in sw cl1 dir rs1 rs2 rs3; do
         ip netns add $n && ip -n $n link set lo up || return 1
@@ -75,7 +67,7 @@ EOF
     done
     sleep 1
 }
-check "topology: namespaces, bridge, nc servers" setup || { echo "$PASS passed, $FAIL failed"; exit 1; }
+check "topology: namespaces, bridge, nc servers" setup || { tap_done; exit 1; }
 
 # a fresh service with rs1..rs3 (rr, direct routing)
 service() {
@@ -138,7 +130,7 @@ info "timeouts: $(lv -L --timeout)"
 
 # ================================================================== -d --drain
 drain_d() {
-    service || { nok "-d --drain: service set up"; return; }
+    service || { bad "-d --drain: service set up"; return; }
     open_long L1; open_long L2; open_long L3
     X=$(cat "$W/L1.srv"); XIP=$(ipof "$X")
     check "-d --drain: three long-lived connections, one per real server ($(cat "$W/L1.srv" "$W/L2.srv" "$W/L3.srv" | tr '\n' ' '))" \
@@ -402,5 +394,4 @@ drain_D
 drain_apply
 metrics_tests
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+tap_done

@@ -5,14 +5,7 @@
 # bounded wait on a held lock. Prints one `ok - NAME` or `FAIL - NAME` line
 # per check and a last line `N passed, M failed`.
 # Only documentation addresses are used.
-PASS=0
-FAIL=0
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL - $1"; FAIL=$((FAIL + 1)); }
-check() { n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
-same() {
-    if cmp -s "$2" "$3"; then ok "$1"; else bad "$1"; diff "$2" "$3" | head -20 | sed 's/^/    /'; fi
-}
+. /job/tap.sh
 differ() { if cmp -s "$2" "$3"; then bad "$1"; else ok "$1"; fi; }
 has() { n=$1; f=$2; shift 2; if grep -q -- "$*" "$f"; then ok "$n"; else bad "$n"; sed 's/^/    /' "$f" | head -20; fi; }
 cd /root || exit 1
@@ -202,5 +195,4 @@ snap >r_after.txt
 same "ipvsadm-restore did not flush while waiting" r_before.txt r_after.txt
 wait $fpid
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tap_done

@@ -6,9 +6,7 @@
 # check and "N passed, M failed".
 modprobe ip_vs 2>/dev/null
 modprobe ip_vs_rr 2>/dev/null
-pass=0; fail=0
-ok() { echo "ok - $1"; pass=$((pass+1)); }
-bad() { echo "FAIL - $1"; fail=$((fail+1)); }
+. /job/tap.sh
 ipvsadm -C
 ip netns add lvsadm-nltest
 # A namespace without any address has no local routing table: the kernel
@@ -23,11 +21,11 @@ else
 fi
 inside=$(ip netns exec lvsadm-nltest ipvsadm -Ln)
 echo "$inside"
-check() { # PATTERN WHAT
+listed() { # PATTERN WHAT
     if echo "$inside" | grep -q "$1"; then ok "$2"; else bad "$2"; fi
 }
-check '192.0.2.78:443' "service added by the handle is in the namespace"
-check '198.51.100.77:8080' "destination added by the handle is in the namespace"
+listed '192.0.2.78:443' "service added by the handle is in the namespace"
+listed '198.51.100.77:8080' "destination added by the handle is in the namespace"
 if ipvsadm -Ln | grep -q '192.0.2.7'; then bad "initial namespace untouched"; else ok "initial namespace untouched"; fi
 # Control: the check above can fail.
 ipvsadm -A -t 192.0.2.79:80
@@ -45,5 +43,4 @@ else
     bad "handle against the kernel (live_ipvs)"
 fi
 ipvsadm -C
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_done
