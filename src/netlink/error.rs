@@ -211,20 +211,34 @@ pub fn ipvs_strerror(op: Op, errno: i32) -> String {
 mod tests {
     use super::*;
 
+    /// Checks each (operation, errno, message) of a table.
+    fn check(cases: &[(Op, i32, &str)]) {
+        for &(op, errno, want) in cases {
+            assert_eq!(ipvs_strerror(op, errno), want, "{op:?}, errno {errno}");
+        }
+    }
+
     #[test]
     fn contextual_messages() {
-        assert_eq!(
-            ipvs_strerror(Op::AddService, libc::EEXIST),
-            "Service already exists"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::AddService, libc::ENOENT),
-            "Scheduler or persistence engine not found"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::EditService, libc::ENOENT),
-            "Scheduler or persistence engine not found"
-        );
+        use libc::{EEXIST, ENOENT, ESRCH};
+        check(&[
+            (Op::AddService, EEXIST, "Service already exists"),
+            (
+                Op::AddService,
+                ENOENT,
+                "Scheduler or persistence engine not found",
+            ),
+            (
+                Op::EditService,
+                ENOENT,
+                "Scheduler or persistence engine not found",
+            ),
+            (Op::AddDest, EEXIST, "Destination already exists"),
+            (Op::EditDest, ENOENT, "No such destination"),
+            (Op::DelDest, ENOENT, "No such destination"),
+            (Op::StartDaemon, EEXIST, "Daemon has already run"),
+            (Op::StopDaemon, ESRCH, "No daemon is running"),
+        ]);
         for op in [
             Op::EditService,
             Op::DelService,
@@ -233,91 +247,56 @@ mod tests {
             Op::GetDests,
             Op::GetService,
         ] {
-            assert_eq!(ipvs_strerror(op, libc::ESRCH), "No such service");
+            check(&[(op, ESRCH, "No such service")]);
         }
         for op in [Op::AddDest, Op::EditDest, Op::DelDest] {
-            assert_eq!(ipvs_strerror(op, libc::ESRCH), "Service not defined");
+            check(&[(op, ESRCH, "Service not defined")]);
         }
-        assert_eq!(
-            ipvs_strerror(Op::AddDest, libc::EEXIST),
-            "Destination already exists"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::EditDest, libc::ENOENT),
-            "No such destination"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::DelDest, libc::ENOENT),
-            "No such destination"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::StartDaemon, libc::EEXIST),
-            "Daemon has already run"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::StopDaemon, libc::ESRCH),
-            "No daemon is running"
-        );
     }
 
     #[test]
     fn context_does_not_leak() {
-        // EEXIST outside -A/-a/--start-daemon is plain strerror.
-        assert_eq!(ipvs_strerror(Op::EditService, libc::EEXIST), "File exists");
-        // ENOENT on -D is not a scheduler problem.
-        assert_eq!(
-            ipvs_strerror(Op::DelService, libc::ENOENT),
-            "No such file or directory"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::StartDaemon, libc::ESRCH),
-            "No such process"
-        );
-        assert_eq!(ipvs_strerror(Op::Other, libc::ESRCH), "No such process");
-        assert_eq!(
-            ipvs_strerror(Op::AddDest, libc::ENOENT),
-            "No such file or directory"
-        );
+        // EEXIST outside -A/-a/--start-daemon is plain strerror; ENOENT on
+        // -D is not a scheduler problem.
+        use libc::{EEXIST, ENOENT, ESRCH};
+        check(&[
+            (Op::EditService, EEXIST, "File exists"),
+            (Op::DelService, ENOENT, "No such file or directory"),
+            (Op::StartDaemon, ESRCH, "No such process"),
+            (Op::Other, ESRCH, "No such process"),
+            (Op::AddDest, ENOENT, "No such file or directory"),
+        ]);
     }
 
     #[test]
     fn generic_messages() {
         for op in [Op::AddService, Op::Other, Op::StopDaemon] {
-            assert_eq!(
-                ipvs_strerror(op, libc::EPERM),
-                "Permission denied (you must be root)"
-            );
-            assert_eq!(
-                ipvs_strerror(op, libc::EINVAL),
-                "Invalid operation.  Possibly wrong module version, address not unicast, ..."
-            );
-            assert_eq!(
-                ipvs_strerror(op, libc::ENOPROTOOPT),
-                "Protocol not available"
-            );
-            assert_eq!(ipvs_strerror(op, libc::ENOMEM), "Memory allocation problem");
-            assert_eq!(
-                ipvs_strerror(op, libc::EOPNOTSUPP),
-                "Operation not supported with IPv6"
-            );
-            assert_eq!(
-                ipvs_strerror(op, libc::EAFNOSUPPORT),
-                "Operation not supported with specified address family"
-            );
-            assert_eq!(ipvs_strerror(op, libc::EMSGSIZE), "Module is wrong version");
+            check(&[
+                (op, libc::EPERM, "Permission denied (you must be root)"),
+                (
+                    op,
+                    libc::EINVAL,
+                    "Invalid operation.  Possibly wrong module version, address not unicast, ...",
+                ),
+                (op, libc::ENOPROTOOPT, "Protocol not available"),
+                (op, libc::ENOMEM, "Memory allocation problem"),
+                (op, libc::EOPNOTSUPP, "Operation not supported with IPv6"),
+                (
+                    op,
+                    libc::EAFNOSUPPORT,
+                    "Operation not supported with specified address family",
+                ),
+                (op, libc::EMSGSIZE, "Module is wrong version"),
+            ]);
         }
     }
 
     #[test]
     fn libc_fallback_is_glibc_text() {
-        assert_eq!(
-            ipvs_strerror(Op::AddDest, libc::ERANGE),
-            "Numerical result out of range"
-        );
-        assert_eq!(
-            ipvs_strerror(Op::StartDaemon, libc::ENODEV),
-            "No such device"
-        );
+        check(&[
+            (Op::AddDest, libc::ERANGE, "Numerical result out of range"),
+            (Op::StartDaemon, libc::ENODEV, "No such device"),
+        ]);
         assert_eq!(strerror(libc::ENOBUFS), "No buffer space available");
         assert_eq!(strerror(9999), "Unknown error 9999");
     }
