@@ -176,6 +176,41 @@ mkdir -p "$W/run-dir"
 
 start_rs_web() { for _r in rs1 rs2 rs3; do web "$_r" || bad "httpd in $_r"; done; }
 
+# weighted_spread MODE FLAG IFACE: wlc with weights 3:1 over rs1 and rs2
+# (rs3 left out); 32 requests from cl1 spread about 3:1, the kernel's
+# counters agree with what the clients saw
+weighted_spread() {
+    _m=$1 _f=$2 _i=$3
+    P=$((P + 1))
+    director -P $P $_f -s wlc -I $_i start $V $R1:3 $R2:1 >"$W/log" 2>&1
+    check "$_m: lvs-director $_f -s wlc start with weights 3:1" [ $? = 0 ]
+    fetch cl1 $V 32 "$W/c1"
+    check "$_m wlc: all 32 requests answered" all_answered "$W/c1" 32
+    a=$(count "$W/c1" rs1) b=$(count "$W/c1" rs2) c=$(count "$W/c1" rs3)
+    check "$_m wlc 3:1: spread about 3:1 (rs1=$a rs2=$b rs3=$c)" \
+        sh -c "[ $c = 0 ] && [ $b -gt 0 ] && [ \$(($a * 10)) -ge \$(($b * 20)) ] && [ \$(($a * 10)) -le \$(($b * 45)) ]"
+    stats_match "$_m wlc" "$W/c1" $R1 rs1 $R2 rs2
+    director stop $V >/dev/null 2>&1
+}
+
+# persistence MODE "FLAGS" IFACE: -p 60 over rs1..rs3; each of two clients
+# sticks to one server for 8 requests; then the director cleans up
+persistence() {
+    _m=$1 _f=$2 _i=$3
+    P=$((P + 1))
+    # shellcheck disable=SC2086 # FLAGS is a list of options
+    director -P $P $_f -p 60 -I $_i start $V $R1 $R2 $R3 >"$W/log" 2>&1
+    check "$_m: lvs-director ${_f:+$_f }-p 60 start" [ $? = 0 ]
+    fetch cl1 $V 8 "$W/c1"; fetch cl2 $V 8 "$W/c2"
+    cat "$W/c1" "$W/c2" >"$W/c12"
+    check "$_m -p: all 16 requests of 2 clients answered" all_answered "$W/c12" 16
+    check "$_m -p: client 1 sticks to one server ($(sort -u "$W/c1" | tr '\n' ' '))" sticky "$W/c1"
+    check "$_m -p: client 2 sticks to one server ($(sort -u "$W/c2" | tr '\n' ' '))" sticky "$W/c2"
+    stats_match "$_m -p" "$W/c12" $R1 rs1 $R2 rs2 $R3 rs3
+    director stop $V >/dev/null 2>&1
+    director_clean "$_m -p" $V
+}
+
 # ================================================================== NAT
 # cl1 203.0.113.100, cl2 .101, dir ext .254 --[br ext]--, VIP 203.0.113.1
 # dir int 198.51.100.254 --[br int]-- rs1..3 198.51.100.11..13, default via dir
@@ -221,29 +256,10 @@ nat_tests() {
     check "NAT: stop restores ip_forward 0" [ "$(nsx dir cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
 
     # wlc, weights 3:1
-    P=$((P + 1))
-    director -P $P --nat -s wlc -I ext start $V $R1:3 $R2:1 >"$W/log" 2>&1
-    check "NAT: lvs-director --nat -s wlc start with weights 3:1" [ $? = 0 ]
-    fetch cl1 $V 32 "$W/c1"
-    check "NAT wlc: all 32 requests answered" all_answered "$W/c1" 32
-    a=$(count "$W/c1" rs1) b=$(count "$W/c1" rs2) c=$(count "$W/c1" rs3)
-    check "NAT wlc 3:1: spread about 3:1 (rs1=$a rs2=$b rs3=$c)" \
-        sh -c "[ $c = 0 ] && [ $b -gt 0 ] && [ \$(($a * 10)) -ge \$(($b * 20)) ] && [ \$(($a * 10)) -le \$(($b * 45)) ]"
-    stats_match "NAT wlc" "$W/c1" $R1 rs1 $R2 rs2
-    director stop $V >/dev/null 2>&1
+    weighted_spread NAT --nat ext
 
     # persistence
-    P=$((P + 1))
-    director -P $P -m -s rr -p 60 -I ext start $V $R1 $R2 $R3 >"$W/log" 2>&1
-    check "NAT: lvs-director -m -s rr -p 60 start" [ $? = 0 ]
-    fetch cl1 $V 8 "$W/c1"; fetch cl2 $V 8 "$W/c2"
-    cat "$W/c1" "$W/c2" >"$W/c12"
-    check "NAT -p: all 16 requests of 2 clients answered" all_answered "$W/c12" 16
-    check "NAT -p: client 1 sticks to one server ($(sort -u "$W/c1" | tr '\n' ' '))" sticky "$W/c1"
-    check "NAT -p: client 2 sticks to one server ($(sort -u "$W/c2" | tr '\n' ' '))" sticky "$W/c2"
-    stats_match "NAT -p" "$W/c12" $R1 rs1 $R2 rs2 $R3 rs3
-    director stop $V >/dev/null 2>&1
-    director_clean "NAT -p" $V
+    persistence NAT "-m -s rr" ext
 }
 
 # ================================================================== DR
@@ -340,17 +356,7 @@ dr_tests() {
     director stop $V >/dev/null 2>&1
 
     # persistence (default scheduler wlc)
-    P=$((P + 1))
-    director -P $P -p 60 -I eth0 start $V $R1 $R2 $R3 >"$W/log" 2>&1
-    check "DR: lvs-director -p 60 start" [ $? = 0 ]
-    fetch cl1 $V 8 "$W/c1"; fetch cl2 $V 8 "$W/c2"
-    cat "$W/c1" "$W/c2" >"$W/c12"
-    check "DR -p: all 16 requests of 2 clients answered" all_answered "$W/c12" 16
-    check "DR -p: client 1 sticks to one server ($(sort -u "$W/c1" | tr '\n' ' '))" sticky "$W/c1"
-    check "DR -p: client 2 sticks to one server ($(sort -u "$W/c2" | tr '\n' ' '))" sticky "$W/c2"
-    stats_match "DR -p" "$W/c12" $R1 rs1 $R2 rs2 $R3 rs3
-    director stop $V >/dev/null 2>&1
-    director_clean "DR -p" $V
+    persistence DR "" eth0
 
     okrs=1
     for r in rs1 rs2 rs3; do realserver $r stop $V >"$W/log" 2>&1 || { okrs=; cat "$W/log"; }; done
@@ -417,29 +423,10 @@ tun_tests() {
     director_clean "TUN" $V
 
     # wlc, weights 3:1
-    P=$((P + 1))
-    director -P $P --tun -s wlc -I eth0 start $V $R1:3 $R2:1 >"$W/log" 2>&1
-    check "TUN: lvs-director --tun -s wlc start with weights 3:1" [ $? = 0 ]
-    fetch cl1 $V 32 "$W/c1"
-    check "TUN wlc: all 32 requests answered" all_answered "$W/c1" 32
-    a=$(count "$W/c1" rs1) b=$(count "$W/c1" rs2) c=$(count "$W/c1" rs3)
-    check "TUN wlc 3:1: spread about 3:1 (rs1=$a rs2=$b rs3=$c)" \
-        sh -c "[ $c = 0 ] && [ $b -gt 0 ] && [ \$(($a * 10)) -ge \$(($b * 20)) ] && [ \$(($a * 10)) -le \$(($b * 45)) ]"
-    stats_match "TUN wlc" "$W/c1" $R1 rs1 $R2 rs2
-    director stop $V >/dev/null 2>&1
+    weighted_spread TUN --tun eth0
 
     # persistence
-    P=$((P + 1))
-    director -P $P -i -s rr -p 60 -I eth0 start $V $R1 $R2 $R3 >"$W/log" 2>&1
-    check "TUN: lvs-director -i -s rr -p 60 start" [ $? = 0 ]
-    fetch cl1 $V 8 "$W/c1"; fetch cl2 $V 8 "$W/c2"
-    cat "$W/c1" "$W/c2" >"$W/c12"
-    check "TUN -p: all 16 requests of 2 clients answered" all_answered "$W/c12" 16
-    check "TUN -p: client 1 sticks to one server ($(sort -u "$W/c1" | tr '\n' ' '))" sticky "$W/c1"
-    check "TUN -p: client 2 sticks to one server ($(sort -u "$W/c2" | tr '\n' ' '))" sticky "$W/c2"
-    stats_match "TUN -p" "$W/c12" $R1 rs1 $R2 rs2 $R3 rs3
-    director stop $V >/dev/null 2>&1
-    director_clean "TUN -p" $V
+    persistence TUN "-i -s rr" eth0
 
     okrs=1
     for r in rs1 rs2 rs3; do realserver $r stop $V >"$W/log" 2>&1 || { okrs=; cat "$W/log"; }; done
