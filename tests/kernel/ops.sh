@@ -196,23 +196,23 @@ drain_deadline() {
 }
 
 # ================================================================== interrupted
-drain_interrupted() {
+drain_interrupted() { # SIGNAL (TERM or INT)
     service
     open_long L1
     X=$(cat "$W/L1.srv"); XIP=$(ipof "$X")
     lvsadm --netns dir -d -t $V:80 -r "$XIP" --drain=60 >"$W/i.out" 2>"$W/i.err" &
     D=$!
     sleep 2
-    kill -TERM $D
+    kill -"$1" $D
     wait_exit $D 10
-    check "interrupted drain (SIGTERM): status 1 ($RC)" [ "$RC" = 1 ]
-    check "interrupted drain: $X still present with weight 0 ($(row "$XIP"))" [ "$(weight "$XIP")" = 0 ]
-    check "interrupted drain: says so on stderr ($(cat "$W/i.err"))" \
-        grep -q "drain interrupted by SIGTERM: weights left at 0, 1 real server not deleted" "$W/i.err"
-    check "interrupted drain: the report ($(cat "$W/i.out"))" \
+    check "interrupted drain (SIG$1): status 1 ($RC)" [ "$RC" = 1 ]
+    check "interrupted drain (SIG$1): $X still present with weight 0 ($(row "$XIP"))" [ "$(weight "$XIP")" = 0 ]
+    check "interrupted drain (SIG$1): says so on stderr ($(cat "$W/i.err"))" \
+        grep -q "drain interrupted by SIG$1: weights left at 0, 1 real server not deleted" "$W/i.err"
+    check "interrupted drain (SIG$1): the report ($(cat "$W/i.out"))" \
         grep -q "^-t $V:80 -r $XIP:80: interrupted with 1 active and 0 inactive connections; weight left at 0, not deleted\$" "$W/i.out"
     r=$(say L1 after-interrupt)
-    check "interrupted drain: the connection still works ($r)" [ "$r" = "$X after-interrupt" ]
+    check "interrupted drain (SIG$1): the connection still works ($r)" [ "$r" = "$X after-interrupt" ]
     close_long L1
 }
 
@@ -389,7 +389,8 @@ metrics_tests() {
 
 drain_d
 drain_deadline
-drain_interrupted
+drain_interrupted TERM
+drain_interrupted INT
 drain_D
 drain_apply
 metrics_tests
