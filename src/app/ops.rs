@@ -109,12 +109,7 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
             }
         },
     };
-    let rest = args
-        .iter()
-        .zip(drop)
-        .filter(|(_, d)| !d)
-        .map(|(a, _)| a.clone())
-        .collect();
+    let rest = cli::without(args, &drop);
     Some(Ok(Command::Drain {
         secs,
         verbose,

@@ -265,13 +265,16 @@ pub fn split_long(args: &[String], id: &str) -> (Vec<String>, Vec<String>) {
         }
         names.push(ev.value.unwrap_or_default());
     }
-    let rest = args
-        .iter()
+    (names, without(args, &drop))
+}
+
+/// The words of `args` whose `drop` flag is not set.
+pub fn without(args: &[String], drop: &[bool]) -> Vec<String> {
+    args.iter()
         .zip(drop)
-        .filter(|(_, d)| !d)
+        .filter(|(_, d)| !**d)
         .map(|(a, _)| a.clone())
-        .collect();
-    (names, rest)
+        .collect()
 }
 
 /// How a command line can fail, with ipvsadm's consequences.
