@@ -42,8 +42,9 @@ job_new() { # DIR
     mkdir -p "$JOB/job"
     TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
     printf '%s\n' "$TOKEN" >"$JOB/job/token"
-    # the check helpers the guest scripts source
+    # the check and namespace helpers the guest scripts source
     cp "$KHERE/tap.sh" "$JOB/job/tap.sh"
+    cp "$KHERE/topology.sh" "$JOB/job/topology.sh"
 }
 
 # job_script FILE: the run executes FILE (as /job/script), then powers off

@@ -17,42 +17,18 @@ export PATH
 umask 022
 
 . /job/tap.sh
+. /job/topology.sh
 
 W=/tmp/e2e
 rm -rf "$W"; mkdir -p "$W"
 PAGE_PAD=8000     # bytes of padding after the name: replies are large, requests small
 
-nsx() { _n=$1; shift; ip netns exec "$_n" "$@"; }
-NSLIST=
-mkns() {
-    for _n; do
-        ip netns add "$_n" || { bad "create namespace $_n"; return 1; }
-        ip -n "$_n" link set lo up
-        NSLIST="$NSLIST $_n"
-    done
-}
 teardown() {
     for _n in $NSLIST; do
         for _p in $(ip netns pids "$_n" 2>/dev/null); do kill "$_p" 2>/dev/null; done
         ip netns del "$_n" 2>/dev/null
     done
     NSLIST=
-}
-# veth NS1 IF1 NS2 IF2: a veth pair, both ends up
-veth() {
-    ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
-        ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
-}
-# switch BR: a bridge in the namespace sw
-switch() {
-    ip -n sw link add "$1" type bridge && ip -n sw link set "$1" up
-}
-# plug NS IF BR ADDR/LEN: NS's interface IF on bridge BR with ADDR
-PORTN=0
-plug() {
-    PORTN=$((PORTN + 1))
-    veth "$1" "$2" sw "p$PORTN" && ip -n sw link set "p$PORTN" master "$3" &&
-        ip -n "$1" addr add "$4" dev "$2"
 }
 # web NAME: start busybox httpd in namespace NAME serving "NAME" + padding,
 # on ports 80, 81 and 82: each round of a mode uses its own port, so that it

@@ -19,20 +19,12 @@ export PATH
 umask 022
 
 . /job/tap.sh
+. /job/topology.sh
 
 W=/tmp/multi
 rm -rf "$W"; mkdir -p "$W"
 P=7000              # the service port (the echo servers listen on it)
 
-nsx() { _n=$1; shift; ip netns exec "$_n" "$@"; }
-NSLIST=
-mkns() {
-    for _n; do
-        ip netns add "$_n" || { bad "create namespace $_n"; return 1; }
-        ip -n "$_n" link set lo up
-        NSLIST="$NSLIST $_n"
-    done
-}
 HOLDERS=
 teardown() {
     # shellcheck disable=SC2086
@@ -47,17 +39,6 @@ teardown() {
         ip netns del "$_n" 2>/dev/null
     done
     NSLIST=
-}
-veth() {
-    ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
-        ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
-}
-switch() { ip -n sw link add "$1" type bridge && ip -n sw link set "$1" up; }
-PORTN=0
-plug() { # NS IF BR ADDR/LEN
-    PORTN=$((PORTN + 1))
-    veth "$1" "$2" sw "p$PORTN" && ip -n sw link set "p$PORTN" master "$3" &&
-        ip -n "$1" addr add "$4" dev "$2"
 }
 now() { cut -d' ' -f1 /proc/uptime; }
 secs() { cut -d. -f1 /proc/uptime; }

@@ -21,6 +21,7 @@ export PATH
 umask 022
 
 . /job/tap.sh
+. /job/topology.sh
 now() { cut -d' ' -f1 /proc/uptime | cut -d. -f1; }
 nowms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 quiet() { "$@" >/dev/null 2>&1; }
@@ -31,7 +32,6 @@ emit() { # NAME FILE: a file for the host
 W=/tmp/ops
 rm -rf "$W"; mkdir -p "$W"
 V=192.0.2.1
-nsx() { _n=$1; shift; ip netns exec "$_n" "$@"; }
 lv() { nsx dir lvsadm "$@"; }
 
 # ------------------------------------------------------------------ setup
