@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # Network-namespace building blocks for the guest scripts that build a
-# topology (e2e.sh, multi.sh), sourced from /job/topology.sh (common.sh puts
+# topology (e2e.sh, multi.sh; ops.sh uses nsx), sourced from /job/topology.sh (common.sh puts
 # it in every run's archive, beside tap.sh, whose `bad` it uses). Each
 # script keeps its own teardown of NSLIST.
 
