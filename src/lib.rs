@@ -68,6 +68,8 @@ pub mod procfs;
 pub mod resolve;
 #[cfg(feature = "cli")]
 pub mod stdio;
+#[cfg(feature = "cli")]
+pub mod supervise;
 mod sys;
 
 pub use kernel::Kernel;
