@@ -3,5 +3,10 @@
 //!
 //! * [`spec`]: the health options of rule files (`--health`, `--rise`, ...),
 //!   taken off each line before the ipvsadm parser sees it.
+//! * [`check`]: the checks, futures on a current-thread tokio runtime that
+//!   exists only in a supervising process; [`agent`]: HAProxy's agent
+//!   protocol.
 
+pub mod agent;
+pub mod check;
 pub mod spec;
