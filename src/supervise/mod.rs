@@ -6,7 +6,10 @@
 //! * [`check`]: the checks, futures on a current-thread tokio runtime that
 //!   exists only in a supervising process; [`agent`]: HAProxy's agent
 //!   protocol.
+//! * [`state`]: each real server's state machine (rise, fall, slow start,
+//!   agent, maintenance) and the table it makes, pure.
 
 pub mod agent;
 pub mod check;
 pub mod spec;
+pub mod state;
