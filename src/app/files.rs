@@ -272,7 +272,7 @@ fn outcome_unknown(errno: i32) -> bool {
 
 /// Make the changes; on a refusal or a termination signal before the last
 /// one is in, undo those made (see [`undo_plan`]).
-fn make_changes<W: Write>(
+pub(crate) fn make_changes<W: Write>(
     ctx: &mut Ctx<'_>,
     a: &ApplyArgs,
     changes: &[Change],

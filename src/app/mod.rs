@@ -11,7 +11,7 @@
 
 pub mod drain;
 pub mod files;
-mod http;
+pub(crate) mod http;
 pub mod listing;
 pub mod lock;
 pub mod metrics;

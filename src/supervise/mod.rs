@@ -11,5 +11,6 @@
 
 pub mod agent;
 pub mod check;
+pub mod core;
 pub mod spec;
 pub mod state;

@@ -1,0 +1,269 @@
+//! The supervisor against the stand-in kernel, with a fake clock.
+
+use super::*;
+use crate::apply::tests::rules;
+use crate::cli::rules::parse_rules_health;
+use crate::kernel::{Kernel, StandIn};
+
+const FILE: &str = "\
+-A -t 192.0.2.1:80 -s rr --health http:/ping --rise 2 --fall 2 --interval 1
+-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 5
+-a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 3 --on-failure remove
+-A -t 192.0.2.2:443 -s wlc
+-a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1
+";
+
+fn cfg(text: &str) -> Config {
+    let (wanted, problems, health) = parse_rules_health(text);
+    assert_eq!(problems, vec![]);
+    Config { wanted, health }
+}
+
+/// The kernel as the file writes it.
+fn seeded(text: &str) -> StandIn {
+    let mut k = StandIn::new();
+    let reqs: Vec<_> = plan(&rules(text), &[])
+        .iter()
+        .map(|c| c.request().0)
+        .collect();
+    assert!(k.execute_batch(&reqs).iter().all(|r| r.is_ok()));
+    k
+}
+
+/// `ADDR:PORT weight` of every real server, in table order.
+fn weights(k: &mut StandIn) -> Vec<String> {
+    let mut out = Vec::new();
+    for (s, ds) in k.table() {
+        for d in ds {
+            out.push(format!("{} {} {}", s.key(), d.socket_addr(), d.weight));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn key(text: &str, svc: usize, dest: usize) -> Key {
+    let w = rules(text);
+    (w[svc].svc.key(), w[svc].dests[dest].dest.key())
+}
+
+/// One at a time (the apply reads the process's signal flag), with the
+/// flag clear.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let g = crate::app::files::tests::SERIAL
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    crate::sys::signals::catch();
+    crate::sys::signals::release();
+    g
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+#[test]
+fn healthy_restart_changes_nothing_and_failures_quiesce_or_remove() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let before = weights(&mut k);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    // a start on a healthy table: no change (no flap)
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0).unwrap(),
+        Vec::<String>::new()
+    );
+    // checks of both checked servers are due within one interval, not the
+    // unchecked one's
+    let due = sup.due(t0 + Duration::from_secs(1));
+    assert_eq!(due.len(), 2);
+    assert!(sup.due(t0 + Duration::from_secs(1)).is_empty(), "running");
+    let (a, b) = (key(FILE, 0, 0), key(FILE, 0, 1));
+    let gen = due[0].gen;
+    let t = t0 + Duration::from_secs(2);
+    assert_eq!(sup.on_check(&a, gen, false, "http status 503", MS, t), None);
+    assert_eq!(
+        sup.on_check(&a, gen, false, "http status 503", MS, t)
+            .as_deref(),
+        Some("-t 192.0.2.1:80 -r 198.51.100.1:80: down: http status 503, 2/2 failures")
+    );
+    sup.on_check(&b, gen, false, "http connect: Connection refused", MS, t);
+    sup.on_check(&b, gen, false, "http connect: Connection refused", MS, t);
+    let logs = sup.reconcile(&mut ctx, None, t).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 0",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.2:80"
+        ]
+    );
+    drop(ctx);
+    assert_eq!(
+        weights(&mut k),
+        [
+            "-t 192.0.2.1:80 198.51.100.1:80 0",
+            "-t 192.0.2.2:443 198.51.100.9:443 1"
+        ]
+    );
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    // both recover after rise good checks: back as written
+    for _ in 0..2 {
+        sup.on_check(&a, gen, true, "http status 200", MS, t);
+        sup.on_check(&b, gen, true, "http status 200", MS, t);
+    }
+    assert_eq!(sup.reconcile(&mut ctx, None, t).unwrap().len(), 2);
+    drop(ctx);
+    assert_eq!(weights(&mut k), before);
+}
+
+#[test]
+fn manual_changes_in_scope_are_undone_and_others_left_alone() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let before = weights(&mut k);
+    let other = "-A -u 203.0.113.1:53 -s rr\n-a -u 203.0.113.1:53 -r 198.51.100.20:53 -m\n";
+    let o = rules(other);
+    let reqs: Vec<_> = plan(&o, &[]).iter().map(|c| c.request().0).collect();
+    assert!(k.execute_batch(&reqs).iter().all(|r| r.is_ok()));
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    // an operator deletes a real server, and edits another's weight
+    let w = rules(FILE);
+    ctx.kernel
+        .del_dest(&w[1].svc.key(), w[1].dests[0].dest.socket_addr())
+        .unwrap();
+    let mut d = w[0].dests[0].dest.clone();
+    d.weight = 9;
+    ctx.kernel.edit_dest(&w[0].svc.key(), &d).unwrap();
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 5",
+            "table: -a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1"
+        ]
+    );
+    drop(ctx);
+    let mut all = weights(&mut k);
+    all.retain(|l| !l.starts_with("-u "));
+    assert_eq!(all, before);
+    // the service outside the file is untouched
+    assert!(weights(&mut k)
+        .iter()
+        .any(|l| l == "-u 203.0.113.1:53 198.51.100.20:53 1"));
+}
+
+#[test]
+fn new_servers_join_after_rise_and_reloads_keep_state() {
+    let _one = serial();
+    let mut k = StandIn::new();
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.reconcile(&mut ctx, None, t0).unwrap();
+    drop(ctx);
+    // quiesce-mode server added at 0, remove-mode one absent until up
+    assert_eq!(
+        weights(&mut k),
+        [
+            "-t 192.0.2.1:80 198.51.100.1:80 0",
+            "-t 192.0.2.2:443 198.51.100.9:443 1"
+        ]
+    );
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let (a, b) = (key(FILE, 0, 0), key(FILE, 0, 1));
+    let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
+    for _ in 0..2 {
+        sup.on_check(&a, gen, true, "http status 200", MS, t0);
+    }
+    sup.reconcile(&mut ctx, None, t0).unwrap();
+    // a reload that changes the other server's options: a keeps its state
+    let changed = FILE.replace("-w 3 --on-failure remove", "-w 3 --on-failure quiesce");
+    let logs = sup.reload(cfg(&changed), &mut ctx, t0).unwrap();
+    assert_eq!(logs, Vec::<String>::new());
+    assert_eq!(sup.servers[&a].status, super::super::state::Status::Up);
+    // results of a check started before the reload count for a (same
+    // options) and not for b (changed options)
+    assert_eq!(sup.on_check(&b, gen, true, "http status 200", MS, t0), None);
+    assert_eq!(sup.servers[&b].streak, 0);
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        ["table: -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 0"]
+    );
+    // a reload that removes a service and a real server deletes them
+    let smaller = "-A -t 192.0.2.1:80 -s rr --health http:/ping\n\
+                   -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 5\n";
+    sup.reload(cfg(smaller), &mut ctx, t0).unwrap();
+    assert_eq!(sup.servers.len(), 1);
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.2:80",
+            "table: -D -t 192.0.2.2:443"
+        ]
+    );
+    drop(ctx);
+    assert_eq!(weights(&mut k), ["-t 192.0.2.1:80 198.51.100.1:80 5"]);
+}
+
+#[test]
+fn maintenance_files_and_sorry_server() {
+    let _one = serial();
+    let text = "-A -t 192.0.2.1:80 -s rr --health tcp --fall 1 --sorry 198.51.100.50:80\n\
+                -a -t 192.0.2.1:80 -r 198.51.100.1:80 -w 2\n";
+    let mut k = seeded(text);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(text), &mut ctx, t0).unwrap();
+    let dir = std::env::temp_dir().join(format!("lvsadm-maint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(sup.maintenance(&dir).is_empty());
+    std::fs::write(dir.join("198.51.100.1:80"), "").unwrap();
+    assert_eq!(
+        sup.maintenance(&dir),
+        ["-t 192.0.2.1:80 -r 198.51.100.1:80: maintenance: weight 0 until released"]
+    );
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 0",
+            "table: -a -t 192.0.2.1:80 -r 198.51.100.50:80 -g -w 1"
+        ]
+    );
+    std::fs::remove_file(dir.join("198.51.100.1:80")).unwrap();
+    assert_eq!(
+        sup.maintenance(&dir),
+        ["-t 192.0.2.1:80 -r 198.51.100.1:80: maintenance released"]
+    );
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.50:80"
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
