@@ -8,9 +8,14 @@
 //!   protocol.
 //! * [`state`]: each real server's state machine (rise, fall, slow start,
 //!   agent, maintenance) and the table it makes, pure.
+//! * [`core`]: the supervisor without its runtime (configuration, states,
+//!   due checks, reconciliation through the atomic apply); [`run`]: the
+//!   process (`--supervise FILE`), its runtime, signals, published state
+//!   and metrics.
 
 pub mod agent;
 pub mod check;
 pub mod core;
+pub mod run;
 pub mod spec;
 pub mod state;
