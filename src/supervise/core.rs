@@ -59,6 +59,8 @@ pub struct Supervisor {
     /// are dropped).
     gens: HashMap<Key, u64>,
     gen: u64,
+    /// What each checked real server's checks connect to.
+    targets: HashMap<Key, Target>,
 }
 
 /// A check to start.
@@ -133,6 +135,7 @@ impl Supervisor {
             leaving: HashSet::new(),
             gens: HashMap::new(),
             gen: 0,
+            targets: HashMap::new(),
         };
         s.reload(cfg, ctx, now)?;
         Ok(s)
@@ -168,6 +171,7 @@ impl Supervisor {
         let mut servers = HashMap::new();
         let mut sched = HashMap::new();
         let mut gens = HashMap::new();
+        let mut targets = HashMap::new();
         let total: usize = cfg.wanted.iter().map(|w| w.dests.len()).sum();
         let mut i = 0u32;
         for w in &cfg.wanted {
@@ -222,6 +226,7 @@ impl Supervisor {
                 if e.agent_next.is_none() {
                     e.agent_next = health.agent.map(|_| now + offset);
                 }
+                targets.insert(key, target(w, &d.dest));
                 servers.insert(key, server);
             }
         }
@@ -230,6 +235,7 @@ impl Supervisor {
         self.servers = servers;
         self.sched = sched;
         self.gens = gens;
+        self.targets = targets;
         self.cfg = cfg;
         Ok(logs)
     }
@@ -237,20 +243,8 @@ impl Supervisor {
     /// The checks and agent requests due at `now` (marked running).
     pub fn due(&mut self, now: Instant) -> Vec<Due> {
         let mut out = Vec::new();
-        let targets: HashMap<Key, Target> = self
-            .cfg
-            .wanted
-            .iter()
-            .flat_map(|w| {
-                let sk = w.svc.key();
-                w.dests
-                    .iter()
-                    .map(move |d| ((sk, d.dest.key()), target(w, &d.dest)))
-            })
-            .filter(|(k, _)| self.servers.contains_key(k))
-            .collect();
         for (key, sc) in self.sched.iter_mut() {
-            let (Some(server), Some(t)) = (self.servers.get(key), targets.get(key)) else {
+            let (Some(server), Some(t)) = (self.servers.get(key), self.targets.get(key)) else {
                 continue;
             };
             let gen = self.gens.get(key).copied().unwrap_or(0);
