@@ -61,6 +61,13 @@ pub struct Supervisor {
     gen: u64,
     /// What each checked real server's checks connect to.
     targets: HashMap<Key, Target>,
+    /// `--drain SECS`: real servers a reload removes from a service that
+    /// stays are drained (weight 0, deleted once they have no
+    /// connections, or after SECS) instead of deleted at once.
+    pub drain: Option<Duration>,
+    /// Real servers being drained: the dest (weight 0), since when, and
+    /// the deadline.
+    draining: HashMap<Key, (Dest, Instant, Instant)>,
 }
 
 /// A check to start.
@@ -136,6 +143,8 @@ impl Supervisor {
             gens: HashMap::new(),
             gen: 0,
             targets: HashMap::new(),
+            drain: None,
+            draining: HashMap::new(),
         };
         s.reload(cfg, ctx, now)?;
         Ok(s)
@@ -229,6 +238,36 @@ impl Supervisor {
                 targets.insert(key, target(w, &d.dest));
                 servers.insert(key, server);
             }
+        }
+        if let Some(secs) = self.drain {
+            let kept: HashSet<Key> = cfg
+                .wanted
+                .iter()
+                .flat_map(|w| {
+                    let sk = w.svc.key();
+                    w.dests.iter().map(move |d| (sk, d.dest.key()))
+                })
+                .collect();
+            for (s, ds) in &live {
+                let sk = s.key();
+                if !new_keys.contains(&sk) {
+                    continue;
+                }
+                for d in ds {
+                    let key = (sk, d.key());
+                    let removed = !kept.contains(&key)
+                        && self.cfg.wanted.iter().any(|w| {
+                            w.svc.key() == sk && w.dests.iter().any(|x| x.dest.key() == key.1)
+                        });
+                    if removed && !self.draining.contains_key(&key) {
+                        let mut z = d.clone();
+                        z.weight = 0;
+                        self.draining.insert(key, (z, now, now + secs));
+                        logs.push(format!("{}: removed from the file: draining", name(&key)));
+                    }
+                }
+            }
+            self.draining.retain(|k, _| !kept.contains(k));
         }
         let old_scope = self.scope();
         self.leaving = old_scope.difference(&new_keys).copied().collect();
@@ -363,11 +402,21 @@ impl Supervisor {
         now: Instant,
     ) -> Result<Vec<String>, String> {
         let scope = self.scope();
-        let want = self.desired(now);
+        let mut want = self.desired(now);
         let live = read_live(ctx, &scope)?;
+        let mut logs = self.drained(&live, now);
+        for (key, (d, _, _)) in &self.draining {
+            if let Some(w) = want.iter_mut().find(|w| w.svc.key() == key.0) {
+                w.dests.push(crate::apply::WantedDest {
+                    dest: d.clone(),
+                    u_given: false,
+                    l_given: false,
+                });
+            }
+        }
         if plan(&want, &live).is_empty() {
             self.leaving.clear();
-            return Ok(Vec::new());
+            return Ok(logs);
         }
         let _lock = match lock_dir {
             Some(dir) => match crate::app::lock::acquire_in(dir, &ctx.program, 0, false) {
@@ -390,7 +439,42 @@ impl Supervisor {
             ));
         }
         self.leaving.clear();
-        Ok(changes.iter().map(describe).collect())
+        logs.extend(changes.iter().map(describe));
+        Ok(logs)
+    }
+
+    /// Drop the drained real servers that have no connections left or
+    /// reached their deadline (the plan then deletes them); log lines.
+    fn drained(&mut self, live: &[(Service, Vec<Dest>)], now: Instant) -> Vec<String> {
+        let mut logs = Vec::new();
+        let conns: HashMap<Key, u32> = live
+            .iter()
+            .flat_map(|(s, ds)| {
+                let sk = s.key();
+                ds.iter()
+                    .map(move |d| ((sk, d.key()), d.active_conns + d.inact_conns))
+            })
+            .collect();
+        self.draining.retain(|key, (_, since, deadline)| {
+            let waited = now.saturating_duration_since(*since).as_secs();
+            match conns.get(key) {
+                None => false,
+                Some(0) => {
+                    logs.push(format!("{}: drained after {waited} s, deleted", name(key)));
+                    false
+                }
+                Some(n) if now >= *deadline => {
+                    logs.push(format!(
+                        "{}: drain deadline reached after {waited} s with {n} connections, deleted",
+                        name(key)
+                    ));
+                    false
+                }
+                Some(_) => true,
+            }
+        });
+        logs.sort();
+        logs
     }
 }
 

@@ -267,3 +267,144 @@ fn maintenance_files_and_sorry_server() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The stand-in kernel, with connections on chosen real servers.
+struct WithConns {
+    k: StandIn,
+    conns: HashMap<std::net::SocketAddr, u32>,
+}
+
+impl Kernel for WithConns {
+    fn info(&self) -> crate::model::Info {
+        self.k.info()
+    }
+    fn services(&mut self) -> Result<Vec<Service>, crate::netlink::Error> {
+        self.k.services()
+    }
+    fn service(&mut self, key: &Service) -> Result<Service, crate::netlink::Error> {
+        self.k.service(key)
+    }
+    fn dests_into(
+        &mut self,
+        svc: &Service,
+        out: &mut Vec<Dest>,
+    ) -> Result<(), crate::netlink::Error> {
+        self.k.dests_into(svc, out)?;
+        for d in out.iter_mut() {
+            d.active_conns = self.conns.get(&d.socket_addr()).copied().unwrap_or(0);
+        }
+        Ok(())
+    }
+    fn timeouts(&mut self) -> Result<crate::model::Timeouts, crate::netlink::Error> {
+        self.k.timeouts()
+    }
+    fn daemons(&mut self) -> Result<Vec<crate::model::Daemon>, crate::netlink::Error> {
+        self.k.daemons()
+    }
+    fn execute(&mut self, req: &crate::netlink::Request) -> Result<(), crate::netlink::Error> {
+        self.k.execute(req)
+    }
+    fn read_proc(&mut self, table: crate::kernel::ProcTable) -> std::io::Result<Vec<u8>> {
+        self.k.read_proc(table)
+    }
+}
+
+#[test]
+fn drain_of_real_servers_a_reload_removes() {
+    let _one = serial();
+    let mut k = WithConns {
+        k: seeded(FILE),
+        conns: HashMap::new(),
+    };
+    let busy: std::net::SocketAddr = "198.51.100.1:80".parse().unwrap();
+    k.conns.insert(busy, 3);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.drain = Some(Duration::from_secs(60));
+    // both real servers of the first service leave the file
+    let smaller = "-A -t 192.0.2.1:80 -s rr\n-A -t 192.0.2.2:443 -s wlc\n\
+                   -a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1\n";
+    let logs = sup.reload(cfg(smaller), &mut ctx, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: removed from the file: draining",
+            "-t 192.0.2.1:80 -r 198.51.100.2:80: removed from the file: draining"
+        ]
+    );
+    // the idle one is deleted at once, the busy one set to 0 and kept
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.2:80: drained after 0 s, deleted",
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 0",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.2:80"
+        ]
+    );
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0).unwrap(),
+        Vec::<String>::new()
+    );
+    // its connections end: deleted
+    drop(ctx);
+    k.conns.clear();
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t1 = t0 + Duration::from_secs(5);
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t1).unwrap(),
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: drained after 5 s, deleted",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.1:80"
+        ]
+    );
+    // control: without --drain a reload deletes at once; and the deadline
+    let mut k2 = WithConns {
+        k: seeded(FILE),
+        conns: [(busy, 3)].into(),
+    };
+    let mut ctx = Ctx {
+        kernel: &mut k2,
+        program: "lvsadm".into(),
+    };
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.drain = Some(Duration::from_secs(10));
+    sup.reload(cfg(smaller), &mut ctx, t0).unwrap();
+    sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0 + Duration::from_secs(10))
+            .unwrap(),
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: drain deadline reached after 10 s with 3 connections, deleted",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.1:80"
+        ]
+    );
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let logs = sup.reload(cfg(FILE), &mut ctx, t0).unwrap();
+    assert!(logs.is_empty());
+    let smaller2 = "-A -t 192.0.2.1:80 -s rr --health http:/ping --rise 2 --fall 2 --interval 1\n\
+                    -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 3 --on-failure remove\n\
+                    -A -t 192.0.2.2:443 -s wlc\n-a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1\n";
+    drop(ctx);
+    let mut k3 = WithConns {
+        k: seeded(FILE),
+        conns: [(busy, 3)].into(),
+    };
+    let mut ctx = Ctx {
+        kernel: &mut k3,
+        program: "lvsadm".into(),
+    };
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.reload(cfg(smaller2), &mut ctx, t0).unwrap();
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0).unwrap(),
+        ["table: -d -t 192.0.2.1:80 -r 198.51.100.1:80"]
+    );
+}

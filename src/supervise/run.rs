@@ -1,4 +1,5 @@
-//! `lvsadm --supervise FILE [--listen ADDR:PORT] [--state-dir DIR]`: the
+//! `lvsadm --supervise FILE [--listen ADDR:PORT] [--state-dir DIR]
+//! [--drain[=SECS]]`: the
 //! process. A current-thread tokio runtime (started here only) runs the
 //! checks concurrently; this loop owns the [`Supervisor`] and the kernel
 //! handle:
@@ -40,13 +41,19 @@ pub struct Args {
     pub listen: Option<String>,
     /// `--state-dir DIR`.
     pub state_dir: PathBuf,
+    /// `--drain[=SECS]`: real servers a reload removes are drained.
+    pub drain: Option<Duration>,
 }
+
+/// The longest `--drain` deadline (31 days, as for `-d --drain`).
+const MAX_DRAIN: i64 = 86400 * 31;
 
 /// The `--supervise` command line in `args`, if it is one; `Err` is a
 /// message for a wrong one (exit status 2).
 pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
     let mut w = Walker::new(args);
     let (mut file, mut listen, mut state_dir, mut others) = (None, None, None, Vec::new());
+    let mut drain: Option<Option<String>> = None;
     let mut bad = None;
     while let Some(ev) = w.next_opt() {
         match ev {
@@ -54,6 +61,7 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
                 "supervise" => file = ev.value,
                 "listen" => listen = ev.value,
                 "state-dir" => state_dir = ev.value,
+                "drain" => drain = Some(ev.value),
                 other => others.push(other.to_string()),
             },
             Err(e) => {
@@ -73,7 +81,7 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
     }
     if !others.is_empty() {
         return Some(Err(
-            "--supervise takes only --listen ADDR:PORT and --state-dir DIR".into(),
+            "--supervise takes only --listen ADDR:PORT, --state-dir DIR and --drain[=SECS]".into(),
         ));
     }
     if let Some(extra) = w.next_arg() {
@@ -84,10 +92,23 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
             "--supervise needs a file (it is read again on SIGHUP), not standard input".into(),
         ));
     }
+    let drain = match drain {
+        None => None,
+        Some(None) => Some(Duration::from_secs(crate::app::drain::DEFAULT_SECS)),
+        Some(Some(v)) => match crate::cli::string_to_number(&v, 0, MAX_DRAIN) {
+            Some(n) => Some(Duration::from_secs(n as u64)),
+            None => {
+                return Some(Err(format!(
+                    "invalid --drain value `{v}' (seconds, 0 to {MAX_DRAIN})"
+                )))
+            }
+        },
+    };
     Some(Ok(Args {
         file,
         listen,
         state_dir: PathBuf::from(state_dir.unwrap_or_else(|| STATE_DIR.into())),
+        drain,
     }))
 }
 
@@ -191,7 +212,10 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     };
     let start = Instant::now();
     let mut sup = match Supervisor::start(cfg, ctx, start) {
-        Ok(s) => s,
+        Ok(mut s) => {
+            s.drain = a.drain;
+            s
+        }
         Err(e) => {
             log(&e);
             return 1;

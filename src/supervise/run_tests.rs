@@ -17,6 +17,7 @@ fn command_lines() {
             file: "/etc/lvsadm.rules".into(),
             listen: Some(":9000".into()),
             state_dir: PathBuf::from(STATE_DIR),
+            drain: None,
         }))
     );
     assert_eq!(
@@ -29,7 +30,25 @@ fn command_lines() {
     let err = |s: &str| parse(&words(s)).unwrap().unwrap_err();
     assert_eq!(
         err("--supervise f -n"),
-        "--supervise takes only --listen ADDR:PORT and --state-dir DIR"
+        "--supervise takes only --listen ADDR:PORT, --state-dir DIR and --drain[=SECS]"
+    );
+    assert_eq!(
+        parse(&words("--supervise f --drain"))
+            .unwrap()
+            .unwrap()
+            .drain,
+        Some(Duration::from_secs(crate::app::drain::DEFAULT_SECS))
+    );
+    assert_eq!(
+        parse(&words("--supervise f --drain=20"))
+            .unwrap()
+            .unwrap()
+            .drain,
+        Some(Duration::from_secs(20))
+    );
+    assert_eq!(
+        err("--supervise f --drain=x"),
+        "invalid --drain value `x' (seconds, 0 to 2678400)"
     );
     assert_eq!(err("--supervise f extra"), "unexpected argument extra");
     assert_eq!(
