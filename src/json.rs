@@ -6,7 +6,7 @@
 //! kernel's full 64-bit values; addresses are always numeric strings.
 
 use crate::format;
-use crate::model::*;
+use lvs::model::*;
 use serde::Serialize;
 use std::io::Write;
 

@@ -9,13 +9,13 @@
 //!   generated `-A`/`-a` line it accepts (valid and near-valid lines), and
 //!   accepts the numeric IPv4 lines `-S` writes.
 
-use lvsadm::apply::{plan, Wanted};
-use lvsadm::cli::rules::parse_rules;
-use lvsadm::cli::{fast::parse_simple, parse, Outcome, Parsed};
-use lvsadm::format::{write_save_dest, write_save_service};
-use lvsadm::kernel::{Kernel, StandIn};
-use lvsadm::model::*;
-use lvsadm::netlink::Request;
+use lvs::kernel::{Kernel, StandIn};
+use lvs::model::*;
+use lvs::netlink::Request;
+use lvsadm::internals::cli::rules::parse_rules;
+use lvsadm::internals::cli::{fast::parse_simple, parse, Outcome, Parsed};
+use lvsadm::internals::{plan, Wanted};
+use lvsadm::internals::{write_save_dest, write_save_service};
 use proptest::prelude::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -195,7 +195,7 @@ proptest! {
     fn saved_service_parses_back(svc in service()) {
         let line = save_line(&svc, None);
         let p = parsed(&line).unwrap_or_else(|e| panic!("not parsed: {line}: {e}"));
-        prop_assert_eq!(p.cmd, lvsadm::cli::Cmd::AddService);
+        prop_assert_eq!(p.cmd, lvsadm::internals::cli::Cmd::AddService);
         let got = &p.svc;
         assert_same_key(got, &svc, &line);
         prop_assert_eq!(&got.sched_name, &svc.sched_name, "{}", line);
@@ -211,7 +211,7 @@ proptest! {
     fn saved_dest_parses_back((svc, dest) in service_and_dest()) {
         let line = save_line(&svc, Some(&dest));
         let p = parsed(&line).unwrap_or_else(|e| panic!("not parsed: {line}: {e}"));
-        prop_assert_eq!(p.cmd, lvsadm::cli::Cmd::AddDest);
+        prop_assert_eq!(p.cmd, lvsadm::internals::cli::Cmd::AddDest);
         assert_same_key(&p.svc, &svc, &line);
         let got = &p.dest;
         prop_assert_eq!(

@@ -2,7 +2,7 @@
 //! structured reader agree on success, and neither panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lvsadm::format::{read_connections, write_connections};
+use lvsadm::internals::{read_connections, write_connections};
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {

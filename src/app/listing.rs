@@ -4,9 +4,9 @@ use super::run::{print_kernel_error, Ctx, Exit};
 use crate::cli::{Format, Opt, Parsed};
 use crate::format::{self, sort, ListMode, ListOptions};
 use crate::json;
-use crate::kernel::ProcTable;
-use crate::model::*;
-use crate::netlink::Op;
+use lvs::kernel::ProcTable;
+use lvs::model::*;
+use lvs::netlink::Op;
 use std::io::Write;
 use std::path::Path;
 
@@ -137,13 +137,13 @@ enum Source {
     /// more services, switch to the proc table or stay with netlink.
     Probe { left: usize, no_tunnel: usize },
     /// `/proc/net/ip_vs`, netlink for what it lacks.
-    Proc(crate::procfs::ProcTable),
+    Proc(lvs::procfs::ProcTable),
 }
 
 impl Source {
     fn proc_table(ctx: &mut Ctx<'_>) -> Source {
         match ctx.kernel.read_proc(ProcTable::Services) {
-            Ok(text) => Source::Proc(crate::procfs::parse(&String::from_utf8_lossy(&text))),
+            Ok(text) => Source::Proc(lvs::procfs::parse(&String::from_utf8_lossy(&text))),
             Err(_) => Source::Netlink,
         }
     }

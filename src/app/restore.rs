@@ -3,7 +3,7 @@
 
 use super::run::{print_kernel_error, process, request_from, Ctx, Exit};
 use crate::cli::{self, words::fast_words, words::restore_words, CliError, Cmd, Outcome, Parsed};
-use crate::netlink::{Op, Request};
+use lvs::netlink::{Op, Request};
 use std::io::{self, Read, Write};
 
 /// `-R`: run every line of standard input; the status is the last line's.

@@ -5,8 +5,8 @@ use super::listing::{list_all, list_connections, list_json, list_service};
 use super::restore::restore;
 use crate::cli::{self, CliError, Cmd, Outcome, Parsed};
 use crate::format;
-use crate::kernel::Kernel;
-use crate::netlink::{ipvs_strerror, Op, Request};
+use lvs::kernel::Kernel;
+use lvs::netlink::{ipvs_strerror, Op, Request};
 use std::io::Write;
 
 /// How a command ends when it does not simply return.

@@ -2,7 +2,7 @@
 //! place that writes rules as command lines for lvsadm's own output.
 
 use super::{tally, Change};
-use crate::model::*;
+use lvs::model::*;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::Ipv4Addr;

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::model::{ip_from_raw, RawAddr, AF_INET6};
-pub(crate) use crate::model::{ntop, write_ntop6};
-use crate::resolve;
+use lvs::model::{ip_from_raw, RawAddr, AF_INET6};
+pub(crate) use lvs::model::{ntop, write_ntop6};
+use lvs::resolve;
 
 /// ipvsadm builds `addr:port` in a 60-byte buffer with `snprintf`.
 const ADDRPORT_MAX: usize = 59;
@@ -162,7 +162,7 @@ pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, numeri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ntop6;
+    use lvs::model::ntop6;
     use std::net::Ipv6Addr;
 
     fn t(s: &str) -> String {
@@ -202,7 +202,7 @@ mod tests {
             (10, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
             (10, "::ffff:1.2.3.4"),
         ] {
-            let raw = crate::model::raw_from_ip(a.parse().unwrap());
+            let raw = lvs::model::raw_from_ip(a.parse().unwrap());
             for port in [0, 80, 65535] {
                 assert_eq!(
                     addrport_numeric(af, &raw, port).as_str(),

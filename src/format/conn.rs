@@ -8,14 +8,14 @@
 //! parses each piece with `sscanf("%s %s %hX %s %hX %s %hX %s %d %s %s")`.
 //! The parse below mirrors that, including the line split.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-use crate::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use lvs::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 
 use super::addr::addrport;
-use crate::cnum::Scan;
+use lvs::cnum::Scan;
 
 /// Failures of [`write_connections`]; ipvsadm exits with status 1 on each.
 #[derive(Debug, thiserror::Error)]
@@ -184,19 +184,6 @@ fn write_row<W: Write>(
     }
 }
 
-/// The whole connection table file; a read failure makes ipvsadm's first
-/// fgets() return NULL (e.g. a directory opens fine but cannot be read):
-/// "unexpected input".
-/// Read the connection table at `path` as ipvsadm does: a file that cannot
-/// be opened and one that cannot be read fail differently.
-pub fn read_table(path: &Path) -> Result<Vec<u8>, ConnError> {
-    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)
-        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
-    Ok(data)
-}
-
 /// The entry lines of the table, after its header line (none at all is
 /// "unexpected input").
 fn table_rows<'a>(data: &'a [u8], path: &Path) -> Result<Vec<&'a [u8]>, ConnError> {
@@ -272,7 +259,7 @@ pub struct Conn {
     pub pe: Option<(String, String)>,
 }
 
-/// Parse the connection table's text (read from `path`) into [`Conn`]
+/// Parse the connection table's text (read from `path`) into `Conn`
 /// entries, with the same parsing and failures as [`write_connections`].
 pub fn read_connections(data: &[u8], path: &Path) -> Result<Vec<Conn>, ConnError> {
     let rows = table_rows(data, path)?;
@@ -367,11 +354,6 @@ UDP 00:58  NONE        192.0.2.100:0      192.0.2.100:5060   198.51.100.50:5060 
 
     #[test]
     fn errors() {
-        let missing = Path::new("/nonexistent/ip_vs_conn");
-        let e = read_table(missing).unwrap_err();
-        assert_eq!(e.to_string(), "cannot open file /nonexistent/ip_vs_conn");
-        let e = read_table(Path::new("/")).unwrap_err();
-        assert_eq!(e.to_string(), "unexpected input from /");
         let e = run(b"", true, false).unwrap_err();
         assert!(e.to_string().starts_with("unexpected input from "));
         assert!(matches!(e, ConnError::Unexpected(_)));

@@ -1,13 +1,12 @@
 //! Formatters that print exactly what ipvsadm 1.31 prints.
 //!
 //! Every function writes complete lines (ending in `\n`) to `out`. Name
-//! resolution (without `numeric`) goes through [`crate::resolve`].
+//! resolution (without `numeric`) goes through [`lvs::resolve`].
 
 mod addr;
 mod conn;
-#[cfg(feature = "cli")]
 pub(crate) use addr::ntop;
-pub use conn::{read_connections, read_table, Conn};
+pub use conn::{read_connections, Conn};
 pub mod prometheus;
 pub mod sort;
 
@@ -15,7 +14,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
-use crate::model::*;
+use lvs::model::*;
 
 pub use conn::{write_connections, ConnError};
 

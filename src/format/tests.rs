@@ -1070,8 +1070,8 @@ fn msort_is_stable_and_splits_like_glibc() {
 #[test]
 fn names_when_resolvable() {
     let lo = "127.0.0.1".parse().unwrap();
-    if crate::resolve::host_name(lo).as_deref() != Some("localhost")
-        || crate::resolve::service_name(80, IPPROTO_TCP).as_deref() != Some("http")
+    if lvs::resolve::host_name(lo).as_deref() != Some("localhost")
+        || lvs::resolve::service_name(80, IPPROTO_TCP).as_deref() != Some("http")
     {
         return;
     }

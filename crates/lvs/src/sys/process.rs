@@ -1,17 +1,11 @@
-//! The few system calls lvsadm makes that neither the standard library,
-//! nix nor neli offers safely. Every `unsafe` block of the crate outside
-//! the name look-ups ([`crate::resolve`]) is here, each with the reason it
-//! is sound.
-#![allow(unsafe_code)]
-
-pub(crate) mod netlink;
-#[cfg(feature = "cli")]
-pub mod signals;
+//! Process-wide system calls a command-line tool managing IPVS needs:
+//! `SIGPIPE` back to its default action, termination signals noted instead
+//! of ending the process in the middle of a change set ([`signals`]), and
+//! whether descriptor 1 was closed when the process started.
 
 /// Restore the default action of `SIGPIPE`, so that a write to a closed
 /// pipe (`lvsadm -Ln | head`) ends the process quietly as it ends a C
 /// program, instead of the write failing with `EPIPE`.
-#[cfg(feature = "cli")]
 pub fn default_sigpipe() {
     // SAFETY: installs the default disposition (no handler code runs in
     // this process because of it); called at start-up. nix's `signal` is
@@ -27,13 +21,11 @@ pub fn default_sigpipe() {
 /// Descriptor 1 was closed when the process started (`>&-`). The Rust
 /// runtime then opens `/dev/null` in its place before `main`, so that a
 /// write would silently succeed; this records the state before that.
-#[cfg(feature = "cli")]
 static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
 /// Run by the C runtime before `main` (an `.init_array` entry), thus
 /// before the Rust runtime replaces a closed descriptor 1.
-#[cfg(feature = "cli")]
 extern "C" fn note_stdout_at_start() {
     let open = nix::fcntl::fcntl(libc::STDOUT_FILENO, nix::fcntl::FcntlArg::F_GETFD).is_ok();
     STDOUT_CLOSED_AT_START.store(!open, std::sync::atomic::Ordering::Relaxed);
@@ -42,13 +34,13 @@ extern "C" fn note_stdout_at_start() {
 // SAFETY (link_section): an `.init_array` entry is a plain function pointer
 // the C runtime calls once, single-threaded, before `main`; the function
 // only queries the descriptor table and stores an atomic.
-#[cfg(feature = "cli")]
 #[used]
 #[link_section = ".init_array"]
 static NOTE_STDOUT_AT_START: extern "C" fn() = note_stdout_at_start;
 
 /// Whether descriptor 1 was closed when the process started.
-#[cfg(feature = "cli")]
-pub(crate) fn stdout_closed_at_start() -> bool {
+pub fn stdout_closed_at_start() -> bool {
     STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
 }
+
+pub mod signals;

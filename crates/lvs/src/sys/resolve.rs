@@ -1,4 +1,3 @@
-#![allow(unsafe_code)]
 //! Host and service name lookups through the C library (NSS), as ipvsadm
 //! does: `/etc/hosts`, DNS, `/etc/services`... whatever `nsswitch.conf` says.
 //!

@@ -7,8 +7,8 @@
 //!
 //! Errors are the library's typed errors, worded as ipvsadm words them.
 
-use lvsadm::netlink::{ipvs_strerror, Op};
-use lvsadm::{Dest, Forward, Ipvs, Kernel, Service, ServiceKey};
+use lvs::netlink::{ipvs_strerror, Op};
+use lvs::{Dest, Forward, Ipvs, Kernel, Service, ServiceKey};
 use std::net::SocketAddr;
 
 fn main() {

@@ -8,7 +8,7 @@
 //! period, until interrupted; COUNT lines when given):
 //! `conns=N inpkts=N outpkts=N cps=N inpps=N outpps=N inbps=N outbps=N`.
 
-use lvsadm::{Ipvs, ServiceKey};
+use lvs::{Ipvs, ServiceKey};
 use std::time::Duration;
 
 fn main() {

@@ -16,7 +16,12 @@ use std::io;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use crate::netlink::consts::{IP_VS_SO_GET_INFO, NETLINK_CAP_ACK};
+/// `NETLINK_CAP_ACK` socket option (`SOL_NETLINK`): error ACKs carry only
+/// the request's header, not the whole request (Linux 4.3 and later).
+const NETLINK_CAP_ACK: i32 = 10;
+/// `IP_VS_SO_GET_INFO`: ipvsadm's older `getsockopt` interface, used only to
+/// probe the errno ipvsadm reports when the netlink family is missing.
+const IP_VS_SO_GET_INFO: i32 = 1153;
 
 /// `setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)`: error ACKs then carry only
 /// the request's header.

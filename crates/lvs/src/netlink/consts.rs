@@ -263,10 +263,3 @@ pub const MAX_IFNAME: usize = IP_VS_IFNAME_MAXLEN - 1;
 
 /// Largest value of the 16-bit `nla_len` field (header included).
 pub const NLA_MAX_LEN: usize = u16::MAX as usize;
-
-/// `NETLINK_CAP_ACK` socket option (`SOL_NETLINK`): error ACKs carry only
-/// the request's header, not the whole request (Linux 4.3 and later).
-pub const NETLINK_CAP_ACK: i32 = 10;
-/// `IP_VS_SO_GET_INFO`: ipvsadm's older `getsockopt` interface, used only to
-/// probe the errno ipvsadm reports when the netlink family is missing.
-pub const IP_VS_SO_GET_INFO: i32 = 1153;

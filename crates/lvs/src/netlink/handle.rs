@@ -128,12 +128,12 @@ impl From<EncodeError> for Fail {
 /// GET_INFO answer obtained when opening.
 ///
 /// ```no_run
-/// use lvsadm::netlink::Ipvs;
+/// use lvs::netlink::Ipvs;
 /// let mut ipvs = Ipvs::open()?;
 /// for svc in ipvs.services()? {
 ///     println!("{:?} with {} destinations", svc.port, ipvs.dests(&svc)?.len());
 /// }
-/// # Ok::<(), lvsadm::netlink::Error>(())
+/// # Ok::<(), lvs::netlink::Error>(())
 /// ```
 pub struct Ipvs {
     pub(super) sock: NlSocket,

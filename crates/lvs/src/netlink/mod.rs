@@ -15,8 +15,8 @@
 //!   give ipvsadm's messages.
 //!
 //! ```no_run
-//! use lvsadm::model::{Service, AF_INET, IPPROTO_TCP};
-//! use lvsadm::netlink::{Error, Ipvs, Request};
+//! use lvs::model::{Service, AF_INET, IPPROTO_TCP};
+//! use lvs::netlink::{Error, Ipvs, Request};
 //!
 //! // In the network namespace `ip netns add blue` made; this thread stays
 //! // where it is.
