@@ -34,7 +34,7 @@ pub mod internals {
         pub use crate::cli::{fast, parse, rules, words, Cmd, Outcome, Parsed};
     }
     pub use crate::format::{
-        read_connections, write_connections, write_save_dest, write_save_service,
+        read_connections, write_connections, write_save_dest, write_save_service, Names,
     };
     /// The JSON documents of `-L -j`.
     pub mod json {

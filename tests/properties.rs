@@ -15,7 +15,7 @@ use lvs::netlink::Request;
 use lvsadm::internals::cli::rules::parse_rules;
 use lvsadm::internals::cli::{fast::parse_simple, parse, Outcome, Parsed};
 use lvsadm::internals::{plan, Wanted};
-use lvsadm::internals::{write_save_dest, write_save_service};
+use lvsadm::internals::{write_save_dest, write_save_service, Names};
 use proptest::prelude::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -168,8 +168,8 @@ fn service_and_dest() -> impl Strategy<Value = (Service, Dest)> {
 fn save_line(svc: &Service, dest: Option<&Dest>) -> String {
     let mut out = Vec::new();
     match dest {
-        None => write_save_service(&mut out, svc, true).unwrap(),
-        Some(d) => write_save_dest(&mut out, svc, d, true).unwrap(),
+        None => write_save_service(&mut out, svc, Names::Numeric).unwrap(),
+        Some(d) => write_save_dest(&mut out, svc, d, Names::Numeric).unwrap(),
     }
     String::from_utf8(out).unwrap()
 }

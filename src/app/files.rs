@@ -1,7 +1,7 @@
 //! `--check FILE` and `--apply FILE`: read the rule file, check it, plan
 //! against the live table, apply, and report with exit statuses.
 
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::apply::render::plural;
 use crate::apply::*;
 use crate::cli::rules::{parse_rules, parse_scope};

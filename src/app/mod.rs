@@ -9,6 +9,7 @@
 //! * [`restore`]: `-R`, pipelined;
 //! * [`files`]: `--check` and `--apply` (the plans are [`crate::apply`]'s).
 
+mod ctx;
 pub mod drain;
 pub mod files;
 mod http;
@@ -19,7 +20,8 @@ pub mod ops;
 pub mod restore;
 pub mod run;
 
-pub use run::{process, Ctx, Exit};
+pub use ctx::{Ctx, Exit};
+pub use run::process;
 
 use crate::cli::{self, Format, Outcome};
 use crate::stdio::{stdout_buffering, CStdio};

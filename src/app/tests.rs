@@ -2,9 +2,10 @@
 //! against the stand-in kernel: what a user sees on stdout, the exit
 //! statuses, and the table left behind.
 
+use super::ctx::Ctx;
 use super::listing::list_all;
 use super::restore::restore_from;
-use super::run::{process, Ctx};
+use super::run::process;
 use crate::cli::Format;
 use lvs::kernel::{Kernel, StandIn};
 use lvs::model::*;

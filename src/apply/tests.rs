@@ -314,9 +314,9 @@ fn absent_thresholds_are_kept_and_changes_show() {
 pub(crate) fn saved(live: &[(Service, Vec<Dest>)]) -> String {
     let mut out = Vec::new();
     for (s, ds) in live {
-        crate::format::write_save_service(&mut out, s, true).unwrap();
+        crate::format::write_save_service(&mut out, s, crate::format::Names::Numeric).unwrap();
         for d in ds {
-            crate::format::write_save_dest(&mut out, s, d, true).unwrap();
+            crate::format::write_save_dest(&mut out, s, d, crate::format::Names::Numeric).unwrap();
         }
     }
     String::from_utf8(out).unwrap()

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use lvs::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 
-use super::addr::addrport;
+use super::addr::{addrport, Names};
 use lvs::cnum::Scan;
 
 /// Failures of [`write_connections`]; ipvsadm exits with status 1 on each.
@@ -152,7 +152,7 @@ fn text(b: &[u8]) -> String {
 fn write_row<W: Write>(
     out: &mut W,
     l: &ConnLine<'_>,
-    numeric: bool,
+    names: Names,
     persistent_conn: bool,
 ) -> io::Result<()> {
     let proto = match l.protocol {
@@ -162,9 +162,9 @@ fn write_row<W: Write>(
         _ => 0,
     };
     let (af, [c, v, d]) = addresses(l);
-    let cname = addrport(af, &c, l.cport, proto, numeric);
-    let vname = addrport(af, &v, l.vport, proto, numeric);
-    let dname = addrport(af, &d, l.dport, proto, numeric);
+    let cname = addrport(af, &c, l.cport, proto, names);
+    let vname = addrport(af, &v, l.vport, proto, names);
+    let dname = addrport(af, &d, l.dport, proto, names);
     let expires = l.expires as u32;
     let expire = format!("{:02}:{:02}", (expires / 60) as i32, (expires % 60) as i32);
     let protocol = text(l.protocol);
@@ -204,7 +204,7 @@ pub fn write_connections<W: Write>(
     out: &mut W,
     data: &[u8],
     path: &Path,
-    numeric: bool,
+    names: Names,
     persistent_conn: bool,
 ) -> Result<(), ConnError> {
     let rows = table_rows(data, path)?;
@@ -227,7 +227,7 @@ pub fn write_connections<W: Write>(
         let Some(line) = scan_line(piece) else {
             return Err(ConnError::SilentExit);
         };
-        write_row(out, &line, numeric, persistent_conn)?;
+        write_row(out, &line, names, persistent_conn)?;
     }
     Ok(())
 }
@@ -301,7 +301,15 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0100 0000 2001:0db8:0000:0000:0000:0000:0
 
     fn run(proc_text: &[u8], numeric: bool, pc: bool) -> Result<String, ConnError> {
         let mut out = Vec::new();
-        let r = write_connections(&mut out, proc_text, Path::new("ip_vs_conn"), numeric, pc);
+        let names = if numeric {
+            Names::Numeric
+        } else {
+            Names::Resolved(super::super::Resolver {
+                host: |_| None,
+                service: |_, _| None,
+            })
+        };
+        let r = write_connections(&mut out, proc_text, Path::new("ip_vs_conn"), names, pc);
         r.map(|()| String::from_utf8(out).unwrap())
     }
 
