@@ -41,6 +41,7 @@
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
 
 pub mod cnum;
 pub mod kernel;

@@ -17,7 +17,7 @@ mod standin;
 pub use standin::StandIn;
 
 use crate::model::*;
-use crate::netlink::{Error as IpvsError, Request};
+use crate::netlink::{Error, Request};
 use std::net::SocketAddr;
 
 /// One of the kernel's IPVS proc tables.
@@ -41,46 +41,46 @@ impl ProcTable {
 
 /// A handle on an IPVS table: the kernel's, or a [`StandIn`].
 ///
-/// Errors are [`IpvsError`]s carrying the errno the kernel returned;
+/// Errors are [`Error`]s carrying the errno the kernel returned;
 /// [`crate::netlink::ipvs_strerror`] words them as ipvsadm does.
 pub trait Kernel {
     /// The IPVS version and connection hash table size.
     fn info(&self) -> Info;
 
     /// Every virtual service, in the kernel's order.
-    fn services(&mut self) -> Result<Vec<Service>, IpvsError>;
+    fn services(&mut self) -> Result<Vec<Service>, Error>;
 
     /// One service by its key (`ESRCH` when there is none).
-    fn service(&mut self, key: &Service) -> Result<Service, IpvsError>;
+    fn service(&mut self, key: &Service) -> Result<Service, Error>;
 
     /// The real servers of `svc`, into `out` (cleared first).
-    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), IpvsError>;
+    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error>;
 
     /// The real servers of each of `svcs`, in order.
-    fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, IpvsError> {
+    fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, Error> {
         svcs.iter().map(|s| self.dests(s)).collect()
     }
 
     /// The real servers of `svc`.
-    fn dests(&mut self, svc: &Service) -> Result<Vec<Dest>, IpvsError> {
+    fn dests(&mut self, svc: &Service) -> Result<Vec<Dest>, Error> {
         let mut v = Vec::new();
         self.dests_into(svc, &mut v)?;
         Ok(v)
     }
 
     /// The connection timeouts (`--set`).
-    fn timeouts(&mut self) -> Result<Timeouts, IpvsError>;
+    fn timeouts(&mut self) -> Result<Timeouts, Error>;
 
     /// The running sync daemons.
-    fn daemons(&mut self) -> Result<Vec<Daemon>, IpvsError>;
+    fn daemons(&mut self) -> Result<Vec<Daemon>, Error>;
 
     /// Send one request and wait for its acknowledgement.
-    fn execute(&mut self, req: &Request) -> Result<(), IpvsError>;
+    fn execute(&mut self, req: &Request) -> Result<(), Error>;
 
     /// Send several requests; one result per request, in order. The
     /// kernel acts on each independently (a refused request does not stop
     /// the ones after it).
-    fn execute_batch(&mut self, reqs: &[Request]) -> Vec<Result<(), IpvsError>> {
+    fn execute_batch(&mut self, reqs: &[Request]) -> Vec<Result<(), Error>> {
         reqs.iter().map(|r| self.execute(r)).collect()
     }
 
@@ -89,32 +89,32 @@ pub trait Kernel {
 
     /// `-A`: add a service (`EEXIST` if it exists, `ENOENT` for an unknown
     /// scheduler or persistence engine).
-    fn add_service(&mut self, svc: &Service) -> Result<(), IpvsError> {
+    fn add_service(&mut self, svc: &Service) -> Result<(), Error> {
         self.execute(&Request::NewService(svc.clone()))
     }
 
     /// `-E`: replace every setting of a service.
-    fn edit_service(&mut self, svc: &Service) -> Result<(), IpvsError> {
+    fn edit_service(&mut self, svc: &Service) -> Result<(), Error> {
         self.execute(&Request::SetService(svc.clone()))
     }
 
     /// `-D`: delete a service and its real servers.
-    fn del_service(&mut self, key: &ServiceKey) -> Result<(), IpvsError> {
+    fn del_service(&mut self, key: &ServiceKey) -> Result<(), Error> {
         self.execute(&Request::DelService(key.to_service()))
     }
 
     /// `-a`: add a real server to a service.
-    fn add_dest(&mut self, key: &ServiceKey, dest: &Dest) -> Result<(), IpvsError> {
+    fn add_dest(&mut self, key: &ServiceKey, dest: &Dest) -> Result<(), Error> {
         self.execute(&Request::NewDest(key.to_service(), dest.clone()))
     }
 
     /// `-e`: replace every setting of a real server.
-    fn edit_dest(&mut self, key: &ServiceKey, dest: &Dest) -> Result<(), IpvsError> {
+    fn edit_dest(&mut self, key: &ServiceKey, dest: &Dest) -> Result<(), Error> {
         self.execute(&Request::SetDest(key.to_service(), dest.clone()))
     }
 
     /// `-d`: delete a real server.
-    fn del_dest(&mut self, key: &ServiceKey, addr: SocketAddr) -> Result<(), IpvsError> {
+    fn del_dest(&mut self, key: &ServiceKey, addr: SocketAddr) -> Result<(), Error> {
         self.execute(&Request::DelDest(
             key.to_service(),
             Dest::with_addr(addr, Forward::Route),
@@ -122,27 +122,27 @@ pub trait Kernel {
     }
 
     /// `-Z`: zero the counters of one service, or of all (`None`).
-    fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), IpvsError> {
+    fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), Error> {
         self.execute(&Request::Zero(key.map(ServiceKey::to_service)))
     }
 
     /// `-C`: delete every service.
-    fn flush(&mut self) -> Result<(), IpvsError> {
+    fn flush(&mut self) -> Result<(), Error> {
         self.execute(&Request::Flush)
     }
 
     /// `--set`: change the timeouts (0 keeps a value).
-    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), IpvsError> {
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Error> {
         self.execute(&Request::SetConfig(*t))
     }
 
     /// `--start-daemon`.
-    fn start_daemon(&mut self, d: &Daemon) -> Result<(), IpvsError> {
+    fn start_daemon(&mut self, d: &Daemon) -> Result<(), Error> {
         self.execute(&Request::NewDaemon(d.clone()))
     }
 
     /// `--stop-daemon`.
-    fn stop_daemon(&mut self, role: DaemonRole) -> Result<(), IpvsError> {
+    fn stop_daemon(&mut self, role: DaemonRole) -> Result<(), Error> {
         self.execute(&Request::DelDaemon(Daemon {
             state: role.state(),
             ..Daemon::default()
@@ -154,28 +154,28 @@ impl Kernel for crate::netlink::Ipvs {
     fn info(&self) -> Info {
         crate::netlink::Ipvs::info(self)
     }
-    fn services(&mut self) -> Result<Vec<Service>, IpvsError> {
+    fn services(&mut self) -> Result<Vec<Service>, Error> {
         crate::netlink::Ipvs::services(self)
     }
-    fn service(&mut self, key: &Service) -> Result<Service, IpvsError> {
+    fn service(&mut self, key: &Service) -> Result<Service, Error> {
         crate::netlink::Ipvs::service(self, key)
     }
-    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), IpvsError> {
+    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error> {
         crate::netlink::Ipvs::dests_into(self, svc, out)
     }
-    fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, IpvsError> {
+    fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, Error> {
         crate::netlink::Ipvs::dests_many(self, svcs)
     }
-    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+    fn timeouts(&mut self) -> Result<Timeouts, Error> {
         crate::netlink::Ipvs::timeouts(self)
     }
-    fn daemons(&mut self) -> Result<Vec<Daemon>, IpvsError> {
+    fn daemons(&mut self) -> Result<Vec<Daemon>, Error> {
         crate::netlink::Ipvs::daemons(self)
     }
-    fn execute(&mut self, req: &Request) -> Result<(), IpvsError> {
+    fn execute(&mut self, req: &Request) -> Result<(), Error> {
         crate::netlink::Ipvs::execute(self, req)
     }
-    fn execute_batch(&mut self, reqs: &[Request]) -> Vec<Result<(), IpvsError>> {
+    fn execute_batch(&mut self, reqs: &[Request]) -> Vec<Result<(), Error>> {
         crate::netlink::Ipvs::execute_batch(self, reqs)
     }
     fn read_proc(&mut self, table: ProcTable) -> std::io::Result<Vec<u8>> {

@@ -2,7 +2,7 @@
 
 use super::{Kernel, ProcTable};
 use crate::model::*;
-use crate::netlink::{Error as IpvsError, Op, Request};
+use crate::netlink::{Error, Op, Request};
 use std::fmt::Write as _;
 
 type Refusal = Box<dyn FnMut(&Request) -> Option<i32>>;
@@ -26,6 +26,19 @@ pub struct StandIn {
     refusal: Option<Refusal>,
     /// Every request executed (accepted or refused), in order.
     pub log: Vec<Request>,
+}
+
+/// The table and the log; a refusal rule shows only as present or not.
+impl std::fmt::Debug for StandIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandIn")
+            .field("services", &self.services)
+            .field("timeouts", &self.timeouts)
+            .field("daemons", &self.daemons)
+            .field("refusal", &self.refusal.is_some())
+            .field("log", &self.log)
+            .finish()
+    }
 }
 
 impl Default for StandIn {
@@ -247,43 +260,43 @@ impl Kernel for StandIn {
         }
     }
 
-    fn services(&mut self) -> Result<Vec<Service>, IpvsError> {
+    fn services(&mut self) -> Result<Vec<Service>, Error> {
         Ok(self.services.iter().map(|(s, _)| s.clone()).collect())
     }
 
-    fn service(&mut self, key: &Service) -> Result<Service, IpvsError> {
+    fn service(&mut self, key: &Service) -> Result<Service, Error> {
         let i = self
             .find(key)
-            .ok_or(IpvsError::kernel(Op::GetService, libc::ESRCH))?;
+            .ok_or(Error::kernel(Op::GetService, libc::ESRCH))?;
         Ok(self.services[i].0.clone())
     }
 
-    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), IpvsError> {
+    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error> {
         let i = self
             .find(svc)
-            .ok_or(IpvsError::kernel(Op::GetDests, libc::ESRCH))?;
+            .ok_or(Error::kernel(Op::GetDests, libc::ESRCH))?;
         out.clear();
         out.extend(self.services[i].1.iter().cloned());
         Ok(())
     }
 
-    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+    fn timeouts(&mut self) -> Result<Timeouts, Error> {
         Ok(self.timeouts)
     }
 
-    fn daemons(&mut self) -> Result<Vec<Daemon>, IpvsError> {
+    fn daemons(&mut self) -> Result<Vec<Daemon>, Error> {
         Ok(self.daemons.clone())
     }
 
-    fn execute(&mut self, req: &Request) -> Result<(), IpvsError> {
+    fn execute(&mut self, req: &Request) -> Result<(), Error> {
         self.log.push(req.clone());
         if let Some(f) = self.refusal.as_mut() {
             if let Some(errno) = f(req) {
-                return Err(IpvsError::kernel(req.op(), errno));
+                return Err(Error::kernel(req.op(), errno));
             }
         }
         self.apply(req)
-            .map_err(|errno| IpvsError::kernel(req.op(), errno))
+            .map_err(|errno| Error::kernel(req.op(), errno))
     }
 
     fn read_proc(&mut self, table: ProcTable) -> std::io::Result<Vec<u8>> {

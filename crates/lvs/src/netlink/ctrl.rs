@@ -8,8 +8,8 @@
 //!
 //! The bytes are the ones libnl (and so ipvsadm) sends: version 1,
 //! `NLM_F_REQUEST | NLM_F_ACK`, one NUL-terminated `CTRL_ATTR_FAMILY_NAME`
-//! (checked against [`super::encode::encode_get_family`] and a capture in
-//! the unit tests).
+//! (checked against a capture in the unit tests). This is the crate's one
+//! family look-up: the codec has no hand-written version of it.
 
 use std::io::Cursor;
 use std::iter::once;

@@ -97,6 +97,7 @@ const fn align4(n: usize) -> usize {
 /// Iterator over the netlink messages of one received datagram.
 ///
 /// Yields an error (and then stops) on a malformed header.
+#[derive(Debug)]
 pub struct Messages<'a> {
     buf: &'a [u8],
     failed: bool,
@@ -198,6 +199,7 @@ pub fn parse_messages(buf: &[u8]) -> Result<Vec<Reply<'_>>, DecodeError> {
 
 /// Iterator over a run of attributes: yields `(type, payload)` with the
 /// `NLA_F_NESTED` / `NLA_F_NET_BYTEORDER` bits stripped from the type.
+#[derive(Debug)]
 pub struct Attrs<'a> {
     buf: &'a [u8],
     failed: bool,
@@ -570,10 +572,4 @@ pub fn parse_dest_msg(attrs_buf: &[u8], default_af: u16) -> Result<Dest, DecodeE
 pub fn parse_daemon_msg(attrs_buf: &[u8]) -> Result<Daemon, DecodeError> {
     let nest = find_attr(attrs_buf, cmd_attr::DAEMON)?.ok_or(DecodeError::Missing("DAEMON"))?;
     parse_daemon(nest)
-}
-
-/// The family id from a `CTRL_CMD_NEWFAMILY` reply's attributes.
-pub fn parse_family_id(attrs_buf: &[u8]) -> Result<u16, DecodeError> {
-    let p = find_attr(attrs_buf, CTRL_ATTR_FAMILY_ID)?.ok_or(DecodeError::Missing("FAMILY_ID"))?;
-    get_u16(p, "FAMILY_ID")
 }

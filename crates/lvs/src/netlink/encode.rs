@@ -473,24 +473,3 @@ pub fn encode_get_dests(
     let body = put_service(&mut AttrWriter { out: &mut *out }, svc, SvcForm::Key);
     end_message(out, start, body)
 }
-
-/// Appends a `CTRL_CMD_GETFAMILY` request for `name` (as libnl sends it:
-/// version 1, `NLM_F_REQUEST | NLM_F_ACK`).
-pub fn encode_get_family(
-    name: &str,
-    seq: u32,
-    pid: u32,
-    out: &mut Vec<u8>,
-) -> Result<(), EncodeError> {
-    let start = begin_message(
-        out,
-        GENL_ID_CTRL,
-        NLM_F_REQUEST | NLM_F_ACK,
-        seq,
-        pid,
-        CTRL_CMD_GETFAMILY,
-        1,
-    );
-    let body = AttrWriter { out: &mut *out }.string(CTRL_ATTR_FAMILY_NAME, name);
-    end_message(out, start, body)
-}

@@ -149,9 +149,6 @@ impl Error {
     }
 }
 
-/// The former name of [`Error`].
-pub type IpvsError = Error;
-
 /// The C library's `strerror(errno)` text (glibc wording: the standard
 /// library formats OS errors through the C library's `strerror_r`).
 pub fn strerror(errno: i32) -> String {

@@ -164,6 +164,19 @@ pub struct Ipvs {
     keep_bulk: bool,
 }
 
+/// The handle's identity, not its buffers.
+impl std::fmt::Debug for Ipvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ipvs")
+            .field("family", &self.family)
+            .field("pid", &self.pid)
+            .field("seq", &self.seq)
+            .field("info", &self.info)
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The errno ipvsadm ends up reporting when the `IPVS` generic netlink family
 /// cannot be resolved: libipvs then falls back to a raw IPv4 socket and
 /// `getsockopt(IP_VS_SO_GET_INFO)`. Without CAP_NET_RAW the socket fails

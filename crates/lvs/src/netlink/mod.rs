@@ -50,5 +50,5 @@ mod tests;
 
 pub use decode::DecodeError;
 pub use encode::{EncodeError, Request};
-pub use error::{ipvs_strerror, strerror, Error, IpvsError, Op};
+pub use error::{ipvs_strerror, strerror, Error, Op};
 pub use handle::Ipvs;

@@ -6,15 +6,13 @@ use crate::netlink::ctrl;
 
 #[test]
 fn neli_request_is_libnls() {
-    for (name, seq, pid) in [("IPVS", 1, 0), ("nlctrl", 0xdead_beef, 77), ("", 5, 6)] {
-        let (mut ours, mut neli) = (Vec::new(), vec![1, 2, 3, 4]);
-        encode_get_family(name, seq, pid, &mut ours).unwrap();
-        ctrl::encode_get_family(name, seq, pid, &mut neli).unwrap();
-        // Appended after what the buffer held.
-        assert_eq!(&neli[..4], &[1, 2, 3, 4]);
-        assert_eq!(&neli[4..], &ours[..], "{name}");
-    }
-    // The capture (see encode_get_family_request).
+    // Appended after what the buffer held.
+    let mut neli = vec![1, 2, 3, 4];
+    ctrl::encode_get_family("nlctrl", 0xdead_beef, 77, &mut neli).unwrap();
+    assert_eq!(&neli[..4], &[1, 2, 3, 4]);
+    assert_eq!(neli.len(), 4 + 16 + 4 + 12);
+    // The capture of libnl's request: header, genl header (command 3,
+    // version 1), CTRL_ATTR_FAMILY_NAME "IPVS" with its NUL, padded.
     let mut out = Vec::new();
     ctrl::encode_get_family("IPVS", 1, 0, &mut out).unwrap();
     let mut want = header(32, GENL_ID_CTRL, 0x005, 1, 0);
@@ -34,7 +32,6 @@ fn neli_reads_the_family_id() {
     w.put(1, &[0; 8]).unwrap();
     w.end_nest(ops).unwrap();
     assert_eq!(ctrl::parse_family_id(&out), Ok(0x23));
-    assert_eq!(parse_family_id(&out), Ok(0x23));
     // Missing id, damaged attributes.
     let mut out = Vec::new();
     AttrWriter { out: &mut out }

@@ -381,7 +381,7 @@ fn decode_info_config_and_family() {
     let mut m = Msg::new();
     m.attr(CTRL_ATTR_FAMILY_NAME, b"IPVS\0")
         .attr(CTRL_ATTR_FAMILY_ID, &0x20u16.to_ne_bytes());
-    assert_eq!(parse_family_id(&m.buf), Ok(0x20));
+    assert_eq!(crate::netlink::ctrl::parse_family_id(&m.buf), Ok(0x20));
 }
 
 #[test]
@@ -538,7 +538,7 @@ fn never_panics_on_damaged_input() {
                 let _ = parse_daemon_msg(a);
                 let _ = parse_info(a);
                 let _ = parse_config(a);
-                let _ = parse_family_id(a);
+                let _ = crate::netlink::ctrl::parse_family_id(a);
                 for x in attrs(a).flatten() {
                     let _ = parse_service(x.1);
                     let _ = parse_dest(x.1, AF_INET6);

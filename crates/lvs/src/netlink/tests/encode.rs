@@ -304,17 +304,6 @@ fn encode_daemons() {
 }
 
 #[test]
-fn encode_get_family_request() {
-    let mut out = Vec::new();
-    encode_get_family("IPVS", 1, 0, &mut out).unwrap();
-    let payload = hex("03 01 00 00
-         09 00 02 00 49 50 56 53 00 00 00 00");
-    let mut want = header(32, GENL_ID_CTRL, 0x005, 1, 0);
-    want.extend_from_slice(&payload);
-    assert_eq!(out, want);
-}
-
-#[test]
 fn several_requests_in_one_buffer() {
     let mut out = Vec::new();
     encode(&Request::Flush, FAM, 1, 0, &mut out).unwrap();

@@ -71,7 +71,7 @@ fn batch_results_match_requests() {
     // The socket is still in step: a lookup right after works.
     let seq = ipvs.next_seq();
     ipvs.wbuf.clear();
-    codec::encode_get_family("nlctrl", seq, ipvs.pid, &mut ipvs.wbuf).unwrap();
+    super::super::ctrl::encode_get_family("nlctrl", seq, ipvs.pid, &mut ipvs.wbuf).unwrap();
     ipvs.send_wbuf().unwrap();
     ipvs.wait_for(seq, |_, _| Ok(())).unwrap();
 }
