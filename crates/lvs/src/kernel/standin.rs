@@ -19,6 +19,31 @@ type Refusal = Box<dyn FnMut(&Request) -> Option<i32>>;
 /// Counters stay zero (there is no traffic) and the connection table is
 /// empty. [`StandIn::refuse_when`] makes it refuse chosen requests, to test
 /// how callers handle failures.
+///
+/// ```
+/// use lvs::{Dest, Forward, Kernel, Service, ServiceKey, StandIn};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut kernel = StandIn::new();
+/// let key = ServiceKey::tcp("192.0.2.1:80".parse()?);
+/// kernel.add_service(&Service::with_key(&key, "rr"))?;
+/// let mut dest = Dest::with_addr("198.51.100.1:80".parse()?, Forward::Masq);
+/// dest.weight = 2;
+/// kernel.add_dest(&key, &dest)?;
+///
+/// // What the kernel would answer: the service with its real server...
+/// let services = kernel.services()?;
+/// assert_eq!(services.len(), 1);
+/// assert_eq!(services[0].key().to_string(), "-t 192.0.2.1:80");
+/// assert_eq!(kernel.dests(&services[0])?[0].weight, 2);
+/// // ...and the kernel's refusal of the same service twice (EEXIST),
+/// // worded as ipvsadm words it.
+/// let again = kernel.add_service(&Service::with_key(&key, "rr")).unwrap_err();
+/// assert_eq!(again.errno(), libc::EEXIST);
+/// assert_eq!(again.to_string(), "Service already exists");
+/// # Ok(())
+/// # }
+/// ```
 pub struct StandIn {
     services: Vec<(Service, Vec<Dest>)>,
     timeouts: Timeouts,
