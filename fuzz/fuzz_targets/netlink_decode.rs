@@ -4,6 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use lvs::model::{AF_INET, AF_INET6};
 use lvs::netlink::decode::*;
+use lvs::netlink::parse_family_id;
 
 fn exercise_attrs(a: &[u8]) {
     let _ = parse_service_msg(a);

@@ -69,8 +69,9 @@ pub(crate) fn encode_get_family(
     Ok(())
 }
 
-/// The family id in the attributes of a `CTRL_CMD_NEWFAMILY` answer.
-pub(crate) fn parse_family_id(attrs: &[u8]) -> Result<u16, DecodeError> {
+/// The family id in the attributes of a `CTRL_CMD_NEWFAMILY` answer
+/// (through neli's attribute parser; no I/O).
+pub fn parse_family_id(attrs: &[u8]) -> Result<u16, DecodeError> {
     let buf =
         GenlBuffer::<CtrlAttr, Buffer>::from_bytes_with_input(&mut Cursor::new(attrs), attrs.len())
             .map_err(|_| DecodeError::BadAttribute)?;

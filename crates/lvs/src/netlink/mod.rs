@@ -48,6 +48,7 @@ use crate::sys::netlink as sys;
 #[cfg(test)]
 mod tests;
 
+pub use ctrl::parse_family_id;
 pub use decode::DecodeError;
 pub use encode::{EncodeError, Request};
 pub use error::{ipvs_strerror, strerror, Error, Op};
