@@ -8,7 +8,7 @@
 //! Errors are the library's typed errors, worded as ipvsadm words them.
 
 use lvs::netlink::{ipvs_strerror, Op};
-use lvs::{Dest, Forward, Ipvs, Kernel, Service, ServiceKey};
+use lvs::{Dest, Forward, Ipvs, Service, ServiceKey};
 use std::net::SocketAddr;
 
 fn main() {

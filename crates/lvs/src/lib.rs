@@ -1,12 +1,12 @@
 //! lvs: manage Linux IPVS (the kernel's layer-4 load balancer) from Rust.
 //!
 //! Open a handle on the kernel's IPVS table with [`Ipvs::open`] (or
-//! [`Ipvs::open_in_netns`] for another network namespace), then use the
-//! [`Kernel`] trait's typed operations. Services and real servers are
-//! [`Service`] and [`Dest`] records; [`ServiceKey`] names a service.
+//! [`Ipvs::open_in_netns`] for another network namespace), then use its
+//! typed operations. Services and real servers are [`Service`] and
+//! [`Dest`] records; [`ServiceKey`] names a service.
 //!
 //! ```no_run
-//! use lvs::{Dest, Forward, Ipvs, Kernel, Service, ServiceKey};
+//! use lvs::{Dest, Forward, Ipvs, Service, ServiceKey};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut ipvs = Ipvs::open()?;
@@ -23,8 +23,10 @@
 //! # }
 //! ```
 //!
-//! [`StandIn`] implements the same trait in memory, with the kernel's
-//! refusals, for tests of code that drives IPVS.
+//! The same operations make the [`Kernel`] trait, which [`Ipvs`] and
+//! [`StandIn`] implement: the stand-in keeps the table in memory and
+//! refuses what the kernel refuses, for tests of code that drives IPVS
+//! (its documentation has an example that runs without a kernel).
 //!
 //! # Modules, from the top
 //!

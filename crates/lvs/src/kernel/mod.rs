@@ -100,30 +100,27 @@ pub trait Kernel {
 
     /// `-D`: delete a service and its real servers.
     fn del_service(&mut self, key: &ServiceKey) -> Result<(), Error> {
-        self.execute(&Request::DelService(key.to_service()))
+        self.execute(&Request::del_service(key))
     }
 
     /// `-a`: add a real server to a service.
     fn add_dest(&mut self, key: &ServiceKey, dest: &Dest) -> Result<(), Error> {
-        self.execute(&Request::NewDest(key.to_service(), dest.clone()))
+        self.execute(&Request::new_dest(key, dest))
     }
 
     /// `-e`: replace every setting of a real server.
     fn edit_dest(&mut self, key: &ServiceKey, dest: &Dest) -> Result<(), Error> {
-        self.execute(&Request::SetDest(key.to_service(), dest.clone()))
+        self.execute(&Request::set_dest(key, dest))
     }
 
     /// `-d`: delete a real server.
     fn del_dest(&mut self, key: &ServiceKey, addr: SocketAddr) -> Result<(), Error> {
-        self.execute(&Request::DelDest(
-            key.to_service(),
-            Dest::with_addr(addr, Forward::Route),
-        ))
+        self.execute(&Request::del_dest(key, addr))
     }
 
     /// `-Z`: zero the counters of one service, or of all (`None`).
     fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), Error> {
-        self.execute(&Request::Zero(key.map(ServiceKey::to_service)))
+        self.execute(&Request::zero(key))
     }
 
     /// `-C`: delete every service.
@@ -143,10 +140,7 @@ pub trait Kernel {
 
     /// `--stop-daemon`.
     fn stop_daemon(&mut self, role: DaemonRole) -> Result<(), Error> {
-        self.execute(&Request::DelDaemon(Daemon {
-            state: role.state(),
-            ..Daemon::default()
-        }))
+        self.execute(&Request::del_daemon(role))
     }
 }
 

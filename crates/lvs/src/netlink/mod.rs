@@ -44,6 +44,7 @@ pub mod decode;
 pub mod encode;
 mod error;
 mod handle;
+mod ops;
 use crate::sys::netlink as sys;
 #[cfg(test)]
 mod tests;
