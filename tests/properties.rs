@@ -93,7 +93,7 @@ fn service() -> impl Strategy<Value = Service> {
                 s.sched_name = sched.to_string();
                 if pers {
                     s.flags |= SVC_F_PERSISTENT;
-                    s.timeout = timeout;
+                    s.timeout = std::time::Duration::from_secs(u64::from(timeout));
                     s.netmask = if af == AF_INET6 {
                         m6
                     } else {

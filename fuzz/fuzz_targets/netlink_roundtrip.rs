@@ -61,7 +61,7 @@ fn service(u: &mut Unstructured<'_>) -> Result<Service> {
     s.sched_name = name(u)?;
     s.pe_name = name(u)?;
     s.flags = u32::arbitrary(u)?;
-    s.timeout = u32::arbitrary(u)?;
+    s.timeout = std::time::Duration::from_secs(u64::from(u32::arbitrary(u)?));
     s.netmask = u32::arbitrary(u)?;
     Ok(s)
 }

@@ -339,7 +339,7 @@ fn save_then_apply_is_no_change_whatever_the_table_holds() {
     live[0].1[0].u_threshold = 500;
     live[0].1[0].l_threshold = 100;
     live[1].0.flags |= SVC_F_SCHED3;
-    live[2].0.timeout = 300;
+    live[2].0.timeout = std::time::Duration::from_secs(300);
     live[2].0.netmask = 0xffff_ff00;
     let text = saved(&live);
     let back = rules(&text);

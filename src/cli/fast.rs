@@ -160,7 +160,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                     return None;
                 }
                 svc.flags |= SVC_F_PERSISTENT;
-                svc.timeout = t as u32;
+                svc.timeout = std::time::Duration::from_secs(t);
             }
             "-r" if !add_service => {
                 once(Opt::Server)?;

@@ -261,7 +261,7 @@ fn service_flags_text(svc: &Service) -> String {
         s.push_str(&format!(" ({})", sched_flags_text(svc)));
     }
     if svc.flags & SVC_F_PERSISTENT != 0 {
-        s.push_str(&format!(" persistent {}", svc.timeout));
+        s.push_str(&format!(" persistent {}", svc.timeout.as_secs()));
         if let Some(mask) = mask_text(svc) {
             s.push_str(&format!(" mask {mask}"));
         }
@@ -436,7 +436,7 @@ pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, names: Names) ->
     out.write_all(l.as_str().as_bytes())?;
     write!(out, " -s {}", svc.sched_name)?;
     if svc.flags & SVC_F_PERSISTENT != 0 {
-        write!(out, " -p {}", svc.timeout)?;
+        write!(out, " -p {}", svc.timeout.as_secs())?;
         if let Some(mask) = mask_text(svc) {
             write!(out, " -M {mask}")?;
         }

@@ -3,6 +3,7 @@
 //! model values with numeric output.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use super::sort::{sort_dests, sort_services};
 use super::*;
@@ -31,7 +32,7 @@ fn fwm(mark: u32, v6: bool, sched: &str) -> Service {
 
 fn persistent(mut s: Service, timeout: u32) -> Service {
     s.flags |= SVC_F_PERSISTENT;
-    s.timeout = timeout;
+    s.timeout = Duration::from_secs(u64::from(timeout));
     s
 }
 

@@ -6,6 +6,7 @@
 //! used by its sort, signed printing of fwmarks, flag bits...).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
 mod key;
 mod names;
@@ -159,8 +160,10 @@ pub struct Service {
     pub pe_name: String,
     /// `SVC_F_*` bits (already masked with the kernel's flag mask on replies).
     pub flags: u32,
-    /// Persistence timeout in seconds.
-    pub timeout: u32,
+    /// Persistence timeout. The kernel counts it in whole seconds on 32
+    /// bits: a value with a fraction of a second or of 2^32 seconds or more
+    /// is refused when a request is encoded.
+    pub timeout: Duration,
     /// IPv4: the mask as a host-order integer (255.255.255.0 = 0xffff_ff00).
     /// IPv6: the prefix length (1..=128).
     pub netmask: u32,
@@ -181,7 +184,7 @@ impl Service {
             sched_name: String::new(),
             pe_name: String::new(),
             flags: 0,
-            timeout: 0,
+            timeout: Duration::ZERO,
             netmask: if af == AF_INET6 { 128 } else { 0xffff_ffff },
             stats: Stats::default(),
         }

@@ -378,7 +378,9 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     };
     let sched = sched.ok_or(DecodeError::Missing("service SCHED_NAME"))?;
     let flags = flags.ok_or(DecodeError::Missing("service FLAGS"))?;
-    let timeout = timeout.ok_or(DecodeError::Missing("service TIMEOUT"))?;
+    let timeout = std::time::Duration::from_secs(u64::from(
+        timeout.ok_or(DecodeError::Missing("service TIMEOUT"))?,
+    ));
     let netmask = netmask.ok_or(DecodeError::Missing("service NETMASK"))?;
     let netmask = if af == AF_INET6 {
         u32::from_ne_bytes(netmask)

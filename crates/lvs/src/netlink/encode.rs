@@ -44,6 +44,13 @@ pub enum EncodeError {
         /// Its length in bytes, header included.
         len: usize,
     },
+    /// A persistence timeout the kernel cannot hold: not a whole number of
+    /// seconds, or 2^32 seconds or more.
+    #[error("persistence timeout {timeout:?} is not a whole number of seconds below 2^32")]
+    Timeout {
+        /// The timeout.
+        timeout: std::time::Duration,
+    },
     /// The generic netlink controller request could not be built.
     #[error("generic netlink control request cannot be built")]
     Control,
@@ -302,7 +309,15 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
         flags[..4].copy_from_slice(&svc.flags.to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
         w.put(svc_attr::FLAGS, &flags)?;
-        w.u32(svc_attr::TIMEOUT, svc.timeout)?;
+        let timeout = match u32::try_from(svc.timeout.as_secs()) {
+            Ok(secs) if svc.timeout.subsec_nanos() == 0 => secs,
+            _ => {
+                return Err(EncodeError::Timeout {
+                    timeout: svc.timeout,
+                })
+            }
+        };
+        w.u32(svc_attr::TIMEOUT, timeout)?;
         w.put(svc_attr::NETMASK, &netmask_bytes(svc.af, svc.netmask))?;
     }
     w.end_nest(nest)

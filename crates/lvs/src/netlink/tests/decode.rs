@@ -109,7 +109,7 @@ fn decode_service_dump_item_prefers_stats64() {
     assert_eq!(s.sched_name, "rr");
     assert_eq!(s.pe_name, "");
     assert_eq!(s.flags, 3);
-    assert_eq!(s.timeout, 100);
+    assert_eq!(s.timeout, Duration::from_secs(100));
     assert_eq!(s.netmask, 0xffff_ff00);
     let b = 1u64 << 40;
     assert_eq!(
@@ -194,7 +194,7 @@ fn service_round_trip_through_request_encoding() {
             let mut s = svc_tcp("203.0.113.9", 65535);
             s.sched_name = "wrr".into();
             s.flags = SVC_F_PERSISTENT;
-            s.timeout = 360;
+            s.timeout = Duration::from_secs(360);
             s.netmask = 0xffff_0000;
             s
         },

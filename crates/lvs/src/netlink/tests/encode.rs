@@ -25,7 +25,7 @@ fn encode_add_service_matches_capture() {
     let mut s = svc_tcp("192.0.2.100", 80);
     s.sched_name = "rr".into();
     s.flags = SVC_F_PERSISTENT;
-    s.timeout = 100;
+    s.timeout = Duration::from_secs(100);
     s.netmask = 0xffff_ff00;
     let mut out = Vec::new();
     encode(&Request::NewService(s), FAM, 7, 0xED40_0072, &mut out).unwrap();
@@ -43,6 +43,34 @@ fn encode_add_service_matches_capture() {
     want.extend_from_slice(&payload);
     assert_eq!(out.len(), 104);
     assert_eq!(out, want);
+}
+
+/// The persistence timeout goes out as whole seconds on 32 bits: the
+/// largest such value is sent, a fraction of a second or 2^32 seconds is
+/// refused (nothing appended), not rounded or cut.
+#[test]
+fn encode_refuses_a_timeout_the_kernel_cannot_hold() {
+    let mut s = svc_tcp("192.0.2.100", 80);
+    s.sched_name = "rr".into();
+    s.flags = SVC_F_PERSISTENT;
+    s.timeout = Duration::from_secs(u64::from(u32::MAX));
+    let mut out = Vec::new();
+    encode(&Request::NewService(s.clone()), FAM, 1, 0, &mut out).unwrap();
+    let timeout_attr = hex("08 00 08 00 ff ff ff ff");
+    assert!(out.windows(8).any(|w| w == timeout_attr.as_slice()));
+    for bad in [
+        Duration::from_secs(1 << 32),
+        Duration::from_millis(1500),
+        Duration::from_nanos(1),
+    ] {
+        s.timeout = bad;
+        let mut out = vec![1, 2, 3];
+        assert_eq!(
+            encode(&Request::NewService(s.clone()), FAM, 1, 0, &mut out),
+            Err(EncodeError::Timeout { timeout: bad })
+        );
+        assert_eq!(out, [1, 2, 3], "{bad:?}");
+    }
 }
 
 /// `ipvsadm -a -t 192.0.2.100:80 -r 198.51.100.50:8080 -m -w 2 -x 10 -y 5`

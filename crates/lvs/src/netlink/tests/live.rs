@@ -8,7 +8,7 @@
 
 use crate::model::*;
 use crate::netlink::{Ipvs, Request};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn ip(s: &str) -> RawAddr {
     raw_from_ip(s.parse().unwrap())
@@ -46,7 +46,7 @@ fn live_ipvs() {
     // -A -t 192.0.2.100:80 -s rr -p 100 -M 255.255.255.0
     let mut s = svc("192.0.2.100", 80);
     s.flags = SVC_F_PERSISTENT;
-    s.timeout = 100;
+    s.timeout = Duration::from_secs(100);
     s.netmask = 0xffff_ff00;
     ipvs.execute(&Request::NewService(s.clone())).unwrap();
     let e = ipvs.execute(&Request::NewService(s.clone())).unwrap_err();
@@ -60,7 +60,10 @@ fn live_ipvs() {
     let got = &list[0];
     assert_eq!(got.sched_name, "rr");
     assert_eq!(got.flags, SVC_F_PERSISTENT | SVC_F_HASHED);
-    assert_eq!((got.timeout, got.netmask, got.port), (100, 0xffff_ff00, 80));
+    assert_eq!(
+        (got.timeout, got.netmask, got.port),
+        (Duration::from_secs(100), 0xffff_ff00, 80)
+    );
     assert_eq!(got.addr, s.addr);
 
     // do-GET by key, and a missing key.
@@ -117,7 +120,7 @@ fn live_ipvs() {
     v6.port = 53;
     v6.sched_name = "wlc".into();
     v6.flags = SVC_F_PERSISTENT;
-    v6.timeout = 360;
+    v6.timeout = Duration::from_secs(360);
     v6.netmask = 64;
     ipvs.execute(&Request::NewService(v6.clone())).unwrap();
     let mut fw = Service::new(AF_INET);

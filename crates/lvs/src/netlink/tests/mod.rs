@@ -18,6 +18,7 @@ use crate::model::{
 };
 use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// Bytes from a whitespace-separated hex dump.
 fn hex(s: &str) -> Vec<u8> {
