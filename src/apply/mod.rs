@@ -38,10 +38,11 @@
 //! runner that reads files, talks to the kernel and prints is in the
 //! program (`app::files`).
 
+pub mod health;
 pub mod render;
 
-use crate::model::*;
-use crate::netlink::{Op, Request};
+use lvs::model::*;
+use lvs::netlink::{Op, Request};
 use std::collections::{HashMap, HashSet};
 
 pub use render::{service_rule, summary};

@@ -1,12 +1,12 @@
 //! Rule files (`--check`, `--apply`): each line parsed as the command line
-//! it is, into the desired state of [`crate::apply`].
+//! it is, into the desired state of `crate::apply`.
 
 use super::words::restore_words;
 use super::{CliError, Cmd, Opt, Outcome};
+use crate::apply::health::{split as split_health, HealthLines, LineKind};
 use crate::apply::render::{addrport, service_rule};
 use crate::apply::{Problem, Scope, Wanted, WantedDest};
-use crate::model::*;
-use crate::supervise::spec::{split as split_health, HealthLines, LineKind};
+use lvs::model::*;
 use std::collections::{HashMap, HashSet};
 
 /// ipvsadm's wording when the kernel knows no such scheduler or engine.
@@ -98,7 +98,7 @@ pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
 }
 
 /// [`parse_rules`], with the health options of each line (taken off the
-/// line before the ipvsadm parser sees it, see [`crate::supervise::spec`]).
+/// line before the ipvsadm parser sees it, see `apply::health`).
 pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines) {
     let mut health = HealthLines::default();
     let mut wanted: Vec<Wanted> = Vec::new();
@@ -209,7 +209,7 @@ pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines
             )),
         }
     }
-    problems.extend(crate::supervise::spec::problems(&wanted, &health));
+    problems.extend(crate::apply::health::problems(&wanted, &health));
     problems.sort_by_key(|p| p.line);
     (wanted, problems, health)
 }
