@@ -317,3 +317,39 @@ async fn agent_replies_and_an_unreachable_agent() {
         Err("agent connect: Connection refused".into())
     );
 }
+
+#[tokio::test]
+async fn four_hundred_checks_run_concurrently() {
+    // one listener that accepts and never answers, and http checks with a
+    // 1 s timeout: run one after the other they would take 400 s (400
+    // checks keep 800 descriptors open, under the usual limit of 1024)
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    let tls = tls_config();
+    let mut h = health(CheckKind::Http("/".into()));
+    h.timeout = Duration::from_secs(1);
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..400 {
+        let (h, tls) = (h.clone(), tls.clone());
+        set.spawn(async move { run(&h, &target(a), &tls).await });
+    }
+    let mut timed_out = 0;
+    while let Some(o) = set.join_next().await {
+        if o.unwrap().why == "http timed out after 1s" {
+            timed_out += 1;
+        }
+    }
+    assert_eq!(timed_out, 400);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
