@@ -16,7 +16,7 @@ die() { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 2; }
 vm_prepare() {
     "$KHERE/setup" || die "tests/kernel/setup failed"
     # shellcheck disable=SC1091
-    . "$CACHE/current.env"
+    . "$CACHE/current-${LVSADM_KERNEL:-6.1}.env"
     [ -f "$VMLINUZ" ] && [ -f "$BASE_INITRD" ] || die "setup left no kernel/initramfs in $CACHE"
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/lvsadm-vm.XXXXXX")
     trap 'vm_cleanup' EXIT
