@@ -311,7 +311,7 @@ ab_tests() {
     ka_stop d1; ka_stop d2
     check "A/B: keepalived stopped on both: the VIP is gone ($(ab_state d1 d2))" \
         sh -c "$(no_vip d1 && no_vip d2 && echo true || echo false)"
-    # notify_stop, when keepalived ran it; else by hand, as the README says
+    # notify_stop, when keepalived ran it; else by hand, as docs/directors.md says
     for d in d1 d2; do
         wait_until 10 role_is $d STOP ||
             { info "$d: no STOP from notify_stop; lvs-sync-role stop by hand"; nsx $d lvs-sync-role -d "$W/run-$d" stop 2>/dev/null; }
