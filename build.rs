@@ -4,7 +4,6 @@
 //! when lvsadm runs, which is most of a single command's start-up work.
 //! A unit test checks the table against the clap definition.
 
-#[cfg(feature = "cli")]
 #[allow(dead_code)]
 #[path = "src/cli/options.rs"]
 mod options;
@@ -12,7 +11,6 @@ mod options;
 fn main() {
     println!("cargo:rerun-if-changed=src/cli/options.rs");
     println!("cargo:rerun-if-changed=build.rs");
-    #[cfg(feature = "cli")]
     {
         use std::fmt::Write as _;
         let mut t = String::from("&[\n");

@@ -5,7 +5,8 @@
 //! cargo run --example list_json
 //! ```
 
-use lvsadm::{json, Ipvs};
+use lvs::Ipvs;
+use lvsadm::internals::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut ipvs = Ipvs::open().map_err(|e| format!("cannot open IPVS: {e}"))?;

@@ -6,7 +6,7 @@
 //! kernel's full 64-bit values; addresses are always numeric strings.
 
 use crate::format;
-use crate::model::*;
+use lvs::model::*;
 use serde::Serialize;
 use std::io::Write;
 
@@ -91,7 +91,7 @@ pub struct JService {
     /// The `persistent` field (see `docs/json-schema.md`).
     pub persistent: bool,
     /// Persistence timeout in seconds (0 when not persistent).
-    pub timeout: u32,
+    pub timeout: u64,
     /// IPv4 services: the persistence mask, dotted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub netmask: Option<String>,
@@ -296,7 +296,7 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
         fwmark: fw.then_some(s.fwmark),
         scheduler: s.sched_name.clone(),
         persistent: s.flags & SVC_F_PERSISTENT != 0,
-        timeout: s.timeout,
+        timeout: s.timeout.as_secs(),
         netmask: (s.af != AF_INET6).then(|| std::net::Ipv4Addr::from(s.netmask).to_string()),
         prefix_len: (s.af == AF_INET6).then_some(s.netmask),
         one_packet: s.flags & SVC_F_ONEPACKET != 0,
@@ -389,7 +389,7 @@ mod tests {
         s.port = 80;
         s.sched_name = "rr".into();
         s.flags = SVC_F_PERSISTENT | SVC_F_HASHED | SVC_F_SCHED2;
-        s.timeout = 360;
+        s.timeout = std::time::Duration::from_secs(360);
         s.netmask = 0xffff_ff00;
         s.stats.inbytes = 1 << 40;
         s.stats.conns = u32::MAX as u64 + 7;

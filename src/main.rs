@@ -11,19 +11,26 @@
 //! and standard output is flushed before the process ends.
 //! (Under `cargo test` the test harness brings its own `main`, so this one
 //! is left out there.)
+//!
+//! `#[no_mangle]` is an unsafe attribute (two symbols of one name would be
+//! undefined behaviour), so the `unsafe_code` lint flags it: this one item
+//! is the program's exception, allowed here. The library target of the
+//! program forbids `unsafe`; the system calls are in the `lvs` crate.
 #![cfg_attr(not(test), no_main)]
+#![deny(unsafe_code)]
 
 #[cfg(not(test))]
 use std::io::Write;
 
 /// The C entry point: runs lvsadm and returns its exit status.
 #[cfg(not(test))]
+#[allow(unsafe_code)]
 #[no_mangle]
 pub extern "C" fn main(
     _argc: std::ffi::c_int,
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
-    let code = lvsadm::app::main_entry();
+    let code = lvsadm::main_entry();
     let _ = std::io::stdout().flush();
     code
 }

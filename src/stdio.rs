@@ -97,7 +97,7 @@ impl<W: Write> Write for CStdio<W> {
 /// does not check and exits 0.)
 pub fn finish<W: Write>(out: &mut CStdio<W>, program: &str) -> Result<(), i32> {
     let flushed = out.flush();
-    let flushed = if out.wrote && crate::sys::stdout_closed_at_start() {
+    let flushed = if out.wrote && lvs::process::stdout_closed_at_start() {
         // The runtime put /dev/null in its place: what was written is lost.
         Err(io::Error::from_raw_os_error(libc::EBADF))
     } else {

@@ -9,13 +9,13 @@
 //!   generated `-A`/`-a` line it accepts (valid and near-valid lines), and
 //!   accepts the numeric IPv4 lines `-S` writes.
 
-use lvsadm::apply::{plan, Wanted};
-use lvsadm::cli::rules::parse_rules;
-use lvsadm::cli::{fast::parse_simple, parse, Outcome, Parsed};
-use lvsadm::format::{write_save_dest, write_save_service};
-use lvsadm::kernel::{Kernel, StandIn};
-use lvsadm::model::*;
-use lvsadm::netlink::Request;
+use lvs::kernel::{Kernel, StandIn};
+use lvs::model::*;
+use lvs::netlink::Request;
+use lvsadm::internals::cli::rules::parse_rules;
+use lvsadm::internals::cli::{fast::parse_simple, parse, Outcome, Parsed};
+use lvsadm::internals::{plan, Wanted};
+use lvsadm::internals::{write_save_dest, write_save_service, Names};
 use proptest::prelude::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -93,7 +93,7 @@ fn service() -> impl Strategy<Value = Service> {
                 s.sched_name = sched.to_string();
                 if pers {
                     s.flags |= SVC_F_PERSISTENT;
-                    s.timeout = timeout;
+                    s.timeout = std::time::Duration::from_secs(u64::from(timeout));
                     s.netmask = if af == AF_INET6 {
                         m6
                     } else {
@@ -168,8 +168,8 @@ fn service_and_dest() -> impl Strategy<Value = (Service, Dest)> {
 fn save_line(svc: &Service, dest: Option<&Dest>) -> String {
     let mut out = Vec::new();
     match dest {
-        None => write_save_service(&mut out, svc, true).unwrap(),
-        Some(d) => write_save_dest(&mut out, svc, d, true).unwrap(),
+        None => write_save_service(&mut out, svc, Names::Numeric).unwrap(),
+        Some(d) => write_save_dest(&mut out, svc, d, Names::Numeric).unwrap(),
     }
     String::from_utf8(out).unwrap()
 }
@@ -195,7 +195,7 @@ proptest! {
     fn saved_service_parses_back(svc in service()) {
         let line = save_line(&svc, None);
         let p = parsed(&line).unwrap_or_else(|e| panic!("not parsed: {line}: {e}"));
-        prop_assert_eq!(p.cmd, lvsadm::cli::Cmd::AddService);
+        prop_assert_eq!(p.cmd, lvsadm::internals::cli::Cmd::AddService);
         let got = &p.svc;
         assert_same_key(got, &svc, &line);
         prop_assert_eq!(&got.sched_name, &svc.sched_name, "{}", line);
@@ -211,7 +211,7 @@ proptest! {
     fn saved_dest_parses_back((svc, dest) in service_and_dest()) {
         let line = save_line(&svc, Some(&dest));
         let p = parsed(&line).unwrap_or_else(|e| panic!("not parsed: {line}: {e}"));
-        prop_assert_eq!(p.cmd, lvsadm::cli::Cmd::AddDest);
+        prop_assert_eq!(p.cmd, lvsadm::internals::cli::Cmd::AddDest);
         assert_same_key(&p.svc, &svc, &line);
         let got = &p.dest;
         prop_assert_eq!(

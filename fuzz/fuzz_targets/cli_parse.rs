@@ -9,11 +9,11 @@ fuzz_target!(|data: &[u8]| {
         .split(|b| *b == 0)
         .map(|w| String::from_utf8_lossy(w).into_owned())
         .collect();
-    let _ = lvsadm::cli::parse(&words);
+    let _ = lvsadm::internals::cli::parse(&words);
     // The bare `-R`/`-C` shortcut agrees with the parser whenever it answers.
-    if let Some(p) = lvsadm::cli::fast::parse_bare(&words) {
-        match lvsadm::cli::parse(&words) {
-            Ok(lvsadm::cli::Outcome::Run(g)) => assert_eq!(*g, p, "{words:?}"),
+    if let Some(p) = lvsadm::internals::cli::fast::parse_bare(&words) {
+        match lvsadm::internals::cli::parse(&words) {
+            Ok(lvsadm::internals::cli::Outcome::Run(g)) => assert_eq!(*g, p, "{words:?}"),
             other => panic!("parse_bare accepted {words:?}, parse gave {other:?}"),
         }
     }

@@ -2,15 +2,15 @@
 //! structured reader agree on success, and neither panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lvsadm::format::{read_connections, write_connections};
+use lvsadm::internals::{read_connections, write_connections, Names};
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("/proc/net/ip_vs_conn");
     let read = read_connections(data, path);
     let mut out = Vec::new();
-    let written = write_connections(&mut out, data, path, true, false);
+    let written = write_connections(&mut out, data, path, Names::Numeric, false);
     assert_eq!(read.is_ok(), written.is_ok(), "reader and writer disagree");
     let mut out = Vec::new();
-    let _ = write_connections(&mut out, data, path, true, true);
+    let _ = write_connections(&mut out, data, path, Names::Numeric, true);
 });

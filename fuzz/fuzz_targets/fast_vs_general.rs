@@ -3,7 +3,7 @@
 //! command.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lvsadm::cli::{self, fast::parse_simple, words::fast_words, Outcome};
+use lvsadm::internals::cli::{self, fast::parse_simple, words::fast_words, Outcome};
 
 fuzz_target!(|data: &[u8]| {
     let mut toks = Vec::new();

@@ -2,8 +2,9 @@
 //! attribute decoder, on every nest found. Values or errors, never a panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lvsadm::model::{AF_INET, AF_INET6};
-use lvsadm::netlink::decode::*;
+use lvs::model::{AF_INET, AF_INET6};
+use lvs::netlink::decode::*;
+use lvs::netlink::parse_family_id;
 
 fn exercise_attrs(a: &[u8]) {
     let _ = parse_service_msg(a);

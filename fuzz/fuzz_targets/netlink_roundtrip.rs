@@ -5,12 +5,12 @@
 #![no_main]
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use lvsadm::model::{Daemon, Dest, Service, Stats, Timeouts, AF_INET, AF_INET6};
-use lvsadm::netlink::decode::{
+use lvs::model::{Daemon, Dest, Service, Stats, Timeouts, AF_INET, AF_INET6};
+use lvs::netlink::decode::{
     messages, parse_config, parse_daemon_msg, parse_dest_msg, parse_service_msg, Reply,
 };
-use lvsadm::netlink::encode::encode;
-use lvsadm::netlink::Request;
+use lvs::netlink::encode::encode;
+use lvs::netlink::Request;
 use std::net::IpAddr;
 
 /// Family id used for the messages (any value a kernel may hand out).
@@ -61,7 +61,7 @@ fn service(u: &mut Unstructured<'_>) -> Result<Service> {
     s.sched_name = name(u)?;
     s.pe_name = name(u)?;
     s.flags = u32::arbitrary(u)?;
-    s.timeout = u32::arbitrary(u)?;
+    s.timeout = std::time::Duration::from_secs(u64::from(u32::arbitrary(u)?));
     s.netmask = u32::arbitrary(u)?;
     Ok(s)
 }

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let (wanted, problems) = lvsadm::cli::rules::parse_rules(&text);
+    let (wanted, problems) = lvsadm::internals::cli::rules::parse_rules(&text);
     let lines = text.lines().count().max(1);
     for p in &problems {
         assert!(p.line <= lines + 1, "problem on line {} of {lines}", p.line);

@@ -14,9 +14,9 @@
 use crate::apply::{self, Change};
 use crate::cli::{ApplyArgs, Cmd, Parsed};
 use crate::drain::{Counts, Drain, Step};
-use crate::kernel::Kernel;
-use crate::model::*;
-use crate::netlink::{ipvs_strerror, Op, Request};
+use lvs::kernel::Kernel;
+use lvs::model::*;
+use lvs::netlink::{ipvs_strerror, Op, Request};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 

@@ -1,13 +1,13 @@
 //! `--check FILE` and `--apply FILE`: read the rule file, check it, plan
 //! against the live table, apply, and report with exit statuses.
 
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::apply::render::plural;
 use crate::apply::*;
 use crate::cli::rules::{parse_rules, parse_scope};
 use crate::cli::ApplyArgs;
-use crate::model::*;
-use crate::netlink::{ipvs_strerror, Op, Request};
+use lvs::model::*;
+use lvs::netlink::{ipvs_strerror, Op, Request};
 use std::io::{Read, Write};
 
 /// Read a rule file (`-` is standard input).
@@ -195,9 +195,9 @@ pub fn run_apply_draining<W: Write>(
     if let Some(set) = drain {
         return super::drain::apply_planned(&ctx.program, ctx.kernel, a, &changes, &live, set, out);
     }
-    crate::sys::signals::catch();
+    lvs::process::signals::catch();
     let code = make_changes(ctx, a, &changes, &live, out);
-    crate::sys::signals::release();
+    lvs::process::signals::release();
     code
 }
 
@@ -264,7 +264,7 @@ fn make_changes<W: Write>(
     out: &mut W,
 ) -> i32 {
     let program = ctx.program.clone();
-    let stop = || crate::sys::signals::caught();
+    let stop = || lvs::process::signals::caught();
     let ((done, refused), signal) = send(
         ctx,
         changes,
@@ -285,7 +285,7 @@ fn make_changes<W: Write>(
         eprintln!("{}: {}", c.command_line(), ipvs_strerror(*op, *errno));
     }
     let why = match signal {
-        Some(sig) => format!("interrupted by {}", crate::sys::signals::name(sig)),
+        Some(sig) => format!("interrupted by {}", lvs::process::signals::name(sig)),
         None => format!(
             "the kernel refused {} of {} planned changes",
             refused.len(),

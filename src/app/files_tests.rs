@@ -28,7 +28,7 @@ fn check_grammar_and_empty_warning() {
 }
 
 use crate::app::Ctx;
-use crate::kernel::{Kernel, StandIn};
+use lvs::kernel::{Kernel, StandIn};
 
 /// A stand-in kernel holding the rules of `text`.
 fn seeded(text: &str) -> StandIn {

@@ -1,14 +1,29 @@
 //! Listings: `-L` (every mode), `-S`, `-L -c`, and `-L -j` (JSON).
 
-use super::run::{print_kernel_error, Ctx, Exit};
+use super::ctx::{print_kernel_error, Ctx, Exit};
 use crate::cli::{Format, Opt, Parsed};
 use crate::format::{self, sort, ListMode, ListOptions};
 use crate::json;
-use crate::kernel::ProcTable;
-use crate::model::*;
-use crate::netlink::Op;
+use lvs::kernel::ProcTable;
+use lvs::model::*;
+use lvs::netlink::Op;
 use std::io::Write;
 use std::path::Path;
+
+/// Names as ipvsadm finds them: the C library's look-ups (NSS).
+const LIBC_NAMES: format::Resolver = format::Resolver {
+    host: lvs::resolve::host_name,
+    service: lvs::resolve::service_name,
+};
+
+/// `-n` or the C library's names.
+pub(crate) fn names(numeric: bool) -> format::Names {
+    if numeric {
+        format::Names::Numeric
+    } else {
+        format::Names::Resolved(LIBC_NAMES)
+    }
+}
 
 fn list_options(f: &Format) -> ListOptions {
     let mode = if f.stats {
@@ -26,7 +41,7 @@ fn list_options(f: &Format) -> ListOptions {
     };
     ListOptions {
         mode,
-        numeric: f.numeric,
+        names: names(f.numeric),
         exact: f.exact,
         nosort: f.nosort,
     }
@@ -137,13 +152,13 @@ enum Source {
     /// more services, switch to the proc table or stay with netlink.
     Probe { left: usize, no_tunnel: usize },
     /// `/proc/net/ip_vs`, netlink for what it lacks.
-    Proc(crate::procfs::ProcTable),
+    Proc(lvs::procfs::ProcTable),
 }
 
 impl Source {
     fn proc_table(ctx: &mut Ctx<'_>) -> Source {
         match ctx.kernel.read_proc(ProcTable::Services) {
-            Ok(text) => Source::Proc(crate::procfs::parse(&String::from_utf8_lossy(&text))),
+            Ok(text) => Source::Proc(lvs::procfs::parse(&String::from_utf8_lossy(&text))),
             Err(_) => Source::Netlink,
         }
     }
@@ -166,9 +181,9 @@ fn print_service<W: Write>(
         sort::glibc_msort(idx, |&a, &b| sort::cmp_dests(&dests[a], &dests[b]));
     }
     if rule {
-        let _ = format::write_save_service(out, svc, opts.numeric);
+        let _ = format::write_save_service(out, svc, opts.names);
         for &i in idx.iter() {
-            let _ = format::write_save_dest(out, svc, &dests[i], opts.numeric);
+            let _ = format::write_save_dest(out, svc, &dests[i], opts.names);
         }
     } else {
         let _ = format::write_service(out, svc, opts);
@@ -226,8 +241,9 @@ pub fn list_connections<W: Write>(
     out: &mut W,
 ) -> Result<(), Exit> {
     let path = Path::new(ProcTable::Connections.path());
-    let written = connection_table(ctx)
-        .and_then(|data| format::write_connections(out, &data, path, f.numeric, persistent_conn));
+    let written = connection_table(ctx).and_then(|data| {
+        format::write_connections(out, &data, path, names(f.numeric), persistent_conn)
+    });
     match written {
         Ok(()) => Ok(()),
         Err(format::ConnError::SilentExit) => Err(Exit(1)),

@@ -8,8 +8,8 @@
 
 use crate::format::prometheus::{RenderOptions, Snapshot};
 use crate::format::sort;
-use crate::kernel::{Kernel, ProcTable};
-use crate::netlink::{ipvs_strerror, Ipvs, Op};
+use lvs::kernel::{Kernel, ProcTable};
+use lvs::netlink::{ipvs_strerror, Ipvs, Op};
 use std::io::Write;
 use std::path::Path;
 

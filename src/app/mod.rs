@@ -4,11 +4,12 @@
 //!   `ipvsadm-restore` entry points, the options that act before the
 //!   kernel is opened (`--netns`, `--check`);
 //! * [`run`]: the one place that runs a parsed command against a
-//!   [`Kernel`](crate::kernel::Kernel), with ipvsadm's exit statuses;
+//!   [`Kernel`](lvs::kernel::Kernel), with ipvsadm's exit statuses;
 //! * [`listing`]: `-L`, `-S`, `-L -c`, `-j`;
 //! * [`restore`]: `-R`, pipelined;
 //! * [`files`]: `--check` and `--apply` (the plans are [`crate::apply`]'s).
 
+mod ctx;
 pub mod drain;
 pub mod files;
 mod http;
@@ -19,12 +20,13 @@ pub mod ops;
 pub mod restore;
 pub mod run;
 
-pub use run::{process, Ctx, Exit};
+pub use ctx::{Ctx, Exit};
+pub use run::process;
 
 use crate::cli::{self, Format, Outcome};
-use crate::netlink::{ipvs_strerror, Ipvs, Op};
 use crate::stdio::{stdout_buffering, CStdio};
 use listing::list_all;
+use lvs::netlink::{ipvs_strerror, Ipvs, Op};
 use restore::restore_from;
 use std::io::{self, Read, Write};
 
@@ -33,7 +35,7 @@ use std::io::{self, Read, Write};
 /// Invoked as `ipvsadm-save` or `ipvsadm-restore` (a symlink or a copy),
 /// behaves like Debian's wrapper scripts of those names.
 pub fn main_entry() -> i32 {
-    crate::sys::default_sigpipe();
+    lvs::process::default_sigpipe();
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
@@ -209,8 +211,8 @@ fn enter_netns(names: &[String]) -> anyhow::Result<()> {
         [] => Ok(()),
         [name] if name.is_empty() => anyhow::bail!("--netns needs a namespace name"),
         [name] => {
-            let path = crate::netns::path_of(name);
-            crate::netns::enter(&path).with_context(|| {
+            let path = lvs::netns::path_of(name);
+            lvs::netns::enter(&path).with_context(|| {
                 format!(
                     "cannot enter network namespace \"{name}\" ({})",
                     path.display()

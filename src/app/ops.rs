@@ -7,9 +7,9 @@
 //! and it runs as before. Only words the popt walker sees as options count
 //! (`-s --drain` is a scheduler name), as for `--netns`.
 
+use super::ctx::Ctx;
 use super::drain;
 use super::metrics::{self, MetricsArgs};
-use super::Ctx;
 use crate::cli::{self, popt::Walker, Cmd, Outcome};
 use crate::format::prometheus::RenderOptions;
 use std::io::Write;
@@ -154,8 +154,8 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
                     2
                 }
                 // The command line's own mistakes, reported as without --drain.
-                Err(_) => match crate::app::process(ctx, &rest, false, out) {
-                    Ok(r) | Err(crate::app::Exit(r)) => r & 0xff,
+                Err(_) => match super::run::process(ctx, &rest, false, out) {
+                    Ok(r) | Err(super::ctx::Exit(r)) => r & 0xff,
                 },
             }
         }

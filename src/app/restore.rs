@@ -1,9 +1,10 @@
 //! `-R`: every line of the input run as a command line, the kernel
 //! requests of consecutive set commands pipelined.
 
-use super::run::{print_kernel_error, process, request_from, Ctx, Exit};
+use super::ctx::{print_kernel_error, Ctx, Exit};
+use super::run::{process, request_from};
 use crate::cli::{self, words::fast_words, words::restore_words, CliError, Cmd, Outcome, Parsed};
-use crate::netlink::{Op, Request};
+use lvs::netlink::{Op, Request};
 use std::io::{self, Read, Write};
 
 /// `-R`: run every line of standard input; the status is the last line's.

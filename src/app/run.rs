@@ -5,26 +5,10 @@ use super::listing::{list_all, list_connections, list_json, list_service};
 use super::restore::restore;
 use crate::cli::{self, CliError, Cmd, Outcome, Parsed};
 use crate::format;
-use crate::kernel::Kernel;
-use crate::netlink::{ipvs_strerror, Op, Request};
+use lvs::netlink::{Op, Request};
 use std::io::Write;
 
-/// How a command ends when it does not simply return.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exit(pub i32);
-
-/// Everything a run needs: the kernel handle and the program name.
-pub struct Ctx<'k> {
-    /// The IPVS table commands act on.
-    pub kernel: &'k mut dyn Kernel,
-    /// `argv[0]` as invoked, used in messages.
-    pub program: String,
-}
-
-/// Print ipvsadm's message for a failed kernel operation.
-pub fn print_kernel_error(op: Op, errno: i32) {
-    eprintln!("{}", ipvs_strerror(op, errno));
-}
+use super::ctx::{print_kernel_error, Ctx, Exit};
 
 /// ipvsadm's `process_options`: parse, check and run one command line.
 ///

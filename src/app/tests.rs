@@ -2,13 +2,14 @@
 //! against the stand-in kernel: what a user sees on stdout, the exit
 //! statuses, and the table left behind.
 
+use super::ctx::Ctx;
 use super::listing::list_all;
 use super::restore::restore_from;
-use super::run::{process, Ctx};
+use super::run::process;
 use crate::cli::Format;
-use crate::kernel::{Kernel, StandIn};
-use crate::model::*;
-use crate::netlink::Request;
+use lvs::kernel::{Kernel, StandIn};
+use lvs::model::*;
+use lvs::netlink::Request;
 
 fn words(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()

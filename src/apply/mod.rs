@@ -40,8 +40,8 @@
 
 pub mod render;
 
-use crate::model::*;
-use crate::netlink::{Op, Request};
+use lvs::model::*;
+use lvs::netlink::{Op, Request};
 use std::collections::{HashMap, HashSet};
 
 pub use render::{service_rule, summary};

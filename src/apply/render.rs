@@ -2,7 +2,7 @@
 //! place that writes rules as command lines for lvsadm's own output.
 
 use super::{tally, Change};
-use crate::model::*;
+use lvs::model::*;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::Ipv4Addr;
@@ -20,7 +20,7 @@ pub fn service_rule(s: &Service) -> String {
 fn service_line(cmd: &str, s: &Service) -> String {
     let mut l = format!("{cmd} {} -s {}", service_rule(s), s.sched_name);
     if s.flags & SVC_F_PERSISTENT != 0 {
-        l.push_str(&format!(" -p {}", s.timeout));
+        l.push_str(&format!(" -p {}", s.timeout.as_secs()));
     }
     if s.af == AF_INET6 {
         if s.netmask != 128 {

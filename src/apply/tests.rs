@@ -314,9 +314,9 @@ fn absent_thresholds_are_kept_and_changes_show() {
 pub(crate) fn saved(live: &[(Service, Vec<Dest>)]) -> String {
     let mut out = Vec::new();
     for (s, ds) in live {
-        crate::format::write_save_service(&mut out, s, true).unwrap();
+        crate::format::write_save_service(&mut out, s, crate::format::Names::Numeric).unwrap();
         for d in ds {
-            crate::format::write_save_dest(&mut out, s, d, true).unwrap();
+            crate::format::write_save_dest(&mut out, s, d, crate::format::Names::Numeric).unwrap();
         }
     }
     String::from_utf8(out).unwrap()
@@ -339,7 +339,7 @@ fn save_then_apply_is_no_change_whatever_the_table_holds() {
     live[0].1[0].u_threshold = 500;
     live[0].1[0].l_threshold = 100;
     live[1].0.flags |= SVC_F_SCHED3;
-    live[2].0.timeout = 300;
+    live[2].0.timeout = std::time::Duration::from_secs(300);
     live[2].0.netmask = 0xffff_ff00;
     let text = saved(&live);
     let back = rules(&text);

@@ -1,7 +1,7 @@
 //! Address, port and netmask parsing with ipvsadm's rules (docs/compatibility.md §4).
 
-use crate::model::*;
-use crate::resolve;
+use lvs::model::*;
+use lvs::resolve;
 use std::net::Ipv6Addr;
 
 /// ipvsadm's `parse_service`: parse `host[:port]` / `[v6]:port` into the
@@ -64,7 +64,7 @@ pub fn parse_netmask(text: &str) -> Option<u32> {
     Some(u32::from(a))
 }
 
-pub use crate::cnum::atoi;
+pub use lvs::cnum::atoi;
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@
 //! check the equivalence on a large set of lines.
 
 use super::{bit, Cmd, Format, Opt, Parsed};
-use crate::model::*;
+use lvs::model::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A command line of exactly one word, `-R`/`--restore` or `-C`/`--clear`:
@@ -44,7 +44,7 @@ pub fn parse_bare(args: &[String]) -> Option<Parsed> {
 /// Upper bound of `-p` (31 days, as the general parser).
 const MAX_TIMEOUT: u32 = 86400 * 31;
 
-use crate::cnum::canonical_decimal as decimal;
+use lvs::cnum::canonical_decimal as decimal;
 
 /// Dotted quad of four decimal octets (no leading zeros: `inet_aton` would
 /// read those as octal).
@@ -160,7 +160,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                     return None;
                 }
                 svc.flags |= SVC_F_PERSISTENT;
-                svc.timeout = t as u32;
+                svc.timeout = std::time::Duration::from_secs(t);
             }
             "-r" if !add_service => {
                 once(Opt::Server)?;

@@ -163,7 +163,8 @@ impl Draft {
             "persistent" => {
                 set_option(&mut self.options, Opt::Persistent)?;
                 svc.flags |= SVC_F_PERSISTENT;
-                svc.timeout = parse_timeout(val, 1, MAX_TIMEOUT)?;
+                svc.timeout =
+                    std::time::Duration::from_secs(u64::from(parse_timeout(val, 1, MAX_TIMEOUT)?));
             }
             "ipv6" => {
                 if svc.fwmark != 0 {

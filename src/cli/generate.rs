@@ -17,7 +17,7 @@ use std::io::Write;
 
 /// The schedulers of the kernel (`-s`), without `none`.
 pub static SCHEDULERS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-    crate::model::SCHEDULERS
+    lvs::model::SCHEDULERS
         .iter()
         .copied()
         .filter(|s| *s != "none")
@@ -29,7 +29,7 @@ pub static SCHED_FLAGS: std::sync::LazyLock<Vec<&'static str>> = std::sync::Lazy
     let mut v: Vec<&str> = Vec::new();
     for sched in ["", "sh", "mh"] {
         v.extend(
-            crate::model::sched_flag_names(sched)
+            lvs::model::sched_flag_names(sched)
                 .iter()
                 .filter(|n| !n.is_empty()),
         );

@@ -17,7 +17,7 @@ pub mod rules;
 pub mod usage;
 pub mod words;
 
-use crate::model::*;
+use lvs::model::*;
 use popt::Walker;
 
 /// The commands, in the order of ipvsadm's command × option matrix.
@@ -303,9 +303,9 @@ fn fail(msg: impl Into<String>) -> CliError {
     }
 }
 
-pub use crate::cnum::strtol_full;
 pub(crate) use general::parse_general;
 pub use general::string_to_number;
+pub use lvs::cnum::strtol_full;
 use matrix::bit;
 
 /// Parse one ipvsadm command line. `args` excludes the program name.

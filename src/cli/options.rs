@@ -23,7 +23,8 @@ pub enum Takes {
     Optional,
 }
 
-/// Ask clap what an argument takes.
+/// Ask clap what an argument takes (build.rs and the table's unit test).
+#[allow(dead_code)]
 pub fn takes(arg: &Arg) -> Takes {
     match arg.get_num_args() {
         Some(r) if r.min_values() == 0 && r.max_values() >= 1 => Takes::Optional,

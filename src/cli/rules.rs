@@ -1,11 +1,11 @@
 //! Rule files (`--check`, `--apply`): each line parsed as the command line
-//! it is, into the desired state of [`crate::apply`].
+//! it is, into the desired state of `crate::apply`.
 
 use super::words::restore_words;
 use super::{CliError, Cmd, Opt, Outcome};
 use crate::apply::render::{addrport, service_rule};
 use crate::apply::{Problem, Scope, Wanted, WantedDest};
-use crate::model::*;
+use lvs::model::*;
 use std::collections::{HashMap, HashSet};
 
 /// ipvsadm's wording when the kernel knows no such scheduler or engine.

@@ -127,7 +127,10 @@ fn service_rules() {
     let p = parsed("-A -t 192.0.2.1:80");
     assert_eq!(p.svc.sched_name, "wlc");
     let p = parsed("-A -t 192.0.2.1:80 -s rr -p");
-    assert_eq!((p.svc.flags, p.svc.timeout), (SVC_F_PERSISTENT, 360));
+    assert_eq!(
+        (p.svc.flags, p.svc.timeout.as_secs()),
+        (SVC_F_PERSISTENT, 360)
+    );
     assert_eq!(
         fatal("-A -t 192.0.2.1:80 -p rr"),
         "invalid timeout value `rr' specified"

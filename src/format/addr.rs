@@ -3,9 +3,37 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::model::{ip_from_raw, RawAddr, AF_INET6};
-pub(crate) use crate::model::{ntop, write_ntop6};
-use crate::resolve;
+use lvs::model::{ip_from_raw, RawAddr, AF_INET6};
+pub(crate) use lvs::model::{ntop, write_ntop6};
+
+/// Host and service names for a listing without `-n`, looked up by the
+/// caller's functions: this module makes no look-up of its own (the program
+/// passes the C library's, `lvs::resolve`; a test can pass a table).
+#[derive(Debug, Clone, Copy)]
+pub struct Resolver {
+    /// The host name of an address; `None` prints the address.
+    pub host: fn(IpAddr) -> Option<String>,
+    /// The service name of a port for an IP protocol number; `None` prints
+    /// the port in decimal.
+    pub service: fn(u16, u16) -> Option<String>,
+}
+
+/// How a listing writes addresses and ports.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Names {
+    /// As numbers (`-n`).
+    #[default]
+    Numeric,
+    /// As names where the resolver finds them.
+    Resolved(Resolver),
+}
+
+impl Names {
+    /// Whether addresses and ports are written as numbers.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Names::Numeric)
+    }
+}
 
 /// ipvsadm builds `addr:port` in a 60-byte buffer with `snprintf`.
 const ADDRPORT_MAX: usize = 59;
@@ -141,15 +169,14 @@ pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Line {
 /// the numeric text) and the service name of the port for `protocol`
 /// (`getservbyport`, falling back to decimal; protocols other than
 /// TCP/UDP/SCTP always give decimal). The whole text is cut to 59 bytes.
-pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, numeric: bool) -> String {
+pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, names: Names) -> String {
     let ip = ip_from_raw(af, addr);
-    let (host, serv) = if numeric {
-        (ntop(&ip), port.to_string())
-    } else {
-        (
-            resolve::host_name(ip).unwrap_or_else(|| ntop(&ip)),
-            resolve::service_name(port, protocol).unwrap_or_else(|| port.to_string()),
-        )
+    let (host, serv) = match names {
+        Names::Numeric => (ntop(&ip), port.to_string()),
+        Names::Resolved(r) => (
+            (r.host)(ip).unwrap_or_else(|| ntop(&ip)),
+            (r.service)(port, protocol).unwrap_or_else(|| port.to_string()),
+        ),
     };
     let text = if af == AF_INET6 {
         format!("[{host}]:{serv}")
@@ -162,7 +189,7 @@ pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, numeri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ntop6;
+    use lvs::model::ntop6;
     use std::net::Ipv6Addr;
 
     fn t(s: &str) -> String {
@@ -191,9 +218,12 @@ mod tests {
     fn addrport_numeric_and_cut() {
         let mut raw = [0u8; 16];
         raw[..4].copy_from_slice(&[192, 0, 2, 1]);
-        assert_eq!(addrport(2, &raw, 80, 6, true), "192.0.2.1:80");
+        assert_eq!(addrport(2, &raw, 80, 6, Names::Numeric), "192.0.2.1:80");
         let v6: Ipv6Addr = "2001:db8::12".parse().unwrap();
-        assert_eq!(addrport(10, &v6.octets(), 0, 0, true), "[2001:db8::12]:0");
+        assert_eq!(
+            addrport(10, &v6.octets(), 0, 0, Names::Numeric),
+            "[2001:db8::12]:0"
+        );
         assert_eq!(cut("x".repeat(70), 59).len(), 59);
         for (af, a) in [
             (2, "192.0.2.1"),
@@ -202,11 +232,11 @@ mod tests {
             (10, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
             (10, "::ffff:1.2.3.4"),
         ] {
-            let raw = crate::model::raw_from_ip(a.parse().unwrap());
+            let raw = lvs::model::raw_from_ip(a.parse().unwrap());
             for port in [0, 80, 65535] {
                 assert_eq!(
                     addrport_numeric(af, &raw, port).as_str(),
-                    addrport(af, &raw, port, 6, true)
+                    addrport(af, &raw, port, 6, Names::Numeric)
                 );
             }
         }

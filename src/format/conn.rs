@@ -8,14 +8,14 @@
 //! parses each piece with `sscanf("%s %s %hX %s %hX %s %hX %s %d %s %s")`.
 //! The parse below mirrors that, including the line split.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-use crate::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use lvs::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 
-use super::addr::addrport;
-use crate::cnum::Scan;
+use super::addr::{addrport, Names};
+use lvs::cnum::Scan;
 
 /// Failures of [`write_connections`]; ipvsadm exits with status 1 on each.
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +152,7 @@ fn text(b: &[u8]) -> String {
 fn write_row<W: Write>(
     out: &mut W,
     l: &ConnLine<'_>,
-    numeric: bool,
+    names: Names,
     persistent_conn: bool,
 ) -> io::Result<()> {
     let proto = match l.protocol {
@@ -162,9 +162,9 @@ fn write_row<W: Write>(
         _ => 0,
     };
     let (af, [c, v, d]) = addresses(l);
-    let cname = addrport(af, &c, l.cport, proto, numeric);
-    let vname = addrport(af, &v, l.vport, proto, numeric);
-    let dname = addrport(af, &d, l.dport, proto, numeric);
+    let cname = addrport(af, &c, l.cport, proto, names);
+    let vname = addrport(af, &v, l.vport, proto, names);
+    let dname = addrport(af, &d, l.dport, proto, names);
     let expires = l.expires as u32;
     let expire = format!("{:02}:{:02}", (expires / 60) as i32, (expires % 60) as i32);
     let protocol = text(l.protocol);
@@ -182,19 +182,6 @@ fn write_row<W: Write>(
             "{protocol:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname}"
         )
     }
-}
-
-/// The whole connection table file; a read failure makes ipvsadm's first
-/// fgets() return NULL (e.g. a directory opens fine but cannot be read):
-/// "unexpected input".
-/// Read the connection table at `path` as ipvsadm does: a file that cannot
-/// be opened and one that cannot be read fail differently.
-pub fn read_table(path: &Path) -> Result<Vec<u8>, ConnError> {
-    let mut file = std::fs::File::open(path).map_err(|_| ConnError::Open(path.to_path_buf()))?;
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)
-        .map_err(|_| ConnError::Unexpected(path.to_path_buf()))?;
-    Ok(data)
 }
 
 /// The entry lines of the table, after its header line (none at all is
@@ -217,7 +204,7 @@ pub fn write_connections<W: Write>(
     out: &mut W,
     data: &[u8],
     path: &Path,
-    numeric: bool,
+    names: Names,
     persistent_conn: bool,
 ) -> Result<(), ConnError> {
     let rows = table_rows(data, path)?;
@@ -240,7 +227,7 @@ pub fn write_connections<W: Write>(
         let Some(line) = scan_line(piece) else {
             return Err(ConnError::SilentExit);
         };
-        write_row(out, &line, numeric, persistent_conn)?;
+        write_row(out, &line, names, persistent_conn)?;
     }
     Ok(())
 }
@@ -272,7 +259,7 @@ pub struct Conn {
     pub pe: Option<(String, String)>,
 }
 
-/// Parse the connection table's text (read from `path`) into [`Conn`]
+/// Parse the connection table's text (read from `path`) into `Conn`
 /// entries, with the same parsing and failures as [`write_connections`].
 pub fn read_connections(data: &[u8], path: &Path) -> Result<Vec<Conn>, ConnError> {
     let rows = table_rows(data, path)?;
@@ -314,7 +301,15 @@ TCP 2001:0db8:0000:0000:0000:0000:0000:0100 0000 2001:0db8:0000:0000:0000:0000:0
 
     fn run(proc_text: &[u8], numeric: bool, pc: bool) -> Result<String, ConnError> {
         let mut out = Vec::new();
-        let r = write_connections(&mut out, proc_text, Path::new("ip_vs_conn"), numeric, pc);
+        let names = if numeric {
+            Names::Numeric
+        } else {
+            Names::Resolved(super::super::Resolver {
+                host: |_| None,
+                service: |_, _| None,
+            })
+        };
+        let r = write_connections(&mut out, proc_text, Path::new("ip_vs_conn"), names, pc);
         r.map(|()| String::from_utf8(out).unwrap())
     }
 
@@ -367,11 +362,6 @@ UDP 00:58  NONE        192.0.2.100:0      192.0.2.100:5060   198.51.100.50:5060 
 
     #[test]
     fn errors() {
-        let missing = Path::new("/nonexistent/ip_vs_conn");
-        let e = read_table(missing).unwrap_err();
-        assert_eq!(e.to_string(), "cannot open file /nonexistent/ip_vs_conn");
-        let e = read_table(Path::new("/")).unwrap_err();
-        assert_eq!(e.to_string(), "unexpected input from /");
         let e = run(b"", true, false).unwrap_err();
         assert!(e.to_string().starts_with("unexpected input from "));
         assert!(matches!(e, ConnError::Unexpected(_)));

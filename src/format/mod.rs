@@ -1,13 +1,14 @@
 //! Formatters that print exactly what ipvsadm 1.31 prints.
 //!
 //! Every function writes complete lines (ending in `\n`) to `out`. Name
-//! resolution (without `numeric`) goes through [`crate::resolve`].
+//! resolution (without `-n`) is the caller's, passed in as [`Names`]: the
+//! formatters make no look-up and no other I/O than writing to `out`.
 
 mod addr;
 mod conn;
-#[cfg(feature = "cli")]
 pub(crate) use addr::ntop;
-pub use conn::{read_connections, read_table, Conn};
+pub use addr::{Names, Resolver};
+pub use conn::{read_connections, Conn};
 pub mod prometheus;
 pub mod sort;
 
@@ -15,7 +16,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
-use crate::model::*;
+use lvs::model::*;
 
 pub use conn::{write_connections, ConnError};
 
@@ -40,12 +41,12 @@ pub enum ListMode {
 }
 
 /// Listing options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ListOptions {
     /// The `mode` value.
     pub mode: ListMode,
-    /// `-n`: no name resolution.
-    pub numeric: bool,
+    /// `-n` ([`Names::Numeric`]) or the names to print.
+    pub names: Names,
     /// `--exact`: unabbreviated counters.
     pub exact: bool,
     /// `--nosort`: kernel order (the formatters do not sort; the caller does).
@@ -148,14 +149,14 @@ fn proto_option(protocol: u16) -> &'static str {
 }
 
 /// The service's `addr:port` text (59-byte cut included).
-fn service_addrport(svc: &Service, numeric: bool) -> String {
-    addr::addrport(svc.af, &svc.addr, svc.port, svc.protocol, numeric)
+fn service_addrport(svc: &Service, names: Names) -> String {
+    addr::addrport(svc.af, &svc.addr, svc.port, svc.protocol, names)
 }
 
 /// Human text of a service as in listing rows: `FWM  %d`, `FWM  %d IPv6`
 /// or `%-4s %s` (e.g. `TCP  192.0.2.1:80`), cut to 33 bytes unless the
-/// service is IPv6. Names are resolved unless `numeric`.
-pub fn service_label(svc: &Service, numeric: bool) -> String {
+/// service is IPv6. Names are those of `names`.
+pub fn service_label(svc: &Service, names: Names) -> String {
     if svc.is_fwmark() {
         let v6 = if svc.af == AF_INET6 { " IPv6" } else { "" };
         return format!("FWM  {}{v6}", svc.fwmark as i32);
@@ -163,7 +164,7 @@ pub fn service_label(svc: &Service, numeric: bool) -> String {
     let text = format!(
         "{:<4} {}",
         proto_label(svc.protocol),
-        service_addrport(svc, numeric)
+        service_addrport(svc, names)
     );
     if svc.af != AF_INET6 {
         addr::cut(text, 33)
@@ -192,24 +193,24 @@ impl Label {
 
     /// [`service_label`]; numeric IPv4 labels are at most 26 bytes, so the
     /// cut to 33 never applies to them.
-    fn of_service(svc: &Service, numeric: bool) -> Label {
-        if numeric && !svc.is_fwmark() {
+    fn of_service(svc: &Service, names: Names) -> Label {
+        if names.is_numeric() && !svc.is_fwmark() {
             let a = addr::addrport_numeric(svc.af, &svc.addr, svc.port);
             let mut s = addr::Line::new();
             if write!(s, "{:<4} {}", proto_label(svc.protocol), a.as_str()).is_ok() {
                 return Label::Stack(s);
             }
         }
-        Label::Owned(service_label(svc, numeric))
+        Label::Owned(service_label(svc, names))
     }
 
     /// The destination's `addr:port` as listing rows show it (IPv4 cut to
     /// 28 bytes, which numeric text never reaches).
-    fn of_dest(svc: &Service, dest: &Dest, numeric: bool) -> Label {
-        if numeric {
+    fn of_dest(svc: &Service, dest: &Dest, names: Names) -> Label {
+        if names.is_numeric() {
             return Label::Stack(addr::addrport_numeric(dest.af, &dest.addr, dest.port));
         }
-        let name = dest_addrport(svc, dest, numeric);
+        let name = dest_addrport(svc, dest, names);
         Label::Owned(if dest.af != AF_INET6 {
             addr::cut(name, 28)
         } else {
@@ -219,7 +220,7 @@ impl Label {
 }
 
 /// The service part of save lines: `-t addr:port`, `-f N`, `-f N -6`...
-fn push_service_rule(l: &mut addr::Line, svc: &Service, numeric: bool) {
+fn push_service_rule(l: &mut addr::Line, svc: &Service, names: Names) {
     if svc.is_fwmark() {
         l.push(b"-f ");
         l.signed(i64::from(svc.fwmark as i32));
@@ -230,10 +231,10 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, numeric: bool) {
     }
     l.push(proto_option(svc.protocol).as_bytes());
     l.push(b" ");
-    if numeric {
+    if names.is_numeric() {
         l.addrport(svc.af, &svc.addr, svc.port);
     } else {
-        l.push(service_addrport(svc, numeric).as_bytes());
+        l.push(service_addrport(svc, names).as_bytes());
     }
 }
 
@@ -260,7 +261,7 @@ fn service_flags_text(svc: &Service) -> String {
         s.push_str(&format!(" ({})", sched_flags_text(svc)));
     }
     if svc.flags & SVC_F_PERSISTENT != 0 {
-        s.push_str(&format!(" persistent {}", svc.timeout));
+        s.push_str(&format!(" persistent {}", svc.timeout.as_secs()));
         if let Some(mask) = mask_text(svc) {
             s.push_str(&format!(" mask {mask}"));
         }
@@ -276,7 +277,7 @@ fn service_flags_text(svc: &Service) -> String {
 
 /// The service row of the listing mode.
 pub fn write_service<W: Write>(out: &mut W, svc: &Service, opts: &ListOptions) -> io::Result<()> {
-    let label = Label::of_service(svc, opts.numeric);
+    let label = Label::of_service(svc, opts.names);
     let st = &svc.stats;
     let nums = match opts.mode {
         ListMode::Stats => [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes],
@@ -340,8 +341,8 @@ fn tun_info(dest: &Dest) -> String {
 
 /// The destination's `addr:port` text, in the DEST's family, with the port
 /// named after the SERVICE's protocol.
-fn dest_addrport(svc: &Service, dest: &Dest, numeric: bool) -> String {
-    addr::addrport(dest.af, &dest.addr, dest.port, svc.protocol, numeric)
+fn dest_addrport(svc: &Service, dest: &Dest, names: Names) -> String {
+    addr::addrport(dest.af, &dest.addr, dest.port, svc.protocol, names)
 }
 
 /// A destination row of the listing mode.
@@ -355,7 +356,7 @@ pub fn write_dest<W: Write>(
     dest: &Dest,
     opts: &ListOptions,
 ) -> io::Result<()> {
-    if opts.numeric && opts.mode == ListMode::Default {
+    if opts.names.is_numeric() && opts.mode == ListMode::Default {
         // `"  -> {name:<28} {fwd:<7} {weight:<6} {active:<10} {inact:<10}"`
         let mut l = addr::Line::new();
         l.push(b"  -> ");
@@ -373,7 +374,7 @@ pub fn write_dest<W: Write>(
             return out.write_all(b);
         }
     }
-    let label = Label::of_dest(svc, dest, opts.numeric);
+    let label = Label::of_dest(svc, dest, opts.names);
     let name = label.as_str();
     let low32 = |n: u64| u64::from(n as u32);
     let st = &dest.stats;
@@ -428,14 +429,14 @@ pub fn write_dest<W: Write>(
 }
 
 /// `-S` service line: `-A <svc> -s <sched> [-p T [-M mask]] [--pe X] [-o] [-b flags]`.
-pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, numeric: bool) -> io::Result<()> {
+pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, names: Names) -> io::Result<()> {
     let mut l = addr::Line::new();
     l.push(b"-A ");
-    push_service_rule(&mut l, svc, numeric);
+    push_service_rule(&mut l, svc, names);
     out.write_all(l.as_str().as_bytes())?;
     write!(out, " -s {}", svc.sched_name)?;
     if svc.flags & SVC_F_PERSISTENT != 0 {
-        write!(out, " -p {}", svc.timeout)?;
+        write!(out, " -p {}", svc.timeout.as_secs())?;
         if let Some(mask) = mask_text(svc) {
             write!(out, " -M {mask}")?;
         }
@@ -458,17 +459,17 @@ pub fn write_save_dest<W: Write>(
     out: &mut W,
     svc: &Service,
     dest: &Dest,
-    numeric: bool,
+    names: Names,
 ) -> io::Result<()> {
     // `-a <rule> -r <addr:port> <fwd> -w <weight>[ <tunnel options>]`
     let mut l = addr::Line::new();
     l.push(b"-a ");
-    push_service_rule(&mut l, svc, numeric);
+    push_service_rule(&mut l, svc, names);
     l.push(b" -r ");
-    if numeric {
+    if names.is_numeric() {
         l.addrport(dest.af, &dest.addr, dest.port);
     } else {
-        l.push(dest_addrport(svc, dest, numeric).as_bytes());
+        l.push(dest_addrport(svc, dest, names).as_bytes());
     }
     l.push(b" ");
     l.push(fwd_switch(dest.fwd).as_bytes());

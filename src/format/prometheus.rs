@@ -12,7 +12,7 @@
 //!   `bypass`; a real server has one method, so this adds no series);
 //! * in/out pairs: a `direction` label.
 
-use crate::model::*;
+use lvs::model::*;
 use std::fmt::Write;
 
 /// What one scrape read from the kernel.
@@ -130,7 +130,7 @@ pub fn dest_labels(svc_labels: &str, d: &Dest) -> String {
         labels(&[
             ("server_address", &crate::format::ntop(&d.ip())),
             ("server_port", &d.port.to_string()),
-            ("forward", &crate::model::forward_name(d.fwd)),
+            ("forward", &lvs::model::forward_name(d.fwd)),
         ])
     )
 }

@@ -9,7 +9,7 @@
 //! as merging the elements directly. This module reproduces that merge sort
 //! and the two comparators.
 
-use crate::model::{Dest, RawAddr, Service, AF_INET6};
+use lvs::model::{Dest, RawAddr, Service, AF_INET6};
 
 /// Stable top-down merge sort with glibc 2.36 msort's exact split
 /// (`n1 = n / 2`, `n2 = n - n1`); the merge takes the left element when

@@ -3,6 +3,7 @@
 //! model values with numeric output.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use super::sort::{sort_dests, sort_services};
 use super::*;
@@ -31,7 +32,7 @@ fn fwm(mark: u32, v6: bool, sched: &str) -> Service {
 
 fn persistent(mut s: Service, timeout: u32) -> Service {
     s.flags |= SVC_F_PERSISTENT;
-    s.timeout = timeout;
+    s.timeout = Duration::from_secs(u64::from(timeout));
     s
 }
 
@@ -99,7 +100,7 @@ const INFO: Info = Info {
 fn opts(mode: ListMode) -> ListOptions {
     ListOptions {
         mode,
-        numeric: true,
+        names: Names::Numeric,
         exact: false,
         nosort: false,
     }
@@ -135,13 +136,13 @@ fn save_all(table: &Table, sort: bool) -> String {
         sort_services(&mut services);
     }
     for s in &services {
-        write_save_service(&mut out, s, true).unwrap();
+        write_save_service(&mut out, s, Names::Numeric).unwrap();
         let mut dests = table.iter().find(|(k, _)| k == s).unwrap().1.clone();
         if sort {
             sort_dests(&mut dests);
         }
         for d in &dests {
-            write_save_dest(&mut out, s, d, true).unwrap();
+            write_save_dest(&mut out, s, d, Names::Numeric).unwrap();
         }
     }
     String::from_utf8(out).unwrap()
@@ -985,11 +986,11 @@ fn column_cuts_and_odd_values() {
     write_service(&mut out, &odd, &opts(ListMode::Default)).unwrap();
     write_dest(&mut out, &odd, &bypass, &opts(ListMode::Default)).unwrap();
     write_dest(&mut out, &odd, &bypass, &opts(ListMode::PersistentConn)).unwrap();
-    write_save_service(&mut out, &odd, true).unwrap();
-    write_save_dest(&mut out, &odd, &bypass, true).unwrap();
+    write_save_service(&mut out, &odd, Names::Numeric).unwrap();
+    write_save_dest(&mut out, &odd, &bypass, Names::Numeric).unwrap();
     let local = dest("127.0.0.1", 80, FWD_LOCALNODE, 1);
     write_dest(&mut out, &odd, &local, &opts(ListMode::TunInfo)).unwrap();
-    write_save_dest(&mut out, &odd, &local, true).unwrap();
+    write_save_dest(&mut out, &odd, &local, Names::Numeric).unwrap();
     same(
         &String::from_utf8(out).unwrap(),
         "?    192.0.2.1:80 rr\n\
@@ -1004,7 +1005,7 @@ fn column_cuts_and_odd_values() {
     let mh = with_flags(svc(IPPROTO_TCP, "192.0.2.1", 106, "mh"), SVC_F_SCHED3);
     let mut out = Vec::new();
     write_service(&mut out, &mh, &opts(ListMode::Default)).unwrap();
-    write_save_service(&mut out, &mh, true).unwrap();
+    write_save_service(&mut out, &mh, Names::Numeric).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "TCP  192.0.2.1:106 mh ()\n-A -t 192.0.2.1:106 -s mh -b \n"
@@ -1023,7 +1024,7 @@ fn column_cuts_and_odd_values() {
     );
     let mut out = Vec::new();
     write_service(&mut out, &all, &opts(ListMode::Default)).unwrap();
-    write_save_service(&mut out, &all, true).unwrap();
+    write_save_service(&mut out, &all, Names::Numeric).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "UDP  192.0.2.1:5060 sh (sh-port) persistent 60 mask 255.255.255.0 pe sip ops\n\
@@ -1070,21 +1071,25 @@ fn msort_is_stable_and_splits_like_glibc() {
 #[test]
 fn names_when_resolvable() {
     let lo = "127.0.0.1".parse().unwrap();
-    if crate::resolve::host_name(lo).as_deref() != Some("localhost")
-        || crate::resolve::service_name(80, IPPROTO_TCP).as_deref() != Some("http")
+    if lvs::resolve::host_name(lo).as_deref() != Some("localhost")
+        || lvs::resolve::service_name(80, IPPROTO_TCP).as_deref() != Some("http")
     {
         return;
     }
     let s = svc(IPPROTO_TCP, "127.0.0.1", 80, "rr");
     let d = dest("127.0.0.1", 80, FWD_MASQ, 1);
+    let libc = Names::Resolved(Resolver {
+        host: lvs::resolve::host_name,
+        service: lvs::resolve::service_name,
+    });
     let o = ListOptions {
-        numeric: false,
+        names: libc,
         ..opts(ListMode::Default)
     };
     let mut out = Vec::new();
     write_service(&mut out, &s, &o).unwrap();
     write_dest(&mut out, &s, &d, &o).unwrap();
-    write_save_dest(&mut out, &s, &d, false).unwrap();
+    write_save_dest(&mut out, &s, &d, libc).unwrap();
     // fwmark services have no protocol: ports stay numeric.
     let f = fwm(1, false, "rr");
     write_dest(&mut out, &f, &d, &o).unwrap();
@@ -1136,7 +1141,7 @@ fn numeric_rows_equal_the_fmt_templates() {
                     )
                 );
                 let mut out = Vec::new();
-                write_save_dest(&mut out, &s, &d, true).unwrap();
+                write_save_dest(&mut out, &s, &d, Names::Numeric).unwrap();
                 let sw = match fwd {
                     FWD_MASQ => "-m",
                     FWD_DROUTE | FWD_LOCALNODE => "-g",
