@@ -122,7 +122,7 @@ topology() {
         ip -n $r route add default via 192.0.2.126 && ip -n $r -6 route add default via 2001:db8:1::254 || return 1
         nsx $r sysctl -q -w net.ipv4.ip_nonlocal_bind=1 net.ipv6.ip_nonlocal_bind=1 || return 1
         # the VIPs of the direct-routing and tunnel cases
-        for x in 130 141 142 143 144 151 160 170 171; do a4 $r 192.0.2.$x/32 lo || return 1; done
+        for x in 130 141 142 143 144 151 160 170 171 180 181; do a4 $r 192.0.2.$x/32 lo || return 1; done
         for x in 2 3 10; do a6 $r 2001:db8:f::$x/128 lo || return 1; done
         ip -n $r link set tunl0 up || return 1
     done
@@ -136,7 +136,7 @@ topology() {
     for r in rs1 rs2; do
         case $r in rs1) n=11 ;; *) n=12 ;; esac
         s="tcp:[::]:80 tcp:[::]:443 udp:198.51.100.$n:53 udp:[2001:db8:2::$n]:53"
-        for x in 141 142 143 144; do s="$s udp:192.0.2.$x:53"; done
+        for x in 141 142 143 144 180 181; do s="$s udp:192.0.2.$x:53"; done
         # SCTP bound to one address per socket: an association lists the
         # addresses of its socket, and the client must see only the one it
         # asked (NAT: the inside address, DR: the VIP)
@@ -427,6 +427,47 @@ gre_gue_tests() {
     check "GUE control: real servers without the fou receive port answer nothing ($R)" [ "$(v none)" = 2 ]
 }
 
+# ================================================================== UDP drain
+# What --drain does to a steady UDP client today (each datagram refreshes
+# its connection entry, counted as inactive): a client sends from one
+# source port every 100 ms while its real server (rs1) is drained with a
+# 3 s deadline. The weight 0 does not move it; at the deadline lvsadm
+# deletes rs1; then, with net.ipv4.vs.expire_nodest_conn=0 (the default),
+# the kernel drops the client's datagrams (the entry is not refreshed and
+# lives out its UDP timeout), with 1 the next datagram expires the entry
+# and is scheduled to rs2.
+udp_drain_case() { # EXPIRE VIP
+    nsx dir sysctl -q -w net.ipv4.vs.expire_nodest_conn=$1
+    conf "UDP drain (expire_nodest_conn=$1)" "-A -u $2:53 -s rr" "-a -u $2:53 -r 192.0.2.11:53 -g"
+    nsx dir ip addr add $2/32 dev lo
+    nsx cl proto-peer ask udp $2:53 60 --one-port --interval 100 --timeout 300 >"$W/stream" 2>&1 &
+    sp=$!
+    sleep 1
+    L -a -u $2:53 -r 192.0.2.12:53 -g
+    L -d -u $2:53 -r 192.0.2.11:53 --drain=3 >"$W/drain" 2>&1 &
+    dp=$!
+    sleep 1
+    ask cl udp $2:53 1; fresh=$R
+    wait $dp; drc=$?
+    wait $sp
+    R=$(cat "$W/stream")
+    seq=${R##*seq=}
+    info "expire_nodest_conn=$1: lvsadm -d --drain=3 (exit $drc): $(cat "$W/drain")" \
+        "the client's answers, one per datagram (1 rs1, 2 rs2, . none): $seq"
+    check "UDP drain (expire_nodest_conn=$1): lvsadm deletes rs1 at the deadline, the client still sending (exit $drc)" \
+        sh -c "[ $drc = 0 ] && grep -q 'deadline reached' '$W/drain'"
+    check "UDP drain control: a new client during the drain goes to rs2 ($fresh)" [ "$(R=$fresh; got)" = "0 1 0 0" ]
+}
+udp_drain_tests() {
+    udp_drain_case 0 192.0.2.180
+    check "UDP drain, expire_nodest_conn=0: the flow stays on rs1 at weight 0, then gets no answer at all (${seq})" \
+        sh -c "echo '$seq' | grep -Eq '^1{5,}[.]{5,}\$'"
+    udp_drain_case 1 192.0.2.181
+    check "UDP drain, expire_nodest_conn=1: the flow stays on rs1 at weight 0, then moves to rs2 losing at most 2 datagrams (${seq})" \
+        sh -c "echo '$seq' | grep -Eq '^1{5,}[.]{0,2}2{5,}\$'"
+    nsx dir sysctl -q -w net.ipv4.vs.expire_nodest_conn=0
+}
+
 T0=$(cut -d' ' -f1 /proc/uptime)
 if check "topology (namespaces, bridges, routes, tunnel devices, servers)" topology; then
     ipv6_tests
@@ -439,6 +480,8 @@ if check "topology (namespaces, bridges, routes, tunnel devices, servers)" topol
     info "fwmark done at $(cut -d' ' -f1 /proc/uptime)s uptime"
     gre_gue_tests
     info "GRE/GUE done at $(cut -d' ' -f1 /proc/uptime)s uptime"
+    udp_drain_tests
+    info "UDP drain done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 fi
 T1=$(cut -d' ' -f1 /proc/uptime)
 info "guest time for the tests: ${T0}s .. ${T1}s uptime"

@@ -8,11 +8,14 @@
 //       address the datagram was sent to, since the socket is bound to it).
 //       Prints "ready" once every socket is bound; runs until killed.
 //   proto-peer ask PROTO ADDR:PORT N [--from IP] [--one-port] [--timeout MS]
+//                  [--interval MS]
 //       N requests (TCP connections, SCTP associations or UDP datagrams,
 //       each UDP datagram from its own source port unless --one-port) and
 //       prints one line "NAME=COUNT ... none=K badsrc=J": how many answers
 //       each server gave, how many requests got none, how many UDP answers
-//       came from another address than ADDR:PORT.
+//       came from another address than ADDR:PORT, and seq=... the answers in
+//       order (the last character of each server's name, '.' for none, 'x'
+//       for a wrong source). --interval: a pause between requests.
 //
 // SCTP has no std API: its sockets are made with the C library's socket
 // calls (the only unsafe code here, a test program outside the lvsadm crates).
@@ -213,6 +216,7 @@ fn main() {
                 .parse()
                 .unwrap_or_else(|_| die(format!("bad count {}", args[3])));
             let (mut from, mut one_port, mut ms) = (None, false, 2000u64);
+            let (mut interval, mut seq) = (0u64, String::new());
             let mut i = 4;
             while i < args.len() {
                 match args[i].as_str() {
@@ -228,6 +232,12 @@ fn main() {
                         ms = args[i + 1]
                             .parse()
                             .unwrap_or_else(|_| die(format!("bad --timeout {}", args[i + 1])));
+                        i += 2;
+                    }
+                    "--interval" if i + 1 < args.len() => {
+                        interval = args[i + 1]
+                            .parse()
+                            .unwrap_or_else(|_| die(format!("bad --interval {}", args[i + 1])));
                         i += 2;
                     }
                     "--one-port" => {
@@ -267,6 +277,7 @@ fn main() {
                                 Ok((len, src)) if src == addr => first_line(&buf[..len]),
                                 Ok(_) => {
                                     badsrc += 1;
+                                    seq.push('x');
                                     continue;
                                 }
                                 Err(_) => None,
@@ -275,18 +286,24 @@ fn main() {
                     }
                     p => die(format!("unknown protocol {p}")),
                 };
+                // the sequence: each answer's last character, '.' for none
+                seq.push(got.as_ref().and_then(|n| n.chars().last()).unwrap_or('.'));
                 match got {
                     Some(name) => *seen.entry(name).or_default() += 1,
                     None => none += 1,
+                }
+                if interval > 0 {
+                    thread::sleep(Duration::from_millis(interval));
                 }
             }
             let mut line: Vec<String> = seen.iter().map(|(k, v)| format!("{k}={v}")).collect();
             line.push(format!("none={none}"));
             line.push(format!("badsrc={badsrc}"));
+            line.push(format!("seq={seq}"));
             println!("{}", line.join(" "));
         }
         _ => {
-            eprintln!("usage: proto-peer serve NAME tcp|udp|sctp:ADDR:PORT...\n       proto-peer ask tcp|udp|sctp ADDR:PORT N [--from IP] [--one-port] [--timeout MS]");
+            eprintln!("usage: proto-peer serve NAME tcp|udp|sctp:ADDR:PORT...\n       proto-peer ask tcp|udp|sctp ADDR:PORT N [--from IP] [--one-port] [--timeout MS] [--interval MS]");
             exit(2)
         }
     }
