@@ -436,17 +436,24 @@ gre_gue_tests() {
 # the kernel drops the client's datagrams (the entry is not refreshed and
 # lives out its UDP timeout), with 1 the next datagram expires the entry
 # and is scheduled to rs2.
+# wait_for N COMMAND...: until COMMAND succeeds, at most N times 0.1 s
+wait_for() {
+    _n=$1; shift
+    while ! "$@" && [ "$_n" -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+}
 udp_drain_case() { # EXPIRE VIP
     nsx dir sysctl -q -w net.ipv4.vs.expire_nodest_conn=$1
     conf "UDP drain (expire_nodest_conn=$1)" "-A -u $2:53 -s rr" "-a -u $2:53 -r 192.0.2.11:53 -g"
     nsx dir ip addr add $2/32 dev lo
     nsx cl proto-peer ask udp $2:53 60 --one-port --interval 100 --timeout 300 >"$W/stream" 2>&1 &
     sp=$!
-    sleep 1
+    # the client's flow is on rs1 (the only real server) before rs2 comes
+    wait_for 20 sh -c "ip netns exec dir lvsadm -Lnc | grep -q ' $2:53 '"
     L -a -u $2:53 -r 192.0.2.12:53 -g
     L -d -u $2:53 -r 192.0.2.11:53 --drain=3 >"$W/drain" 2>&1 &
     dp=$!
-    sleep 1
+    # a new client once rs1 has weight 0
+    wait_for 20 sh -c "ip netns exec dir lvsadm -Ln -u $2:53 | awk '\$2 == \"192.0.2.11:53\" { w = \$4 } END { exit w != \"0\" }'"
     ask cl udp $2:53 1; fresh=$R
     wait $dp; drc=$?
     wait $sp
