@@ -183,10 +183,12 @@ pub fn run_apply_draining<W: Write>(
     }
     if a.dry_run || refused.is_some() {
         let _ = out.flush();
-        eprint!("{}", summary(&changes, &live, true));
+        eprint!(
+            "{}",
+            plan_report(&ctx.program, &changes, &live, a.dry_run, refused.as_deref())
+        );
     }
-    if let Some(why) = refused {
-        eprintln!("{}: {why}", ctx.program);
+    if refused.is_some() {
         return 1;
     }
     if a.dry_run {
@@ -199,6 +201,27 @@ pub fn run_apply_draining<W: Write>(
     let code = make_changes(ctx, a, &changes, &live, out);
     lvs::process::signals::release();
     code
+}
+
+/// What `--apply` prints on stderr when it changes nothing: the summary of
+/// the plan (a dry run's, or a refused one's) and the refusal, if any.
+pub(crate) fn plan_report(
+    program: &str,
+    changes: &[Change],
+    live: &[(Service, Vec<Dest>)],
+    dry_run: bool,
+    refused: Option<&str>,
+) -> String {
+    let outcome = match (dry_run, refused) {
+        (true, _) => Outcome::DryRun,
+        (false, Some(_)) => Outcome::Refused,
+        (false, None) => Outcome::Made,
+    };
+    let mut s = summary(changes, live, outcome);
+    if let Some(why) = refused {
+        s.push_str(&format!("{program}: {why}\n"));
+    }
+    s
 }
 
 /// The changes the kernel made (in order), and those it refused (with the
@@ -277,7 +300,7 @@ fn make_changes<W: Write>(
         },
     );
     if refused.is_empty() && signal.is_none() {
-        let _ = write!(out, "{}", summary(&done, live, false));
+        let _ = write!(out, "{}", summary(&done, live, Outcome::Made));
         return 0;
     }
     let _ = out.flush();

@@ -203,6 +203,10 @@ fn writer_wait(program: &str, argv: &mut Vec<String>) -> Result<Option<(u64, boo
     Ok(writer.map(|verbose| (wait, verbose)))
 }
 
+/// The `--netns` the process entered, for messages that name a command to
+/// run on the same table.
+pub static NETNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// `--netns NAME`: move the process into that namespace before anything
 /// else is opened. Errors carry their context to the program's edge.
 fn enter_netns(names: &[String]) -> anyhow::Result<()> {
@@ -217,7 +221,9 @@ fn enter_netns(names: &[String]) -> anyhow::Result<()> {
                     "cannot enter network namespace \"{name}\" ({})",
                     path.display()
                 )
-            })
+            })?;
+            let _ = NETNS.set(name.clone());
+            Ok(())
         }
         _ => anyhow::bail!("--netns given more than once"),
     }
