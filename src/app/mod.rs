@@ -185,6 +185,10 @@ fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
 /// and whether it is verbose. Takes `--wait SECS` off such a command line
 /// (other commands keep it, and their parser refuses it).
 fn writer_wait(program: &str, argv: &mut Vec<String>) -> Result<Option<(u64, bool)>, i32> {
+    if let Some(msg) = wait_without_value(&argv[1..]) {
+        eprintln!("{program}: {msg}");
+        return Err(2);
+    }
     let (waits, rest) = cli::split_long(&argv[1..], "wait");
     let writer = match cli::parse(&rest) {
         Ok(Outcome::Apply(a)) if !a.dry_run => Some(a.verbose),
@@ -201,6 +205,24 @@ fn writer_wait(program: &str, argv: &mut Vec<String>) -> Result<Option<(u64, boo
     };
     argv.splice(1.., rest).for_each(drop);
     Ok(writer.map(|verbose| (wait, verbose)))
+}
+
+/// The message for a `--wait` that ends the command line without its
+/// value (the walk over an ipvsadm command line never meets one).
+fn wait_without_value(args: &[String]) -> Option<String> {
+    let mut w = cli::popt::Walker::new(args);
+    while let Some(ev) = w.next_opt() {
+        if let Err(cli::popt::PoptError::MissingArgument(word)) = ev {
+            if word == "--wait" {
+                return Some(format!(
+                    "--wait needs a value: --wait SECS (seconds, 0 to 86400; {} when not given)",
+                    lock::DEFAULT_WAIT
+                ));
+            }
+            return None;
+        }
+    }
+    None
 }
 
 /// The `--netns` the process entered, for messages that name a command to

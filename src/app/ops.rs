@@ -49,7 +49,7 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
     let mut drop = vec![false; args.len()];
     let (mut metrics, mut drain, mut verbose) = (false, None, false);
     let (mut listen, mut services_only, mut others) = (None, false, Vec::new());
-    let mut bad = None;
+    let (mut bad, mut bad_drain) = (None, None);
     let (mut first, mut scopes, mut scope_drop) = (None, Vec::new(), vec![false; args.len()]);
     while let Some(ev) = w.next_opt() {
         let ev = match ev {
@@ -76,11 +76,15 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
             "listen" => listen = ev.value,
             "services-only" => services_only = true,
             "drain" => {
-                if args[end - 1].starts_with("--drain") {
-                    drop[end - 1] = true;
-                } else {
-                    drop[end - 2] = true;
-                    drop[end - 1] = true;
+                // `--drain` or `--drain=SECS`: one word (the next word is
+                // never its value).
+                drop[end - 1] = true;
+                if ev.value.is_none() {
+                    if let Some(n) = args.get(end).filter(|n| n.parse::<u64>().is_ok()) {
+                        bad_drain = Some(format!(
+                            "--drain {n}: the seconds go with an equals sign, --drain={n}"
+                        ));
+                    }
                 }
                 drain = Some(ev.value);
             }
@@ -122,6 +126,9 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
     }
     if listen.is_some() || services_only {
         return Some(Err("--listen and --services-only go with --metrics".into()));
+    }
+    if let Some(b) = bad_drain {
+        return Some(Err(b));
     }
     let secs = match drain.flatten() {
         None => drain::DEFAULT_SECS,
@@ -265,8 +272,19 @@ mod tests {
             (30, true, "-d -t 192.0.2.1:80 -r 198.51.100.1".into())
         );
         assert_eq!(
-            drain_of("--drain 5 -D -t 192.0.2.1:80"),
+            drain_of("--drain=5 -D -t 192.0.2.1:80"),
             (5, false, "-D -t 192.0.2.1:80".into())
+        );
+        // `--drain[=SECS]`: a number after a space is not taken, and said so
+        assert_eq!(
+            parse(&words("-D -t 192.0.2.1:80 --drain 5")),
+            Some(Err(
+                "--drain 5: the seconds go with an equals sign, --drain=5".into()
+            ))
+        );
+        assert_eq!(
+            drain_of("--drain -D -t 192.0.2.1:80"),
+            (300, false, "-D -t 192.0.2.1:80".into())
         );
         assert_eq!(
             drain_of("--apply rules --drain=0 --verbose"),
