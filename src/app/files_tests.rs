@@ -541,3 +541,52 @@ fn apply_drain_summary_counts_the_drained_deletions() {
 fn live_after(text: &str) -> Vec<(Service, Vec<Dest>)> {
     seeded(text).table().to_vec()
 }
+
+#[test]
+fn check_json_reports_problems_for_machines() {
+    let f = std::env::temp_dir().join(format!("lvsadm-checkj-{}.rules", std::process::id()));
+    let name = f.to_str().unwrap().to_string();
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 198.51.100.1 -w x\n\
+         -a -t 192.0.2.9:80 -r 198.51.100.1\n",
+    )
+    .unwrap();
+    let run = |file: &str| {
+        let mut out = Vec::new();
+        let code = run_check_json(file, &mut out);
+        (code, String::from_utf8(out).unwrap())
+    };
+    assert_eq!(
+        run(&name),
+        (
+            1,
+            format!(
+                "{{\"destinations\":0,\"file\":\"{name}\",\"ok\":false,\"problems\":[\
+                 {{\"line\":2,\"message\":\"illegal weight specified\"}},\
+                 {{\"line\":3,\"message\":\"service -t 192.0.2.9:80 is not defined (no -A line \
+                 for it before this one)\"}}],\"services\":0,\"warnings\":[]}}\n"
+            )
+        )
+    );
+    // the control: a clean file is ok, with its counts
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 198.51.100.1\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&name),
+        (
+            0,
+            format!(
+                "{{\"destinations\":1,\"file\":\"{name}\",\"ok\":true,\"problems\":[],\
+                 \"services\":1,\"warnings\":[]}}\n"
+            )
+        )
+    );
+    std::fs::remove_file(&f).unwrap();
+    let (code, text) = run(&name);
+    assert_eq!(code, 2);
+    assert!(text.starts_with("{\"error\":\"cannot read "), "{text}");
+}

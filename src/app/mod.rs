@@ -170,9 +170,20 @@ fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
         .iter()
         .any(|a| a == "--check" || a.starts_with("--check="))
     {
-        if let Ok(Outcome::Check(file)) = cli::parse(&rest) {
+        // `-j`/`--json` (before or after): the problems as JSON
+        let json = rest.iter().any(|a| a == "-j" || a == "--json");
+        let words: Vec<String> = rest
+            .iter()
+            .filter(|a| *a != "-j" && *a != "--json")
+            .cloned()
+            .collect();
+        if let Ok(Outcome::Check(file)) = cli::parse(&words) {
             let mut out = io::stdout().lock();
-            let code = files::run_check(program, &file, &mut out);
+            let code = if json {
+                files::run_check_json(&file, &mut out)
+            } else {
+                files::run_check(program, &file, &mut out)
+            };
             let _ = out.flush();
             return Err(code);
         }
