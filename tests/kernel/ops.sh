@@ -213,6 +213,12 @@ drain_interrupted() { # SIGNAL (TERM or INT)
         grep -q "^-t $V:80 -r $XIP:80: interrupted with 1 active and 0 inactive connections; weight left at 0, not deleted\$" "$W/i.out"
     r=$(say L1 after-interrupt)
     check "interrupted drain (SIG$1): the connection still works ($r)" [ "$r" = "$X after-interrupt" ]
+    undo=$(sed -n "s/^lvsadm: -t $V:80 -r $XIP:80 had weight 1; to restore it: //p" "$W/i.err")
+    check "interrupted drain (SIG$1): names the old weight and the command that restores it ($undo)" \
+        [ "$undo" = "lvsadm --netns dir -e -t $V:80 -r $XIP:80 -g -w 1" ]
+    $undo
+    check "interrupted drain (SIG$1): that command gives $X its weight back ($(row "$XIP"))" \
+        [ "$(weight "$XIP")" = 1 ]
     close_long L1
 }
 
