@@ -180,14 +180,38 @@ EOF
     cp $RULES /tmp/rules.scoped
     printf '%s\n' '-A -t 192.0.2.50:8080 -s wlc' '-a -t 192.0.2.50:8080 -r 192.0.2.1:8080 -g -w 3' \
         '-a -t 192.0.2.50:8080 -r 198.51.100.21:8080 -g -w 2' >>$RULES
+    cp $RULES /tmp/rules.careless
     check "with SCOPE, a file holding keepalived's service fails the reload" sh -c '! systemctl reload lvsadm'
     ka_table >/tmp/ka.after2
     same "the refused reload did not re-add keepalived's removed real server" /tmp/ka.want /tmp/ka.after2
+
+    # stop with SCOPE: save and flush keep to it
+    cp /tmp/rules.scoped $RULES
+    systemctl reload lvsadm
+    sed -i 's/^STOP=.*/STOP=save/' /etc/default/lvsadm
+    echo "# a comment the save replaces" >>$RULES
+    systemctl stop lvsadm
+    lvsadm -S -n --scope 192.0.2.1 >/tmp/ours
+    check "STOP=save with SCOPE writes only the unit's services" cmp -s /tmp/ours $RULES
+    check "... and none of keepalived's" sh -c "! grep -q 192.0.2.50 $RULES"
+    check "control: the unscoped save (the old STOP=save) holds keepalived's service" \
+        sh -c 'lvsadm -S -n | grep -q -F 192.0.2.50:8080'
+    sed -i 's/^STOP=.*/STOP=flush/' /etc/default/lvsadm
+    systemctl start lvsadm
+    systemctl stop lvsadm
+    check "STOP=flush with SCOPE clears the unit's services only" \
+        sh -c '[ -z "$(lvsadm -S -n --scope 192.0.2.1)" ]'
+    ka_table >/tmp/ka.after3
+    same "... and leaves keepalived's service and real servers" /tmp/ka.want /tmp/ka.after3
+    sed -i 's/^STOP=.*/STOP=keep/' /etc/default/lvsadm
+    cp /tmp/rules.scoped $RULES
+    systemctl start lvsadm
 
     # Controls: the unscoped unit (SCOPE empty, as before) with the same
     # two files re-adds the real server keepalived removed, and deletes
     # keepalived's service.
     sed -i 's/^SCOPE=.*/SCOPE=/' /etc/default/lvsadm
+    cp /tmp/rules.careless $RULES
     check "control: the unscoped reload of the careless save succeeds" systemctl reload lvsadm
     check "control: ... and re-adds the real server keepalived's check removed" \
         sh -c 'lvsadm -S -n | grep -q -- "-r 198.51.100.21:8080"'
