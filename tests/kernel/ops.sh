@@ -275,6 +275,13 @@ EOF
     check "--apply --drain: the table now matches the file (--apply --dry-run has nothing to do)" \
         sh -c "ip netns exec dir lvsadm --apply '$W/rules' --dry-run 2>&1 | grep -qx '0 changes (dry run, nothing changed)'"
     info "--apply --drain output:" "$(cat "$W/a.out")"
+    # the summary comes after the drain and counts what the run did, as
+    # --apply without --drain counts it: the drained rs3 and the deleted
+    # service (with its one real server) included
+    printf '%s\n' '              added  edited  deleted' 'services      1      0       1' \
+        'destinations  1      1       1' "deleted service -t $V:81 (1 destination)" '5 changes' >"$W/sum.want"
+    tail -n 5 "$W/a.out" >"$W/sum.got"
+    same "--apply --drain: the summary, after the drain, counts what the run did" "$W/sum.want" "$W/sum.got"
     for l in L1 L2 L3; do close_long $l; done
 }
 
