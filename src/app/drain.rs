@@ -35,12 +35,14 @@ pub struct Job {
 }
 
 /// How the drain reports.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Delete at this deadline even with connections left.
     pub deadline: Duration,
     /// Progress lines even when stderr is not a terminal.
     pub verbose: bool,
+    /// The `--netns` of the run, for the commands the messages name.
+    pub netns: Option<String>,
 }
 
 fn dest_text(d: &Dest) -> String {
@@ -79,8 +81,9 @@ fn signal_channel() -> Option<std::sync::mpsc::Receiver<&'static str>> {
 
 /// What to tell the user about a real server left at weight 0 by an
 /// interrupted drain: its old weight and the command that gives it back
-/// (`-e` with every setting it had, as ipvsadm's `-e` replaces them all).
-pub fn restore_hint(program: &str, svc: &Service, d: &Dest) -> String {
+/// (`-e` with every setting it had, as ipvsadm's `-e` replaces them all),
+/// with the `--netns` the run was given.
+pub fn restore_hint(program: &str, netns: Option<&str>, svc: &Service, d: &Dest) -> String {
     let zero = Dest {
         weight: 0,
         ..d.clone()
@@ -91,17 +94,11 @@ pub fn restore_hint(program: &str, svc: &Service, d: &Dest) -> String {
         apply::service_rule(svc),
         dest_text(d),
         d.weight,
-        restore_program(program),
+        match netns {
+            Some(ns) => format!("{program} --netns {ns}"),
+            None => program.to_string(),
+        },
     )
-}
-
-/// The program as a command that acts on the same table: with the
-/// `--netns` it was given.
-fn restore_program(program: &str) -> String {
-    match crate::app::NETNS.get() {
-        Some(ns) => format!("{program} --netns {ns}"),
-        None => program.to_string(),
-    }
 }
 
 /// Drain `jobs`; prints the outcome per real server (and per deleted
@@ -304,7 +301,10 @@ fn run_jobs<W: Write>(
             if matches!(e.outcome, Some(crate::drain::Outcome::Interrupted { .. })) {
                 let d = &jobs[j].dests[k];
                 if d.weight != 0 {
-                    eprintln!("{}", restore_hint(program, &jobs[j].svc, d));
+                    eprintln!(
+                        "{}",
+                        restore_hint(program, set.netns.as_deref(), &jobs[j].svc, d)
+                    );
                 }
             }
         }
@@ -454,7 +454,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            restore_hint("lvsadm", &p.svc, &p.dest),
+            restore_hint("lvsadm", None, &p.svc, &p.dest),
             "lvsadm: -t 192.0.2.1:80 -r 198.51.100.2:8080 had weight 7; to restore it: \
              lvsadm -e -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 7 -x 100"
         );

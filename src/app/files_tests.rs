@@ -486,6 +486,7 @@ fn apply_draining(k: &mut StandIn, text: &str, verbose: bool) -> (i32, String) {
     let set = crate::app::drain::Settings {
         deadline: std::time::Duration::from_secs(4),
         verbose,
+        netns: None,
     };
     let mut out = Vec::new();
     let mut ctx = Ctx {

@@ -236,10 +236,6 @@ fn wait_without_value(args: &[String]) -> Option<String> {
     None
 }
 
-/// The `--netns` the process entered, for messages that name a command to
-/// run on the same table.
-pub static NETNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
 /// `--netns NAME`: move the process into that namespace before anything
 /// else is opened. Errors carry their context to the program's edge.
 fn enter_netns(names: &[String]) -> anyhow::Result<()> {
@@ -255,7 +251,7 @@ fn enter_netns(names: &[String]) -> anyhow::Result<()> {
                     path.display()
                 )
             })?;
-            let _ = NETNS.set(name.clone());
+            let _ = ctx::NETNS.set(name.clone());
             Ok(())
         }
         _ => anyhow::bail!("--netns given more than once"),

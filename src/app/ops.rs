@@ -169,6 +169,7 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
             let set = drain::Settings {
                 deadline: Duration::from_secs(secs),
                 verbose,
+                netns: super::ctx::NETNS.get().cloned(),
             };
             match cli::parse(&rest) {
                 Ok(Outcome::Run(p)) if matches!(p.cmd, Cmd::DelDest | Cmd::DelService) => {
@@ -212,10 +213,10 @@ fn save_scoped<W: Write>(ctx: &mut Ctx, scopes: &[String], rest: &[String], out:
     };
     match cli::parse(rest) {
         Ok(Outcome::Run(p)) if p.cmd == Cmd::Save => {
-            let keep = |s: &crate::model::Service| crate::apply::in_scope(&scopes, s);
-            match super::listing::list_some(ctx, &p.format, true, &keep, out) {
+            let keep = |s: &lvs::model::Service| crate::apply::in_scope(&scopes, s);
+            match super::run::save_some(ctx, &p.format, &keep, out) {
                 Ok(()) => 0,
-                Err(crate::app::Exit(c)) => c & 0xff,
+                Err(super::ctx::Exit(c)) => c & 0xff,
             }
         }
         Ok(_) => {
@@ -223,8 +224,8 @@ fn save_scoped<W: Write>(ctx: &mut Ctx, scopes: &[String], rest: &[String], out:
             2
         }
         // The command line's own mistakes, reported as without --scope.
-        Err(_) => match crate::app::process(ctx, rest, false, out) {
-            Ok(r) | Err(crate::app::Exit(r)) => r & 0xff,
+        Err(_) => match super::run::process(ctx, rest, false, out) {
+            Ok(r) | Err(super::ctx::Exit(r)) => r & 0xff,
         },
     }
 }
@@ -316,7 +317,7 @@ mod tests {
 
     #[test]
     fn scoped_save_leaves_out_the_other_services() {
-        use crate::kernel::{Kernel, StandIn};
+        use lvs::kernel::{Kernel, StandIn};
         let mut k = StandIn::new();
         let (w, p) = crate::cli::rules::parse_rules(
             "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1\n\
