@@ -135,8 +135,9 @@ pub fn run<W: Write>(
                 .filter(|&i| index[i].0 == j)
                 .collect();
             if !mine.is_empty() {
-                let live = match ipvs.service(&crate::apply::key_only(&job.svc)) {
-                    Ok(_) => ipvs.dests(&crate::apply::key_only(&job.svc)).ok(),
+                let key = job.svc.key();
+                let live = match ipvs.service(&key) {
+                    Ok(_) => ipvs.dests(&key).ok(),
                     Err(_) => Some(Vec::new()),
                 };
                 let Some(live) = live else { continue };
@@ -257,7 +258,7 @@ pub fn run_command<W: Write>(
         Cmd::DelDest => (Op::DelDest, false),
         _ => (Op::DelService, true),
     };
-    let key = crate::apply::key_only(&p.svc);
+    let key = p.svc.key();
     let fail = |errno| {
         eprintln!("{}", ipvs_strerror(op, errno));
         255
@@ -266,7 +267,7 @@ pub fn run_command<W: Write>(
         Ok(s) => s,
         Err(e) => return fail(e.errno()),
     };
-    let live = match ipvs.dests(&svc) {
+    let live = match ipvs.dests(&key) {
         Ok(d) => d,
         Err(e) => return fail(e.errno()),
     };

@@ -16,7 +16,7 @@
 //!     ipvs.add_dest(&key, &Dest::with_addr(rip.parse()?, Forward::Masq))?;
 //! }
 //! for svc in ipvs.services()? {
-//!     println!("{} {} real servers", svc.key(), ipvs.dests(&svc)?.len());
+//!     println!("{} {} real servers", svc.key(), ipvs.dests(&svc.key())?.len());
 //! }
 //! ipvs.del_service(&key)?;
 //! # Ok(())

@@ -35,7 +35,7 @@ type Refusal = Box<dyn FnMut(&Request) -> Option<i32>>;
 /// let services = kernel.services()?;
 /// assert_eq!(services.len(), 1);
 /// assert_eq!(services[0].key().to_string(), "-t 192.0.2.1:80");
-/// assert_eq!(kernel.dests(&services[0])?[0].weight, 2);
+/// assert_eq!(kernel.dests(&services[0].key())?[0].weight, 2);
 /// // ...and the kernel's refusal of the same service twice (EEXIST),
 /// // worded as ipvsadm words it.
 /// let again = kernel.add_service(&Service::with_key(&key, "rr")).unwrap_err();
@@ -289,16 +289,16 @@ impl Kernel for StandIn {
         Ok(self.services.iter().map(|(s, _)| s.clone()).collect())
     }
 
-    fn service(&mut self, key: &Service) -> Result<Service, Error> {
+    fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
         let i = self
-            .find(key)
+            .find(&key.to_service())
             .ok_or(Error::kernel(Op::GetService, libc::ESRCH))?;
         Ok(self.services[i].0.clone())
     }
 
-    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error> {
+    fn dests_into(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Error> {
         let i = self
-            .find(svc)
+            .find(&key.to_service())
             .ok_or(Error::kernel(Op::GetDests, libc::ESRCH))?;
         out.clear();
         out.extend(self.services[i].1.iter().cloned());

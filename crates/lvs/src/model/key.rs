@@ -64,6 +64,12 @@ impl ServiceKey {
         }
     }
 
+    /// The keys of `services`, in order (what
+    /// [`Kernel::dests_many`](crate::Kernel::dests_many) takes).
+    pub fn of_each(services: &[Service]) -> Vec<ServiceKey> {
+        services.iter().map(Service::key).collect()
+    }
+
     /// The address family.
     pub fn family(&self) -> Family {
         match self {

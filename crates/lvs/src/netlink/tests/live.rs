@@ -67,9 +67,9 @@ fn live_ipvs() {
     assert_eq!(got.addr, s.addr);
 
     // do-GET by key, and a missing key.
-    let one = ipvs.service(&svc("192.0.2.100", 80)).unwrap();
+    let one = ipvs.service(&svc("192.0.2.100", 80).key()).unwrap();
     assert_eq!(&one, got);
-    let e = ipvs.service(&svc("192.0.2.100", 81)).unwrap_err();
+    let e = ipvs.service(&svc("192.0.2.100", 81).key()).unwrap_err();
     assert_eq!(e.errno(), libc::ESRCH);
 
     // -a ... -m -w 2 -x 10 -y 5 and a GUE tunnel dest of another family.
@@ -96,7 +96,7 @@ fn live_ipvs() {
     x.l_threshold = 50;
     let e = ipvs.execute(&Request::SetDest(key.clone(), x)).unwrap_err();
     assert_eq!(e.errno(), libc::ERANGE);
-    let ds = ipvs.dests(&key).unwrap();
+    let ds = ipvs.dests(&key.key()).unwrap();
     println!("dests {ds:?}");
     assert_eq!(ds.len(), 2);
     let m = ds.iter().find(|x| x.af == AF_INET).unwrap();
@@ -111,7 +111,7 @@ fn live_ipvs() {
         (t.addr, FWD_TUNNEL, TUN_TYPE_GUE, 6080, TUN_F_CSUM)
     );
     // dests of a missing service: empty dump, no error.
-    assert!(ipvs.dests(&svc("192.0.2.99", 1)).unwrap().is_empty());
+    assert!(ipvs.dests(&svc("192.0.2.99", 1).key()).unwrap().is_empty());
 
     // IPv6 and fwmark services.
     let mut v6 = Service::new(AF_INET6);
@@ -133,13 +133,13 @@ fn live_ipvs() {
     assert_eq!((g6.netmask, g6.port, g6.protocol), (64, 53, IPPROTO_UDP));
     let gf = list.iter().find(|s| s.fwmark == 7).unwrap();
     assert_eq!(gf.protocol, 0);
-    assert_eq!(ipvs.service(&fw).unwrap().fwmark, 7);
+    assert_eq!(ipvs.service(&fw.key()).unwrap().fwmark, 7);
 
     // Set / del / zero.
     let mut e2 = svc("192.0.2.100", 80);
     e2.sched_name = "wlc".into();
     ipvs.execute(&Request::SetService(e2)).unwrap();
-    assert_eq!(ipvs.service(&key).unwrap().flags, SVC_F_HASHED);
+    assert_eq!(ipvs.service(&key.key()).unwrap().flags, SVC_F_HASHED);
     let e = ipvs
         .execute(&Request::SetService(svc("192.0.2.9", 80)))
         .unwrap_err();
@@ -274,7 +274,7 @@ fn live_ipvs() {
     }
     let t = Instant::now();
     let list = ipvs.services().unwrap();
-    let all = ipvs.dests_many(&list).unwrap();
+    let all = ipvs.dests_many(&ServiceKey::of_each(&list)).unwrap();
     println!(
         "listed {} services / {} dests in {:?}",
         list.len(),
@@ -283,7 +283,7 @@ fn live_ipvs() {
     );
     assert_eq!(list.len(), n_svc);
     assert!(all.iter().all(|d| d.len() == 4));
-    let mine = ipvs.dests_many(&svcs).unwrap();
+    let mine = ipvs.dests_many(&ServiceKey::of_each(&svcs)).unwrap();
     assert!(mine.iter().all(|d| d.len() == 4));
     ipvs.execute(&Request::Flush).unwrap();
     println!("LIVE OK");
@@ -330,7 +330,7 @@ fn live_scale_list() {
     let mut ipvs = Ipvs::open().expect("open");
     let list = ipvs.services().unwrap();
     let t1 = t.elapsed();
-    let all = ipvs.dests_many(&list).unwrap();
+    let all = ipvs.dests_many(&ServiceKey::of_each(&list)).unwrap();
     println!(
         "list {} services ({:?}) / {} dests: {:?}",
         list.len(),
@@ -361,12 +361,15 @@ fn live_netns() {
     // Control: the initial namespace does not have it.
     let mut outside = Ipvs::open().expect("open");
     assert!(outside.services().unwrap().is_empty());
-    assert_eq!(outside.service(&key).unwrap_err().errno(), libc::ESRCH);
+    assert_eq!(
+        outside.service(&key.key()).unwrap_err().errno(),
+        libc::ESRCH
+    );
     // Changes through the handle land in its namespace.
     let mut d = dest("198.51.100.77", 8080);
     d.fwd = FWD_MASQ;
     inside.execute(&Request::NewDest(key.clone(), d)).unwrap();
-    assert_eq!(inside.dests(&key).unwrap().len(), 1);
+    assert_eq!(inside.dests(&key.key()).unwrap().len(), 1);
     let mut other = svc("192.0.2.78", 443);
     other.sched_name = "rr".into();
     let res = inside.execute_batch(&[Request::NewService(other.clone())]);
