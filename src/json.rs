@@ -270,7 +270,7 @@ pub fn dest(d: &Dest) -> JDest {
         family: family(d.af),
         address: addr_text(d.af, &d.addr),
         port: d.port,
-        forward: forward_name(d.fwd),
+        forward: d.forward.name(),
         weight: d.weight,
         u_threshold: d.u_threshold,
         l_threshold: d.l_threshold,
@@ -401,7 +401,7 @@ mod tests {
         let mut t = Dest::new(AF_INET6);
         t.addr = raw_from_ip("2001:db8::5".parse().unwrap());
         t.port = 80;
-        t.fwd = FWD_TUNNEL;
+        t.forward = Forward::Tunnel;
         t.tun_type = TUN_TYPE_GUE;
         t.tun_port = 6080;
         t.tun_flags = TUN_F_CSUM;

@@ -125,7 +125,11 @@ fn dest_for(svc: &Service) -> impl Strategy<Value = Dest> {
     (
         addr_of(af),
         any::<u16>(),
-        prop_oneof![Just(FWD_MASQ), Just(FWD_DROUTE), Just(FWD_TUNNEL)],
+        prop_oneof![
+            Just(Forward::Masq),
+            Just(Forward::Route),
+            Just(Forward::Tunnel)
+        ],
         0i32..=i32::MAX,
         (
             prop_oneof![Just(TUN_TYPE_IPIP), Just(TUN_TYPE_GUE), Just(TUN_TYPE_GRE)],
@@ -137,14 +141,14 @@ fn dest_for(svc: &Service) -> impl Strategy<Value = Dest> {
             let mut d = Dest::new(af);
             d.addr = addr;
             // Direct routing and tunnels keep the virtual port.
-            d.port = if mark == 0 && fwd != FWD_MASQ {
+            d.port = if mark == 0 && fwd != Forward::Masq {
                 svc_port
             } else {
                 port
             };
-            d.fwd = fwd;
+            d.forward = fwd;
             d.weight = weight;
-            if fwd == FWD_TUNNEL {
+            if fwd == Forward::Tunnel {
                 d.tun_type = tt;
                 if tt == TUN_TYPE_GUE {
                     d.tun_port = tport;
@@ -215,11 +219,11 @@ proptest! {
         assert_same_key(&p.svc, &svc, &line);
         let got = &p.dest;
         prop_assert_eq!(
-            (got.af, got.addr, got.port, got.fwd & FWD_MASK, got.weight),
-            (dest.af, dest.addr, dest.port, dest.fwd, dest.weight),
+            (got.af, got.addr, got.port, got.forward.method(), got.weight),
+            (dest.af, dest.addr, dest.port, dest.forward, dest.weight),
             "{}", line
         );
-        if dest.fwd == FWD_TUNNEL {
+        if dest.forward == Forward::Tunnel {
             prop_assert_eq!(
                 (got.tun_type, got.tun_port, got.tun_flags),
                 (dest.tun_type, dest.tun_port, dest.tun_flags),
@@ -354,8 +358,8 @@ fn assert_table_is(k: &StandIn, want: &[Wanted], text: &str) {
                 .find(|d| d.key() == wd.dest.key())
                 .unwrap_or_else(|| panic!("{:?} missing\n{text}", wd.dest.key()));
             assert_eq!(
-                (d.fwd & FWD_MASK, d.weight),
-                (wd.dest.fwd & FWD_MASK, wd.dest.weight),
+                (d.forward.method(), d.weight),
+                (wd.dest.forward.method(), wd.dest.weight),
                 "{text}"
             );
             if wd.u_given {
@@ -527,7 +531,7 @@ proptest! {
             svc.netmask = u32::MAX;
             dest = Dest { af: AF_INET, addr: raw_v4(Ipv4Addr::new(198, 51, 100, 1)), ..dest };
         }
-        if dest.fwd == FWD_TUNNEL {
+        if dest.forward == Forward::Tunnel {
             dest.tun_type = TUN_TYPE_IPIP;
             dest.tun_port = 0;
             dest.tun_flags = 0;

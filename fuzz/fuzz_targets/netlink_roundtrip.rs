@@ -5,7 +5,7 @@
 #![no_main]
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use lvs::model::{Daemon, Dest, Service, Stats, Timeouts, AF_INET, AF_INET6};
+use lvs::model::{Daemon, Dest, Forward, Service, Stats, Timeouts, AF_INET, AF_INET6};
 use lvs::netlink::decode::{
     messages, parse_config, parse_daemon_msg, parse_dest_msg, parse_service_msg, Reply,
 };
@@ -72,7 +72,7 @@ fn dest(u: &mut Unstructured<'_>) -> Result<Dest> {
         af,
         addr: addr(u, af)?,
         port: u16::arbitrary(u)?,
-        fwd: u32::arbitrary(u)?,
+        forward: Forward::from_number(u32::arbitrary(u)?),
         weight: i32::arbitrary(u)?,
         u_threshold: u32::arbitrary(u)?,
         l_threshold: u32::arbitrary(u)?,

@@ -190,8 +190,8 @@ pub fn same_service(want: &Service, live: &Service) -> bool {
 
 /// Whether a live destination already has every setting the file asks for.
 pub fn same_dest(want: &Dest, live: &Dest) -> bool {
-    let tunnel = want.fwd & FWD_MASK == FWD_TUNNEL;
-    want.fwd & FWD_MASK == live.fwd & FWD_MASK
+    let tunnel = want.forward.is_tunnel();
+    want.forward.method() == live.forward.method()
         && want.weight == live.weight
         && want.u_threshold == live.u_threshold
         && want.l_threshold == live.l_threshold

@@ -45,7 +45,7 @@ fn service_line(cmd: &str, s: &Service) -> String {
 /// An `-a`/`-e` line; `live` (for `-e`) makes a threshold that changes to 0
 /// show as `-x 0`/`-y 0`.
 fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
-    let fwd = d.forward().and_then(Forward::option).unwrap_or("-g");
+    let fwd = d.forward.option().unwrap_or("-g");
     let mut l = format!(
         "{cmd} {} -r {} {fwd} -w {}",
         service_rule(s),
@@ -59,7 +59,7 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
     if show(d.l_threshold, live.map(|l| l.l_threshold)) {
         l.push_str(&format!(" -y {}", d.l_threshold));
     }
-    if d.fwd & FWD_MASK == FWD_TUNNEL {
+    if d.forward.is_tunnel() {
         match d.tunnel_type() {
             Some(TunnelType::Gue) => {
                 l.push_str(&format!(" --tun-type gue --tun-port {}", d.tun_port))

@@ -183,10 +183,10 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
             }
             "-m" | "-g" | "-i" if !add_service => {
                 once(Opt::Forward)?;
-                dest.fwd = match opt {
-                    "-m" => FWD_MASQ,
-                    "-g" => FWD_DROUTE,
-                    _ => FWD_TUNNEL,
+                dest.forward = match opt {
+                    "-m" => Forward::Masq,
+                    "-g" => Forward::Route,
+                    _ => Forward::Tunnel,
                 };
                 i -= 1; // no value
             }
@@ -202,10 +202,10 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
         }
         svc.sched_name = sched.unwrap_or("wlc").to_string();
     } else {
-        if !have_dest || dest.af != svc.af || (tun_ipip && dest.fwd != FWD_TUNNEL) {
+        if !have_dest || dest.af != svc.af || (tun_ipip && dest.forward != Forward::Tunnel) {
             return None;
         }
-        if svc.fwmark == 0 && (dest.fwd == FWD_TUNNEL || dest.fwd == FWD_DROUTE) {
+        if svc.fwmark == 0 && (dest.forward == Forward::Tunnel || dest.forward == Forward::Route) {
             dest.port = svc.port;
         }
     }

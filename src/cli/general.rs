@@ -215,10 +215,10 @@ impl Draft {
             }
             "ipip" | "gatewaying" | "masquerading" => {
                 self.set(Opt::Forward)?;
-                self.dest.fwd = match id {
-                    "ipip" => FWD_TUNNEL,
-                    "gatewaying" => FWD_DROUTE,
-                    _ => FWD_MASQ,
+                self.dest.forward = match id {
+                    "ipip" => Forward::Tunnel,
+                    "gatewaying" => Forward::Route,
+                    _ => Forward::Masq,
                 };
             }
             "weight" => {
@@ -410,10 +410,10 @@ fn check_service(svc: &mut Service) -> Result<(), CliError> {
 /// `-a`/`-e`: DR and tunnel ports follow the service's, families must match
 /// unless tunnelling, tunnel options only with `-i` and by tunnel type.
 fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliError> {
-    if svc.fwmark == 0 && (dest.fwd == FWD_TUNNEL || dest.fwd == FWD_DROUTE) {
+    if svc.fwmark == 0 && (dest.forward == Forward::Tunnel || dest.forward == Forward::Route) {
         dest.port = svc.port;
     }
-    if dest.af != svc.af && dest.fwd != FWD_TUNNEL {
+    if dest.af != svc.af && dest.forward != Forward::Tunnel {
         return Err(fail(
             "Different address family is allowed only for tunneling servers",
         ));
@@ -423,10 +423,10 @@ fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliErr
         | bit(Opt::TunNocsum)
         | bit(Opt::TunCsum)
         | bit(Opt::TunRemcsum);
-    if dest.fwd != FWD_TUNNEL && options & tun_opts != 0 {
+    if dest.forward != Forward::Tunnel && options & tun_opts != 0 {
         return Err(fail("Tunnel options conflict with forward method"));
     }
-    if dest.fwd == FWD_TUNNEL {
+    if dest.forward == Forward::Tunnel {
         tunnel_opt_check(dest.tun_type, options)?;
     }
     Ok(())

@@ -192,7 +192,10 @@ fn dest_rules() {
     let p = parsed("-a -t 192.0.2.1:80 -r 198.51.100.4:81 -i");
     assert_eq!(p.dest.port, 80);
     let p = parsed("-a -t 192.0.2.1:80 -r 198.51.100.4:81 -m");
-    assert_eq!((p.dest.port, p.dest.fwd, p.dest.weight), (81, FWD_MASQ, 1));
+    assert_eq!(
+        (p.dest.port, p.dest.forward, p.dest.weight),
+        (81, Forward::Masq, 1)
+    );
     let p = parsed("-a -t 192.0.2.1:80 -r 198.51.100.4 -m");
     assert_eq!(p.dest.port, 80);
     assert_eq!(

@@ -300,17 +300,13 @@ pub fn write_service<W: Write>(out: &mut W, svc: &Service, opts: &ListOptions) -
 }
 
 /// Forwarding column: `Masq`, `Local`, `Tunnel`, `Route`, else glibc's `(null)`.
-fn fwd_name(fwd: u32) -> &'static str {
-    Forward::from_flags(fwd)
-        .and_then(Forward::label)
-        .unwrap_or(NULL_STR)
+fn fwd_name(fwd: Forward) -> &'static str {
+    fwd.label().unwrap_or(NULL_STR)
 }
 
 /// Forwarding option of a save line (`-g` for local node too).
-fn fwd_switch(fwd: u32) -> &'static str {
-    Forward::from_flags(fwd)
-        .and_then(Forward::option)
-        .unwrap_or(NULL_STR)
+fn fwd_switch(fwd: Forward) -> &'static str {
+    fwd.option().unwrap_or(NULL_STR)
 }
 
 /// Short tunnel checksum flag of `--tun-info` (ipvsadm indexes a 3-entry
@@ -362,7 +358,7 @@ pub fn write_dest<W: Write>(
         l.push(b"  -> ");
         l.column(28, |l| l.addrport(dest.af, &dest.addr, dest.port));
         l.push(b" ");
-        l.column(7, |l| l.push(fwd_name(dest.fwd).as_bytes()));
+        l.column(7, |l| l.push(fwd_name(dest.forward).as_bytes()));
         l.push(b" ");
         l.column(6, |l| l.signed(i64::from(dest.weight)));
         l.push(b" ");
@@ -411,7 +407,7 @@ pub fn write_dest<W: Write>(
         ListMode::TunInfo => writeln!(
             out,
             "  -> {name:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
-            fwd_name(dest.fwd),
+            fwd_name(dest.forward),
             tun_info(dest),
             dest.weight,
             dest.active_conns,
@@ -420,7 +416,7 @@ pub fn write_dest<W: Write>(
         ListMode::Default => writeln!(
             out,
             "  -> {name:<28} {:<7} {:<6} {:<10} {:<10}",
-            fwd_name(dest.fwd),
+            fwd_name(dest.forward),
             dest.weight,
             dest.active_conns,
             dest.inact_conns
@@ -472,7 +468,7 @@ pub fn write_save_dest<W: Write>(
         l.push(dest_addrport(svc, dest, names).as_bytes());
     }
     l.push(b" ");
-    l.push(fwd_switch(dest.fwd).as_bytes());
+    l.push(fwd_switch(dest.forward).as_bytes());
     l.push(b" -w ");
     l.signed(i64::from(dest.weight));
     if dest.is_tunnel() {

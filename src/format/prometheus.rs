@@ -130,7 +130,7 @@ pub fn dest_labels(svc_labels: &str, d: &Dest) -> String {
         labels(&[
             ("server_address", &crate::format::ntop(&d.ip())),
             ("server_port", &d.port.to_string()),
-            ("forward", &lvs::model::forward_name(d.fwd)),
+            ("forward", &d.forward.name()),
         ])
     )
 }
@@ -458,7 +458,7 @@ mod tests {
         let mut d = Dest::new(AF_INET);
         d.addr = raw_from_ip(a.parse().unwrap());
         d.port = 8080;
-        d.fwd = FWD_MASQ;
+        d.forward = Forward::Masq;
         d.weight = w;
         d.active_conns = 3;
         d.inact_conns = 4;

@@ -51,12 +51,12 @@ fn with_mask(mut s: Service, mask: u32) -> Service {
     s
 }
 
-fn dest(addr: &str, port: u16, fwd: u32, weight: i32) -> Dest {
+fn dest(addr: &str, port: u16, fwd: Forward, weight: i32) -> Dest {
     let ip: IpAddr = addr.parse().unwrap();
     let mut d = Dest::new(if ip.is_ipv6() { AF_INET6 } else { AF_INET });
     d.addr = raw_from_ip(ip);
     d.port = port;
-    d.fwd = fwd;
+    d.forward = fwd;
     d.weight = weight;
     d
 }
@@ -449,17 +449,17 @@ const SN_EDGE: &str = r#"-A -f -1 -s wlc
 
 /// The main table of §6.3, in the kernel's order (the `--nosort` capture).
 fn main_table() -> Table {
-    let t = |a, p| tunnel(dest(a, p, FWD_TUNNEL, 1), TUN_TYPE_IPIP, 0, 0);
+    let t = |a, p| tunnel(dest(a, p, Forward::Tunnel, 1), TUN_TYPE_IPIP, 0, 0);
     vec![
         (
             svc(IPPROTO_TCP, "192.0.2.1", 80, "rr"),
             vec![
                 t("2001:db8::12", 80),
-                dest("127.0.0.1", 80, FWD_MASQ, 1),
+                dest("127.0.0.1", 80, Forward::Masq, 1),
                 t("198.51.100.4", 80),
-                dest("198.51.100.3", 80, FWD_DROUTE, 0),
-                dest("198.51.100.2", 8080, FWD_MASQ, 5),
-                dest("198.51.100.1", 80, FWD_MASQ, 1),
+                dest("198.51.100.3", 80, Forward::Route, 0),
+                dest("198.51.100.2", 8080, Forward::Masq, 5),
+                dest("198.51.100.1", 80, Forward::Masq, 1),
             ],
         ),
         (
@@ -475,7 +475,7 @@ fn main_table() -> Table {
         ),
         (
             with_flags(svc(IPPROTO_UDP, "192.0.2.1", 53, "wrr"), SVC_F_ONEPACKET),
-            vec![dest("198.51.100.1", 5353, FWD_MASQ, 1)],
+            vec![dest("198.51.100.1", 5353, Forward::Masq, 1)],
         ),
         (
             with_pe(
@@ -495,8 +495,8 @@ fn main_table() -> Table {
             svc(IPPROTO_TCP, "2001:db8::1", 80, "wlc"),
             vec![
                 t("198.51.100.9", 80),
-                dest("2001:db8::11", 80, FWD_DROUTE, 1),
-                dest("2001:db8::10", 8080, FWD_MASQ, 3),
+                dest("2001:db8::11", 80, Forward::Route, 1),
+                dest("2001:db8::10", 8080, Forward::Masq, 3),
             ],
         ),
         (svc(IPPROTO_UDP, "2001:db8::1", 53, "rr"), vec![]),
@@ -520,14 +520,14 @@ fn main_table() -> Table {
         ),
         (
             svc(IPPROTO_TCP, "192.0.2.1", 443, "wlc"),
-            vec![dest("198.51.100.1", 443, FWD_MASQ, 1)],
+            vec![dest("198.51.100.1", 443, Forward::Masq, 1)],
         ),
         (svc(IPPROTO_SCTP, "192.0.2.1", 9999, "lc"), vec![]),
         (
             fwm(1, false, "rr"),
             vec![
-                dest("198.51.100.2", 0, FWD_DROUTE, 1),
-                dest("198.51.100.1", 0, FWD_MASQ, 1),
+                dest("198.51.100.2", 0, Forward::Route, 1),
+                dest("198.51.100.1", 0, Forward::Masq, 1),
             ],
         ),
         (persistent(fwm(2, true, "rr"), 360), vec![]),
@@ -540,9 +540,9 @@ fn stats_table(svc_stats: [Stats; 3]) -> Table {
     let mut a = svc(IPPROTO_TCP, "192.0.2.100", 80, "rr");
     let mut b = svc(IPPROTO_UDP, "192.0.2.100", 5060, "rr");
     let mut c = svc(IPPROTO_TCP, "2001:db8::100", 80, "rr");
-    let mut da = dest("198.51.100.50", 8080, FWD_MASQ, 1);
-    let mut db = dest("198.51.100.50", 5060, FWD_MASQ, 1);
-    let mut dc = dest("2001:db8:1::50", 8080, FWD_MASQ, 1);
+    let mut da = dest("198.51.100.50", 8080, Forward::Masq, 1);
+    let mut db = dest("198.51.100.50", 5060, Forward::Masq, 1);
+    let mut dc = dest("2001:db8:1::50", 8080, Forward::Masq, 1);
     a.stats = svc_stats[0];
     da.stats = svc_stats[0];
     b.stats = svc_stats[1];
@@ -601,16 +601,16 @@ fn rate_listing() {
 
 #[test]
 fn thresholds_listing() {
-    let mut d1 = dest("198.51.100.50", 8080, FWD_MASQ, 1);
+    let mut d1 = dest("198.51.100.50", 8080, Forward::Masq, 1);
     d1.inact_conns = 3;
-    let mut d2 = dest("198.51.100.51", 8080, FWD_MASQ, 1);
+    let mut d2 = dest("198.51.100.51", 8080, Forward::Masq, 1);
     d2.u_threshold = 50;
     d2.l_threshold = 5;
     let t = vec![
         (svc(IPPROTO_TCP, "192.0.2.100", 80, "rr"), vec![d2, d1]),
         (
             persistent(svc(IPPROTO_TCP, "2001:db8::100", 80, "rr"), 600),
-            vec![dest("2001:db8:1::50", 8080, FWD_MASQ, 1)],
+            vec![dest("2001:db8:1::50", 8080, Forward::Masq, 1)],
         ),
     ];
     same(&list_all(&t, &opts(ListMode::Thresholds)), LN_THRESHOLDS);
@@ -618,11 +618,11 @@ fn thresholds_listing() {
 
 #[test]
 fn persistent_conn_listing() {
-    let mut d1 = dest("198.51.100.50", 8080, FWD_MASQ, 2);
+    let mut d1 = dest("198.51.100.50", 8080, Forward::Masq, 2);
     d1.persist_conns = 1;
     d1.inact_conns = 1;
-    let d2 = dest("198.51.100.50", 5060, FWD_MASQ, 1);
-    let mut d3 = dest("2001:db8:1::50", 8080, FWD_MASQ, 1);
+    let d2 = dest("198.51.100.50", 5060, Forward::Masq, 1);
+    let mut d3 = dest("2001:db8:1::50", 8080, Forward::Masq, 1);
     d3.persist_conns = 1;
     d3.inact_conns = 2;
     let t = vec![
@@ -651,7 +651,7 @@ fn persistent_conn_listing() {
 fn tunnel_table() -> Table {
     let t = |last: &str, ty, port, flags| {
         tunnel(
-            dest(&format!("198.51.100.{last}"), 80, FWD_TUNNEL, 1),
+            dest(&format!("198.51.100.{last}"), 80, Forward::Tunnel, 1),
             ty,
             port,
             flags,
@@ -666,7 +666,7 @@ fn tunnel_table() -> Table {
             t("12", TUN_TYPE_GUE, 6080, TUN_F_REMCSUM),
             t("11", TUN_TYPE_GUE, 6080, TUN_F_CSUM),
             t("10", TUN_TYPE_GUE, 6080, TUN_F_NOCSUM),
-            dest("198.51.100.7", 80, FWD_MASQ, 1),
+            dest("198.51.100.7", 80, Forward::Masq, 1),
         ],
     )]
 }
@@ -686,10 +686,10 @@ fn save_tunnels() {
 
 #[test]
 fn single_service_listing() {
-    let mut d1 = dest("198.51.100.50", 8080, FWD_MASQ, 2);
+    let mut d1 = dest("198.51.100.50", 8080, Forward::Masq, 2);
     d1.inact_conns = 3;
     d1.stats = stats(3, 18, 18, 1182, 1599);
-    let d2 = dest("198.51.100.51", 8080, FWD_MASQ, 0);
+    let d2 = dest("198.51.100.51", 8080, Forward::Masq, 0);
     let mut s = svc(IPPROTO_TCP, "192.0.2.100", 80, "rr");
     s.stats = stats(3, 18, 18, 1182, 1599);
     let mut dests = vec![d2, d1];
@@ -818,7 +818,7 @@ fn dest_counters_are_cut_to_32_bits() {
         inbps: big,
         outbps: big,
     };
-    let mut d = dest("198.51.100.1", 80, FWD_MASQ, 1);
+    let mut d = dest("198.51.100.1", 80, Forward::Masq, 1);
     d.stats = s.stats;
     let line = |mode, dst: bool| {
         let mut out = Vec::new();
@@ -875,7 +875,7 @@ fn wrapping_order_ipv4_services_and_dests() {
         .iter()
         .map(|a| (svc(IPPROTO_TCP, a, 80, "rr"), vec![]))
         .collect();
-    t[5].1 = vec![dest("198.51.100.1", 80, FWD_DROUTE, 7)];
+    t[5].1 = vec![dest("198.51.100.1", 80, Forward::Route, 7)];
     let mut ds: Vec<Dest> = [
         "126.0.0.1",
         "129.0.0.1",
@@ -887,7 +887,7 @@ fn wrapping_order_ipv4_services_and_dests() {
         "100.0.0.1",
     ]
     .iter()
-    .map(|a| dest(a, 80, FWD_MASQ, 1))
+    .map(|a| dest(a, 80, Forward::Masq, 1))
     .collect();
     ds.reverse();
     t[7].1 = ds;
@@ -969,7 +969,7 @@ fn column_cuts_and_odd_values() {
     let v6d = dest(
         "2001:db8:1234:5678:9abc:def0:1234:5678",
         65535,
-        FWD_TUNNEL,
+        Forward::Tunnel,
         1,
     );
     let mut out = Vec::new();
@@ -981,14 +981,14 @@ fn column_cuts_and_odd_values() {
     // Unknown forwarding method and protocol; negative weight; fwmark sign.
     let mut odd = svc(99, "192.0.2.1", 80, "rr");
     odd.fwmark = 0;
-    let bypass = dest("198.51.100.1", 80, FWD_BYPASS, -1);
+    let bypass = dest("198.51.100.1", 80, Forward::Bypass, -1);
     let mut out = Vec::new();
     write_service(&mut out, &odd, &opts(ListMode::Default)).unwrap();
     write_dest(&mut out, &odd, &bypass, &opts(ListMode::Default)).unwrap();
     write_dest(&mut out, &odd, &bypass, &opts(ListMode::PersistentConn)).unwrap();
     write_save_service(&mut out, &odd, Names::Numeric).unwrap();
     write_save_dest(&mut out, &odd, &bypass, Names::Numeric).unwrap();
-    let local = dest("127.0.0.1", 80, FWD_LOCALNODE, 1);
+    let local = dest("127.0.0.1", 80, Forward::Local, 1);
     write_dest(&mut out, &odd, &local, &opts(ListMode::TunInfo)).unwrap();
     write_save_dest(&mut out, &odd, &local, Names::Numeric).unwrap();
     same(
@@ -1035,15 +1035,15 @@ fn column_cuts_and_odd_values() {
 #[test]
 fn dest_order_of_mixed_families_depends_on_left_operand() {
     // 32.1.13.184 has the same first word as 2001:db8::/32.
-    let v4 = dest("32.1.13.184", 80, FWD_MASQ, 1);
-    let v6 = dest("2001:db8::12", 80, FWD_TUNNEL, 1);
+    let v4 = dest("32.1.13.184", 80, Forward::Masq, 1);
+    let v6 = dest("2001:db8::12", 80, Forward::Tunnel, 1);
     // Left IPv4: first words only, equal, so the (equal) ports decide.
     assert_eq!(sort::cmp_dests(&v4, &v6), 0);
     // Left IPv6: four words; the IPv4 dest's raw tail is zero.
     assert!(sort::cmp_dests(&v6, &v4) > 0);
-    let a = dest("10.0.0.1", 80, FWD_MASQ, 1);
-    let b = dest("203.0.113.5", 80, FWD_MASQ, 1);
-    let c = dest("129.0.0.1", 80, FWD_MASQ, 1);
+    let a = dest("10.0.0.1", 80, Forward::Masq, 1);
+    let b = dest("203.0.113.5", 80, Forward::Masq, 1);
+    let c = dest("129.0.0.1", 80, Forward::Masq, 1);
     // 10.0.0.1 - 203.0.113.5 wraps to a positive int: a > b > c > a.
     assert!(sort::cmp_dests(&a, &b) > 0);
     assert!(sort::cmp_dests(&b, &a) < 0);
@@ -1077,7 +1077,7 @@ fn names_when_resolvable() {
         return;
     }
     let s = svc(IPPROTO_TCP, "127.0.0.1", 80, "rr");
-    let d = dest("127.0.0.1", 80, FWD_MASQ, 1);
+    let d = dest("127.0.0.1", 80, Forward::Masq, 1);
     let libc = Names::Resolved(Resolver {
         host: lvs::resolve::host_name,
         service: lvs::resolve::service_name,
@@ -1115,7 +1115,12 @@ fn numeric_rows_equal_the_fmt_templates() {
         ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535),
     ] {
         for weight in [0, 1, 65535, -1, i32::MIN, i32::MAX] {
-            for fwd in [FWD_MASQ, FWD_DROUTE, FWD_LOCALNODE, 5] {
+            for fwd in [
+                Forward::Masq,
+                Forward::Route,
+                Forward::Local,
+                Forward::Other(5),
+            ] {
                 let mut d = dest(addr, port, fwd, weight);
                 d.active_conns = u32::MAX;
                 d.inact_conns = 1234567;
@@ -1127,9 +1132,9 @@ fn numeric_rows_equal_the_fmt_templates() {
                     format!("{addr}:{port}")
                 };
                 let fwd_name = match fwd {
-                    FWD_MASQ => "Masq",
-                    FWD_DROUTE => "Route",
-                    FWD_LOCALNODE => "Local",
+                    Forward::Masq => "Masq",
+                    Forward::Route => "Route",
+                    Forward::Local => "Local",
                     _ => "(null)",
                 };
                 assert_eq!(
@@ -1143,8 +1148,8 @@ fn numeric_rows_equal_the_fmt_templates() {
                 let mut out = Vec::new();
                 write_save_dest(&mut out, &s, &d, Names::Numeric).unwrap();
                 let sw = match fwd {
-                    FWD_MASQ => "-m",
-                    FWD_DROUTE | FWD_LOCALNODE => "-g",
+                    Forward::Masq => "-m",
+                    Forward::Route | Forward::Local => "-g",
                     _ => "(null)",
                 };
                 assert_eq!(

@@ -63,8 +63,8 @@ fn proto_number(name: &str) -> Option<u16> {
     Protocol::from_label(name).map(Protocol::number)
 }
 
-fn fwd_number(name: &str) -> Option<u32> {
-    Forward::from_label(name).map(Forward::flags)
+fn fwd_number(name: &str) -> Option<Forward> {
+    Forward::from_label(name)
 }
 
 /// `HHHHHHHH:PPPP` (IPv4, host-order hex) or `[v6]:PPPP`.
@@ -121,7 +121,7 @@ pub fn parse(text: &str) -> ProcTable {
                 let mut d = Dest::new(af);
                 d.addr = addr;
                 d.port = port;
-                d.fwd = fwd;
+                d.forward = fwd;
                 d.weight = weight;
                 d.active_conns = active as u32;
                 d.inact_conns = inact as u32;
@@ -200,9 +200,12 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].af, AF_INET6);
         assert_eq!(d[0].ip().to_string(), "2001:db8::12");
-        assert_eq!((d[0].fwd, d[0].weight), (FWD_TUNNEL, 1));
+        assert_eq!((d[0].forward, d[0].weight), (Forward::Tunnel, 1));
         assert_eq!(d[1].ip().to_string(), "198.51.100.2");
-        assert_eq!((d[1].port, d[1].fwd, d[1].weight), (8080, FWD_MASQ, 5));
+        assert_eq!(
+            (d[1].port, d[1].forward, d[1].weight),
+            (8080, Forward::Masq, 5)
+        );
         assert_eq!((d[1].active_conns, d[1].inact_conns), (2, 3));
         let d = t.dests(&key(IPPROTO_UDP, "192.0.2.1", 53)).unwrap();
         assert_eq!(d[0].port, 5353);

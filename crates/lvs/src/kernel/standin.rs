@@ -165,7 +165,7 @@ impl StandIn {
                     .iter_mut()
                     .find(|x| x.key() == d.key())
                     .ok_or(libc::ENOENT)?;
-                live.fwd = d.fwd;
+                live.forward = d.forward;
                 live.weight = d.weight;
                 live.u_threshold = d.u_threshold;
                 live.l_threshold = d.l_threshold;
@@ -350,7 +350,7 @@ impl Kernel for StandIn {
                     for d in ds {
                         t.push_str("  -> ");
                         proc_addr(d.af, &d.addr, d.port, &mut t);
-                        let fwd = d.forward().and_then(Forward::label).unwrap_or("?");
+                        let fwd = d.forward.label().unwrap_or("?");
                         let _ = writeln!(
                             t,
                             "      {fwd:<7} {:<6} {:<10} {:<10}",
@@ -417,7 +417,10 @@ mod tests {
         let text = String::from_utf8(k.read_proc(ProcTable::Services).unwrap()).unwrap();
         let t = crate::procfs::parse(&text);
         let d = t.dests(&s).unwrap();
-        assert_eq!((d[0].ip(), d[0].fwd, d[0].weight), (d6.ip(), FWD_TUNNEL, 3));
+        assert_eq!(
+            (d[0].ip(), d[0].forward, d[0].weight),
+            (d6.ip(), Forward::Tunnel, 3)
+        );
         assert!(t.dests(&f).unwrap().is_empty());
     }
 }

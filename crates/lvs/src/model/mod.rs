@@ -210,8 +210,8 @@ pub struct Dest {
     pub addr: RawAddr,
     /// Port in host byte order.
     pub port: u16,
-    /// `FWD_*` forwarding method.
-    pub fwd: u32,
+    /// How the real server is reached.
+    pub forward: Forward,
     /// Weight (the kernel keeps a signed int).
     pub weight: i32,
     /// Upper connection threshold (`-x`), 0 for none.
@@ -237,7 +237,7 @@ pub struct Dest {
 impl Dest {
     /// Whether the destination is reached by tunnelling (`-i`).
     pub fn is_tunnel(&self) -> bool {
-        self.fwd & FWD_MASK == FWD_TUNNEL
+        self.forward.is_tunnel()
     }
 
     /// A destination with ipvsadm's defaults: direct routing, weight 1.
@@ -246,7 +246,7 @@ impl Dest {
             af,
             addr: [0; 16],
             port: 0,
-            fwd: FWD_DROUTE,
+            forward: Forward::Route,
             weight: 1,
             u_threshold: 0,
             l_threshold: 0,
@@ -343,18 +343,13 @@ impl Dest {
         let mut d = Dest::new(Family::of(&addr.ip()).af());
         d.addr = raw_from_ip(addr.ip());
         d.port = addr.port();
-        d.fwd = forward.flags();
+        d.forward = forward;
         d
     }
 
     /// The address family.
     pub fn family(&self) -> Family {
         Family::from_af(self.af)
-    }
-
-    /// The forwarding method, `None` for a value the kernel does not define.
-    pub fn forward(&self) -> Option<Forward> {
-        Forward::from_flags(self.fwd)
     }
 
     /// The tunnel type (meaningful for tunnelling real servers only).

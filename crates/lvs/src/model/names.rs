@@ -128,6 +128,10 @@ impl Protocol {
 }
 
 /// How a real server is reached (the kernel's `IP_VS_CONN_F_FWD_MASK` bits).
+///
+/// Every number the kernel can send has a value: the five methods it
+/// defines, and [`Forward::Other`] for the rest, kept as sent (listings
+/// print them as ipvsadm does, from the low three bits).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Forward {
@@ -141,6 +145,9 @@ pub enum Forward {
     Route,
     /// Bypass (never set by ipvsadm).
     Bypass,
+    /// A number none of the above has, as the kernel sent it.
+    /// [`Forward::from_number`] gives this only for such numbers.
+    Other(u32),
 }
 
 /// Forwarding methods: kernel number, listing column, save option, JSON name.
@@ -153,29 +160,44 @@ const FORWARDS: [(Forward, u32, &str, &str, &str); 5] = [
 ];
 
 impl Forward {
-    fn row(self) -> &'static (Forward, u32, &'static str, &'static str, &'static str) {
+    /// The row of the method in the low three bits (`None`: 5, 6, 7).
+    fn row(self) -> Option<&'static (Forward, u32, &'static str, &'static str, &'static str)> {
+        let n = self.number() & FWD_MASK;
+        FORWARDS.iter().find(|r| r.1 == n)
+    }
+
+    /// The value of a kernel number, without loss: the defined numbers
+    /// give their method, any other gives [`Forward::Other`].
+    pub fn from_number(n: u32) -> Forward {
         FORWARDS
             .iter()
-            .find(|r| r.0 == self)
-            .expect("every method has a row")
+            .find(|r| r.1 == n)
+            .map_or(Forward::Other(n), |r| r.0)
     }
 
-    /// The method in a destination's connection flags (masked with
-    /// [`FWD_MASK`]); `None` for the values the kernel does not define.
-    pub fn from_flags(flags: u32) -> Option<Forward> {
-        let n = flags & FWD_MASK;
-        FORWARDS.iter().find(|r| r.1 == n).map(|r| r.0)
+    /// The kernel's number.
+    pub fn number(self) -> u32 {
+        match self {
+            Forward::Other(n) => n,
+            f => FORWARDS.iter().find(|r| r.0 == f).map_or(0, |r| r.1),
+        }
     }
 
-    /// The kernel's number (`FWD_*`).
-    pub fn flags(self) -> u32 {
-        self.row().1
+    /// The method as ipvsadm reads it: the low three bits of the number
+    /// (so `Other(0x102)` is [`Forward::Tunnel`]; 5, 6 and 7 stay `Other`).
+    pub fn method(self) -> Forward {
+        Forward::from_number(self.number() & FWD_MASK)
+    }
+
+    /// Whether the method (the low three bits) is tunnelling.
+    pub fn is_tunnel(self) -> bool {
+        self.method() == Forward::Tunnel
     }
 
     /// The listing column (`Masq`, `Local`, `Tunnel`, `Route`); `None` for
-    /// bypass, which ipvsadm cannot name.
+    /// bypass and undefined numbers, which ipvsadm cannot name.
     pub fn label(self) -> Option<&'static str> {
-        Some(self.row().2).filter(|s| !s.is_empty())
+        self.row().map(|r| r.2).filter(|s| !s.is_empty())
     }
 
     /// The method of a listing label.
@@ -188,21 +210,16 @@ impl Forward {
 
     /// The save-line option (`-m`, `-i`, `-g`; local node saves as `-g`).
     pub fn option(self) -> Option<&'static str> {
-        Some(self.row().3).filter(|s| !s.is_empty())
+        self.row().map(|r| r.3).filter(|s| !s.is_empty())
     }
 
-    /// `masq`, `local`, `tunnel`, `route`, `bypass` (JSON, metrics).
-    pub fn name(self) -> &'static str {
-        self.row().4
-    }
-}
-
-/// The lower-case name of a destination's forwarding bits, or the number
-/// when the kernel sent one it does not define (JSON, metrics).
-pub fn forward_name(flags: u32) -> String {
-    match Forward::from_flags(flags) {
-        Some(f) => f.name().to_string(),
-        None => (flags & FWD_MASK).to_string(),
+    /// `masq`, `local`, `tunnel`, `route`, `bypass`, or the number of the
+    /// low three bits when they name no method (JSON, metrics).
+    pub fn name(self) -> String {
+        match self.row() {
+            Some(r) => r.4.to_string(),
+            None => (self.number() & FWD_MASK).to_string(),
+        }
     }
 }
 
@@ -436,16 +453,21 @@ mod tests {
             Forward::Tunnel,
             Forward::Route,
         ] {
-            assert_eq!(Forward::from_flags(f.flags()), Some(f));
+            assert_eq!(Forward::from_number(f.number()), f);
             assert_eq!(Forward::from_label(f.label().unwrap()), Some(f));
         }
+        let odd = Forward::from_number(0x100 | FWD_TUNNEL);
+        assert_eq!(odd, Forward::Other(0x102));
         assert_eq!(
-            Forward::from_flags(0x100 | FWD_TUNNEL),
-            Some(Forward::Tunnel)
+            (odd.method(), odd.label()),
+            (Forward::Tunnel, Some("Tunnel"))
         );
-        assert_eq!(Forward::from_flags(5), None);
-        assert_eq!(forward_name(5), "5");
+        assert_eq!(odd.number(), 0x102);
+        assert_eq!(Forward::from_number(5), Forward::Other(5));
+        assert_eq!(Forward::Other(5).name(), "5");
+        assert_eq!(Forward::Other(5).label(), None);
         assert_eq!(Forward::Bypass.label(), None);
+        assert_eq!(Forward::Bypass.name(), "bypass");
         for t in [TunnelType::Ipip, TunnelType::Gue, TunnelType::Gre] {
             assert_eq!(TunnelType::from_name(t.name()), Some(t));
             assert_eq!(TunnelType::from_number(t.number()), Some(t));

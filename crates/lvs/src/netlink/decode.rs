@@ -7,7 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
-use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
+use crate::model::{Daemon, Dest, Forward, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
 
 /// A malformed or unexpected reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -414,7 +414,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
 /// forwarding method is kept as sent (ipvsadm masks it with 7 when printing).
 pub fn parse_dest(nest: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
     let mut d = Dest::new(default_af);
-    d.fwd = 0;
+    d.forward = Forward::Masq;
     d.weight = 0;
     let mut have = 0u8;
     const ADDR: u8 = 1;
@@ -437,7 +437,7 @@ pub fn parse_dest(nest: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
                 have |= PORT;
             }
             dest_attr::FWD_METHOD => {
-                d.fwd = get_u32(p, "dest FWD_METHOD")?;
+                d.forward = Forward::from_number(get_u32(p, "dest FWD_METHOD")?);
                 have |= FWD;
             }
             dest_attr::WEIGHT => {

@@ -328,7 +328,7 @@ fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
     w.u16(dest_attr::ADDR_FAMILY, dest.af)?;
     w.put(dest_attr::ADDR, &dest.addr)?;
     w.be16(dest_attr::PORT, dest.port)?;
-    w.u32(dest_attr::FWD_METHOD, dest.fwd)?;
+    w.u32(dest_attr::FWD_METHOD, dest.forward.number())?;
     w.u32(dest_attr::WEIGHT, dest.weight as u32)?;
     w.u8(dest_attr::TUN_TYPE, dest.tun_type)?;
     w.be16(dest_attr::TUN_PORT, dest.tun_port)?;

@@ -694,7 +694,7 @@ mod dedup_tests {
             af: libc::AF_INET as u16,
             addr: crate::model::raw_from_ip([198, 51, 100, last].into()),
             port,
-            fwd: 0,
+            forward: crate::model::Forward::Masq,
             weight,
             u_threshold: 0,
             l_threshold: 0,

@@ -246,7 +246,7 @@ fn decode_dest_with_and_without_addr_family() {
     assert_eq!(d.af, AF_INET6);
     assert_eq!(d.ip(), "2001:db8::7".parse::<IpAddr>().unwrap());
     assert_eq!(d.port, 8080);
-    assert_eq!(d.fwd, FWD_TUNNEL);
+    assert_eq!(d.forward, Forward::Tunnel);
     assert_eq!(d.weight, -1);
     assert_eq!((d.u_threshold, d.l_threshold), (10, 5));
     assert_eq!((d.active_conns, d.inact_conns, d.persist_conns), (3, 4, 5));
@@ -275,7 +275,7 @@ fn decode_dest_old_kernel_defaults() {
     assert_eq!((d.tun_type, d.tun_port, d.tun_flags), (0, 0, 0));
     assert_eq!((d.active_conns, d.inact_conns, d.persist_conns), (0, 0, 0));
     assert_eq!(d.stats, Stats::default());
-    assert_eq!(d.fwd, FWD_MASQ);
+    assert_eq!(d.forward, Forward::Masq);
     assert_eq!(d.weight, 1);
 }
 

@@ -80,7 +80,7 @@ fn encode_add_dest_matches_capture() {
     let mut d = Dest::new(AF_INET);
     d.addr = ip("198.51.100.50");
     d.port = 8080;
-    d.fwd = FWD_MASQ;
+    d.forward = Forward::Masq;
     d.weight = 2;
     d.u_threshold = 10;
     d.l_threshold = 5;
@@ -200,7 +200,7 @@ fn encode_tunnel_dest_and_delete() {
     let mut d = Dest::new(AF_INET6);
     d.addr = ip("2001:db8::5");
     d.port = 80;
-    d.fwd = FWD_TUNNEL;
+    d.forward = Forward::Tunnel;
     d.tun_type = TUN_TYPE_GUE;
     d.tun_port = 6080;
     d.tun_flags = TUN_F_CSUM;
@@ -227,7 +227,7 @@ fn encode_tunnel_dest_and_delete() {
     assert_eq!(back.tun_port, 6080);
     assert_eq!(back.tun_type, TUN_TYPE_GUE);
     assert_eq!(back.tun_flags, TUN_F_CSUM);
-    assert_eq!(back.fwd, FWD_TUNNEL);
+    assert_eq!(back.forward, Forward::Tunnel);
 }
 
 #[test]

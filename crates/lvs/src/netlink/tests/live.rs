@@ -75,7 +75,7 @@ fn live_ipvs() {
     // -a ... -m -w 2 -x 10 -y 5 and a GUE tunnel dest of another family.
     let key = svc("192.0.2.100", 80);
     let mut d = dest("198.51.100.50", 8080);
-    d.fwd = FWD_MASQ;
+    d.forward = Forward::Masq;
     d.weight = 2;
     d.u_threshold = 10;
     d.l_threshold = 5;
@@ -86,7 +86,7 @@ fn live_ipvs() {
         .unwrap_err();
     assert_eq!(e.errno(), libc::EEXIST);
     let mut t = dest("2001:db8::5", 80);
-    t.fwd = FWD_TUNNEL;
+    t.forward = Forward::Tunnel;
     t.tun_type = TUN_TYPE_GUE;
     t.tun_port = 6080;
     t.tun_flags = TUN_F_CSUM;
@@ -101,14 +101,20 @@ fn live_ipvs() {
     assert_eq!(ds.len(), 2);
     let m = ds.iter().find(|x| x.af == AF_INET).unwrap();
     assert_eq!(
-        (m.addr, m.port, m.fwd, m.weight),
-        (d.addr, 8080, FWD_MASQ, 2)
+        (m.addr, m.port, m.forward, m.weight),
+        (d.addr, 8080, Forward::Masq, 2)
     );
     assert_eq!((m.u_threshold, m.l_threshold), (10, 5));
     let g = ds.iter().find(|x| x.af == AF_INET6).unwrap();
     assert_eq!(
-        (g.addr, g.fwd & 7, g.tun_type, g.tun_port, g.tun_flags),
-        (t.addr, FWD_TUNNEL, TUN_TYPE_GUE, 6080, TUN_F_CSUM)
+        (
+            g.addr,
+            g.forward.method(),
+            g.tun_type,
+            g.tun_port,
+            g.tun_flags
+        ),
+        (t.addr, Forward::Tunnel, TUN_TYPE_GUE, 6080, TUN_F_CSUM)
     );
     // dests of a missing service: empty dump, no error.
     assert!(ipvs.dests(&svc("192.0.2.99", 1).key()).unwrap().is_empty());
@@ -313,7 +319,7 @@ fn live_scale_populate() {
                 j + 1,
             )));
             d.port = 80;
-            d.fwd = FWD_MASQ;
+            d.forward = Forward::Masq;
             reqs.push(Request::NewDest(s.clone(), d));
         }
     }
@@ -367,7 +373,7 @@ fn live_netns() {
     );
     // Changes through the handle land in its namespace.
     let mut d = dest("198.51.100.77", 8080);
-    d.fwd = FWD_MASQ;
+    d.forward = Forward::Masq;
     inside.execute(&Request::NewDest(key.clone(), d)).unwrap();
     assert_eq!(inside.dests(&key.key()).unwrap().len(), 1);
     let mut other = svc("192.0.2.78", 443);

@@ -13,8 +13,8 @@ use super::codec::*;
 use super::decode::rd_u16;
 use super::encode::AttrWriter;
 use crate::model::{
-    raw_from_ip, AF_INET, DAEMON_BACKUP, DAEMON_MASTER, FWD_MASQ, FWD_TUNNEL, IPPROTO_TCP,
-    IPPROTO_UDP, SVC_F_PERSISTENT, TUN_F_CSUM, TUN_TYPE_GUE,
+    raw_from_ip, Forward, AF_INET, DAEMON_BACKUP, DAEMON_MASTER, IPPROTO_TCP, IPPROTO_UDP,
+    SVC_F_PERSISTENT, TUN_F_CSUM, TUN_TYPE_GUE,
 };
 use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
 use std::net::IpAddr;
