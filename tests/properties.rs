@@ -48,8 +48,8 @@ fn raw_v6(a: Ipv6Addr) -> RawAddr {
 }
 
 /// An address of the family, as the kernel stores it.
-fn addr_of(af: u16) -> impl Strategy<Value = RawAddr> {
-    if af == AF_INET6 {
+fn addr_of(af: Family) -> impl Strategy<Value = RawAddr> {
+    if af == Family::Inet6 {
         any::<[u8; 16]>().prop_map(|b| raw_v6(b.into())).boxed()
     } else {
         any::<[u8; 4]>().prop_map(|b| raw_v4(b.into())).boxed()
@@ -58,11 +58,15 @@ fn addr_of(af: u16) -> impl Strategy<Value = RawAddr> {
 
 /// A service as the kernel reports it (only what `-S` can express).
 fn service() -> impl Strategy<Value = Service> {
-    (prop_oneof![Just(AF_INET), Just(AF_INET6)])
+    (prop_oneof![Just(Family::Inet), Just(Family::Inet6)])
         .prop_flat_map(|af| {
             (
                 Just(af),
-                prop_oneof![Just(IPPROTO_TCP), Just(IPPROTO_UDP), Just(IPPROTO_SCTP)],
+                prop_oneof![
+                    Just(Protocol::Tcp),
+                    Just(Protocol::Udp),
+                    Just(Protocol::Sctp)
+                ],
                 addr_of(af),
                 any::<u16>(),
                 // Marks above i32::MAX are saved negative, as ipvsadm saves
@@ -94,7 +98,7 @@ fn service() -> impl Strategy<Value = Service> {
                 if pers {
                     s.flags |= SVC_F_PERSISTENT;
                     s.timeout = std::time::Duration::from_secs(u64::from(timeout));
-                    s.netmask = if af == AF_INET6 {
+                    s.netmask = if af == Family::Inet6 {
                         m6
                     } else {
                         u32::MAX.checked_shl(32 - m4).unwrap_or(0)
@@ -104,7 +108,7 @@ fn service() -> impl Strategy<Value = Service> {
                     }
                 }
                 // One-packet scheduling is for UDP services only.
-                if ops && s.fwmark == 0 && s.protocol == IPPROTO_UDP {
+                if ops && s.fwmark == 0 && s.protocol == Protocol::Udp {
                     s.flags |= SVC_F_ONEPACKET;
                 }
                 // Scheduler flags the scheduler can name (sh/mh have no third).
@@ -121,7 +125,7 @@ fn service() -> impl Strategy<Value = Service> {
 
 /// A real server of the service's family, as the kernel reports it.
 fn dest_for(svc: &Service) -> impl Strategy<Value = Dest> {
-    let (af, svc_port, mark) = (svc.af, svc.port, svc.fwmark);
+    let (af, svc_port, mark) = (svc.family, svc.port, svc.fwmark);
     (
         addr_of(af),
         any::<u16>(),
@@ -180,7 +184,7 @@ fn save_line(svc: &Service, dest: Option<&Dest>) -> String {
 
 /// The service key fields the parser gives for the saved service.
 fn assert_same_key(got: &Service, want: &Service, line: &str) {
-    assert_eq!(got.af, want.af, "af: {line}");
+    assert_eq!(got.family, want.family, "af: {line}");
     assert_eq!(got.fwmark, want.fwmark, "fwmark: {line}");
     if want.fwmark == 0 {
         assert_eq!(
@@ -219,8 +223,8 @@ proptest! {
         assert_same_key(&p.svc, &svc, &line);
         let got = &p.dest;
         prop_assert_eq!(
-            (got.af, got.addr, got.port, got.forward.method(), got.weight),
-            (dest.af, dest.addr, dest.port, dest.forward, dest.weight),
+            (got.family, got.addr, got.port, got.forward.method(), got.weight),
+            (dest.family, dest.addr, dest.port, dest.forward, dest.weight),
             "{}", line
         );
         if dest.forward == Forward::Tunnel {
@@ -521,15 +525,15 @@ proptest! {
     #[test]
     fn saved_lines_take_the_fast_path((mut svc, mut dest) in service_and_dest()) {
         // The subset the fast path covers: TCP/UDP, no persistence extras.
-        if svc.protocol == IPPROTO_SCTP {
-            svc.protocol = IPPROTO_TCP;
+        if svc.protocol == Protocol::Sctp {
+            svc.protocol = Protocol::Tcp;
         }
         svc.flags = 0;
         svc.pe_name.clear();
-        if svc.fwmark != 0 && svc.af == AF_INET6 {
-            svc.af = AF_INET;
+        if svc.fwmark != 0 && svc.family == Family::Inet6 {
+            svc.family = Family::Inet;
             svc.netmask = u32::MAX;
-            dest = Dest { af: AF_INET, addr: raw_v4(Ipv4Addr::new(198, 51, 100, 1)), ..dest };
+            dest = Dest { family: Family::Inet, addr: raw_v4(Ipv4Addr::new(198, 51, 100, 1)), ..dest };
         }
         if dest.forward == Forward::Tunnel {
             dest.tun_type = TUN_TYPE_IPIP;

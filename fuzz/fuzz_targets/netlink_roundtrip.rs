@@ -5,7 +5,7 @@
 #![no_main]
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use lvs::model::{Daemon, Dest, Forward, Service, Stats, Timeouts, AF_INET, AF_INET6};
+use lvs::model::{Daemon, Dest, Forward, Service, Stats, Timeouts, Family, Protocol};
 use lvs::netlink::decode::{
     messages, parse_config, parse_daemon_msg, parse_dest_msg, parse_service_msg, Reply,
 };
@@ -30,17 +30,17 @@ fn name(u: &mut Unstructured<'_>) -> Result<String> {
     Ok(s)
 }
 
-fn af(u: &mut Unstructured<'_>) -> Result<u16> {
+fn af(u: &mut Unstructured<'_>) -> Result<Family> {
     Ok(if bool::arbitrary(u)? {
-        AF_INET6
+        Family::Inet6
     } else {
-        AF_INET
+        Family::Inet
     })
 }
 
-fn addr(u: &mut Unstructured<'_>, af: u16) -> Result<[u8; 16]> {
+fn addr(u: &mut Unstructured<'_>, af: Family) -> Result<[u8; 16]> {
     let mut a = [0u8; 16];
-    let n = if af == AF_INET6 { 16 } else { 4 };
+    let n = if af == Family::Inet6 { 16 } else { 4 };
     u.fill_buffer(&mut a[..n])?;
     Ok(a)
 }
@@ -54,7 +54,7 @@ fn service(u: &mut Unstructured<'_>) -> Result<Service> {
         0
     };
     if s.fwmark == 0 {
-        s.protocol = u16::arbitrary(u)?;
+        s.protocol = Protocol::from_number(u16::arbitrary(u)?);
         s.addr = addr(u, af)?;
         s.port = u16::arbitrary(u)?;
     }
@@ -69,7 +69,7 @@ fn service(u: &mut Unstructured<'_>) -> Result<Service> {
 fn dest(u: &mut Unstructured<'_>) -> Result<Dest> {
     let af = af(u)?;
     Ok(Dest {
-        af,
+        family: af,
         addr: addr(u, af)?,
         port: u16::arbitrary(u)?,
         forward: Forward::from_number(u32::arbitrary(u)?),
@@ -151,7 +151,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Request::NewDest(svc, d) | Request::SetDest(svc, d) | Request::DelDest(svc, d) => {
             assert_eq!(&parse_service_msg(attrs).unwrap(), svc);
-            assert_eq!(&parse_dest_msg(attrs, svc.af).unwrap(), d);
+            assert_eq!(&parse_dest_msg(attrs, svc.family).unwrap(), d);
         }
         Request::SetConfig(t) => assert_eq!(&parse_config(attrs).unwrap(), t),
         // Zero fields are not sent, and absent ones decode as zero.

@@ -45,7 +45,7 @@ pub struct Settings {
 
 fn dest_text(d: &Dest) -> String {
     let ip = crate::format::ntop(&d.ip());
-    if d.af == AF_INET6 {
+    if d.family == Family::Inet6 {
         format!("[{ip}]:{}", d.port)
     } else {
         format!("{ip}:{}", d.port)
@@ -53,7 +53,7 @@ fn dest_text(d: &Dest) -> String {
 }
 
 fn same_dest(a: &Dest, b: &Dest) -> bool {
-    a.af == b.af && a.addr == b.addr && a.port == b.port
+    a.family == b.family && a.addr == b.addr && a.port == b.port
 }
 
 /// Block SIGINT and SIGTERM in this thread (and the threads it starts)

@@ -82,7 +82,7 @@ pub struct Problem {
 pub enum Scope {
     /// `ADDR` (`192.0.2.1`, `2001:db8::1`, `[2001:db8::1]`): every service
     /// on that virtual address, any protocol and port.
-    Addr(u16, RawAddr),
+    Addr(Family, RawAddr),
     /// `tcp:ADDR:PORT`, `udp:...`, `sctp:...`: one service (names and
     /// `inet_aton` forms as in `-t`).
     Service(ServiceKey),
@@ -94,7 +94,7 @@ impl Scope {
     /// Whether the service is in this scope.
     pub fn contains(&self, s: &Service) -> bool {
         match self {
-            Scope::Addr(af, addr) => s.fwmark == 0 && s.af == *af && s.addr == *addr,
+            Scope::Addr(af, addr) => s.fwmark == 0 && s.family == *af && s.addr == *addr,
             Scope::Service(key) => s.fwmark == 0 && s.key() == *key,
             Scope::Fwmark(m) => s.fwmark == *m,
         }
@@ -204,12 +204,12 @@ pub fn same_dest(want: &Dest, live: &Dest) -> bool {
 /// The service part of a request: its key and ipvsadm's defaults.
 pub fn key_only(s: &Service) -> Service {
     Service {
-        af: s.af,
+        family: s.family,
         protocol: s.protocol,
         addr: s.addr,
         port: s.port,
         fwmark: s.fwmark,
-        ..Service::new(s.af)
+        ..Service::new(s.family)
     }
 }
 

@@ -8,7 +8,7 @@ use std::io::Write as _;
 use std::net::Ipv4Addr;
 
 /// `192.0.2.1:80`, `[2001:db8::1]:80` (numeric).
-pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16) -> String {
+pub(crate) fn addrport(af: Family, addr: &RawAddr, port: u16) -> String {
     AddrPort(ip_from_raw(af, addr), port).to_string()
 }
 
@@ -22,7 +22,7 @@ fn service_line(cmd: &str, s: &Service) -> String {
     if s.flags & SVC_F_PERSISTENT != 0 {
         l.push_str(&format!(" -p {}", s.timeout.as_secs()));
     }
-    if s.af == AF_INET6 {
+    if s.family == Family::Inet6 {
         if s.netmask != 128 {
             l.push_str(&format!(" -M {}", s.netmask));
         }
@@ -49,7 +49,7 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
     let mut l = format!(
         "{cmd} {} -r {} {fwd} -w {}",
         service_rule(s),
-        addrport(d.af, &d.addr, d.port),
+        addrport(d.family, &d.addr, d.port),
         d.weight
     );
     let show = |v: u32, old: Option<u32>| v != 0 || old.is_some_and(|o| o != v);
@@ -87,7 +87,7 @@ impl Change {
             Change::DelDest(s, d) => format!(
                 "-d {} -r {}",
                 service_rule(s),
-                addrport(d.af, &d.addr, d.port)
+                addrport(d.family, &d.addr, d.port)
             ),
             Change::DelService(s) => format!("-D {}", service_rule(s)),
         }

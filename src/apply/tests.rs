@@ -15,7 +15,7 @@ fn live_of(w: &[Wanted]) -> Vec<(Service, Vec<Dest>)> {
             let mut s = w.svc.clone();
             s.flags |= SVC_F_HASHED;
             if s.fwmark != 0 {
-                s.protocol = IPPROTO_TCP;
+                s.protocol = Protocol::Tcp;
             }
             (s, w.dests.iter().map(|d| d.dest.clone()).collect())
         })

@@ -21,11 +21,10 @@ pub(crate) fn parse_general(args: &[String]) -> Result<Outcome, CliError> {
     let mut w = Walker::new(args);
     let mut d = Draft {
         options: 0,
-        svc: Service {
-            af: 0,
-            ..Service::new(AF_INET)
-        },
-        dest: Dest::new(0),
+        // IPv4 until an address or -6 says otherwise, as ipvsadm's unset
+        // family is read.
+        svc: Service::new(Family::Inet),
+        dest: Dest::new(Family::Inet),
         daemon: Daemon::default(),
         format: Format::default(),
         sched_flags_arg: String::new(),
@@ -127,9 +126,9 @@ impl Draft {
             "tcp-service" | "udp-service" | "sctp-service" => {
                 set_option(&mut self.options, Opt::Service)?;
                 svc.protocol = match id {
-                    "tcp-service" => IPPROTO_TCP,
-                    "udp-service" => IPPROTO_UDP,
-                    _ => IPPROTO_SCTP,
+                    "tcp-service" => Protocol::Tcp,
+                    "udp-service" => Protocol::Udp,
+                    _ => Protocol::Sctp,
                 };
                 if addr::parse_service(value, svc).is_none() {
                     return Err(fail("illegal virtual server address[:port] specified"));
@@ -139,13 +138,13 @@ impl Draft {
                 set_option(&mut self.options, Opt::Service)?;
                 // ipvsadm gives fwmark services a protocol for its own use
                 // (port names of -r are then looked up as tcp); never sent.
-                svc.af = AF_INET;
-                svc.protocol = IPPROTO_TCP;
+                svc.family = Family::Inet;
+                svc.protocol = Protocol::Tcp;
                 svc.fwmark = parse_fwmark(value)?;
             }
             "netmask" => {
                 set_option(&mut self.options, Opt::Netmask)?;
-                if svc.af != AF_INET6 {
+                if svc.family != Family::Inet6 {
                     svc.netmask = addr::parse_netmask(value)
                         .ok_or_else(|| fail("illegal virtual server persistent mask specified"))?;
                 } else {
@@ -168,7 +167,7 @@ impl Draft {
             }
             "ipv6" => {
                 if svc.fwmark != 0 {
-                    svc.af = AF_INET6;
+                    svc.family = Family::Inet6;
                     svc.netmask = 128;
                 } else {
                     // ipvsadm's message already ends in a newline, and fail() adds one.
@@ -204,7 +203,7 @@ impl Draft {
                 let mut t = self.svc.clone();
                 let parsed = addr::parse_service(value, &mut t);
                 let dest = &mut self.dest;
-                dest.af = t.af;
+                dest.family = t.family;
                 dest.addr = t.addr;
                 dest.port = t.port;
                 match parsed {
@@ -354,9 +353,6 @@ impl Draft {
             format,
             ..
         } = self;
-        if svc.af == 0 {
-            svc.af = AF_INET;
-        }
         if matches!(cmd, Cmd::AddService | Cmd::EditService) {
             check_service(&mut svc)?;
         }
@@ -366,8 +362,8 @@ impl Draft {
         if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
             check_dest(&svc, &mut dest, options)?;
         }
-        if dest.af == 0 {
-            dest.af = svc.af;
+        if options & bit(Opt::Server) == 0 {
+            dest.family = svc.family;
         }
         if cmd == Cmd::List {
             let any = |os: &[Opt]| os.iter().any(|o| options & bit(*o) != 0);
@@ -396,7 +392,7 @@ fn check_service(svc: &mut Service) -> Result<(), CliError> {
     if svc.fwmark == 0 && svc.port == 0 && svc.flags & SVC_F_PERSISTENT == 0 {
         return Err(fail("Zero port specified for non-persistent service"));
     }
-    if svc.flags & SVC_F_ONEPACKET != 0 && svc.fwmark == 0 && svc.protocol != IPPROTO_UDP {
+    if svc.flags & SVC_F_ONEPACKET != 0 && svc.fwmark == 0 && svc.protocol != Protocol::Udp {
         return Err(fail(
             "One-Packet Scheduling is only for UDP virtual services",
         ));
@@ -413,7 +409,7 @@ fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliErr
     if svc.fwmark == 0 && (dest.forward == Forward::Tunnel || dest.forward == Forward::Route) {
         dest.port = svc.port;
     }
-    if dest.af != svc.af && dest.forward != Forward::Tunnel {
+    if dest.family != svc.family && dest.forward != Forward::Tunnel {
         return Err(fail(
             "Different address family is allowed only for tunneling servers",
         ));

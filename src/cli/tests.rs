@@ -158,7 +158,7 @@ fn service_rules() {
         "illegal ipv6 netmask specified"
     );
     let p = parsed("-A -f 5 -6 -M 64x -p");
-    assert_eq!((p.svc.af, p.svc.netmask), (AF_INET6, 64));
+    assert_eq!((p.svc.family, p.svc.netmask), (Family::Inet6, 64));
     assert_eq!(fatal("-A -6 -f 5"), "-6 used before -f\n");
     assert_eq!(fatal("-A -f 0"), "invalid fwmark value `0' specified");
     assert_eq!(
@@ -203,8 +203,10 @@ fn dest_rules() {
         "Different address family is allowed only for tunneling servers"
     );
     assert_eq!(
-        parsed("-a -t [2001:db8::1]:80 -r 198.51.100.9 -i").dest.af,
-        AF_INET
+        parsed("-a -t [2001:db8::1]:80 -r 198.51.100.9 -i")
+            .dest
+            .family,
+        Family::Inet
     );
     assert_eq!(
         fatal("-a -t 192.0.2.1:80 -r 198.51.100.4 -m --tun-type gre"),

@@ -137,20 +137,18 @@ pub fn write_title<W: Write>(out: &mut W, opts: &ListOptions) -> io::Result<()> 
 }
 
 /// Protocol column of a listing row.
-fn proto_label(protocol: u16) -> &'static str {
-    Protocol::from_number(protocol).label().unwrap_or("?")
+fn proto_label(protocol: Protocol) -> &'static str {
+    protocol.label().unwrap_or("?")
 }
 
 /// Service option of a save line.
-fn proto_option(protocol: u16) -> &'static str {
-    Protocol::from_number(protocol)
-        .option()
-        .unwrap_or("--xxx-service")
+fn proto_option(protocol: Protocol) -> &'static str {
+    protocol.option().unwrap_or("--xxx-service")
 }
 
 /// The service's `addr:port` text (59-byte cut included).
 fn service_addrport(svc: &Service, names: Names) -> String {
-    addr::addrport(svc.af, &svc.addr, svc.port, svc.protocol, names)
+    addr::addrport(svc.family, &svc.addr, svc.port, svc.protocol, names)
 }
 
 /// Human text of a service as in listing rows: `FWM  %d`, `FWM  %d IPv6`
@@ -158,7 +156,11 @@ fn service_addrport(svc: &Service, names: Names) -> String {
 /// service is IPv6. Names are those of `names`.
 pub fn service_label(svc: &Service, names: Names) -> String {
     if svc.is_fwmark() {
-        let v6 = if svc.af == AF_INET6 { " IPv6" } else { "" };
+        let v6 = if svc.family == Family::Inet6 {
+            " IPv6"
+        } else {
+            ""
+        };
         return format!("FWM  {}{v6}", svc.fwmark as i32);
     }
     let text = format!(
@@ -166,7 +168,7 @@ pub fn service_label(svc: &Service, names: Names) -> String {
         proto_label(svc.protocol),
         service_addrport(svc, names)
     );
-    if svc.af != AF_INET6 {
+    if svc.family != Family::Inet6 {
         addr::cut(text, 33)
     } else {
         text
@@ -195,7 +197,7 @@ impl Label {
     /// cut to 33 never applies to them.
     fn of_service(svc: &Service, names: Names) -> Label {
         if names.is_numeric() && !svc.is_fwmark() {
-            let a = addr::addrport_numeric(svc.af, &svc.addr, svc.port);
+            let a = addr::addrport_numeric(svc.family, &svc.addr, svc.port);
             let mut s = addr::Line::new();
             if write!(s, "{:<4} {}", proto_label(svc.protocol), a.as_str()).is_ok() {
                 return Label::Stack(s);
@@ -208,10 +210,10 @@ impl Label {
     /// 28 bytes, which numeric text never reaches).
     fn of_dest(svc: &Service, dest: &Dest, names: Names) -> Label {
         if names.is_numeric() {
-            return Label::Stack(addr::addrport_numeric(dest.af, &dest.addr, dest.port));
+            return Label::Stack(addr::addrport_numeric(dest.family, &dest.addr, dest.port));
         }
         let name = dest_addrport(svc, dest, names);
-        Label::Owned(if dest.af != AF_INET6 {
+        Label::Owned(if dest.family != Family::Inet6 {
             addr::cut(name, 28)
         } else {
             name
@@ -224,7 +226,7 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, names: Names) {
     if svc.is_fwmark() {
         l.push(b"-f ");
         l.signed(i64::from(svc.fwmark as i32));
-        if svc.af == AF_INET6 {
+        if svc.family == Family::Inet6 {
             l.push(b" -6");
         }
         return;
@@ -232,7 +234,7 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, names: Names) {
     l.push(proto_option(svc.protocol).as_bytes());
     l.push(b" ");
     if names.is_numeric() {
-        l.addrport(svc.af, &svc.addr, svc.port);
+        l.addrport(svc.family, &svc.addr, svc.port);
     } else {
         l.push(service_addrport(svc, names).as_bytes());
     }
@@ -247,7 +249,7 @@ fn sched_flags_text(svc: &Service) -> String {
 /// The persistence mask text, if it differs from the default: dotted
 /// (`inet_ntoa`) for IPv4, prefix length (`%i`) for IPv6.
 fn mask_text(svc: &Service) -> Option<String> {
-    if svc.af == AF_INET6 {
+    if svc.family == Family::Inet6 {
         (svc.netmask != 128).then(|| (svc.netmask as i32).to_string())
     } else {
         (svc.netmask != 0xffff_ffff).then(|| Ipv4Addr::from(svc.netmask).to_string())
@@ -338,7 +340,7 @@ fn tun_info(dest: &Dest) -> String {
 /// The destination's `addr:port` text, in the DEST's family, with the port
 /// named after the SERVICE's protocol.
 fn dest_addrport(svc: &Service, dest: &Dest, names: Names) -> String {
-    addr::addrport(dest.af, &dest.addr, dest.port, svc.protocol, names)
+    addr::addrport(dest.family, &dest.addr, dest.port, svc.protocol, names)
 }
 
 /// A destination row of the listing mode.
@@ -356,7 +358,7 @@ pub fn write_dest<W: Write>(
         // `"  -> {name:<28} {fwd:<7} {weight:<6} {active:<10} {inact:<10}"`
         let mut l = addr::Line::new();
         l.push(b"  -> ");
-        l.column(28, |l| l.addrport(dest.af, &dest.addr, dest.port));
+        l.column(28, |l| l.addrport(dest.family, &dest.addr, dest.port));
         l.push(b" ");
         l.column(7, |l| l.push(fwd_name(dest.forward).as_bytes()));
         l.push(b" ");
@@ -463,7 +465,7 @@ pub fn write_save_dest<W: Write>(
     push_service_rule(&mut l, svc, names);
     l.push(b" -r ");
     if names.is_numeric() {
-        l.addrport(dest.af, &dest.addr, dest.port);
+        l.addrport(dest.family, &dest.addr, dest.port);
     } else {
         l.push(dest_addrport(svc, dest, names).as_bytes());
     }

@@ -10,9 +10,13 @@ use super::*;
 
 // ---------------------------------------------------------------- builders
 
-fn svc(protocol: u16, addr: &str, port: u16, sched: &str) -> Service {
+fn svc(protocol: Protocol, addr: &str, port: u16, sched: &str) -> Service {
     let ip: IpAddr = addr.parse().unwrap();
-    let af = if ip.is_ipv6() { AF_INET6 } else { AF_INET };
+    let af = if ip.is_ipv6() {
+        Family::Inet6
+    } else {
+        Family::Inet
+    };
     let mut s = Service::new(af);
     s.protocol = protocol;
     s.addr = raw_from_ip(ip);
@@ -23,7 +27,7 @@ fn svc(protocol: u16, addr: &str, port: u16, sched: &str) -> Service {
 }
 
 fn fwm(mark: u32, v6: bool, sched: &str) -> Service {
-    let mut s = Service::new(if v6 { AF_INET6 } else { AF_INET });
+    let mut s = Service::new(if v6 { Family::Inet6 } else { Family::Inet });
     s.fwmark = mark;
     s.sched_name = sched.to_string();
     s.flags = SVC_F_HASHED;
@@ -53,7 +57,11 @@ fn with_mask(mut s: Service, mask: u32) -> Service {
 
 fn dest(addr: &str, port: u16, fwd: Forward, weight: i32) -> Dest {
     let ip: IpAddr = addr.parse().unwrap();
-    let mut d = Dest::new(if ip.is_ipv6() { AF_INET6 } else { AF_INET });
+    let mut d = Dest::new(if ip.is_ipv6() {
+        Family::Inet6
+    } else {
+        Family::Inet
+    });
     d.addr = raw_from_ip(ip);
     d.port = port;
     d.forward = fwd;
@@ -452,7 +460,7 @@ fn main_table() -> Table {
     let t = |a, p| tunnel(dest(a, p, Forward::Tunnel, 1), TUN_TYPE_IPIP, 0, 0);
     vec![
         (
-            svc(IPPROTO_TCP, "192.0.2.1", 80, "rr"),
+            svc(Protocol::Tcp, "192.0.2.1", 80, "rr"),
             vec![
                 t("2001:db8::12", 80),
                 dest("127.0.0.1", 80, Forward::Masq, 1),
@@ -463,66 +471,66 @@ fn main_table() -> Table {
             ],
         ),
         (
-            persistent(svc(IPPROTO_TCP, "192.0.2.2", 0, "wlc"), 360),
+            persistent(svc(Protocol::Tcp, "192.0.2.2", 0, "wlc"), 360),
             vec![],
         ),
         (
             with_mask(
-                persistent(svc(IPPROTO_TCP, "2001:db8::1", 443, "wlc"), 120),
+                persistent(svc(Protocol::Tcp, "2001:db8::1", 443, "wlc"), 120),
                 48,
             ),
             vec![],
         ),
         (
-            with_flags(svc(IPPROTO_UDP, "192.0.2.1", 53, "wrr"), SVC_F_ONEPACKET),
+            with_flags(svc(Protocol::Udp, "192.0.2.1", 53, "wrr"), SVC_F_ONEPACKET),
             vec![dest("198.51.100.1", 5353, Forward::Masq, 1)],
         ),
         (
             with_pe(
-                persistent(svc(IPPROTO_TCP, "192.0.2.6", 5060, "rr"), 60),
+                persistent(svc(Protocol::Tcp, "192.0.2.6", 5060, "rr"), 60),
                 "sip",
             ),
             vec![],
         ),
         (
             with_pe(
-                persistent(svc(IPPROTO_UDP, "192.0.2.6", 5060, "rr"), 60),
+                persistent(svc(Protocol::Udp, "192.0.2.6", 5060, "rr"), 60),
                 "sip",
             ),
             vec![],
         ),
         (
-            svc(IPPROTO_TCP, "2001:db8::1", 80, "wlc"),
+            svc(Protocol::Tcp, "2001:db8::1", 80, "wlc"),
             vec![
                 t("198.51.100.9", 80),
                 dest("2001:db8::11", 80, Forward::Route, 1),
                 dest("2001:db8::10", 8080, Forward::Masq, 3),
             ],
         ),
-        (svc(IPPROTO_UDP, "2001:db8::1", 53, "rr"), vec![]),
+        (svc(Protocol::Udp, "2001:db8::1", 53, "rr"), vec![]),
         (
             with_flags(
-                svc(IPPROTO_TCP, "192.0.2.3", 8080, "mh"),
+                svc(Protocol::Tcp, "192.0.2.3", 8080, "mh"),
                 SVC_F_SCHED1 | SVC_F_SCHED2,
             ),
             vec![],
         ),
         (
             with_flags(
-                svc(IPPROTO_TCP, "192.0.2.4", 8080, "rr"),
+                svc(Protocol::Tcp, "192.0.2.4", 8080, "rr"),
                 SVC_F_SCHED1 | SVC_F_SCHED3,
             ),
             vec![],
         ),
         (
-            persistent(svc(IPPROTO_TCP, "2001:db8::2", 0, "wlc"), 360),
+            persistent(svc(Protocol::Tcp, "2001:db8::2", 0, "wlc"), 360),
             vec![],
         ),
         (
-            svc(IPPROTO_TCP, "192.0.2.1", 443, "wlc"),
+            svc(Protocol::Tcp, "192.0.2.1", 443, "wlc"),
             vec![dest("198.51.100.1", 443, Forward::Masq, 1)],
         ),
-        (svc(IPPROTO_SCTP, "192.0.2.1", 9999, "lc"), vec![]),
+        (svc(Protocol::Sctp, "192.0.2.1", 9999, "lc"), vec![]),
         (
             fwm(1, false, "rr"),
             vec![
@@ -537,9 +545,9 @@ fn main_table() -> Table {
 
 /// The three services of the `--stats`/`--rate` captures.
 fn stats_table(svc_stats: [Stats; 3]) -> Table {
-    let mut a = svc(IPPROTO_TCP, "192.0.2.100", 80, "rr");
-    let mut b = svc(IPPROTO_UDP, "192.0.2.100", 5060, "rr");
-    let mut c = svc(IPPROTO_TCP, "2001:db8::100", 80, "rr");
+    let mut a = svc(Protocol::Tcp, "192.0.2.100", 80, "rr");
+    let mut b = svc(Protocol::Udp, "192.0.2.100", 5060, "rr");
+    let mut c = svc(Protocol::Tcp, "2001:db8::100", 80, "rr");
     let mut da = dest("198.51.100.50", 8080, Forward::Masq, 1);
     let mut db = dest("198.51.100.50", 5060, Forward::Masq, 1);
     let mut dc = dest("2001:db8:1::50", 8080, Forward::Masq, 1);
@@ -607,9 +615,9 @@ fn thresholds_listing() {
     d2.u_threshold = 50;
     d2.l_threshold = 5;
     let t = vec![
-        (svc(IPPROTO_TCP, "192.0.2.100", 80, "rr"), vec![d2, d1]),
+        (svc(Protocol::Tcp, "192.0.2.100", 80, "rr"), vec![d2, d1]),
         (
-            persistent(svc(IPPROTO_TCP, "2001:db8::100", 80, "rr"), 600),
+            persistent(svc(Protocol::Tcp, "2001:db8::100", 80, "rr"), 600),
             vec![dest("2001:db8:1::50", 8080, Forward::Masq, 1)],
         ),
     ];
@@ -627,18 +635,18 @@ fn persistent_conn_listing() {
     d3.inact_conns = 2;
     let t = vec![
         (
-            persistent(svc(IPPROTO_TCP, "192.0.2.100", 80, "rr"), 360),
+            persistent(svc(Protocol::Tcp, "192.0.2.100", 80, "rr"), 360),
             vec![d1],
         ),
         (
             with_pe(
-                persistent(svc(IPPROTO_UDP, "192.0.2.100", 5060, "rr"), 60),
+                persistent(svc(Protocol::Udp, "192.0.2.100", 5060, "rr"), 60),
                 "sip",
             ),
             vec![d2],
         ),
         (
-            persistent(svc(IPPROTO_TCP, "2001:db8::100", 80, "rr"), 600),
+            persistent(svc(Protocol::Tcp, "2001:db8::100", 80, "rr"), 600),
             vec![d3],
         ),
     ];
@@ -658,7 +666,7 @@ fn tunnel_table() -> Table {
         )
     };
     vec![(
-        persistent(svc(IPPROTO_TCP, "192.0.2.1", 80, "wrr"), 360),
+        persistent(svc(Protocol::Tcp, "192.0.2.1", 80, "wrr"), 360),
         vec![
             t("15", TUN_TYPE_IPIP, 0, 0),
             t("14", TUN_TYPE_GRE, 0, TUN_F_NOCSUM),
@@ -690,7 +698,7 @@ fn single_service_listing() {
     d1.inact_conns = 3;
     d1.stats = stats(3, 18, 18, 1182, 1599);
     let d2 = dest("198.51.100.51", 8080, Forward::Masq, 0);
-    let mut s = svc(IPPROTO_TCP, "192.0.2.100", 80, "rr");
+    let mut s = svc(Protocol::Tcp, "192.0.2.100", 80, "rr");
     s.stats = stats(3, 18, 18, 1182, 1599);
     let mut dests = vec![d2, d1];
     sort_dests(&mut dests);
@@ -805,7 +813,7 @@ fn largenum_boundaries() {
 #[test]
 fn dest_counters_are_cut_to_32_bits() {
     let big = (1u64 << 32) + 5;
-    let mut s = svc(IPPROTO_TCP, "192.0.2.1", 80, "rr");
+    let mut s = svc(Protocol::Tcp, "192.0.2.1", 80, "rr");
     s.stats = Stats {
         conns: big,
         inpkts: big,
@@ -873,7 +881,7 @@ fn wrapping_order_ipv4_services_and_dests() {
     ];
     let mut t: Table = kernel_order
         .iter()
-        .map(|a| (svc(IPPROTO_TCP, a, 80, "rr"), vec![]))
+        .map(|a| (svc(Protocol::Tcp, a, 80, "rr"), vec![]))
         .collect();
     t[5].1 = vec![dest("198.51.100.1", 80, Forward::Route, 7)];
     let mut ds: Vec<Dest> = [
@@ -907,7 +915,7 @@ fn wrapping_order_fwmarks() {
 
 #[test]
 fn save_edge_cases() {
-    let tcp = |port, sched| svc(IPPROTO_TCP, "192.0.2.1", port, sched);
+    let tcp = |port, sched| svc(Protocol::Tcp, "192.0.2.1", port, sched);
     let p = persistent;
     let services = vec![
         fwm(u32::MAX, false, "wlc"),
@@ -932,13 +940,13 @@ fn save_edge_cases() {
         with_flags(tcp(108, "mh"), SVC_F_SCHED2),
         tcp(110, "rr"),
         tcp(113, "none"),
-        svc(IPPROTO_TCP, "1.2.0.3", 80, "wlc"),
-        svc(IPPROTO_TCP, "1.2.3.4", 80, "wlc"),
-        with_flags(svc(IPPROTO_UDP, "192.0.2.1", 100, "wlc"), SVC_F_ONEPACKET),
-        with_pe(svc(IPPROTO_UDP, "192.0.2.1", 109, "rr"), "sip"),
-        with_mask(p(svc(IPPROTO_TCP, "2001:db8::1", 82, "wlc"), 360), 64),
-        p(svc(IPPROTO_TCP, "2001:db8::1", 83, "wlc"), 360),
-        p(svc(IPPROTO_TCP, "2001:db8::1:80", 0, "wlc"), 360),
+        svc(Protocol::Tcp, "1.2.0.3", 80, "wlc"),
+        svc(Protocol::Tcp, "1.2.3.4", 80, "wlc"),
+        with_flags(svc(Protocol::Udp, "192.0.2.1", 100, "wlc"), SVC_F_ONEPACKET),
+        with_pe(svc(Protocol::Udp, "192.0.2.1", 109, "rr"), "sip"),
+        with_mask(p(svc(Protocol::Tcp, "2001:db8::1", 82, "wlc"), 360), 64),
+        p(svc(Protocol::Tcp, "2001:db8::1", 83, "wlc"), 360),
+        p(svc(Protocol::Tcp, "2001:db8::1:80", 0, "wlc"), 360),
         fwm(12, true, "wlc"),
         with_flags(fwm(14, false, "wlc"), SVC_F_ONEPACKET),
     ];
@@ -953,7 +961,7 @@ fn save_edge_cases() {
 #[test]
 fn column_cuts_and_odd_values() {
     // Numeric IPv4 texts never reach the 33-byte cut (only names do).
-    let long_v4 = svc(IPPROTO_TCP, "255.255.255.255", 65535, "rr");
+    let long_v4 = svc(Protocol::Tcp, "255.255.255.255", 65535, "rr");
     let mut out = Vec::new();
     write_service(&mut out, &long_v4, &opts(ListMode::Stats)).unwrap();
     assert_eq!(
@@ -965,7 +973,7 @@ fn column_cuts_and_odd_values() {
         )
     );
     // IPv4 dest of an IPv6 service is cut to 28; IPv6 dest of an IPv4 service is not.
-    let v4svc = svc(IPPROTO_TCP, "192.0.2.1", 80, "rr");
+    let v4svc = svc(Protocol::Tcp, "192.0.2.1", 80, "rr");
     let v6d = dest(
         "2001:db8:1234:5678:9abc:def0:1234:5678",
         65535,
@@ -979,7 +987,7 @@ fn column_cuts_and_odd_values() {
         "  -> [2001:db8:1234:5678:9abc:def0:1234:5678]:65535 Tunnel  1      0          0         \n"
     );
     // Unknown forwarding method and protocol; negative weight; fwmark sign.
-    let mut odd = svc(99, "192.0.2.1", 80, "rr");
+    let mut odd = svc(Protocol::Other(99), "192.0.2.1", 80, "rr");
     odd.fwmark = 0;
     let bypass = dest("198.51.100.1", 80, Forward::Bypass, -1);
     let mut out = Vec::new();
@@ -1002,7 +1010,7 @@ fn column_cuts_and_odd_values() {
          -a --xxx-service 192.0.2.1:80 -r 127.0.0.1:80 -g -w 1\n",
     );
     // `mh` with only flag-3: empty parentheses, and `-b ` with a trailing blank.
-    let mh = with_flags(svc(IPPROTO_TCP, "192.0.2.1", 106, "mh"), SVC_F_SCHED3);
+    let mh = with_flags(svc(Protocol::Tcp, "192.0.2.1", 106, "mh"), SVC_F_SCHED3);
     let mut out = Vec::new();
     write_service(&mut out, &mh, &opts(ListMode::Default)).unwrap();
     write_save_service(&mut out, &mh, Names::Numeric).unwrap();
@@ -1015,7 +1023,7 @@ fn column_cuts_and_odd_values() {
     let all = with_flags(
         with_pe(
             with_mask(
-                persistent(svc(IPPROTO_UDP, "192.0.2.1", 5060, "sh"), 60),
+                persistent(svc(Protocol::Udp, "192.0.2.1", 5060, "sh"), 60),
                 0xffff_ff00,
             ),
             "sip",
@@ -1072,11 +1080,11 @@ fn msort_is_stable_and_splits_like_glibc() {
 fn names_when_resolvable() {
     let lo = "127.0.0.1".parse().unwrap();
     if lvs::resolve::host_name(lo).as_deref() != Some("localhost")
-        || lvs::resolve::service_name(80, IPPROTO_TCP).as_deref() != Some("http")
+        || lvs::resolve::service_name(80, Protocol::Tcp).as_deref() != Some("http")
     {
         return;
     }
-    let s = svc(IPPROTO_TCP, "127.0.0.1", 80, "rr");
+    let s = svc(Protocol::Tcp, "127.0.0.1", 80, "rr");
     let d = dest("127.0.0.1", 80, Forward::Masq, 1);
     let libc = Names::Resolved(Resolver {
         host: lvs::resolve::host_name,
@@ -1106,7 +1114,7 @@ fn names_when_resolvable() {
 /// must equal the `fmt` templates for every width and sign.
 #[test]
 fn numeric_rows_equal_the_fmt_templates() {
-    let s = svc(IPPROTO_TCP, "192.0.2.1", 80, "wlc");
+    let s = svc(Protocol::Tcp, "192.0.2.1", 80, "wlc");
     for (addr, port) in [
         ("0.0.0.0", 0),
         ("255.255.255.255", 65535),

@@ -232,7 +232,7 @@ impl StandIn {
 }
 
 fn check_service(s: &Service) -> Result<(), i32> {
-    if s.fwmark == 0 && matches!(Protocol::from_number(s.protocol), Protocol::Other(_)) {
+    if s.fwmark == 0 && matches!(s.protocol, Protocol::Other(_)) {
         return Err(libc::EPROTONOSUPPORT);
     }
     if !SCHEDULERS.contains(&s.sched_name.as_str()) {
@@ -251,15 +251,15 @@ fn check_dest(svc: &Service, d: &Dest) -> Result<(), i32> {
     if d.l_threshold > d.u_threshold {
         return Err(libc::ERANGE);
     }
-    if d.af != svc.af && !d.is_tunnel() {
+    if d.family != svc.family && !d.is_tunnel() {
         return Err(libc::EAFNOSUPPORT);
     }
     Ok(())
 }
 
 /// `%08X:%04X` or `[full IPv6]:%04X`, as the kernel's proc table writes.
-fn proc_addr(af: u16, raw: &RawAddr, port: u16, out: &mut String) {
-    if af == AF_INET6 {
+fn proc_addr(af: Family, raw: &RawAddr, port: u16, out: &mut String) {
+    if af == Family::Inet6 {
         out.push('[');
         for (i, pair) in raw.chunks(2).enumerate() {
             if i > 0 {
@@ -338,9 +338,9 @@ impl Kernel for StandIn {
                     if s.fwmark != 0 {
                         let _ = write!(t, "FWM  {:08X} {} ", s.fwmark, s.sched_name);
                     } else {
-                        let label = Protocol::from_number(s.protocol).label().unwrap_or("?");
+                        let label = s.protocol.label().unwrap_or("?");
                         let _ = write!(t, "{label}  ");
-                        proc_addr(s.af, &s.addr, s.port, &mut t);
+                        proc_addr(s.family, &s.addr, s.port, &mut t);
                         let _ = write!(t, " {} ", s.sched_name);
                     }
                     if s.is_persistent() {
@@ -349,7 +349,7 @@ impl Kernel for StandIn {
                     t.push('\n');
                     for d in ds {
                         t.push_str("  -> ");
-                        proc_addr(d.af, &d.addr, d.port, &mut t);
+                        proc_addr(d.family, &d.addr, d.port, &mut t);
                         let fwd = d.forward.label().unwrap_or("?");
                         let _ = writeln!(
                             t,

@@ -54,11 +54,11 @@ impl ServiceKey {
         if s.fwmark != 0 {
             ServiceKey::Fwmark {
                 mark: s.fwmark,
-                family: Family::from_af(s.af),
+                family: s.family,
             }
         } else {
             ServiceKey::Addr {
-                protocol: Protocol::from_number(s.protocol),
+                protocol: s.protocol,
                 addr: SocketAddr::new(s.ip(), s.port),
             }
         }
@@ -81,10 +81,10 @@ impl ServiceKey {
     /// A service record holding only this key, with ipvsadm's defaults for
     /// everything else (what delete, zero and real-server requests carry).
     pub fn to_service(&self) -> Service {
-        let mut s = Service::new(self.family().af());
+        let mut s = Service::new(self.family());
         match *self {
             ServiceKey::Addr { protocol, addr } => {
-                s.protocol = protocol.number();
+                s.protocol = protocol;
                 s.addr = raw_from_ip(addr.ip());
                 s.port = addr.port();
             }
@@ -133,12 +133,12 @@ impl fmt::Display for AddrPort {
 }
 
 /// What identifies a real server within its service: family, address, port.
-pub type DestKey = (u16, RawAddr, u16);
+pub type DestKey = (Family, RawAddr, u16);
 
 impl Dest {
     /// The key of this real server within its service.
     pub fn key(&self) -> DestKey {
-        (self.af, self.addr, self.port)
+        (self.family, self.addr, self.port)
     }
 
     /// The real server's address and port.
@@ -172,10 +172,13 @@ mod tests {
         };
         assert_eq!(f.to_string(), "-f 7 -6");
         let s = f.to_service();
-        assert_eq!((s.af, s.fwmark, s.protocol), (AF_INET6, 7, 0));
+        assert_eq!(
+            (s.family, s.fwmark, s.protocol),
+            (Family::Inet6, 7, Protocol::Other(0))
+        );
         // a fwmark service's key ignores protocol and address
         let mut s2 = s.clone();
-        s2.protocol = IPPROTO_TCP;
+        s2.protocol = Protocol::Tcp;
         assert_eq!(s2.key(), f);
     }
 }

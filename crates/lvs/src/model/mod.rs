@@ -16,16 +16,16 @@ pub use names::*;
 pub use ntop::{ntop, ntop6, write_ntop6};
 
 /// Address family numbers as the kernel uses them.
-pub const AF_INET: u16 = 2;
+pub(crate) const AF_INET: u16 = 2;
 /// IPv6 address family.
-pub const AF_INET6: u16 = 10;
+pub(crate) const AF_INET6: u16 = 10;
 
 /// IP protocol numbers of virtual services.
-pub const IPPROTO_TCP: u16 = 6;
+pub(crate) const IPPROTO_TCP: u16 = 6;
 /// UDP.
-pub const IPPROTO_UDP: u16 = 17;
+pub(crate) const IPPROTO_UDP: u16 = 17;
 /// SCTP.
-pub const IPPROTO_SCTP: u16 = 132;
+pub(crate) const IPPROTO_SCTP: u16 = 132;
 
 /// Service flag: persistent service (`-p`).
 pub const SVC_F_PERSISTENT: u32 = 0x1;
@@ -105,8 +105,8 @@ pub fn raw_from_ip(ip: IpAddr) -> RawAddr {
 }
 
 /// Interpret a [`RawAddr`] in the given address family.
-pub fn ip_from_raw(af: u16, raw: &RawAddr) -> IpAddr {
-    if af == AF_INET6 {
+pub fn ip_from_raw(af: Family, raw: &RawAddr) -> IpAddr {
+    if af == Family::Inet6 {
         IpAddr::V6(Ipv6Addr::from(*raw))
     } else {
         IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
@@ -144,10 +144,11 @@ pub struct Stats {
 /// A virtual service, as sent to or received from the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
-    /// [`AF_INET`] or [`AF_INET6`].
-    pub af: u16,
-    /// IP protocol; 0 for fwmark services.
-    pub protocol: u16,
+    /// The address family (of the virtual address, or of the packets a
+    /// fwmark service matches).
+    pub family: Family,
+    /// The protocol; `Protocol::Other(0)` for fwmark services.
+    pub protocol: Protocol,
     /// Virtual address (all zero for fwmark services).
     pub addr: RawAddr,
     /// Virtual port in host byte order.
@@ -174,10 +175,10 @@ pub struct Service {
 impl Service {
     /// An empty service of the given family with ipvsadm's defaults for a key:
     /// netmask all ones (IPv4) or 128 (IPv6), everything else zero.
-    pub fn new(af: u16) -> Service {
+    pub fn new(af: Family) -> Service {
         Service {
-            af,
-            protocol: 0,
+            family: af,
+            protocol: Protocol::Other(0),
             addr: [0; 16],
             port: 0,
             fwmark: 0,
@@ -185,14 +186,18 @@ impl Service {
             pe_name: String::new(),
             flags: 0,
             timeout: Duration::ZERO,
-            netmask: if af == AF_INET6 { 128 } else { 0xffff_ffff },
+            netmask: if af == Family::Inet6 {
+                128
+            } else {
+                0xffff_ffff
+            },
             stats: Stats::default(),
         }
     }
 
     /// The virtual address as an [`IpAddr`].
     pub fn ip(&self) -> IpAddr {
-        ip_from_raw(self.af, &self.addr)
+        ip_from_raw(self.family, &self.addr)
     }
 
     /// True for firewall-mark services.
@@ -205,7 +210,7 @@ impl Service {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dest {
     /// Address family of the destination (may differ from the service's for tunnels).
-    pub af: u16,
+    pub family: Family,
     /// The address (the kernel's 16-byte union).
     pub addr: RawAddr,
     /// Port in host byte order.
@@ -241,9 +246,9 @@ impl Dest {
     }
 
     /// A destination with ipvsadm's defaults: direct routing, weight 1.
-    pub fn new(af: u16) -> Dest {
+    pub fn new(af: Family) -> Dest {
         Dest {
-            af,
+            family: af,
             addr: [0; 16],
             port: 0,
             forward: Forward::Route,
@@ -262,7 +267,7 @@ impl Dest {
 
     /// The real server address as an [`IpAddr`].
     pub fn ip(&self) -> IpAddr {
-        ip_from_raw(self.af, &self.addr)
+        ip_from_raw(self.family, &self.addr)
     }
 }
 
@@ -316,16 +321,6 @@ impl Service {
         s
     }
 
-    /// The address family.
-    pub fn family(&self) -> Family {
-        Family::from_af(self.af)
-    }
-
-    /// The protocol (meaningless for fwmark services).
-    pub fn protocol(&self) -> Protocol {
-        Protocol::from_number(self.protocol)
-    }
-
     /// The virtual address and port (unspecified for fwmark services).
     pub fn socket_addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip(), self.port)
@@ -340,16 +335,11 @@ impl Service {
 impl Dest {
     /// A real server at `addr` reached by `forward`, weight 1.
     pub fn with_addr(addr: SocketAddr, forward: Forward) -> Dest {
-        let mut d = Dest::new(Family::of(&addr.ip()).af());
+        let mut d = Dest::new(Family::of(&addr.ip()));
         d.addr = raw_from_ip(addr.ip());
         d.port = addr.port();
         d.forward = forward;
         d
-    }
-
-    /// The address family.
-    pub fn family(&self) -> Family {
-        Family::from_af(self.af)
     }
 
     /// The tunnel type (meaningful for tunnelling real servers only).

@@ -7,7 +7,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
-use crate::model::{Daemon, Dest, Forward, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
+use crate::model::{
+    Daemon, Dest, Family, Forward, Info, Protocol, RawAddr, Service, Stats, Timeouts,
+};
 
 /// A malformed or unexpected reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -340,8 +342,10 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     for a in attrs(nest) {
         let (ty, p) = a?;
         match ty {
-            svc_attr::AF => af = Some(get_u16(p, "service AF")?),
-            svc_attr::PROTOCOL => protocol = Some(get_u16(p, "service PROTOCOL")?),
+            svc_attr::AF => af = Some(Family::from_af(get_u16(p, "service AF")?)),
+            svc_attr::PROTOCOL => {
+                protocol = Some(Protocol::from_number(get_u16(p, "service PROTOCOL")?))
+            }
             svc_attr::ADDR => addr = Some(get_addr(p)),
             svc_attr::PORT => port = Some(get_be16(p, "service PORT")?),
             svc_attr::FWMARK => fwmark = Some(get_u32(p, "service FWMARK")?),
@@ -370,7 +374,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     let (protocol, addr, port) = match (protocol, addr, port) {
         (Some(pr), Some(a), Some(po)) => (pr, a, po),
         _ if fwmark != 0 => (
-            protocol.unwrap_or(0),
+            protocol.unwrap_or(Protocol::Other(0)),
             addr.unwrap_or([0; 16]),
             port.unwrap_or(0),
         ),
@@ -382,7 +386,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
         timeout.ok_or(DecodeError::Missing("service TIMEOUT"))?,
     ));
     let netmask = netmask.ok_or(DecodeError::Missing("service NETMASK"))?;
-    let netmask = if af == AF_INET6 {
+    let netmask = if af == Family::Inet6 {
         u32::from_ne_bytes(netmask)
     } else {
         u32::from_be_bytes(netmask)
@@ -392,7 +396,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
         (None, None) => Stats::default(),
     };
     Ok(Service {
-        af,
+        family: af,
         protocol,
         addr,
         port,
@@ -412,7 +416,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
 /// Requires ADDR, PORT, FWD_METHOD, WEIGHT, U_THRESH, L_THRESH; connection
 /// counters, tunnel attributes and stats default to 0 when absent. The
 /// forwarding method is kept as sent (ipvsadm masks it with 7 when printing).
-pub fn parse_dest(nest: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
+pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> {
     let mut d = Dest::new(default_af);
     d.forward = Forward::Masq;
     d.weight = 0;
@@ -455,7 +459,7 @@ pub fn parse_dest(nest: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
             dest_attr::ACTIVE_CONNS => d.active_conns = get_u32(p, "dest ACTIVE_CONNS")?,
             dest_attr::INACT_CONNS => d.inact_conns = get_u32(p, "dest INACT_CONNS")?,
             dest_attr::PERSIST_CONNS => d.persist_conns = get_u32(p, "dest PERSIST_CONNS")?,
-            dest_attr::ADDR_FAMILY => d.af = get_u16(p, "dest ADDR_FAMILY")?,
+            dest_attr::ADDR_FAMILY => d.family = Family::from_af(get_u16(p, "dest ADDR_FAMILY")?),
             dest_attr::TUN_TYPE => d.tun_type = get_u8(p, "dest TUN_TYPE")?,
             dest_attr::TUN_PORT => d.tun_port = get_be16(p, "dest TUN_PORT")?,
             dest_attr::TUN_FLAGS => d.tun_flags = get_u16(p, "dest TUN_FLAGS")?,
@@ -565,7 +569,7 @@ pub fn parse_service_msg(attrs_buf: &[u8]) -> Result<Service, DecodeError> {
 }
 
 /// The DEST nest of a destination reply message's attributes, decoded.
-pub fn parse_dest_msg(attrs_buf: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
+pub fn parse_dest_msg(attrs_buf: &[u8], default_af: Family) -> Result<Dest, DecodeError> {
     let nest = find_attr(attrs_buf, cmd_attr::DEST)?.ok_or(DecodeError::Missing("DEST"))?;
     parse_dest(nest, default_af)
 }

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use super::consts::*;
 use super::error::Op;
-use crate::model::{Daemon, Dest, Service, Timeouts, AF_INET6};
+use crate::model::{Daemon, Dest, Family, Service, Timeouts};
 
 /// A request the encoder refuses to put on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -272,8 +272,8 @@ enum SvcForm {
 
 /// The on-wire NETMASK value: IPv4 masks travel as network-order bytes, IPv6
 /// prefix lengths as a host-order u32.
-fn netmask_bytes(af: u16, netmask: u32) -> [u8; 4] {
-    if af == AF_INET6 {
+fn netmask_bytes(af: Family, netmask: u32) -> [u8; 4] {
+    if af == Family::Inet6 {
         netmask.to_ne_bytes()
     } else {
         netmask.to_be_bytes()
@@ -282,11 +282,11 @@ fn netmask_bytes(af: u16, netmask: u32) -> [u8; 4] {
 
 fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(), EncodeError> {
     let nest = w.begin_nest(cmd_attr::SERVICE);
-    w.u16(svc_attr::AF, svc.af)?;
+    w.u16(svc_attr::AF, svc.family.af())?;
     if svc.fwmark != 0 {
         w.u32(svc_attr::FWMARK, svc.fwmark)?;
     } else {
-        w.u16(svc_attr::PROTOCOL, svc.protocol)?;
+        w.u16(svc_attr::PROTOCOL, svc.protocol.number())?;
         w.put(svc_attr::ADDR, &svc.addr)?;
         w.be16(svc_attr::PORT, svc.port)?;
     }
@@ -318,14 +318,14 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
             }
         };
         w.u32(svc_attr::TIMEOUT, timeout)?;
-        w.put(svc_attr::NETMASK, &netmask_bytes(svc.af, svc.netmask))?;
+        w.put(svc_attr::NETMASK, &netmask_bytes(svc.family, svc.netmask))?;
     }
     w.end_nest(nest)
 }
 
 fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
     let nest = w.begin_nest(cmd_attr::DEST);
-    w.u16(dest_attr::ADDR_FAMILY, dest.af)?;
+    w.u16(dest_attr::ADDR_FAMILY, dest.family.af())?;
     w.put(dest_attr::ADDR, &dest.addr)?;
     w.be16(dest_attr::PORT, dest.port)?;
     w.u32(dest_attr::FWD_METHOD, dest.forward.number())?;

@@ -468,7 +468,7 @@ impl Ipvs {
 
     fn dump_dests(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Fail> {
         out.clear();
-        let af = svc.af;
+        let af = svc.family;
         let seq = self.next_seq();
         self.wbuf.clear();
         codec::encode_get_dests(svc, self.family, seq, self.pid, &mut self.wbuf)?;
@@ -691,7 +691,7 @@ mod dedup_tests {
     #[test]
     fn a_real_server_listed_twice_in_a_dump_is_listed_once() {
         let dest = |last: u8, port: u16, weight: i32| Dest {
-            af: libc::AF_INET as u16,
+            family: crate::model::Family::Inet,
             addr: crate::model::raw_from_ip([198, 51, 100, last].into()),
             port,
             forward: crate::model::Forward::Masq,

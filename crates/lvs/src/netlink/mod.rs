@@ -15,17 +15,14 @@
 //!   give ipvsadm's messages.
 //!
 //! ```no_run
-//! use lvs::model::{Service, AF_INET, IPPROTO_TCP};
+//! use lvs::model::{Service, ServiceKey};
 //! use lvs::netlink::{Error, Ipvs, Request};
 //!
 //! // In the network namespace `ip netns add blue` made; this thread stays
 //! // where it is.
 //! let mut ipvs = Ipvs::open_in_named_netns("blue")?;
-//! let mut svc = Service::new(AF_INET);
-//! svc.protocol = IPPROTO_TCP;
-//! svc.addr[..4].copy_from_slice(&[192, 0, 2, 1]);
-//! svc.port = 80;
-//! svc.sched_name = "rr".into();
+//! let key = ServiceKey::tcp(([192, 0, 2, 1], 80).into());
+//! let svc = Service::with_key(&key, "rr");
 //! match ipvs.execute(&Request::NewService(svc)) {
 //!     Ok(()) => {}
 //!     // Displayed as ipvsadm words it: "Service already exists".

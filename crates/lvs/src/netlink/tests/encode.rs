@@ -7,7 +7,7 @@ use super::*;
 #[test]
 fn get_dests_without_copy_is_the_same() {
     for svc in [svc_tcp("192.0.2.1", 80), {
-        let mut s = Service::new(crate::model::AF_INET6);
+        let mut s = Service::new(crate::model::Family::Inet6);
         s.fwmark = 9;
         s
     }] {
@@ -77,7 +77,7 @@ fn encode_refuses_a_timeout_the_kernel_cannot_hold() {
 #[test]
 fn encode_add_dest_matches_capture() {
     let s = svc_tcp("192.0.2.100", 80); // sched "", flags 0, timeout 0, mask ~0
-    let mut d = Dest::new(AF_INET);
+    let mut d = Dest::new(Family::Inet);
     d.addr = ip("198.51.100.50");
     d.port = 8080;
     d.forward = Forward::Masq;
@@ -150,7 +150,7 @@ fn encode_get_dests_sends_key_only() {
     assert_eq!(out, want);
 
     // fwmark service: AF, FWMARK.
-    let mut f = Service::new(AF_INET6);
+    let mut f = Service::new(Family::Inet6);
     f.fwmark = 0x1234;
     out.clear();
     encode(&Request::GetDests(f.clone()), FAM, 4, 0, &mut out).unwrap();
@@ -172,7 +172,7 @@ fn encode_get_dests_sends_key_only() {
 
 #[test]
 fn encode_fwmark_ipv6_service_with_pe() {
-    let mut s = Service::new(AF_INET6);
+    let mut s = Service::new(Family::Inet6);
     s.fwmark = 1;
     s.sched_name = "sh".into();
     s.pe_name = "sip".into();
@@ -197,7 +197,7 @@ fn encode_fwmark_ipv6_service_with_pe() {
 #[test]
 fn encode_tunnel_dest_and_delete() {
     let s = svc_tcp("192.0.2.1", 80);
-    let mut d = Dest::new(AF_INET6);
+    let mut d = Dest::new(Family::Inet6);
     d.addr = ip("2001:db8::5");
     d.port = 80;
     d.forward = Forward::Tunnel;
@@ -222,8 +222,8 @@ fn encode_tunnel_dest_and_delete() {
     assert_eq!(got[6].1, [0x17, 0xc0]); // 6080 big-endian
     assert_eq!(got[7].1, 1u16.to_ne_bytes());
     // Round trip through the reply decoder.
-    let back = parse_dest(dest, AF_INET).unwrap();
-    assert_eq!(back.af, AF_INET6);
+    let back = parse_dest(dest, Family::Inet).unwrap();
+    assert_eq!(back.family, Family::Inet6);
     assert_eq!(back.tun_port, 6080);
     assert_eq!(back.tun_type, TUN_TYPE_GUE);
     assert_eq!(back.tun_flags, TUN_F_CSUM);
@@ -393,7 +393,7 @@ fn long_scheduler_name_is_refused_not_wrapped() {
     for req in [
         Request::NewService(s.clone()),
         Request::SetService(s.clone()),
-        Request::NewDest(s.clone(), Dest::new(AF_INET)),
+        Request::NewDest(s.clone(), Dest::new(Family::Inet)),
     ] {
         assert_eq!(
             encode(&req, FAM, 2, 0, &mut out),

@@ -15,8 +15,8 @@ fn ip(s: &str) -> RawAddr {
 }
 
 fn svc(addr: &str, port: u16) -> Service {
-    let mut s = Service::new(AF_INET);
-    s.protocol = IPPROTO_TCP;
+    let mut s = Service::new(Family::Inet);
+    s.protocol = Protocol::Tcp;
     s.addr = ip(addr);
     s.port = port;
     s.sched_name = "rr".into();
@@ -25,9 +25,9 @@ fn svc(addr: &str, port: u16) -> Service {
 
 fn dest(addr: &str, port: u16) -> Dest {
     let mut d = Dest::new(if addr.contains(':') {
-        AF_INET6
+        Family::Inet6
     } else {
-        AF_INET
+        Family::Inet
     });
     d.addr = ip(addr);
     d.port = port;
@@ -99,13 +99,13 @@ fn live_ipvs() {
     let ds = ipvs.dests(&key.key()).unwrap();
     println!("dests {ds:?}");
     assert_eq!(ds.len(), 2);
-    let m = ds.iter().find(|x| x.af == AF_INET).unwrap();
+    let m = ds.iter().find(|x| x.family == Family::Inet).unwrap();
     assert_eq!(
         (m.addr, m.port, m.forward, m.weight),
         (d.addr, 8080, Forward::Masq, 2)
     );
     assert_eq!((m.u_threshold, m.l_threshold), (10, 5));
-    let g = ds.iter().find(|x| x.af == AF_INET6).unwrap();
+    let g = ds.iter().find(|x| x.family == Family::Inet6).unwrap();
     assert_eq!(
         (
             g.addr,
@@ -120,8 +120,8 @@ fn live_ipvs() {
     assert!(ipvs.dests(&svc("192.0.2.99", 1).key()).unwrap().is_empty());
 
     // IPv6 and fwmark services.
-    let mut v6 = Service::new(AF_INET6);
-    v6.protocol = IPPROTO_UDP;
+    let mut v6 = Service::new(Family::Inet6);
+    v6.protocol = Protocol::Udp;
     v6.addr = ip("2001:db8::1");
     v6.port = 53;
     v6.sched_name = "wlc".into();
@@ -129,16 +129,16 @@ fn live_ipvs() {
     v6.timeout = Duration::from_secs(360);
     v6.netmask = 64;
     ipvs.execute(&Request::NewService(v6.clone())).unwrap();
-    let mut fw = Service::new(AF_INET);
+    let mut fw = Service::new(Family::Inet);
     fw.fwmark = 7;
     fw.sched_name = "rr".into();
     ipvs.execute(&Request::NewService(fw.clone())).unwrap();
     let list = ipvs.services().unwrap();
     assert_eq!(list.len(), 3);
-    let g6 = list.iter().find(|s| s.af == AF_INET6).unwrap();
-    assert_eq!((g6.netmask, g6.port, g6.protocol), (64, 53, IPPROTO_UDP));
+    let g6 = list.iter().find(|s| s.family == Family::Inet6).unwrap();
+    assert_eq!((g6.netmask, g6.port, g6.protocol), (64, 53, Protocol::Udp));
     let gf = list.iter().find(|s| s.fwmark == 7).unwrap();
-    assert_eq!(gf.protocol, 0);
+    assert_eq!(gf.protocol, Protocol::Other(0));
     assert_eq!(ipvs.service(&fw.key()).unwrap().fwmark, 7);
 
     // Set / del / zero.
@@ -302,8 +302,8 @@ fn live_scale_populate() {
     ipvs.execute(&Request::Flush).unwrap();
     let mut reqs = Vec::new();
     for i in 0..10_000u32 {
-        let mut s = Service::new(AF_INET);
-        s.protocol = IPPROTO_TCP;
+        let mut s = Service::new(Family::Inet);
+        s.protocol = Protocol::Tcp;
         s.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
             0x0a00_0000 + i,
         )));
@@ -311,7 +311,7 @@ fn live_scale_populate() {
         s.sched_name = "wlc".into();
         reqs.push(Request::NewService(s.clone()));
         for j in 0..4u8 {
-            let mut d = Dest::new(AF_INET);
+            let mut d = Dest::new(Family::Inet);
             d.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
                 198,
                 51,

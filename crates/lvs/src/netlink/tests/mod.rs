@@ -13,10 +13,10 @@ use super::codec::*;
 use super::decode::rd_u16;
 use super::encode::AttrWriter;
 use crate::model::{
-    raw_from_ip, Forward, AF_INET, DAEMON_BACKUP, DAEMON_MASTER, IPPROTO_TCP, IPPROTO_UDP,
-    SVC_F_PERSISTENT, TUN_F_CSUM, TUN_TYPE_GUE,
+    raw_from_ip, Family, Forward, Protocol, DAEMON_BACKUP, DAEMON_MASTER, SVC_F_PERSISTENT,
+    TUN_F_CSUM, TUN_TYPE_GUE,
 };
-use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
+use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET, AF_INET6};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -45,8 +45,8 @@ fn header(len: u32, ty: u16, flags: u16, seq: u32, pid: u32) -> Vec<u8> {
 }
 
 fn svc_tcp(addr: &str, port: u16) -> Service {
-    let mut s = Service::new(AF_INET);
-    s.protocol = IPPROTO_TCP;
+    let mut s = Service::new(Family::Inet);
+    s.protocol = Protocol::Tcp;
     s.addr = ip(addr);
     s.port = port;
     s
