@@ -268,7 +268,7 @@ pub fn dest(d: &Dest) -> JDest {
     });
     JDest {
         family: family(d.family),
-        address: addr_text(d.family, &d.addr),
+        address: addr_text(d.family, &lvs::model::raw_from_ip(d.addr)),
         port: d.port,
         forward: d.forward.name(),
         weight: d.weight,
@@ -291,7 +291,7 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
     JService {
         family: family(s.family),
         protocol: (!fw).then(|| protocol_name(s.protocol)),
-        address: (!fw).then(|| addr_text(s.family, &s.addr)),
+        address: (!fw).then(|| addr_text(s.family, &lvs::model::raw_from_ip(s.addr))),
         port: (!fw).then_some(s.port),
         fwmark: fw.then_some(s.fwmark),
         scheduler: s.sched_name.clone(),
@@ -386,7 +386,7 @@ mod tests {
     fn sample() -> (Service, Vec<Dest>) {
         let mut s = Service::new(Family::Inet);
         s.protocol = Protocol::Tcp;
-        s.addr = raw_from_ip("192.0.2.1".parse().unwrap());
+        s.addr = "192.0.2.1".parse().unwrap();
         s.port = 80;
         s.sched_name = "rr".into();
         s.flags = SVC_F_PERSISTENT | SVC_F_HASHED | SVC_F_SCHED2;
@@ -395,12 +395,12 @@ mod tests {
         s.stats.inbytes = 1 << 40;
         s.stats.conns = u32::MAX as u64 + 7;
         let mut d = Dest::new(Family::Inet);
-        d.addr = raw_from_ip("198.51.100.1".parse().unwrap());
+        d.addr = "198.51.100.1".parse().unwrap();
         d.port = 80;
         d.weight = 3;
         d.u_threshold = 10;
         let mut t = Dest::new(Family::Inet6);
-        t.addr = raw_from_ip("2001:db8::5".parse().unwrap());
+        t.addr = "2001:db8::5".parse().unwrap();
         t.port = 80;
         t.forward = Forward::Tunnel;
         t.tun_type = TUN_TYPE_GUE;

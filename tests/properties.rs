@@ -17,7 +17,7 @@ use lvsadm::internals::cli::{fast::parse_simple, parse, Outcome, Parsed};
 use lvsadm::internals::{plan, Wanted};
 use lvsadm::internals::{write_save_dest, write_save_service, Names};
 use proptest::prelude::*;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const SCHEDULERS: &[&str] = &[
     "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
@@ -37,22 +37,16 @@ fn parsed(line: &str) -> Result<Parsed, String> {
     }
 }
 
-fn raw_v4(a: Ipv4Addr) -> RawAddr {
-    let mut r = [0u8; 16];
-    r[..4].copy_from_slice(&a.octets());
-    r
-}
-
-fn raw_v6(a: Ipv6Addr) -> RawAddr {
-    a.octets()
-}
-
 /// An address of the family, as the kernel stores it.
-fn addr_of(af: Family) -> impl Strategy<Value = RawAddr> {
+fn addr_of(af: Family) -> impl Strategy<Value = IpAddr> {
     if af == Family::Inet6 {
-        any::<[u8; 16]>().prop_map(|b| raw_v6(b.into())).boxed()
+        any::<[u8; 16]>()
+            .prop_map(|b| IpAddr::V6(Ipv6Addr::from(b)))
+            .boxed()
     } else {
-        any::<[u8; 4]>().prop_map(|b| raw_v4(b.into())).boxed()
+        any::<[u8; 4]>()
+            .prop_map(|b| IpAddr::V4(Ipv4Addr::from(b)))
+            .boxed()
     }
 }
 
@@ -533,7 +527,7 @@ proptest! {
         if svc.fwmark != 0 && svc.family == Family::Inet6 {
             svc.family = Family::Inet;
             svc.netmask = u32::MAX;
-            dest = Dest { family: Family::Inet, addr: raw_v4(Ipv4Addr::new(198, 51, 100, 1)), ..dest };
+            dest = Dest { family: Family::Inet, addr: Ipv4Addr::new(198, 51, 100, 1).into(), ..dest };
         }
         if dest.forward == Forward::Tunnel {
             dest.tun_type = TUN_TYPE_IPIP;

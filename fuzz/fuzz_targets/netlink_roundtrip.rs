@@ -38,11 +38,12 @@ fn af(u: &mut Unstructured<'_>) -> Result<Family> {
     })
 }
 
-fn addr(u: &mut Unstructured<'_>, af: Family) -> Result<[u8; 16]> {
-    let mut a = [0u8; 16];
-    let n = if af == Family::Inet6 { 16 } else { 4 };
-    u.fill_buffer(&mut a[..n])?;
-    Ok(a)
+fn addr(u: &mut Unstructured<'_>, af: Family) -> Result<IpAddr> {
+    Ok(if af == Family::Inet6 {
+        IpAddr::from(<[u8; 16]>::arbitrary(u)?)
+    } else {
+        IpAddr::from(<[u8; 4]>::arbitrary(u)?)
+    })
 }
 
 fn service(u: &mut Unstructured<'_>) -> Result<Service> {

@@ -44,7 +44,7 @@ pub struct Settings {
 }
 
 fn dest_text(d: &Dest) -> String {
-    let ip = crate::format::ntop(&d.ip());
+    let ip = crate::format::ntop(&d.addr);
     if d.family == Family::Inet6 {
         format!("[{ip}]:{}", d.port)
     } else {

@@ -94,7 +94,9 @@ impl Scope {
     /// Whether the service is in this scope.
     pub fn contains(&self, s: &Service) -> bool {
         match self {
-            Scope::Addr(af, addr) => s.fwmark == 0 && s.family == *af && s.addr == *addr,
+            Scope::Addr(af, addr) => {
+                s.fwmark == 0 && s.family == *af && lvs::model::raw_from_ip(s.addr) == *addr
+            }
             Scope::Service(key) => s.fwmark == 0 && s.key() == *key,
             Scope::Fwmark(m) => s.fwmark == *m,
         }

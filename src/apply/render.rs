@@ -49,7 +49,7 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
     let mut l = format!(
         "{cmd} {} -r {} {fwd} -w {}",
         service_rule(s),
-        addrport(d.family, &d.addr, d.port),
+        addrport(d.family, &lvs::model::raw_from_ip(d.addr), d.port),
         d.weight
     );
     let show = |v: u32, old: Option<u32>| v != 0 || old.is_some_and(|o| o != v);
@@ -87,7 +87,7 @@ impl Change {
             Change::DelDest(s, d) => format!(
                 "-d {} -r {}",
                 service_rule(s),
-                addrport(d.family, &d.addr, d.port)
+                addrport(d.family, &lvs::model::raw_from_ip(d.addr), d.port)
             ),
             Change::DelService(s) => format!("-D {}", service_rule(s)),
         }

@@ -28,7 +28,7 @@ pub fn parse_service(text: &str, svc: &mut Service) -> Option<bool> {
         port = Some(&after[1..]);
     }
     if let Ok(v6) = host.parse::<Ipv6Addr>() {
-        svc.addr = v6.octets();
+        svc.addr = v6.into();
         svc.family = Family::Inet6;
         svc.netmask = 128;
     } else {
@@ -40,8 +40,7 @@ pub fn parse_service(text: &str, svc: &mut Service) -> Option<bool> {
             host = &host[..i];
         }
         let v4 = resolve::inet_aton(host).or_else(|| resolve::host_v4(host))?;
-        svc.addr = [0; 16];
-        svc.addr[..4].copy_from_slice(&v4.octets());
+        svc.addr = v4.into();
         svc.family = Family::Inet;
     }
     match port {
@@ -81,7 +80,7 @@ mod tests {
         let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("192.0.2.1:80", &mut s), Some(true));
         assert_eq!(
-            (s.family, &s.addr[..4], s.port),
+            (s.family, &lvs::model::raw_from_ip(s.addr)[..4], s.port),
             (Family::Inet, &[192, 0, 2, 1][..], 80)
         );
         let mut s = svc(Protocol::Tcp);
@@ -97,7 +96,7 @@ mod tests {
         // An unbracketed IPv6 literal has no port.
         let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("2001:db8::1:80", &mut s), Some(false));
-        assert_eq!(s.ip().to_string(), "2001:db8::1:80");
+        assert_eq!(s.addr.to_string(), "2001:db8::1:80");
         for bad in [
             "[2001:db8::1]",
             "[2001:db8::1]:",

@@ -129,7 +129,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                     Protocol::Udp
                 };
                 svc.family = af;
-                svc.addr = addr;
+                svc.addr = ip_from_raw(af, &addr);
                 svc.port = port;
                 if af == Family::Inet6 {
                     svc.netmask = 128;
@@ -166,7 +166,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                 once(Opt::Server)?;
                 let (af, addr, port) = addr_port(val?)?;
                 dest.family = af;
-                dest.addr = addr;
+                dest.addr = ip_from_raw(af, &addr);
                 dest.port = port;
                 have_dest = true;
             }

@@ -164,7 +164,11 @@ pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
                 if let Some(first) = dest_lines.get(&dk) {
                     problem(format!(
                         "duplicate real server {} in service {} (first defined on line {first})",
-                        addrport(p.dest.family, &p.dest.addr, p.dest.port),
+                        addrport(
+                            p.dest.family,
+                            &lvs::model::raw_from_ip(p.dest.addr),
+                            p.dest.port
+                        ),
                         service_rule(&p.svc)
                     ));
                     continue;

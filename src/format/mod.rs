@@ -148,7 +148,13 @@ fn proto_option(protocol: Protocol) -> &'static str {
 
 /// The service's `addr:port` text (59-byte cut included).
 fn service_addrport(svc: &Service, names: Names) -> String {
-    addr::addrport(svc.family, &svc.addr, svc.port, svc.protocol, names)
+    addr::addrport(
+        svc.family,
+        &lvs::model::raw_from_ip(svc.addr),
+        svc.port,
+        svc.protocol,
+        names,
+    )
 }
 
 /// Human text of a service as in listing rows: `FWM  %d`, `FWM  %d IPv6`
@@ -197,7 +203,8 @@ impl Label {
     /// cut to 33 never applies to them.
     fn of_service(svc: &Service, names: Names) -> Label {
         if names.is_numeric() && !svc.is_fwmark() {
-            let a = addr::addrport_numeric(svc.family, &svc.addr, svc.port);
+            let a =
+                addr::addrport_numeric(svc.family, &lvs::model::raw_from_ip(svc.addr), svc.port);
             let mut s = addr::Line::new();
             if write!(s, "{:<4} {}", proto_label(svc.protocol), a.as_str()).is_ok() {
                 return Label::Stack(s);
@@ -210,7 +217,11 @@ impl Label {
     /// 28 bytes, which numeric text never reaches).
     fn of_dest(svc: &Service, dest: &Dest, names: Names) -> Label {
         if names.is_numeric() {
-            return Label::Stack(addr::addrport_numeric(dest.family, &dest.addr, dest.port));
+            return Label::Stack(addr::addrport_numeric(
+                dest.family,
+                &lvs::model::raw_from_ip(dest.addr),
+                dest.port,
+            ));
         }
         let name = dest_addrport(svc, dest, names);
         Label::Owned(if dest.family != Family::Inet6 {
@@ -234,7 +245,7 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, names: Names) {
     l.push(proto_option(svc.protocol).as_bytes());
     l.push(b" ");
     if names.is_numeric() {
-        l.addrport(svc.family, &svc.addr, svc.port);
+        l.addrport(svc.family, &lvs::model::raw_from_ip(svc.addr), svc.port);
     } else {
         l.push(service_addrport(svc, names).as_bytes());
     }
@@ -340,7 +351,13 @@ fn tun_info(dest: &Dest) -> String {
 /// The destination's `addr:port` text, in the DEST's family, with the port
 /// named after the SERVICE's protocol.
 fn dest_addrport(svc: &Service, dest: &Dest, names: Names) -> String {
-    addr::addrport(dest.family, &dest.addr, dest.port, svc.protocol, names)
+    addr::addrport(
+        dest.family,
+        &lvs::model::raw_from_ip(dest.addr),
+        dest.port,
+        svc.protocol,
+        names,
+    )
 }
 
 /// A destination row of the listing mode.
@@ -358,7 +375,9 @@ pub fn write_dest<W: Write>(
         // `"  -> {name:<28} {fwd:<7} {weight:<6} {active:<10} {inact:<10}"`
         let mut l = addr::Line::new();
         l.push(b"  -> ");
-        l.column(28, |l| l.addrport(dest.family, &dest.addr, dest.port));
+        l.column(28, |l| {
+            l.addrport(dest.family, &lvs::model::raw_from_ip(dest.addr), dest.port)
+        });
         l.push(b" ");
         l.column(7, |l| l.push(fwd_name(dest.forward).as_bytes()));
         l.push(b" ");
@@ -465,7 +484,7 @@ pub fn write_save_dest<W: Write>(
     push_service_rule(&mut l, svc, names);
     l.push(b" -r ");
     if names.is_numeric() {
-        l.addrport(dest.family, &dest.addr, dest.port);
+        l.addrport(dest.family, &lvs::model::raw_from_ip(dest.addr), dest.port);
     } else {
         l.push(dest_addrport(svc, dest, names).as_bytes());
     }

@@ -111,7 +111,7 @@ pub fn service_labels(s: &Service) -> String {
         labels(&[
             ("family", family_name(s.family)),
             ("protocol", &protocol_name(s.protocol)),
-            ("address", &crate::format::ntop(&s.ip())),
+            ("address", &crate::format::ntop(&s.addr)),
             ("port", &s.port.to_string()),
             ("fwmark", ""),
         ])
@@ -123,7 +123,7 @@ pub fn dest_labels(svc_labels: &str, d: &Dest) -> String {
     format!(
         "{svc_labels},{}",
         labels(&[
-            ("server_address", &crate::format::ntop(&d.ip())),
+            ("server_address", &crate::format::ntop(&d.addr)),
             ("server_port", &d.port.to_string()),
             ("forward", &d.forward.name()),
         ])
@@ -425,7 +425,7 @@ mod tests {
     fn svc_tcp() -> Service {
         let mut s = Service::new(lvs::model::Family::Inet);
         s.protocol = Protocol::Tcp;
-        s.addr = raw_from_ip("192.0.2.1".parse().unwrap());
+        s.addr = "192.0.2.1".parse().unwrap();
         s.port = 80;
         s.sched_name = "rr".into();
         s.stats = Stats {
@@ -451,7 +451,7 @@ mod tests {
 
     fn dest(a: &str, w: i32) -> Dest {
         let mut d = Dest::new(lvs::model::Family::Inet);
-        d.addr = raw_from_ip(a.parse().unwrap());
+        d.addr = a.parse().unwrap();
         d.port = 8080;
         d.forward = Forward::Masq;
         d.weight = w;
@@ -600,7 +600,7 @@ mod tests {
     fn ipv6_service_labels() {
         let mut s = Service::new(lvs::model::Family::Inet6);
         s.protocol = Protocol::Udp;
-        s.addr = raw_from_ip("2001:db8::1".parse().unwrap());
+        s.addr = "2001:db8::1".parse().unwrap();
         s.port = 53;
         assert_eq!(
             service_labels(&s),

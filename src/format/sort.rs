@@ -97,7 +97,11 @@ pub fn cmp_services(a: &Service, b: &Service) -> i32 {
     if r != 0 {
         return r;
     }
-    let r = cmp_addr(a.family, &a.addr, &b.addr);
+    let r = cmp_addr(
+        a.family,
+        &lvs::model::raw_from_ip(a.addr),
+        &lvs::model::raw_from_ip(b.addr),
+    );
     if r != 0 {
         return r;
     }
@@ -107,7 +111,11 @@ pub fn cmp_services(a: &Service, b: &Service) -> i32 {
 /// ipvsadm's `ipvs_cmp_dests`: the address in the LEFT dest's family
 /// (wrapping word differences), then the port.
 pub fn cmp_dests(a: &Dest, b: &Dest) -> i32 {
-    let r = cmp_addr(a.family, &a.addr, &b.addr);
+    let r = cmp_addr(
+        a.family,
+        &lvs::model::raw_from_ip(a.addr),
+        &lvs::model::raw_from_ip(b.addr),
+    );
     if r != 0 {
         return r;
     }

@@ -19,7 +19,7 @@ fn svc(protocol: Protocol, addr: &str, port: u16, sched: &str) -> Service {
     };
     let mut s = Service::new(af);
     s.protocol = protocol;
-    s.addr = raw_from_ip(ip);
+    s.addr = ip;
     s.port = port;
     s.sched_name = sched.to_string();
     s.flags = SVC_F_HASHED;
@@ -62,7 +62,7 @@ fn dest(addr: &str, port: u16, fwd: Forward, weight: i32) -> Dest {
     } else {
         Family::Inet
     });
-    d.addr = raw_from_ip(ip);
+    d.addr = ip;
     d.port = port;
     d.forward = fwd;
     d.weight = weight;

@@ -49,7 +49,7 @@ impl ProcTable {
             return self.services.get(&fwmark_key(svc.fwmark));
         }
         self.services
-            .get(&(svc.protocol, svc.family, svc.addr, svc.port))
+            .get(&(svc.protocol, svc.family, raw_from_ip(svc.addr), svc.port))
     }
 }
 
@@ -119,7 +119,7 @@ pub fn parse(text: &str) -> ProcTable {
                 let active: i32 = f.next()?.parse().ok()?;
                 let inact: i32 = f.next()?.parse().ok()?;
                 let mut d = Dest::new(af);
-                d.addr = addr;
+                d.addr = ip_from_raw(af, &addr);
                 d.port = port;
                 d.forward = fwd;
                 d.weight = weight;
@@ -192,7 +192,7 @@ mod tests {
         } else {
             Family::Inet
         };
-        s.addr = raw_from_ip(ip);
+        s.addr = ip;
         s.port = port;
         s
     }
@@ -203,9 +203,9 @@ mod tests {
         let d = t.dests(&key(Protocol::Tcp, "192.0.2.1", 80)).unwrap();
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].family, Family::Inet6);
-        assert_eq!(d[0].ip().to_string(), "2001:db8::12");
+        assert_eq!(d[0].addr.to_string(), "2001:db8::12");
         assert_eq!((d[0].forward, d[0].weight), (Forward::Tunnel, 1));
-        assert_eq!(d[1].ip().to_string(), "198.51.100.2");
+        assert_eq!(d[1].addr.to_string(), "198.51.100.2");
         assert_eq!(
             (d[1].port, d[1].forward, d[1].weight),
             (8080, Forward::Masq, 5)
@@ -214,7 +214,7 @@ mod tests {
         let d = t.dests(&key(Protocol::Udp, "192.0.2.1", 53)).unwrap();
         assert_eq!(d[0].port, 5353);
         let d = t.dests(&key(Protocol::Tcp, "2001:db8::1", 80)).unwrap();
-        assert_eq!(d[0].ip().to_string(), "198.51.100.9");
+        assert_eq!(d[0].addr.to_string(), "198.51.100.9");
         assert!(t
             .dests(&key(Protocol::Tcp, "192.0.2.2", 0))
             .unwrap()
@@ -229,7 +229,7 @@ mod tests {
             fwm.fwmark = 1;
             let d = t.dests(&fwm).unwrap();
             assert_eq!(d.len(), 1);
-            assert_eq!(d[0].ip().to_string(), "198.51.100.1");
+            assert_eq!(d[0].addr.to_string(), "198.51.100.1");
         }
         // A mark listed twice (IPv4 and IPv6 service): left to netlink.
         let t = parse(&format!(

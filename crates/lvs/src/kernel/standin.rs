@@ -340,7 +340,7 @@ impl Kernel for StandIn {
                     } else {
                         let label = s.protocol.label().unwrap_or("?");
                         let _ = write!(t, "{label}  ");
-                        proc_addr(s.family, &s.addr, s.port, &mut t);
+                        proc_addr(s.family, &raw_from_ip(s.addr), s.port, &mut t);
                         let _ = write!(t, " {} ", s.sched_name);
                     }
                     if s.is_persistent() {
@@ -349,7 +349,7 @@ impl Kernel for StandIn {
                     t.push('\n');
                     for d in ds {
                         t.push_str("  -> ");
-                        proc_addr(d.family, &d.addr, d.port, &mut t);
+                        proc_addr(d.family, &raw_from_ip(d.addr), d.port, &mut t);
                         let fwd = d.forward.label().unwrap_or("?");
                         let _ = writeln!(
                             t,
@@ -418,8 +418,8 @@ mod tests {
         let t = crate::procfs::parse(&text);
         let d = t.dests(&s).unwrap();
         assert_eq!(
-            (d[0].ip(), d[0].forward, d[0].weight),
-            (d6.ip(), Forward::Tunnel, 3)
+            (d[0].addr, d[0].forward, d[0].weight),
+            (d6.addr, Forward::Tunnel, 3)
         );
         assert!(t.dests(&f).unwrap().is_empty());
     }

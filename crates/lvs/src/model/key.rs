@@ -59,7 +59,7 @@ impl ServiceKey {
         } else {
             ServiceKey::Addr {
                 protocol: s.protocol,
-                addr: SocketAddr::new(s.ip(), s.port),
+                addr: SocketAddr::new(s.addr, s.port),
             }
         }
     }
@@ -85,7 +85,7 @@ impl ServiceKey {
         match *self {
             ServiceKey::Addr { protocol, addr } => {
                 s.protocol = protocol;
-                s.addr = raw_from_ip(addr.ip());
+                s.addr = addr.ip();
                 s.port = addr.port();
             }
             ServiceKey::Fwmark { mark, .. } => s.fwmark = mark,
@@ -133,7 +133,7 @@ impl fmt::Display for AddrPort {
 }
 
 /// What identifies a real server within its service: family, address, port.
-pub type DestKey = (Family, RawAddr, u16);
+pub type DestKey = (Family, IpAddr, u16);
 
 impl Dest {
     /// The key of this real server within its service.
@@ -143,7 +143,7 @@ impl Dest {
 
     /// The real server's address and port.
     pub fn socket_addr(&self) -> SocketAddr {
-        SocketAddr::new(self.ip(), self.port)
+        SocketAddr::new(self.addr, self.port)
     }
 }
 

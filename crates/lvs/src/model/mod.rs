@@ -149,8 +149,9 @@ pub struct Service {
     pub family: Family,
     /// The protocol; `Protocol::Other(0)` for fwmark services.
     pub protocol: Protocol,
-    /// Virtual address (all zero for fwmark services).
-    pub addr: RawAddr,
+    /// Virtual address (the family's unspecified address for fwmark
+    /// services).
+    pub addr: IpAddr,
     /// Virtual port in host byte order.
     pub port: u16,
     /// Firewall mark; 0 for address-based services.
@@ -179,7 +180,7 @@ impl Service {
         Service {
             family: af,
             protocol: Protocol::Other(0),
-            addr: [0; 16],
+            addr: af.unspecified(),
             port: 0,
             fwmark: 0,
             sched_name: String::new(),
@@ -195,11 +196,6 @@ impl Service {
         }
     }
 
-    /// The virtual address as an [`IpAddr`].
-    pub fn ip(&self) -> IpAddr {
-        ip_from_raw(self.family, &self.addr)
-    }
-
     /// True for firewall-mark services.
     pub fn is_fwmark(&self) -> bool {
         self.fwmark != 0
@@ -211,8 +207,8 @@ impl Service {
 pub struct Dest {
     /// Address family of the destination (may differ from the service's for tunnels).
     pub family: Family,
-    /// The address (the kernel's 16-byte union).
-    pub addr: RawAddr,
+    /// The real server's address.
+    pub addr: IpAddr,
     /// Port in host byte order.
     pub port: u16,
     /// How the real server is reached.
@@ -249,7 +245,7 @@ impl Dest {
     pub fn new(af: Family) -> Dest {
         Dest {
             family: af,
-            addr: [0; 16],
+            addr: af.unspecified(),
             port: 0,
             forward: Forward::Route,
             weight: 1,
@@ -263,11 +259,6 @@ impl Dest {
             tun_flags: TUN_F_NOCSUM,
             stats: Stats::default(),
         }
-    }
-
-    /// The real server address as an [`IpAddr`].
-    pub fn ip(&self) -> IpAddr {
-        ip_from_raw(self.family, &self.addr)
     }
 }
 
@@ -323,7 +314,7 @@ impl Service {
 
     /// The virtual address and port (unspecified for fwmark services).
     pub fn socket_addr(&self) -> SocketAddr {
-        SocketAddr::new(self.ip(), self.port)
+        SocketAddr::new(self.addr, self.port)
     }
 
     /// Whether connections stick to a real server (`-p`).
@@ -336,7 +327,7 @@ impl Dest {
     /// A real server at `addr` reached by `forward`, weight 1.
     pub fn with_addr(addr: SocketAddr, forward: Forward) -> Dest {
         let mut d = Dest::new(Family::of(&addr.ip()));
-        d.addr = raw_from_ip(addr.ip());
+        d.addr = addr.ip();
         d.port = addr.port();
         d.forward = forward;
         d

@@ -36,6 +36,14 @@ impl Family {
         }
     }
 
+    /// The unspecified address of the family (`0.0.0.0`, `::`).
+    pub fn unspecified(self) -> std::net::IpAddr {
+        match self {
+            Family::Inet => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            Family::Inet6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
+        }
+    }
+
     /// The family of an address.
     pub fn of(ip: &std::net::IpAddr) -> Family {
         if ip.is_ipv6() {

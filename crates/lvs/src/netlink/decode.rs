@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
 use crate::model::{
-    Daemon, Dest, Family, Forward, Info, Protocol, RawAddr, Service, Stats, Timeouts,
+    ip_from_raw, Daemon, Dest, Family, Forward, Info, Protocol, RawAddr, Service, Stats, Timeouts,
 };
 
 /// A malformed or unexpected reply.
@@ -398,7 +398,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     Ok(Service {
         family: af,
         protocol,
-        addr,
+        addr: ip_from_raw(af, &addr),
         port,
         fwmark,
         sched_name: get_string(sched),
@@ -418,6 +418,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
 /// forwarding method is kept as sent (ipvsadm masks it with 7 when printing).
 pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> {
     let mut d = Dest::new(default_af);
+    let mut raw: RawAddr = [0; 16];
     d.forward = Forward::Masq;
     d.weight = 0;
     let mut have = 0u8;
@@ -433,7 +434,7 @@ pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> 
         let (ty, p) = a?;
         match ty {
             dest_attr::ADDR => {
-                d.addr = get_addr(p);
+                raw = get_addr(p);
                 have |= ADDR;
             }
             dest_attr::PORT => {
@@ -489,6 +490,7 @@ pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> 
     if let Some(n) = stats64.or(stats) {
         d.stats = parse_stats(n)?;
     }
+    d.addr = ip_from_raw(d.family, &raw);
     Ok(d)
 }
 

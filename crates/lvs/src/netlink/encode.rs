@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use super::consts::*;
 use super::error::Op;
-use crate::model::{Daemon, Dest, Family, Service, Timeouts};
+use crate::model::{raw_from_ip, Daemon, Dest, Family, Service, Timeouts};
 
 /// A request the encoder refuses to put on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -287,7 +287,7 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
         w.u32(svc_attr::FWMARK, svc.fwmark)?;
     } else {
         w.u16(svc_attr::PROTOCOL, svc.protocol.number())?;
-        w.put(svc_attr::ADDR, &svc.addr)?;
+        w.put(svc_attr::ADDR, &raw_from_ip(svc.addr))?;
         w.be16(svc_attr::PORT, svc.port)?;
     }
     if form == SvcForm::Full {
@@ -326,7 +326,7 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
 fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
     let nest = w.begin_nest(cmd_attr::DEST);
     w.u16(dest_attr::ADDR_FAMILY, dest.family.af())?;
-    w.put(dest_attr::ADDR, &dest.addr)?;
+    w.put(dest_attr::ADDR, &raw_from_ip(dest.addr))?;
     w.be16(dest_attr::PORT, dest.port)?;
     w.u32(dest_attr::FWD_METHOD, dest.forward.number())?;
     w.u32(dest_attr::WEIGHT, dest.weight as u32)?;

@@ -692,7 +692,7 @@ mod dedup_tests {
     fn a_real_server_listed_twice_in_a_dump_is_listed_once() {
         let dest = |last: u8, port: u16, weight: i32| Dest {
             family: crate::model::Family::Inet,
-            addr: crate::model::raw_from_ip([198, 51, 100, last].into()),
+            addr: [198, 51, 100, last].into(),
             port,
             forward: crate::model::Forward::Masq,
             weight,
@@ -714,7 +714,10 @@ mod dedup_tests {
             dest(3, 80, 1),
         ];
         drop_repeated_dests(&mut v);
-        let keys: Vec<(u8, u16, i32)> = v.iter().map(|d| (d.addr[3], d.port, d.weight)).collect();
+        let keys: Vec<(u8, u16, i32)> = v
+            .iter()
+            .map(|d| (crate::model::raw_from_ip(d.addr)[3], d.port, d.weight))
+            .collect();
         assert_eq!(keys, vec![(1, 80, 1), (2, 80, 1), (1, 81, 1), (3, 80, 1)]);
     }
 

@@ -103,7 +103,7 @@ fn decode_service_dump_item_prefers_stats64() {
     let s = parse_service_msg(a).unwrap();
     assert_eq!(s.family, Family::Inet);
     assert_eq!(s.protocol, Protocol::Tcp);
-    assert_eq!(s.addr, ip("192.0.2.100"));
+    assert_eq!(s.addr, ipa("192.0.2.100"));
     assert_eq!(s.port, 80);
     assert_eq!(s.fwmark, 0);
     assert_eq!(s.sched_name, "rr");
@@ -145,7 +145,7 @@ fn decode_service_stats32_only_and_flag_mask() {
         .nest(svc_attr::STATS, &stats32(0));
     let s = parse_service(&m.buf).unwrap();
     assert_eq!(s.protocol, Protocol::Udp);
-    assert_eq!(s.addr, ip("192.0.2.7"));
+    assert_eq!(s.addr, ipa("192.0.2.7"));
     assert_eq!(s.port, 53);
     assert_eq!(s.pe_name, "sip");
     assert_eq!(s.flags, 0x3);
@@ -168,7 +168,7 @@ fn decode_ipv6_and_fwmark_services() {
         .attr(svc_attr::NETMASK, &64u32.to_ne_bytes());
     let s = parse_service(&m.buf).unwrap();
     assert_eq!(s.family, Family::Inet6);
-    assert_eq!(s.ip(), "2001:db8::1".parse::<IpAddr>().unwrap());
+    assert_eq!(s.addr, "2001:db8::1".parse::<IpAddr>().unwrap());
     assert_eq!(s.port, 8080);
     assert_eq!(s.netmask, 64);
     assert_eq!(s.flags, 0x1a);
@@ -186,7 +186,7 @@ fn decode_ipv6_and_fwmark_services() {
     assert_eq!(s.fwmark, 0xffff_fff0);
     assert_eq!(
         (s.protocol, s.port, s.addr),
-        (Protocol::Other(0), 0, [0; 16])
+        (Protocol::Other(0), 0, Family::Inet.unspecified())
     );
 }
 
@@ -204,7 +204,7 @@ fn service_round_trip_through_request_encoding() {
         {
             let mut s = Service::new(Family::Inet6);
             s.protocol = Protocol::Sctp;
-            s.addr = ip("2001:db8::ff");
+            s.addr = ipa("2001:db8::ff");
             s.port = 1;
             s.sched_name = "mh".into();
             s.pe_name = "sip".into();
@@ -247,7 +247,7 @@ fn decode_dest_with_and_without_addr_family() {
     top.nest(cmd_attr::DEST, &kernel_dest(Some(AF_INET6), "2001:db8::7"));
     let d = parse_dest_msg(&top.buf, Family::Inet).unwrap();
     assert_eq!(d.family, Family::Inet6);
-    assert_eq!(d.ip(), "2001:db8::7".parse::<IpAddr>().unwrap());
+    assert_eq!(d.addr, "2001:db8::7".parse::<IpAddr>().unwrap());
     assert_eq!(d.port, 8080);
     assert_eq!(d.forward, Forward::Tunnel);
     assert_eq!(d.weight, -1);
@@ -261,7 +261,7 @@ fn decode_dest_with_and_without_addr_family() {
     // No ADDR_FAMILY (kernel < 3.18): the service's family.
     let d = parse_dest(&kernel_dest(None, "198.51.100.2").buf, Family::Inet).unwrap();
     assert_eq!(d.family, Family::Inet);
-    assert_eq!(d.ip(), "198.51.100.2".parse::<IpAddr>().unwrap());
+    assert_eq!(d.addr, "198.51.100.2".parse::<IpAddr>().unwrap());
 }
 
 #[test]

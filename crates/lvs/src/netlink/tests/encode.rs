@@ -78,7 +78,7 @@ fn encode_refuses_a_timeout_the_kernel_cannot_hold() {
 fn encode_add_dest_matches_capture() {
     let s = svc_tcp("192.0.2.100", 80); // sched "", flags 0, timeout 0, mask ~0
     let mut d = Dest::new(Family::Inet);
-    d.addr = ip("198.51.100.50");
+    d.addr = ipa("198.51.100.50");
     d.port = 8080;
     d.forward = Forward::Masq;
     d.weight = 2;
@@ -198,7 +198,7 @@ fn encode_fwmark_ipv6_service_with_pe() {
 fn encode_tunnel_dest_and_delete() {
     let s = svc_tcp("192.0.2.1", 80);
     let mut d = Dest::new(Family::Inet6);
-    d.addr = ip("2001:db8::5");
+    d.addr = ipa("2001:db8::5");
     d.port = 80;
     d.forward = Forward::Tunnel;
     d.tun_type = TUN_TYPE_GUE;

@@ -10,8 +10,8 @@ use crate::model::*;
 use crate::netlink::{Ipvs, Request};
 use std::time::{Duration, Instant};
 
-fn ip(s: &str) -> RawAddr {
-    raw_from_ip(s.parse().unwrap())
+fn ip(s: &str) -> std::net::IpAddr {
+    s.parse().unwrap()
 }
 
 fn svc(addr: &str, port: u16) -> Service {
@@ -304,20 +304,13 @@ fn live_scale_populate() {
     for i in 0..10_000u32 {
         let mut s = Service::new(Family::Inet);
         s.protocol = Protocol::Tcp;
-        s.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
-            0x0a00_0000 + i,
-        )));
+        s.addr = std::net::IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
         s.port = 80;
         s.sched_name = "wlc".into();
         reqs.push(Request::NewService(s.clone()));
         for j in 0..4u8 {
             let mut d = Dest::new(Family::Inet);
-            d.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
-                198,
-                51,
-                100,
-                j + 1,
-            )));
+            d.addr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, j + 1));
             d.port = 80;
             d.forward = Forward::Masq;
             reqs.push(Request::NewDest(s.clone(), d));

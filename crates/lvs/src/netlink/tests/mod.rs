@@ -31,6 +31,11 @@ fn ip(s: &str) -> RawAddr {
     raw_from_ip(s.parse().unwrap())
 }
 
+/// An address of a record.
+fn ipa(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
 const FAM: u16 = 0x20;
 
 /// The 16-byte nlmsghdr + the rest, as the encoder must produce it.
@@ -47,7 +52,7 @@ fn header(len: u32, ty: u16, flags: u16, seq: u32, pid: u32) -> Vec<u8> {
 fn svc_tcp(addr: &str, port: u16) -> Service {
     let mut s = Service::new(Family::Inet);
     s.protocol = Protocol::Tcp;
-    s.addr = ip(addr);
+    s.addr = ipa(addr);
     s.port = port;
     s
 }
