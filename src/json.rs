@@ -297,9 +297,14 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
         scheduler: s.sched_name.clone(),
         persistent: s.flags & SVC_F_PERSISTENT != 0,
         timeout: s.timeout.as_secs(),
-        netmask: (s.family != Family::Inet6)
-            .then(|| std::net::Ipv4Addr::from(s.netmask).to_string()),
-        prefix_len: (s.family == Family::Inet6).then_some(s.netmask),
+        netmask: match s.netmask {
+            Netmask::Mask(m) => Some(m.to_string()),
+            Netmask::Prefix(_) => None,
+        },
+        prefix_len: match s.netmask {
+            Netmask::Prefix(n) => Some(n),
+            Netmask::Mask(_) => None,
+        },
         one_packet: s.flags & SVC_F_ONEPACKET != 0,
         sched_flags,
         flags: s.flags,
@@ -391,7 +396,7 @@ mod tests {
         s.sched_name = "rr".into();
         s.flags = SVC_F_PERSISTENT | SVC_F_HASHED | SVC_F_SCHED2;
         s.timeout = std::time::Duration::from_secs(360);
-        s.netmask = 0xffff_ff00;
+        s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
         s.stats.inbytes = 1 << 40;
         s.stats.conns = u32::MAX as u64 + 7;
         let mut d = Dest::new(Family::Inet);

@@ -93,9 +93,11 @@ fn service() -> impl Strategy<Value = Service> {
                     s.flags |= SVC_F_PERSISTENT;
                     s.timeout = std::time::Duration::from_secs(u64::from(timeout));
                     s.netmask = if af == Family::Inet6 {
-                        m6
+                        Netmask::Prefix(m6)
                     } else {
-                        u32::MAX.checked_shl(32 - m4).unwrap_or(0)
+                        Netmask::Mask(Ipv4Addr::from_bits(
+                            u32::MAX.checked_shl(32 - m4).unwrap_or(0),
+                        ))
                     };
                     if pe {
                         s.pe_name = "sip".into();
@@ -526,7 +528,7 @@ proptest! {
         svc.pe_name.clear();
         if svc.fwmark != 0 && svc.family == Family::Inet6 {
             svc.family = Family::Inet;
-            svc.netmask = u32::MAX;
+            svc.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(u32::MAX));
             dest = Dest { family: Family::Inet, addr: Ipv4Addr::new(198, 51, 100, 1).into(), ..dest };
         }
         if dest.forward == Forward::Tunnel {

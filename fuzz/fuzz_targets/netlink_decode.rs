@@ -2,7 +2,7 @@
 //! attribute decoder, on every nest found. Values or errors, never a panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lvs::model::{Family};
+use lvs::model::Family;
 use lvs::netlink::decode::*;
 use lvs::netlink::parse_family_id;
 

@@ -5,7 +5,6 @@ use super::{tally, Change};
 use lvs::model::*;
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::net::Ipv4Addr;
 
 /// `192.0.2.1:80`, `[2001:db8::1]:80` (numeric).
 pub(crate) fn addrport(af: Family, addr: &RawAddr, port: u16) -> String {
@@ -22,12 +21,10 @@ fn service_line(cmd: &str, s: &Service) -> String {
     if s.flags & SVC_F_PERSISTENT != 0 {
         l.push_str(&format!(" -p {}", s.timeout.as_secs()));
     }
-    if s.family == Family::Inet6 {
-        if s.netmask != 128 {
-            l.push_str(&format!(" -M {}", s.netmask));
-        }
-    } else if s.netmask != 0xffff_ffff {
-        l.push_str(&format!(" -M {}", Ipv4Addr::from(s.netmask)));
+    match s.netmask {
+        m if m.is_full() => {}
+        Netmask::Prefix(n) => l.push_str(&format!(" -M {n}")),
+        Netmask::Mask(m) => l.push_str(&format!(" -M {m}")),
     }
     if !s.pe_name.is_empty() {
         l.push_str(&format!(" --pe {}", s.pe_name));

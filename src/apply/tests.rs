@@ -340,7 +340,7 @@ fn save_then_apply_is_no_change_whatever_the_table_holds() {
     live[0].1[0].l_threshold = 100;
     live[1].0.flags |= SVC_F_SCHED3;
     live[2].0.timeout = std::time::Duration::from_secs(300);
-    live[2].0.netmask = 0xffff_ff00;
+    live[2].0.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     let text = saved(&live);
     let back = rules(&text);
     assert_eq!(plan(&back, &live), vec![], "{text}");

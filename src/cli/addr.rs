@@ -30,7 +30,7 @@ pub fn parse_service(text: &str, svc: &mut Service) -> Option<bool> {
     if let Ok(v6) = host.parse::<Ipv6Addr>() {
         svc.addr = v6.into();
         svc.family = Family::Inet6;
-        svc.netmask = 128;
+        svc.netmask = Netmask::Prefix(128);
     } else {
         // The colon search restarts inside the (possibly bracketed) host:
         // for `[name]:80` it finds none and the port is lost, as in ipvsadm.
@@ -58,9 +58,9 @@ pub fn parse_service(text: &str, svc: &mut Service) -> Option<bool> {
 
 /// ipvsadm's IPv4 `-M` parsing: anything `inet_aton` takes, else a host name.
 /// Returns the mask as a host-order integer.
-pub fn parse_netmask(text: &str) -> Option<u32> {
+pub fn parse_netmask(text: &str) -> Option<Netmask> {
     let a = resolve::inet_aton(text).or_else(|| resolve::host_v4(text))?;
-    Some(u32::from(a))
+    Some(Netmask::Mask(a))
 }
 
 pub use lvs::cnum::atoi;
@@ -92,7 +92,10 @@ mod tests {
     fn ipv6_forms() {
         let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("[2001:db8::1]:443", &mut s), Some(true));
-        assert_eq!((s.family, s.port, s.netmask), (Family::Inet6, 443, 128));
+        assert_eq!(
+            (s.family, s.port, s.netmask),
+            (Family::Inet6, 443, Netmask::Prefix(128))
+        );
         // An unbracketed IPv6 literal has no port.
         let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("2001:db8::1:80", &mut s), Some(false));

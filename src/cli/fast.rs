@@ -132,7 +132,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                 svc.addr = ip_from_raw(af, &addr);
                 svc.port = port;
                 if af == Family::Inet6 {
-                    svc.netmask = 128;
+                    svc.netmask = Netmask::Prefix(128);
                 }
             }
             "-f" => {

@@ -152,7 +152,7 @@ impl Draft {
                     if !(1..=128).contains(&n) {
                         return Err(fail("illegal ipv6 netmask specified"));
                     }
-                    svc.netmask = n as u32;
+                    svc.netmask = Netmask::Prefix(n as u32);
                 }
             }
             "scheduler" => {
@@ -168,7 +168,7 @@ impl Draft {
             "ipv6" => {
                 if svc.fwmark != 0 {
                     svc.family = Family::Inet6;
-                    svc.netmask = 128;
+                    svc.netmask = Netmask::Prefix(128);
                 } else {
                     // ipvsadm's message already ends in a newline, and fail() adds one.
                     return Err(fail("-6 used before -f\n"));

@@ -152,13 +152,19 @@ fn service_rules() {
         "multiple 'service-address' options specified"
     );
     let p = parsed("-A -t 192.0.2.1:80 -p 10 -M 0.0.0.24");
-    assert_eq!(p.svc.netmask, 24);
+    assert_eq!(
+        p.svc.netmask,
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(24))
+    );
     assert_eq!(
         fatal("-A -f 5 -6 -M 129 -p"),
         "illegal ipv6 netmask specified"
     );
     let p = parsed("-A -f 5 -6 -M 64x -p");
-    assert_eq!((p.svc.family, p.svc.netmask), (Family::Inet6, 64));
+    assert_eq!(
+        (p.svc.family, p.svc.netmask),
+        (Family::Inet6, Netmask::Prefix(64))
+    );
     assert_eq!(fatal("-A -6 -f 5"), "-6 used before -f\n");
     assert_eq!(fatal("-A -f 0"), "invalid fwmark value `0' specified");
     assert_eq!(

@@ -14,7 +14,6 @@ pub mod sort;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::net::Ipv4Addr;
 
 use lvs::model::*;
 
@@ -260,10 +259,10 @@ fn sched_flags_text(svc: &Service) -> String {
 /// The persistence mask text, if it differs from the default: dotted
 /// (`inet_ntoa`) for IPv4, prefix length (`%i`) for IPv6.
 fn mask_text(svc: &Service) -> Option<String> {
-    if svc.family == Family::Inet6 {
-        (svc.netmask != 128).then(|| (svc.netmask as i32).to_string())
-    } else {
-        (svc.netmask != 0xffff_ffff).then(|| Ipv4Addr::from(svc.netmask).to_string())
+    match svc.netmask {
+        m if m.is_full() => None,
+        Netmask::Prefix(n) => Some((n as i32).to_string()),
+        Netmask::Mask(m) => Some(m.to_string()),
     }
 }
 

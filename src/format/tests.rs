@@ -50,8 +50,14 @@ fn with_pe(mut s: Service, pe: &str) -> Service {
     s
 }
 
+/// A mask as the kernel's number: a prefix length for IPv6, the mask's
+/// bits for IPv4.
 fn with_mask(mut s: Service, mask: u32) -> Service {
-    s.netmask = mask;
+    s.netmask = if s.family == Family::Inet6 {
+        Netmask::Prefix(mask)
+    } else {
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(mask))
+    };
     s
 }
 

@@ -344,7 +344,12 @@ impl Kernel for StandIn {
                         let _ = write!(t, " {} ", s.sched_name);
                     }
                     if s.is_persistent() {
-                        let _ = write!(t, "persistent {} {:08X}", s.timeout.as_secs(), s.netmask);
+                        let _ = write!(
+                            t,
+                            "persistent {} {:08X}",
+                            s.timeout.as_secs(),
+                            s.netmask.bits()
+                        );
                     }
                     t.push('\n');
                     for d in ds {

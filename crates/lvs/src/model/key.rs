@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(ServiceKey::of(&k.to_service()), k);
         let k6 = ServiceKey::udp("[2001:db8::1]:53".parse().unwrap());
         assert_eq!(k6.to_string(), "-u [2001:db8::1]:53");
-        assert_eq!(k6.to_service().netmask, 128);
+        assert_eq!(k6.to_service().netmask, Netmask::Prefix(128));
         let f = ServiceKey::Fwmark {
             mark: 7,
             family: Family::Inet6,

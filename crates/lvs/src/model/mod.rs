@@ -166,9 +166,8 @@ pub struct Service {
     /// bits: a value with a fraction of a second or of 2^32 seconds or more
     /// is refused when a request is encoded.
     pub timeout: Duration,
-    /// IPv4: the mask as a host-order integer (255.255.255.0 = 0xffff_ff00).
-    /// IPv6: the prefix length (1..=128).
-    pub netmask: u32,
+    /// Persistence granularity: a mask (IPv4) or a prefix length (IPv6).
+    pub netmask: Netmask,
     /// Counters (replies only).
     pub stats: Stats,
 }
@@ -187,11 +186,7 @@ impl Service {
             pe_name: String::new(),
             flags: 0,
             timeout: Duration::ZERO,
-            netmask: if af == Family::Inet6 {
-                128
-            } else {
-                0xffff_ffff
-            },
+            netmask: Netmask::full(af),
             stats: Stats::default(),
         }
     }

@@ -62,6 +62,43 @@ impl Family {
     }
 }
 
+/// The persistence granularity of a service (`-M`): which part of a
+/// client's address picks the same real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Netmask {
+    /// IPv4 services: a mask (`255.255.255.0`).
+    Mask(std::net::Ipv4Addr),
+    /// IPv6 services: a prefix length (1 to 128; kept as the kernel sent it).
+    Prefix(u32),
+}
+
+impl Netmask {
+    /// The whole address (`255.255.255.255`, or 128 bits): ipvsadm's default.
+    pub fn full(family: Family) -> Netmask {
+        match family {
+            Family::Inet => Netmask::Mask(std::net::Ipv4Addr::BROADCAST),
+            Family::Inet6 => Netmask::Prefix(128),
+        }
+    }
+
+    /// Whether this is the default of its kind ([`Netmask::full`]).
+    pub fn is_full(self) -> bool {
+        match self {
+            Netmask::Mask(m) => m == std::net::Ipv4Addr::BROADCAST,
+            Netmask::Prefix(n) => n == 128,
+        }
+    }
+
+    /// The value as one number: the mask as a host-order integer, or the
+    /// prefix length (what `/proc/net/ip_vs` shows).
+    pub fn bits(self) -> u32 {
+        match self {
+            Netmask::Mask(m) => m.to_bits(),
+            Netmask::Prefix(n) => n,
+        }
+    }
+}
+
 /// The transport protocol of an address-based virtual service.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

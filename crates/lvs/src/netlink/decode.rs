@@ -8,7 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
 use crate::model::{
-    ip_from_raw, Daemon, Dest, Family, Forward, Info, Protocol, RawAddr, Service, Stats, Timeouts,
+    ip_from_raw, Daemon, Dest, Family, Forward, Info, Netmask, Protocol, RawAddr, Service, Stats,
+    Timeouts,
 };
 
 /// A malformed or unexpected reply.
@@ -387,9 +388,9 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     ));
     let netmask = netmask.ok_or(DecodeError::Missing("service NETMASK"))?;
     let netmask = if af == Family::Inet6 {
-        u32::from_ne_bytes(netmask)
+        Netmask::Prefix(u32::from_ne_bytes(netmask))
     } else {
-        u32::from_be_bytes(netmask)
+        Netmask::Mask(Ipv4Addr::from(netmask))
     };
     let stats = match (stats64, stats) {
         (Some(n), _) | (None, Some(n)) => parse_stats(n)?,

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use super::consts::*;
 use super::error::Op;
-use crate::model::{raw_from_ip, Daemon, Dest, Family, Service, Timeouts};
+use crate::model::{raw_from_ip, Daemon, Dest, Netmask, Service, Timeouts};
 
 /// A request the encoder refuses to put on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -272,11 +272,10 @@ enum SvcForm {
 
 /// The on-wire NETMASK value: IPv4 masks travel as network-order bytes, IPv6
 /// prefix lengths as a host-order u32.
-fn netmask_bytes(af: Family, netmask: u32) -> [u8; 4] {
-    if af == Family::Inet6 {
-        netmask.to_ne_bytes()
-    } else {
-        netmask.to_be_bytes()
+fn netmask_bytes(netmask: Netmask) -> [u8; 4] {
+    match netmask {
+        Netmask::Prefix(n) => n.to_ne_bytes(),
+        Netmask::Mask(m) => m.octets(),
     }
 }
 
@@ -318,7 +317,7 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
             }
         };
         w.u32(svc_attr::TIMEOUT, timeout)?;
-        w.put(svc_attr::NETMASK, &netmask_bytes(svc.family, svc.netmask))?;
+        w.put(svc_attr::NETMASK, &netmask_bytes(svc.netmask))?;
     }
     w.end_nest(nest)
 }

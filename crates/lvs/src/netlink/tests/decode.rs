@@ -110,7 +110,10 @@ fn decode_service_dump_item_prefers_stats64() {
     assert_eq!(s.pe_name, "");
     assert_eq!(s.flags, 3);
     assert_eq!(s.timeout, Duration::from_secs(100));
-    assert_eq!(s.netmask, 0xffff_ff00);
+    assert_eq!(
+        s.netmask,
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00))
+    );
     let b = 1u64 << 40;
     assert_eq!(
         s.stats,
@@ -149,7 +152,10 @@ fn decode_service_stats32_only_and_flag_mask() {
     assert_eq!(s.port, 53);
     assert_eq!(s.pe_name, "sip");
     assert_eq!(s.flags, 0x3);
-    assert_eq!(s.netmask, 0xffff_ffff);
+    assert_eq!(
+        s.netmask,
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ffff))
+    );
     assert_eq!(s.stats.conns, 1);
     assert_eq!(s.stats.inbytes, 4);
     assert_eq!(s.stats.outbps, 10);
@@ -170,7 +176,7 @@ fn decode_ipv6_and_fwmark_services() {
     assert_eq!(s.family, Family::Inet6);
     assert_eq!(s.addr, "2001:db8::1".parse::<IpAddr>().unwrap());
     assert_eq!(s.port, 8080);
-    assert_eq!(s.netmask, 64);
+    assert_eq!(s.netmask, Netmask::Prefix(64));
     assert_eq!(s.flags, 0x1a);
     assert_eq!(s.stats, Stats::default());
 
@@ -198,7 +204,7 @@ fn service_round_trip_through_request_encoding() {
             s.sched_name = "wrr".into();
             s.flags = SVC_F_PERSISTENT;
             s.timeout = Duration::from_secs(360);
-            s.netmask = 0xffff_0000;
+            s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_0000));
             s
         },
         {
@@ -208,7 +214,7 @@ fn service_round_trip_through_request_encoding() {
             s.port = 1;
             s.sched_name = "mh".into();
             s.pe_name = "sip".into();
-            s.netmask = 96;
+            s.netmask = Netmask::Prefix(96);
             s
         },
     ] {

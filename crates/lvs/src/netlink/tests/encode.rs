@@ -26,7 +26,7 @@ fn encode_add_service_matches_capture() {
     s.sched_name = "rr".into();
     s.flags = SVC_F_PERSISTENT;
     s.timeout = Duration::from_secs(100);
-    s.netmask = 0xffff_ff00;
+    s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     let mut out = Vec::new();
     encode(&Request::NewService(s), FAM, 7, 0xED40_0072, &mut out).unwrap();
     let payload = hex("01 01 00 00
@@ -177,7 +177,7 @@ fn encode_fwmark_ipv6_service_with_pe() {
     s.sched_name = "sh".into();
     s.pe_name = "sip".into();
     s.flags = 0x18;
-    s.netmask = 64;
+    s.netmask = Netmask::Prefix(64);
     let mut out = Vec::new();
     encode(&Request::SetService(s), FAM, 1, 1, &mut out).unwrap();
     let payload = hex("02 01 00 00
@@ -361,7 +361,10 @@ fn several_requests_in_one_buffer() {
             assert_eq!(c, cmd::ZERO);
             let s = parse_service_msg(a).unwrap();
             assert_eq!(s.port, 80);
-            assert_eq!(s.netmask, 0xffff_ffff);
+            assert_eq!(
+                s.netmask,
+                Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ffff))
+            );
         }
         _ => panic!("not a message"),
     }

@@ -47,7 +47,7 @@ fn live_ipvs() {
     let mut s = svc("192.0.2.100", 80);
     s.flags = SVC_F_PERSISTENT;
     s.timeout = Duration::from_secs(100);
-    s.netmask = 0xffff_ff00;
+    s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     ipvs.execute(&Request::NewService(s.clone())).unwrap();
     let e = ipvs.execute(&Request::NewService(s.clone())).unwrap_err();
     assert_eq!(e.errno(), libc::EEXIST);
@@ -62,7 +62,11 @@ fn live_ipvs() {
     assert_eq!(got.flags, SVC_F_PERSISTENT | SVC_F_HASHED);
     assert_eq!(
         (got.timeout, got.netmask, got.port),
-        (Duration::from_secs(100), 0xffff_ff00, 80)
+        (
+            Duration::from_secs(100),
+            Netmask::Mask([255, 255, 255, 0].into()),
+            80
+        )
     );
     assert_eq!(got.addr, s.addr);
 
@@ -127,7 +131,7 @@ fn live_ipvs() {
     v6.sched_name = "wlc".into();
     v6.flags = SVC_F_PERSISTENT;
     v6.timeout = Duration::from_secs(360);
-    v6.netmask = 64;
+    v6.netmask = Netmask::Prefix(64);
     ipvs.execute(&Request::NewService(v6.clone())).unwrap();
     let mut fw = Service::new(Family::Inet);
     fw.fwmark = 7;
@@ -136,7 +140,10 @@ fn live_ipvs() {
     let list = ipvs.services().unwrap();
     assert_eq!(list.len(), 3);
     let g6 = list.iter().find(|s| s.family == Family::Inet6).unwrap();
-    assert_eq!((g6.netmask, g6.port, g6.protocol), (64, 53, Protocol::Udp));
+    assert_eq!(
+        (g6.netmask, g6.port, g6.protocol),
+        (Netmask::Prefix(64), 53, Protocol::Udp)
+    );
     let gf = list.iter().find(|s| s.fwmark == 7).unwrap();
     assert_eq!(gf.protocol, Protocol::Other(0));
     assert_eq!(ipvs.service(&fw.key()).unwrap().fwmark, 7);

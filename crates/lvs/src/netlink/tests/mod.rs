@@ -16,7 +16,9 @@ use crate::model::{
     raw_from_ip, Family, Forward, Protocol, DAEMON_BACKUP, DAEMON_MASTER, SVC_F_PERSISTENT,
     TUN_F_CSUM, TUN_TYPE_GUE,
 };
-use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET, AF_INET6};
+use crate::model::{
+    Daemon, Dest, Info, Netmask, RawAddr, Service, Stats, Timeouts, AF_INET, AF_INET6,
+};
 use std::net::IpAddr;
 use std::time::Duration;
 
