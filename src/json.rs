@@ -295,7 +295,7 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
         port: (!fw).then_some(s.port),
         fwmark: fw.then_some(s.fwmark),
         scheduler: s.sched_name.clone(),
-        persistent: s.flags & SVC_F_PERSISTENT != 0,
+        persistent: s.flags.intersects(ServiceFlags::PERSISTENT),
         timeout: s.timeout.as_secs(),
         netmask: match s.netmask {
             Netmask::Mask(m) => Some(m.to_string()),
@@ -305,9 +305,9 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
             Netmask::Prefix(n) => Some(n),
             Netmask::Mask(_) => None,
         },
-        one_packet: s.flags & SVC_F_ONEPACKET != 0,
+        one_packet: s.flags.intersects(ServiceFlags::ONEPACKET),
         sched_flags,
-        flags: s.flags,
+        flags: s.flags.bits(),
         pe: (!s.pe_name.is_empty()).then(|| s.pe_name.clone()),
         stats: st,
         rate,
@@ -394,7 +394,7 @@ mod tests {
         s.addr = "192.0.2.1".parse().unwrap();
         s.port = 80;
         s.sched_name = "rr".into();
-        s.flags = SVC_F_PERSISTENT | SVC_F_HASHED | SVC_F_SCHED2;
+        s.flags = ServiceFlags::PERSISTENT | ServiceFlags::HASHED | ServiceFlags::SCHED2;
         s.timeout = std::time::Duration::from_secs(360);
         s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
         s.stats.inbytes = 1 << 40;
@@ -462,14 +462,14 @@ mod tests {
     #[test]
     fn sched_flags_named_for_the_scheduler() {
         let mut s = Service::new(Family::Inet);
-        s.flags = SVC_F_SCHED1 | SVC_F_SCHED2;
+        s.flags = ServiceFlags::SCHED1 | ServiceFlags::SCHED2;
         s.sched_name = "sh".into();
         assert_eq!(service(&s, &[]).sched_flags, vec!["sh-fallback", "sh-port"]);
         s.sched_name = "mh".into();
-        s.flags = SVC_F_SCHED2;
+        s.flags = ServiceFlags::SCHED2;
         assert_eq!(service(&s, &[]).sched_flags, vec!["mh-port"]);
         s.sched_name = "rr".into();
-        s.flags = SVC_F_SCHED1 | SVC_F_SCHED3;
+        s.flags = ServiceFlags::SCHED1 | ServiceFlags::SCHED3;
         assert_eq!(service(&s, &[]).sched_flags, vec!["flag-1", "flag-3"]);
     }
 

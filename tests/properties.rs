@@ -90,7 +90,7 @@ fn service() -> impl Strategy<Value = Service> {
                 }
                 s.sched_name = sched.to_string();
                 if pers {
-                    s.flags |= SVC_F_PERSISTENT;
+                    s.flags |= ServiceFlags::PERSISTENT;
                     s.timeout = std::time::Duration::from_secs(u64::from(timeout));
                     s.netmask = if af == Family::Inet6 {
                         Netmask::Prefix(m6)
@@ -105,13 +105,17 @@ fn service() -> impl Strategy<Value = Service> {
                 }
                 // One-packet scheduling is for UDP services only.
                 if ops && s.fwmark == 0 && s.protocol == Protocol::Udp {
-                    s.flags |= SVC_F_ONEPACKET;
+                    s.flags |= ServiceFlags::ONEPACKET;
                 }
                 // Scheduler flags the scheduler can name (sh/mh have no third).
-                let bits = [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3];
+                let bits = [
+                    ServiceFlags::SCHED1,
+                    ServiceFlags::SCHED2,
+                    ServiceFlags::SCHED3,
+                ];
                 for (i, b) in bits.iter().enumerate() {
                     if sf & (1 << i) != 0 && !(i == 2 && matches!(sched, "sh" | "mh")) {
-                        s.flags |= b;
+                        s.flags |= *b;
                     }
                 }
                 s
@@ -205,7 +209,7 @@ proptest! {
         prop_assert_eq!(&got.sched_name, &svc.sched_name, "{}", line);
         prop_assert_eq!(got.flags, svc.flags, "flags: {}", line);
         prop_assert_eq!(&got.pe_name, &svc.pe_name, "{}", line);
-        if svc.flags & SVC_F_PERSISTENT != 0 {
+        if svc.flags.intersects(ServiceFlags::PERSISTENT) {
             prop_assert_eq!((got.timeout, got.netmask), (svc.timeout, svc.netmask), "{}", line);
         }
     }
@@ -341,9 +345,9 @@ fn assert_table_is(k: &StandIn, want: &[Wanted], text: &str) {
             .find(|(s, _)| s.key() == w.svc.key())
             .unwrap_or_else(|| panic!("{:?} missing\n{text}", w.svc.key()));
         assert_eq!(live.sched_name, w.svc.sched_name, "{text}");
-        let mask = SVC_F_PERSISTENT | SVC_F_ONEPACKET;
+        let mask = ServiceFlags::PERSISTENT | ServiceFlags::ONEPACKET;
         assert_eq!(live.flags & mask, w.svc.flags & mask, "{text}");
-        if w.svc.flags & SVC_F_PERSISTENT != 0 {
+        if w.svc.flags.intersects(ServiceFlags::PERSISTENT) {
             assert_eq!(live.timeout, w.svc.timeout, "{text}");
         }
         assert_eq!(
@@ -524,7 +528,7 @@ proptest! {
         if svc.protocol == Protocol::Sctp {
             svc.protocol = Protocol::Tcp;
         }
-        svc.flags = 0;
+        svc.flags = ServiceFlags::from_bits(0);
         svc.pe_name.clear();
         if svc.fwmark != 0 && svc.family == Family::Inet6 {
             svc.family = Family::Inet;

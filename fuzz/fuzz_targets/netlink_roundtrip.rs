@@ -5,7 +5,9 @@
 #![no_main]
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use lvs::model::{Daemon, Dest, Family, Forward, Netmask, Protocol, Service, Stats, Timeouts};
+use lvs::model::{
+    Daemon, Dest, Family, Forward, Netmask, Protocol, Service, ServiceFlags, Stats, Timeouts,
+};
 use lvs::netlink::decode::{
     messages, parse_config, parse_daemon_msg, parse_dest_msg, parse_service_msg, Reply,
 };
@@ -61,7 +63,7 @@ fn service(u: &mut Unstructured<'_>) -> Result<Service> {
     }
     s.sched_name = name(u)?;
     s.pe_name = name(u)?;
-    s.flags = u32::arbitrary(u)?;
+    s.flags = ServiceFlags::from_bits(u32::arbitrary(u)?);
     s.timeout = std::time::Duration::from_secs(u64::from(u32::arbitrary(u)?));
     s.netmask = if af == Family::Inet6 {
         Netmask::Prefix(u32::arbitrary(u)?)

@@ -171,8 +171,9 @@ pub enum Change {
 }
 
 /// Service flags a rule file can set (the kernel adds `HASHED`).
-const SETTABLE_FLAGS: u32 =
-    SVC_F_PERSISTENT | SVC_F_ONEPACKET | SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+const SETTABLE_FLAGS: ServiceFlags = ServiceFlags::PERSISTENT
+    .union(ServiceFlags::ONEPACKET)
+    .union(ServiceFlags::SCHED);
 
 /// Whether a live service already has every setting the file asks for.
 /// The timeout and the mask count only for a persistent service, and flag 3
@@ -180,10 +181,12 @@ const SETTABLE_FLAGS: u32 =
 /// saved table applies as 0 changes.
 pub fn same_service(want: &Service, live: &Service) -> bool {
     let mut mask = SETTABLE_FLAGS;
-    if matches!(want.sched_name.as_str(), "sh" | "mh") && want.flags & SVC_F_SCHED3 == 0 {
-        mask &= !SVC_F_SCHED3;
+    if matches!(want.sched_name.as_str(), "sh" | "mh")
+        && !want.flags.intersects(ServiceFlags::SCHED3)
+    {
+        mask &= !ServiceFlags::SCHED3;
     }
-    let persistent = want.flags & SVC_F_PERSISTENT != 0;
+    let persistent = want.flags.intersects(ServiceFlags::PERSISTENT);
     want.sched_name == live.sched_name
         && want.flags & mask == live.flags & mask
         && (!persistent || (want.timeout == live.timeout && want.netmask == live.netmask))
@@ -343,7 +346,7 @@ pub fn inverse(change: &Change, live: &[(Service, Vec<Dest>)]) -> Vec<Change> {
 /// kernel's own flag and the counters).
 fn restorable(s: &Service) -> Service {
     let mut s = s.clone();
-    s.flags &= !SVC_F_HASHED;
+    s.flags &= !ServiceFlags::HASHED;
     s.stats = Stats::default();
     s
 }

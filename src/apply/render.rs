@@ -18,7 +18,7 @@ pub fn service_rule(s: &Service) -> String {
 
 fn service_line(cmd: &str, s: &Service) -> String {
     let mut l = format!("{cmd} {} -s {}", service_rule(s), s.sched_name);
-    if s.flags & SVC_F_PERSISTENT != 0 {
+    if s.flags.intersects(ServiceFlags::PERSISTENT) {
         l.push_str(&format!(" -p {}", s.timeout.as_secs()));
     }
     match s.netmask {
@@ -29,7 +29,7 @@ fn service_line(cmd: &str, s: &Service) -> String {
     if !s.pe_name.is_empty() {
         l.push_str(&format!(" --pe {}", s.pe_name));
     }
-    if s.flags & SVC_F_ONEPACKET != 0 {
+    if s.flags.intersects(ServiceFlags::ONEPACKET) {
         l.push_str(" -o");
     }
     let flags: Vec<&str> = sched_flags_all_named(&s.sched_name, s.flags);

@@ -159,7 +159,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                 if t == 0 {
                     return None;
                 }
-                svc.flags |= SVC_F_PERSISTENT;
+                svc.flags |= ServiceFlags::PERSISTENT;
                 svc.timeout = std::time::Duration::from_secs(t);
             }
             "-r" if !add_service => {
@@ -197,7 +197,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
         return None;
     }
     if add_service {
-        if svc.fwmark == 0 && svc.port == 0 && svc.flags & SVC_F_PERSISTENT == 0 {
+        if svc.fwmark == 0 && svc.port == 0 && !svc.flags.intersects(ServiceFlags::PERSISTENT) {
             return None;
         }
         svc.sched_name = sched.unwrap_or("wlc").to_string();

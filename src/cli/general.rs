@@ -161,7 +161,7 @@ impl Draft {
             }
             "persistent" => {
                 set_option(&mut self.options, Opt::Persistent)?;
-                svc.flags |= SVC_F_PERSISTENT;
+                svc.flags |= ServiceFlags::PERSISTENT;
                 svc.timeout =
                     std::time::Duration::from_secs(u64::from(parse_timeout(val, 1, MAX_TIMEOUT)?));
             }
@@ -176,7 +176,7 @@ impl Draft {
             }
             "ops" => {
                 set_option(&mut self.options, Opt::Ops)?;
-                svc.flags |= SVC_F_ONEPACKET;
+                svc.flags |= ServiceFlags::ONEPACKET;
             }
             "pe" => {
                 set_option(&mut self.options, Opt::Pe)?;
@@ -389,10 +389,13 @@ impl Draft {
 /// `-A`/`-E`: a port unless persistent or fwmark, `-o` only for UDP, and
 /// the default scheduler.
 fn check_service(svc: &mut Service) -> Result<(), CliError> {
-    if svc.fwmark == 0 && svc.port == 0 && svc.flags & SVC_F_PERSISTENT == 0 {
+    if svc.fwmark == 0 && svc.port == 0 && !svc.flags.intersects(ServiceFlags::PERSISTENT) {
         return Err(fail("Zero port specified for non-persistent service"));
     }
-    if svc.flags & SVC_F_ONEPACKET != 0 && svc.fwmark == 0 && svc.protocol != Protocol::Udp {
+    if svc.flags.intersects(ServiceFlags::ONEPACKET)
+        && svc.fwmark == 0
+        && svc.protocol != Protocol::Udp
+    {
         return Err(fail(
             "One-Packet Scheduling is only for UDP virtual services",
         ));
@@ -498,9 +501,9 @@ fn truncate_bytes(s: &str, max: usize) -> String {
     }
 }
 
-fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, CliError> {
+fn parse_sched_flags(sched: &str, arg: &str) -> Result<ServiceFlags, CliError> {
     let scheduler = if sched.is_empty() { "wlc" } else { sched };
-    let mut flags = 0;
+    let mut flags = ServiceFlags::EMPTY;
     let mut any = false;
     for flag in arg.split(',').filter(|f| !f.is_empty()) {
         any = true;

@@ -129,7 +129,7 @@ fn service_rules() {
     let p = parsed("-A -t 192.0.2.1:80 -s rr -p");
     assert_eq!(
         (p.svc.flags, p.svc.timeout.as_secs()),
-        (SVC_F_PERSISTENT, 360)
+        (ServiceFlags::PERSISTENT, 360)
     );
     assert_eq!(
         fatal("-A -t 192.0.2.1:80 -p rr"),
@@ -185,7 +185,7 @@ fn sched_flags() {
         "invalid scheduler flag `bogus'"
     );
     let p = parsed("-A -t 192.0.2.1:80 -s mh -b mh-fallback,mh-port");
-    assert_eq!(p.svc.flags, SVC_F_SCHED1 | SVC_F_SCHED2);
+    assert_eq!(p.svc.flags, ServiceFlags::SCHED1 | ServiceFlags::SCHED2);
     // validated before the matrix
     assert_eq!(
         fatal("-a -t 192.0.2.1:80 -b bogus"),

@@ -55,7 +55,7 @@ pub struct ListOptions {
 /// What glibc's printf prints for a NULL `%s`.
 const NULL_STR: &str = "(null)";
 /// Mask of the scheduler flag bits.
-const SCHED_FLAGS: u32 = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+const SCHED_FLAGS: ServiceFlags = ServiceFlags::SCHED;
 
 /// ipvsadm's `print_largenum`: a counter in a 9-character column.
 ///
@@ -269,10 +269,10 @@ fn mask_text(svc: &Service) -> Option<String> {
 /// `Scheduler Flags` part of a default listing service row.
 fn service_flags_text(svc: &Service) -> String {
     let mut s = String::new();
-    if svc.flags & SCHED_FLAGS != 0 {
+    if svc.flags.intersects(SCHED_FLAGS) {
         s.push_str(&format!(" ({})", sched_flags_text(svc)));
     }
-    if svc.flags & SVC_F_PERSISTENT != 0 {
+    if svc.flags.intersects(ServiceFlags::PERSISTENT) {
         s.push_str(&format!(" persistent {}", svc.timeout.as_secs()));
         if let Some(mask) = mask_text(svc) {
             s.push_str(&format!(" mask {mask}"));
@@ -281,7 +281,7 @@ fn service_flags_text(svc: &Service) -> String {
             s.push_str(&format!(" pe {}", svc.pe_name));
         }
     }
-    if svc.flags & SVC_F_ONEPACKET != 0 {
+    if svc.flags.intersects(ServiceFlags::ONEPACKET) {
         s.push_str(" ops");
     }
     s
@@ -451,7 +451,7 @@ pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, names: Names) ->
     push_service_rule(&mut l, svc, names);
     out.write_all(l.as_str().as_bytes())?;
     write!(out, " -s {}", svc.sched_name)?;
-    if svc.flags & SVC_F_PERSISTENT != 0 {
+    if svc.flags.intersects(ServiceFlags::PERSISTENT) {
         write!(out, " -p {}", svc.timeout.as_secs())?;
         if let Some(mask) = mask_text(svc) {
             write!(out, " -M {mask}")?;
@@ -460,10 +460,10 @@ pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, names: Names) ->
     if !svc.pe_name.is_empty() {
         write!(out, " --pe {}", svc.pe_name)?;
     }
-    if svc.flags & SVC_F_ONEPACKET != 0 {
+    if svc.flags.intersects(ServiceFlags::ONEPACKET) {
         out.write_all(b" -o")?;
     }
-    if svc.flags & SCHED_FLAGS != 0 {
+    if svc.flags.intersects(SCHED_FLAGS) {
         write!(out, " -b {}", sched_flags_text(svc))?;
     }
     out.write_all(b"\n")

@@ -22,7 +22,7 @@ fn svc(protocol: Protocol, addr: &str, port: u16, sched: &str) -> Service {
     s.addr = ip;
     s.port = port;
     s.sched_name = sched.to_string();
-    s.flags = SVC_F_HASHED;
+    s.flags = ServiceFlags::HASHED;
     s
 }
 
@@ -30,17 +30,17 @@ fn fwm(mark: u32, v6: bool, sched: &str) -> Service {
     let mut s = Service::new(if v6 { Family::Inet6 } else { Family::Inet });
     s.fwmark = mark;
     s.sched_name = sched.to_string();
-    s.flags = SVC_F_HASHED;
+    s.flags = ServiceFlags::HASHED;
     s
 }
 
 fn persistent(mut s: Service, timeout: u32) -> Service {
-    s.flags |= SVC_F_PERSISTENT;
+    s.flags |= ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(u64::from(timeout));
     s
 }
 
-fn with_flags(mut s: Service, flags: u32) -> Service {
+fn with_flags(mut s: Service, flags: ServiceFlags) -> Service {
     s.flags |= flags;
     s
 }
@@ -488,7 +488,10 @@ fn main_table() -> Table {
             vec![],
         ),
         (
-            with_flags(svc(Protocol::Udp, "192.0.2.1", 53, "wrr"), SVC_F_ONEPACKET),
+            with_flags(
+                svc(Protocol::Udp, "192.0.2.1", 53, "wrr"),
+                ServiceFlags::ONEPACKET,
+            ),
             vec![dest("198.51.100.1", 5353, Forward::Masq, 1)],
         ),
         (
@@ -517,14 +520,14 @@ fn main_table() -> Table {
         (
             with_flags(
                 svc(Protocol::Tcp, "192.0.2.3", 8080, "mh"),
-                SVC_F_SCHED1 | SVC_F_SCHED2,
+                ServiceFlags::SCHED1 | ServiceFlags::SCHED2,
             ),
             vec![],
         ),
         (
             with_flags(
                 svc(Protocol::Tcp, "192.0.2.4", 8080, "rr"),
-                SVC_F_SCHED1 | SVC_F_SCHED3,
+                ServiceFlags::SCHED1 | ServiceFlags::SCHED3,
             ),
             vec![],
         ),
@@ -941,20 +944,23 @@ fn save_edge_cases() {
         with_mask(p(tcp(96, "wlc"), 10), 0xffff_0000),
         tcp(98, "wlc"),
         tcp(104, "sh"),
-        with_flags(tcp(105, "sh"), SVC_F_SCHED1 | SVC_F_SCHED2),
-        with_flags(tcp(106, "mh"), SVC_F_SCHED3),
-        with_flags(tcp(108, "mh"), SVC_F_SCHED2),
+        with_flags(tcp(105, "sh"), ServiceFlags::SCHED1 | ServiceFlags::SCHED2),
+        with_flags(tcp(106, "mh"), ServiceFlags::SCHED3),
+        with_flags(tcp(108, "mh"), ServiceFlags::SCHED2),
         tcp(110, "rr"),
         tcp(113, "none"),
         svc(Protocol::Tcp, "1.2.0.3", 80, "wlc"),
         svc(Protocol::Tcp, "1.2.3.4", 80, "wlc"),
-        with_flags(svc(Protocol::Udp, "192.0.2.1", 100, "wlc"), SVC_F_ONEPACKET),
+        with_flags(
+            svc(Protocol::Udp, "192.0.2.1", 100, "wlc"),
+            ServiceFlags::ONEPACKET,
+        ),
         with_pe(svc(Protocol::Udp, "192.0.2.1", 109, "rr"), "sip"),
         with_mask(p(svc(Protocol::Tcp, "2001:db8::1", 82, "wlc"), 360), 64),
         p(svc(Protocol::Tcp, "2001:db8::1", 83, "wlc"), 360),
         p(svc(Protocol::Tcp, "2001:db8::1:80", 0, "wlc"), 360),
         fwm(12, true, "wlc"),
-        with_flags(fwm(14, false, "wlc"), SVC_F_ONEPACKET),
+        with_flags(fwm(14, false, "wlc"), ServiceFlags::ONEPACKET),
     ];
     // Formatting alone, in the captured order.
     let t: Table = services.iter().map(|s| (s.clone(), vec![])).collect();
@@ -1016,7 +1022,10 @@ fn column_cuts_and_odd_values() {
          -a --xxx-service 192.0.2.1:80 -r 127.0.0.1:80 -g -w 1\n",
     );
     // `mh` with only flag-3: empty parentheses, and `-b ` with a trailing blank.
-    let mh = with_flags(svc(Protocol::Tcp, "192.0.2.1", 106, "mh"), SVC_F_SCHED3);
+    let mh = with_flags(
+        svc(Protocol::Tcp, "192.0.2.1", 106, "mh"),
+        ServiceFlags::SCHED3,
+    );
     let mut out = Vec::new();
     write_service(&mut out, &mh, &opts(ListMode::Default)).unwrap();
     write_save_service(&mut out, &mh, Names::Numeric).unwrap();
@@ -1034,7 +1043,7 @@ fn column_cuts_and_odd_values() {
             ),
             "sip",
         ),
-        SVC_F_ONEPACKET | SVC_F_SCHED2,
+        ServiceFlags::ONEPACKET | ServiceFlags::SCHED2,
     );
     let mut out = Vec::new();
     write_service(&mut out, &all, &opts(ListMode::Default)).unwrap();

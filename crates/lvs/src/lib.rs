@@ -55,8 +55,8 @@ mod sys;
 
 pub use kernel::{Kernel, StandIn};
 pub use model::{
-    Daemon, DaemonRole, Dest, Family, Forward, Info, Protocol, Service, ServiceKey, Stats,
-    Timeouts, TunnelChecksum, TunnelType,
+    Daemon, DaemonRole, Dest, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags,
+    ServiceKey, Stats, Timeouts, TunnelChecksum, TunnelType,
 };
 pub use netlink::{Error, Ipvs};
 pub use sys::{process, resolve};

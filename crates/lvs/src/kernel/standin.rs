@@ -112,7 +112,7 @@ impl StandIn {
                     return Err(libc::EEXIST);
                 }
                 let mut s = s.clone();
-                s.flags |= SVC_F_HASHED;
+                s.flags |= ServiceFlags::HASHED;
                 s.stats = Stats::default();
                 self.services.push((s, Vec::new()));
             }
@@ -122,7 +122,7 @@ impl StandIn {
                 let live = &mut self.services[i].0;
                 live.sched_name = s.sched_name.clone();
                 live.pe_name = s.pe_name.clone();
-                live.flags = s.flags | SVC_F_HASHED;
+                live.flags = s.flags | ServiceFlags::HASHED;
                 live.timeout = s.timeout;
                 live.netmask = s.netmask;
             }

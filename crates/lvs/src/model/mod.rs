@@ -27,30 +27,106 @@ pub(crate) const IPPROTO_UDP: u16 = 17;
 /// SCTP.
 pub(crate) const IPPROTO_SCTP: u16 = 132;
 
-/// Service flag: persistent service (`-p`).
-pub const SVC_F_PERSISTENT: u32 = 0x1;
-/// Service flag set by the kernel on every hashed service (reply only).
-pub const SVC_F_HASHED: u32 = 0x2;
-/// Service flag: one-packet scheduling (`-o`).
-pub const SVC_F_ONEPACKET: u32 = 0x4;
-/// Scheduler flag 1 (`flag-1`, `sh-fallback`, `mh-fallback`).
-pub const SVC_F_SCHED1: u32 = 0x8;
-/// Scheduler flag 2 (`flag-2`, `sh-port`, `mh-port`).
-pub const SVC_F_SCHED2: u32 = 0x10;
-/// Scheduler flag 3 (`flag-3`).
-pub const SVC_F_SCHED3: u32 = 0x20;
+/// The flags of a virtual service (`IP_VS_SVC_F_*`), as a set of bits.
+///
+/// Bits without a name here are kept as the kernel sent them (listings
+/// and JSON show the raw value); [`ServiceFlags::bits`] gives it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ServiceFlags(u32);
+
+impl ServiceFlags {
+    /// No flag.
+    pub const EMPTY: ServiceFlags = ServiceFlags(0);
+    /// Persistent service (`-p`).
+    pub const PERSISTENT: ServiceFlags = ServiceFlags(0x1);
+    /// Set by the kernel on every hashed service (replies only).
+    pub const HASHED: ServiceFlags = ServiceFlags(0x2);
+    /// One-packet scheduling (`-o`).
+    pub const ONEPACKET: ServiceFlags = ServiceFlags(0x4);
+    /// Scheduler flag 1 (`flag-1`, `sh-fallback`, `mh-fallback`).
+    pub const SCHED1: ServiceFlags = ServiceFlags(0x8);
+    /// Scheduler flag 2 (`flag-2`, `sh-port`, `mh-port`).
+    pub const SCHED2: ServiceFlags = ServiceFlags(0x10);
+    /// Scheduler flag 3 (`flag-3`).
+    pub const SCHED3: ServiceFlags = ServiceFlags(0x20);
+    /// The three scheduler flags (`-b`).
+    pub const SCHED: ServiceFlags = ServiceFlags(0x8 | 0x10 | 0x20);
+
+    /// The set of these bits, named or not.
+    pub const fn from_bits(bits: u32) -> ServiceFlags {
+        ServiceFlags(bits)
+    }
+
+    /// The bits, named or not.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Both sets' bits.
+    pub const fn union(self, other: ServiceFlags) -> ServiceFlags {
+        ServiceFlags(self.0 | other.0)
+    }
+
+    /// Whether every bit of `other` is set.
+    pub const fn contains(self, other: ServiceFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether any bit of `other` is set.
+    pub const fn intersects(self, other: ServiceFlags) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether no bit is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::ops::BitOr for ServiceFlags {
+    type Output = ServiceFlags;
+    fn bitor(self, rhs: ServiceFlags) -> ServiceFlags {
+        ServiceFlags(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for ServiceFlags {
+    fn bitor_assign(&mut self, rhs: ServiceFlags) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl std::ops::BitAnd for ServiceFlags {
+    type Output = ServiceFlags;
+    fn bitand(self, rhs: ServiceFlags) -> ServiceFlags {
+        ServiceFlags(self.0 & rhs.0)
+    }
+}
+
+impl std::ops::BitAndAssign for ServiceFlags {
+    fn bitand_assign(&mut self, rhs: ServiceFlags) {
+        self.0 &= rhs.0;
+    }
+}
+
+impl std::ops::Not for ServiceFlags {
+    type Output = ServiceFlags;
+    fn not(self) -> ServiceFlags {
+        ServiceFlags(!self.0)
+    }
+}
 
 /// The names of the scheduler flag bits set in `flags`, in bit order, as
 /// `-S`/`-L` write them for the scheduler `sched` ([`sched_flag_names`]),
 /// except that a bit the scheduler cannot name gets its generic name
 /// (`flag-3` under `sh`/`mh`) instead of being left out: given back to `-b`,
 /// the names set exactly these bits.
-pub fn sched_flags_all_named(sched: &str, flags: u32) -> Vec<&'static str> {
+pub fn sched_flags_all_named(sched: &str, flags: ServiceFlags) -> Vec<&'static str> {
     SCHED_FLAG_BITS
         .iter()
         .zip(sched_flag_names(sched))
         .zip(sched_flag_names(""))
-        .filter(|((bit, _), _)| flags & **bit != 0)
+        .filter(|((bit, _), _)| flags.intersects(**bit))
         .map(|((_, name), generic)| if name.is_empty() { generic } else { name })
         .collect()
 }
@@ -160,8 +236,8 @@ pub struct Service {
     pub sched_name: String,
     /// Persistence engine name (`sip`), empty when none.
     pub pe_name: String,
-    /// `SVC_F_*` bits (already masked with the kernel's flag mask on replies).
-    pub flags: u32,
+    /// The flags (already masked with the kernel's flag mask on replies).
+    pub flags: ServiceFlags,
     /// Persistence timeout. The kernel counts it in whole seconds on 32
     /// bits: a value with a fraction of a second or of 2^32 seconds or more
     /// is refused when a request is encoded.
@@ -184,7 +260,7 @@ impl Service {
             fwmark: 0,
             sched_name: String::new(),
             pe_name: String::new(),
-            flags: 0,
+            flags: ServiceFlags::EMPTY,
             timeout: Duration::ZERO,
             netmask: Netmask::full(af),
             stats: Stats::default(),
@@ -314,7 +390,7 @@ impl Service {
 
     /// Whether connections stick to a real server (`-p`).
     pub fn is_persistent(&self) -> bool {
-        self.flags & SVC_F_PERSISTENT != 0
+        self.flags.intersects(ServiceFlags::PERSISTENT)
     }
 }
 

@@ -385,7 +385,11 @@ impl TunnelChecksum {
 }
 
 /// The scheduler flag bits (`-b`): `SVC_F_SCHED1` to `SVC_F_SCHED3`.
-pub const SCHED_FLAG_BITS: [u32; 3] = [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3];
+pub const SCHED_FLAG_BITS: [ServiceFlags; 3] = [
+    ServiceFlags::SCHED1,
+    ServiceFlags::SCHED2,
+    ServiceFlags::SCHED3,
+];
 
 /// The names of the three scheduler flag bits for a scheduler: `sh` and `mh`
 /// name two of them (`sh-fallback`, `sh-port`...), every scheduler accepts
@@ -400,19 +404,19 @@ pub fn sched_flag_names(scheduler: &str) -> [&'static str; 3] {
 
 /// The scheduler flag bits set in `flags`, by the names ipvsadm's listings
 /// use for `scheduler` (bits the scheduler cannot name are left out).
-pub fn sched_flags_named(scheduler: &str, flags: u32) -> Vec<&'static str> {
+pub fn sched_flags_named(scheduler: &str, flags: ServiceFlags) -> Vec<&'static str> {
     let names = sched_flag_names(scheduler);
     SCHED_FLAG_BITS
         .iter()
         .zip(names)
-        .filter(|(bit, name)| flags & **bit != 0 && !name.is_empty())
+        .filter(|(bit, name)| flags.intersects(**bit) && !name.is_empty())
         .map(|(_, name)| name)
         .collect()
 }
 
 /// The bit of a `-b` word, and the scheduler it is restricted to (`None`
 /// for the generic `flag-N` names).
-pub fn sched_flag_bit(word: &str) -> Option<(u32, Option<&'static str>)> {
+pub fn sched_flag_bit(word: &str) -> Option<(ServiceFlags, Option<&'static str>)> {
     for sched in ["sh", "mh"] {
         for (bit, name) in SCHED_FLAG_BITS.iter().zip(sched_flag_names(sched)) {
             if !name.is_empty() && name == word {
@@ -524,12 +528,15 @@ mod tests {
 
     #[test]
     fn sched_flags_by_scheduler() {
-        let f = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+        let f = ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3;
         assert_eq!(sched_flags_named("sh", f), ["sh-fallback", "sh-port"]);
-        assert_eq!(sched_flags_named("mh", SVC_F_SCHED2), ["mh-port"]);
+        assert_eq!(sched_flags_named("mh", ServiceFlags::SCHED2), ["mh-port"]);
         assert_eq!(sched_flags_named("rr", f), ["flag-1", "flag-2", "flag-3"]);
-        assert_eq!(sched_flag_bit("mh-port"), Some((SVC_F_SCHED2, Some("mh"))));
-        assert_eq!(sched_flag_bit("flag-3"), Some((SVC_F_SCHED3, None)));
+        assert_eq!(
+            sched_flag_bit("mh-port"),
+            Some((ServiceFlags::SCHED2, Some("mh")))
+        );
+        assert_eq!(sched_flag_bit("flag-3"), Some((ServiceFlags::SCHED3, None)));
         assert_eq!(sched_flag_bit("flag-4"), None);
     }
 }

@@ -8,8 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
 use crate::model::{
-    ip_from_raw, Daemon, Dest, Family, Forward, Info, Netmask, Protocol, RawAddr, Service, Stats,
-    Timeouts,
+    ip_from_raw, Daemon, Dest, Family, Forward, Info, Netmask, Protocol, RawAddr, Service,
+    ServiceFlags, Stats, Timeouts,
 };
 
 /// A malformed or unexpected reply.
@@ -356,7 +356,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
                 if p.len() < 8 {
                     return Err(DecodeError::BadPayload("service FLAGS"));
                 }
-                flags = Some(rd_u32(p, 0) & rd_u32(p, 4));
+                flags = Some(ServiceFlags::from_bits(rd_u32(p, 0) & rd_u32(p, 4)));
             }
             svc_attr::TIMEOUT => timeout = Some(get_u32(p, "service TIMEOUT")?),
             svc_attr::NETMASK => {

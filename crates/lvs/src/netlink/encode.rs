@@ -305,7 +305,7 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
             )?;
         }
         let mut flags = [0u8; 8];
-        flags[..4].copy_from_slice(&svc.flags.to_ne_bytes());
+        flags[..4].copy_from_slice(&svc.flags.bits().to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
         w.put(svc_attr::FLAGS, &flags)?;
         let timeout = match u32::try_from(svc.timeout.as_secs()) {

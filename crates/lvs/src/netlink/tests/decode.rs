@@ -108,7 +108,7 @@ fn decode_service_dump_item_prefers_stats64() {
     assert_eq!(s.fwmark, 0);
     assert_eq!(s.sched_name, "rr");
     assert_eq!(s.pe_name, "");
-    assert_eq!(s.flags, 3);
+    assert_eq!(s.flags, ServiceFlags::from_bits(3));
     assert_eq!(s.timeout, Duration::from_secs(100));
     assert_eq!(
         s.netmask,
@@ -151,7 +151,7 @@ fn decode_service_stats32_only_and_flag_mask() {
     assert_eq!(s.addr, ipa("192.0.2.7"));
     assert_eq!(s.port, 53);
     assert_eq!(s.pe_name, "sip");
-    assert_eq!(s.flags, 0x3);
+    assert_eq!(s.flags, ServiceFlags::from_bits(0x3));
     assert_eq!(
         s.netmask,
         Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ffff))
@@ -177,7 +177,7 @@ fn decode_ipv6_and_fwmark_services() {
     assert_eq!(s.addr, "2001:db8::1".parse::<IpAddr>().unwrap());
     assert_eq!(s.port, 8080);
     assert_eq!(s.netmask, Netmask::Prefix(64));
-    assert_eq!(s.flags, 0x1a);
+    assert_eq!(s.flags, ServiceFlags::from_bits(0x1a));
     assert_eq!(s.stats, Stats::default());
 
     // fwmark: the kernel sends AF + FWMARK, no protocol/addr/port.
@@ -202,7 +202,7 @@ fn service_round_trip_through_request_encoding() {
         {
             let mut s = svc_tcp("203.0.113.9", 65535);
             s.sched_name = "wrr".into();
-            s.flags = SVC_F_PERSISTENT;
+            s.flags = ServiceFlags::PERSISTENT;
             s.timeout = Duration::from_secs(360);
             s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_0000));
             s

@@ -24,7 +24,7 @@ fn get_dests_without_copy_is_the_same() {
 fn encode_add_service_matches_capture() {
     let mut s = svc_tcp("192.0.2.100", 80);
     s.sched_name = "rr".into();
-    s.flags = SVC_F_PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(100);
     s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     let mut out = Vec::new();
@@ -52,7 +52,7 @@ fn encode_add_service_matches_capture() {
 fn encode_refuses_a_timeout_the_kernel_cannot_hold() {
     let mut s = svc_tcp("192.0.2.100", 80);
     s.sched_name = "rr".into();
-    s.flags = SVC_F_PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(u64::from(u32::MAX));
     let mut out = Vec::new();
     encode(&Request::NewService(s.clone()), FAM, 1, 0, &mut out).unwrap();
@@ -176,7 +176,7 @@ fn encode_fwmark_ipv6_service_with_pe() {
     s.fwmark = 1;
     s.sched_name = "sh".into();
     s.pe_name = "sip".into();
-    s.flags = 0x18;
+    s.flags = ServiceFlags::from_bits(0x18);
     s.netmask = Netmask::Prefix(64);
     let mut out = Vec::new();
     encode(&Request::SetService(s), FAM, 1, 1, &mut out).unwrap();

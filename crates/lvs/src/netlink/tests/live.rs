@@ -45,7 +45,7 @@ fn live_ipvs() {
 
     // -A -t 192.0.2.100:80 -s rr -p 100 -M 255.255.255.0
     let mut s = svc("192.0.2.100", 80);
-    s.flags = SVC_F_PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(100);
     s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     ipvs.execute(&Request::NewService(s.clone())).unwrap();
@@ -59,7 +59,7 @@ fn live_ipvs() {
     assert_eq!(list.len(), 1);
     let got = &list[0];
     assert_eq!(got.sched_name, "rr");
-    assert_eq!(got.flags, SVC_F_PERSISTENT | SVC_F_HASHED);
+    assert_eq!(got.flags, ServiceFlags::PERSISTENT | ServiceFlags::HASHED);
     assert_eq!(
         (got.timeout, got.netmask, got.port),
         (
@@ -129,7 +129,7 @@ fn live_ipvs() {
     v6.addr = ip("2001:db8::1");
     v6.port = 53;
     v6.sched_name = "wlc".into();
-    v6.flags = SVC_F_PERSISTENT;
+    v6.flags = ServiceFlags::PERSISTENT;
     v6.timeout = Duration::from_secs(360);
     v6.netmask = Netmask::Prefix(64);
     ipvs.execute(&Request::NewService(v6.clone())).unwrap();
@@ -152,7 +152,10 @@ fn live_ipvs() {
     let mut e2 = svc("192.0.2.100", 80);
     e2.sched_name = "wlc".into();
     ipvs.execute(&Request::SetService(e2)).unwrap();
-    assert_eq!(ipvs.service(&key.key()).unwrap().flags, SVC_F_HASHED);
+    assert_eq!(
+        ipvs.service(&key.key()).unwrap().flags,
+        ServiceFlags::HASHED
+    );
     let e = ipvs
         .execute(&Request::SetService(svc("192.0.2.9", 80)))
         .unwrap_err();
