@@ -258,13 +258,9 @@ fn stats(s: &Stats) -> (JStats, JRate) {
 pub fn dest(d: &Dest) -> JDest {
     let (st, rate) = stats(&d.stats);
     let tunnel = d.is_tunnel().then(|| JTunnel {
-        kind: d
-            .tunnel_type()
-            .map_or_else(|| d.tun_type.to_string(), |t| t.name().to_string()),
+        kind: d.tun_type.name(),
         port: d.tun_port,
-        csum: d
-            .tunnel_checksum()
-            .map_or_else(|| d.tun_flags.to_string(), |c| c.name().to_string()),
+        csum: d.tun_checksum.name(),
     });
     JDest {
         family: family(d.family),
@@ -408,9 +404,9 @@ mod tests {
         t.addr = "2001:db8::5".parse().unwrap();
         t.port = 80;
         t.forward = Forward::Tunnel;
-        t.tun_type = TUN_TYPE_GUE;
+        t.tun_type = TunnelType::Gue;
         t.tun_port = 6080;
-        t.tun_flags = TUN_F_CSUM;
+        t.tun_checksum = TunnelChecksum::Csum;
         (s, vec![d, t])
     }
 

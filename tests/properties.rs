@@ -136,9 +136,17 @@ fn dest_for(svc: &Service) -> impl Strategy<Value = Dest> {
         ],
         0i32..=i32::MAX,
         (
-            prop_oneof![Just(TUN_TYPE_IPIP), Just(TUN_TYPE_GUE), Just(TUN_TYPE_GRE)],
+            prop_oneof![
+                Just(TunnelType::Ipip),
+                Just(TunnelType::Gue),
+                Just(TunnelType::Gre)
+            ],
             1u16..=u16::MAX,
-            prop_oneof![Just(TUN_F_NOCSUM), Just(TUN_F_CSUM), Just(TUN_F_REMCSUM)],
+            prop_oneof![
+                Just(TunnelChecksum::None),
+                Just(TunnelChecksum::Csum),
+                Just(TunnelChecksum::RemCsum)
+            ],
         ),
     )
         .prop_map(move |(addr, port, fwd, weight, (tt, tport, tflags))| {
@@ -154,12 +162,14 @@ fn dest_for(svc: &Service) -> impl Strategy<Value = Dest> {
             d.weight = weight;
             if fwd == Forward::Tunnel {
                 d.tun_type = tt;
-                if tt == TUN_TYPE_GUE {
+                if tt == TunnelType::Gue {
                     d.tun_port = tport;
                 }
                 // Remote checksum offload is for GUE only.
-                if tt == TUN_TYPE_GUE || (tt == TUN_TYPE_GRE && tflags != TUN_F_REMCSUM) {
-                    d.tun_flags = tflags;
+                if tt == TunnelType::Gue
+                    || (tt == TunnelType::Gre && tflags != TunnelChecksum::RemCsum)
+                {
+                    d.tun_checksum = tflags;
                 }
             }
             d
@@ -229,8 +239,8 @@ proptest! {
         );
         if dest.forward == Forward::Tunnel {
             prop_assert_eq!(
-                (got.tun_type, got.tun_port, got.tun_flags),
-                (dest.tun_type, dest.tun_port, dest.tun_flags),
+                (got.tun_type, got.tun_port, got.tun_checksum),
+                (dest.tun_type, dest.tun_port, dest.tun_checksum),
                 "{}", line
             );
         }
@@ -536,9 +546,9 @@ proptest! {
             dest = Dest { family: Family::Inet, addr: Ipv4Addr::new(198, 51, 100, 1).into(), ..dest };
         }
         if dest.forward == Forward::Tunnel {
-            dest.tun_type = TUN_TYPE_IPIP;
+            dest.tun_type = TunnelType::Ipip;
             dest.tun_port = 0;
-            dest.tun_flags = 0;
+            dest.tun_checksum = TunnelChecksum::None;
         }
         for line in [save_line(&svc, None), save_line(&svc, Some(&dest))] {
             if svc.fwmark == 0 && svc.port == 0 && line.starts_with("-A") {

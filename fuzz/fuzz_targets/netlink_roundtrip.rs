@@ -7,6 +7,7 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use lvs::model::{
     Daemon, Dest, Family, Forward, Netmask, Protocol, Service, ServiceFlags, Stats, Timeouts,
+    TunnelChecksum, TunnelType,
 };
 use lvs::netlink::decode::{
     messages, parse_config, parse_daemon_msg, parse_dest_msg, parse_service_msg, Reply,
@@ -86,9 +87,9 @@ fn dest(u: &mut Unstructured<'_>) -> Result<Dest> {
         active_conns: 0,
         inact_conns: 0,
         persist_conns: 0,
-        tun_type: u8::arbitrary(u)?,
+        tun_type: TunnelType::from_number(u8::arbitrary(u)?),
         tun_port: u16::arbitrary(u)?,
-        tun_flags: u16::arbitrary(u)?,
+        tun_checksum: TunnelChecksum::from_flags(u16::arbitrary(u)?),
         stats: Stats::default(),
     })
 }

@@ -203,7 +203,7 @@ pub fn same_dest(want: &Dest, live: &Dest) -> bool {
         && (!tunnel
             || (want.tun_type == live.tun_type
                 && want.tun_port == live.tun_port
-                && want.tun_flags == live.tun_flags))
+                && want.tun_checksum == live.tun_checksum))
 }
 
 /// The service part of a request: its key and ipvsadm's defaults.

@@ -57,16 +57,14 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
         l.push_str(&format!(" -y {}", d.l_threshold));
     }
     if d.forward.is_tunnel() {
-        match d.tunnel_type() {
-            Some(TunnelType::Gue) => {
-                l.push_str(&format!(" --tun-type gue --tun-port {}", d.tun_port))
-            }
-            Some(TunnelType::Gre) => l.push_str(" --tun-type gre"),
+        match d.tun_type {
+            TunnelType::Gue => l.push_str(&format!(" --tun-type gue --tun-port {}", d.tun_port)),
+            TunnelType::Gre => l.push_str(" --tun-type gre"),
             _ => {}
         }
-        if let Some(c @ (TunnelChecksum::Csum | TunnelChecksum::RemCsum)) = d.tunnel_checksum() {
+        if let c @ (TunnelChecksum::Csum | TunnelChecksum::RemCsum) = d.tun_checksum {
             l.push(' ');
-            l.push_str(c.option());
+            l.push_str(c.option().unwrap_or_default());
         }
     }
     l

@@ -122,7 +122,7 @@ fn kernel_only_flags_and_tunnel_fields() {
     );
     let mut live = live_of(&w);
     assert_eq!(plan(&w, &live), vec![]);
-    live[0].1[0].tun_flags = TUN_F_NOCSUM;
+    live[0].1[0].tun_checksum = TunnelChecksum::None;
     assert_eq!(
         lines(&plan(&w, &live)),
         vec!["-e -t 192.0.2.1:80 -r 198.51.100.1:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum"]

@@ -235,8 +235,7 @@ impl Draft {
             "tun-type" => {
                 self.set(Opt::TunType)?;
                 self.dest.tun_type = TunnelType::from_name(value)
-                    .ok_or_else(|| fail("illegal tunnel type specified"))?
-                    .number();
+                    .ok_or_else(|| fail("illegal tunnel type specified"))?;
             }
             "tun-port" => {
                 self.set(Opt::TunPort)?;
@@ -246,15 +245,21 @@ impl Draft {
             }
             "tun-nocsum" => {
                 self.set(Opt::TunNocsum)?;
-                self.dest.tun_flags |= TUN_F_NOCSUM;
+                self.dest.tun_checksum = TunnelChecksum::from_flags(
+                    self.dest.tun_checksum.flags() | TunnelChecksum::None.flags(),
+                );
             }
             "tun-csum" => {
                 self.set(Opt::TunCsum)?;
-                self.dest.tun_flags |= TUN_F_CSUM;
+                self.dest.tun_checksum = TunnelChecksum::from_flags(
+                    self.dest.tun_checksum.flags() | TunnelChecksum::Csum.flags(),
+                );
             }
             "tun-remcsum" => {
                 self.set(Opt::TunRemcsum)?;
-                self.dest.tun_flags |= TUN_F_REMCSUM;
+                self.dest.tun_checksum = TunnelChecksum::from_flags(
+                    self.dest.tun_checksum.flags() | TunnelChecksum::RemCsum.flags(),
+                );
             }
             _ => return Ok(false),
         }
@@ -426,7 +431,7 @@ fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliErr
         return Err(fail("Tunnel options conflict with forward method"));
     }
     if dest.forward == Forward::Tunnel {
-        tunnel_opt_check(dest.tun_type, options)?;
+        tunnel_opt_check(dest.tun_type.number(), options)?;
     }
     Ok(())
 }

@@ -323,13 +323,13 @@ fn fwd_switch(fwd: Forward) -> &'static str {
 
 /// Short tunnel checksum flag of `--tun-info` (ipvsadm indexes a 3-entry
 /// array here: other values are undefined behaviour there).
-fn tun_flag_short(flags: u16) -> &'static str {
-    TunnelChecksum::from_flags(flags).map_or(NULL_STR, TunnelChecksum::short)
+fn tun_flag_short(flags: TunnelChecksum) -> &'static str {
+    flags.short().unwrap_or(NULL_STR)
 }
 
 /// Tunnel checksum option of a save line.
-fn tun_flag_option(flags: u16) -> &'static str {
-    TunnelChecksum::from_flags(flags).map_or(NULL_STR, TunnelChecksum::option)
+fn tun_flag_option(flags: TunnelChecksum) -> &'static str {
+    flags.option().unwrap_or(NULL_STR)
 }
 
 /// `TunnelInfo` column: `ipip`, `gue:PORT:FLAG`, `gre:FLAG`, else `n/a`
@@ -339,9 +339,13 @@ fn tun_info(dest: &Dest) -> String {
         return "n/a".to_string();
     }
     let text = match dest.tun_type {
-        TUN_TYPE_IPIP => "ipip".to_string(),
-        TUN_TYPE_GUE => format!("gue:{}:{}", dest.tun_port, tun_flag_short(dest.tun_flags)),
-        TUN_TYPE_GRE => format!("gre:{}", tun_flag_short(dest.tun_flags)),
+        TunnelType::Ipip => "ipip".to_string(),
+        TunnelType::Gue => format!(
+            "gue:{}:{}",
+            dest.tun_port,
+            tun_flag_short(dest.tun_checksum)
+        ),
+        TunnelType::Gre => format!("gre:{}", tun_flag_short(dest.tun_checksum)),
         _ => return "n/a".to_string(),
     };
     addr::cut(text, 15)
@@ -493,17 +497,17 @@ pub fn write_save_dest<W: Write>(
     l.signed(i64::from(dest.weight));
     if dest.is_tunnel() {
         match dest.tun_type {
-            TUN_TYPE_GUE => {
+            TunnelType::Gue => {
                 l.push(b" --tun-type gue --tun-port ");
                 l.num(u64::from(dest.tun_port));
                 l.push(b" ");
-                l.push(tun_flag_option(dest.tun_flags).as_bytes());
+                l.push(tun_flag_option(dest.tun_checksum).as_bytes());
             }
-            TUN_TYPE_GRE => {
+            TunnelType::Gre => {
                 l.push(b" --tun-type gre ");
-                l.push(tun_flag_option(dest.tun_flags).as_bytes());
+                l.push(tun_flag_option(dest.tun_checksum).as_bytes());
             }
-            TUN_TYPE_IPIP => l.push(b" --tun-type ipip"),
+            TunnelType::Ipip => l.push(b" --tun-type ipip"),
             _ => {}
         }
     }

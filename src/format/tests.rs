@@ -75,10 +75,10 @@ fn dest(addr: &str, port: u16, fwd: Forward, weight: i32) -> Dest {
     d
 }
 
-fn tunnel(mut d: Dest, tun_type: u8, tun_port: u16, tun_flags: u16) -> Dest {
+fn tunnel(mut d: Dest, tun_type: TunnelType, tun_port: u16, tun_flags: TunnelChecksum) -> Dest {
     d.tun_type = tun_type;
     d.tun_port = tun_port;
-    d.tun_flags = tun_flags;
+    d.tun_checksum = tun_flags;
     d
 }
 
@@ -463,7 +463,14 @@ const SN_EDGE: &str = r#"-A -f -1 -s wlc
 
 /// The main table of §6.3, in the kernel's order (the `--nosort` capture).
 fn main_table() -> Table {
-    let t = |a, p| tunnel(dest(a, p, Forward::Tunnel, 1), TUN_TYPE_IPIP, 0, 0);
+    let t = |a, p| {
+        tunnel(
+            dest(a, p, Forward::Tunnel, 1),
+            TunnelType::Ipip,
+            0,
+            TunnelChecksum::None,
+        )
+    };
     vec![
         (
             svc(Protocol::Tcp, "192.0.2.1", 80, "rr"),
@@ -677,12 +684,12 @@ fn tunnel_table() -> Table {
     vec![(
         persistent(svc(Protocol::Tcp, "192.0.2.1", 80, "wrr"), 360),
         vec![
-            t("15", TUN_TYPE_IPIP, 0, 0),
-            t("14", TUN_TYPE_GRE, 0, TUN_F_NOCSUM),
-            t("13", TUN_TYPE_GRE, 0, TUN_F_CSUM),
-            t("12", TUN_TYPE_GUE, 6080, TUN_F_REMCSUM),
-            t("11", TUN_TYPE_GUE, 6080, TUN_F_CSUM),
-            t("10", TUN_TYPE_GUE, 6080, TUN_F_NOCSUM),
+            t("15", TunnelType::Ipip, 0, TunnelChecksum::None),
+            t("14", TunnelType::Gre, 0, TunnelChecksum::None),
+            t("13", TunnelType::Gre, 0, TunnelChecksum::Csum),
+            t("12", TunnelType::Gue, 6080, TunnelChecksum::RemCsum),
+            t("11", TunnelType::Gue, 6080, TunnelChecksum::Csum),
+            t("10", TunnelType::Gue, 6080, TunnelChecksum::None),
             dest("198.51.100.7", 80, Forward::Masq, 1),
         ],
     )]

@@ -171,7 +171,7 @@ impl StandIn {
                 live.l_threshold = d.l_threshold;
                 live.tun_type = d.tun_type;
                 live.tun_port = d.tun_port;
-                live.tun_flags = d.tun_flags;
+                live.tun_checksum = d.tun_checksum;
             }
             Request::DelDest(s, d) => {
                 let i = self.find(s).ok_or(libc::ESRCH)?;

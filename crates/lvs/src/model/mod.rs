@@ -296,12 +296,12 @@ pub struct Dest {
     pub inact_conns: u32,
     /// Reply only.
     pub persist_conns: u32,
-    /// `TUN_TYPE_*`.
-    pub tun_type: u8,
+    /// The tunnel's encapsulation (tunnelling real servers).
+    pub tun_type: TunnelType,
     /// Tunnel port (GUE), host byte order.
     pub tun_port: u16,
-    /// `TUN_F_*`.
-    pub tun_flags: u16,
+    /// The tunnel's checksum setting (GUE and GRE).
+    pub tun_checksum: TunnelChecksum,
     /// Counters (replies only).
     pub stats: Stats,
 }
@@ -325,9 +325,9 @@ impl Dest {
             active_conns: 0,
             inact_conns: 0,
             persist_conns: 0,
-            tun_type: TUN_TYPE_IPIP,
+            tun_type: TunnelType::Ipip,
             tun_port: 0,
-            tun_flags: TUN_F_NOCSUM,
+            tun_checksum: TunnelChecksum::None,
             stats: Stats::default(),
         }
     }
@@ -402,16 +402,6 @@ impl Dest {
         d.port = addr.port();
         d.forward = forward;
         d
-    }
-
-    /// The tunnel type (meaningful for tunnelling real servers only).
-    pub fn tunnel_type(&self) -> Option<TunnelType> {
-        TunnelType::from_number(self.tun_type)
-    }
-
-    /// The tunnel checksum setting (GUE and GRE only).
-    pub fn tunnel_checksum(&self) -> Option<TunnelChecksum> {
-        TunnelChecksum::from_flags(self.tun_flags)
     }
 }
 

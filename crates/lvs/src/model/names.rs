@@ -278,6 +278,8 @@ pub enum TunnelType {
     Gue,
     /// Generic routing encapsulation.
     Gre,
+    /// A number none of the above has, as the kernel sent it.
+    Other(u8),
 }
 
 const TUNNEL_TYPES: [(TunnelType, u8, &str); 3] = [
@@ -287,22 +289,29 @@ const TUNNEL_TYPES: [(TunnelType, u8, &str); 3] = [
 ];
 
 impl TunnelType {
-    /// The kernel's number (`TUN_TYPE_*`).
+    /// The kernel's number.
     pub fn number(self) -> u8 {
-        TUNNEL_TYPES.iter().find(|r| r.0 == self).map_or(0, |r| r.1)
+        match self {
+            TunnelType::Other(n) => n,
+            t => TUNNEL_TYPES.iter().find(|r| r.0 == t).map_or(0, |r| r.1),
+        }
     }
 
-    /// The type of a kernel number.
-    pub fn from_number(n: u8) -> Option<TunnelType> {
-        TUNNEL_TYPES.iter().find(|r| r.1 == n).map(|r| r.0)
-    }
-
-    /// `ipip`, `gue`, `gre`.
-    pub fn name(self) -> &'static str {
+    /// The type of a kernel number, without loss ([`TunnelType::Other`]
+    /// for the numbers without a name).
+    pub fn from_number(n: u8) -> TunnelType {
         TUNNEL_TYPES
             .iter()
-            .find(|r| r.0 == self)
-            .map_or("", |r| r.2)
+            .find(|r| r.1 == n)
+            .map_or(TunnelType::Other(n), |r| r.0)
+    }
+
+    /// `ipip`, `gue`, `gre`, or the number (JSON).
+    pub fn name(self) -> String {
+        match TUNNEL_TYPES.iter().find(|r| r.0 == self) {
+            Some(r) => r.2.to_string(),
+            None => self.number().to_string(),
+        }
     }
 
     /// The type of a `--tun-type` word.
@@ -311,7 +320,7 @@ impl TunnelType {
     }
 }
 
-/// The checksum setting of a GUE or GRE tunnel.
+/// The checksum setting of a GUE or GRE tunnel (the kernel's tunnel flags).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TunnelChecksum {
@@ -321,6 +330,8 @@ pub enum TunnelChecksum {
     Csum,
     /// Remote checksum offload (`--tun-remcsum`).
     RemCsum,
+    /// Flags none of the above has, as the kernel sent them.
+    Other(u16),
 }
 
 /// Kernel number, `--tun-info` short form, save option, JSON name.
@@ -343,44 +354,52 @@ const TUNNEL_CSUMS: [(TunnelChecksum, u16, &str, &str, &str); 3] = [
 ];
 
 impl TunnelChecksum {
+    #[allow(clippy::type_complexity)]
     fn row(
         self,
-    ) -> &'static (
+    ) -> Option<&'static (
         TunnelChecksum,
         u16,
         &'static str,
         &'static str,
         &'static str,
-    ) {
+    )> {
+        TUNNEL_CSUMS.iter().find(|r| r.0 == self)
+    }
+
+    /// The setting of the kernel's tunnel flags, without loss
+    /// ([`TunnelChecksum::Other`] for flags without a name).
+    pub fn from_flags(flags: u16) -> TunnelChecksum {
         TUNNEL_CSUMS
             .iter()
-            .find(|r| r.0 == self)
-            .expect("every setting has a row")
+            .find(|r| r.1 == flags)
+            .map_or(TunnelChecksum::Other(flags), |r| r.0)
     }
 
-    /// The setting of the kernel's tunnel flags.
-    pub fn from_flags(flags: u16) -> Option<TunnelChecksum> {
-        TUNNEL_CSUMS.iter().find(|r| r.1 == flags).map(|r| r.0)
-    }
-
-    /// The kernel's number (`TUN_F_*`).
+    /// The kernel's flags.
     pub fn flags(self) -> u16 {
-        self.row().1
+        match self {
+            TunnelChecksum::Other(n) => n,
+            c => c.row().map_or(0, |r| r.1),
+        }
     }
 
-    /// `-c`, `+c`, `r+c` (the `--tun-info` column).
-    pub fn short(self) -> &'static str {
-        self.row().2
+    /// `-c`, `+c`, `r+c` (the `--tun-info` column); `None` for other flags.
+    pub fn short(self) -> Option<&'static str> {
+        self.row().map(|r| r.2)
     }
 
-    /// `--tun-nocsum`, `--tun-csum`, `--tun-remcsum`.
-    pub fn option(self) -> &'static str {
-        self.row().3
+    /// `--tun-nocsum`, `--tun-csum`, `--tun-remcsum`; `None` for other flags.
+    pub fn option(self) -> Option<&'static str> {
+        self.row().map(|r| r.3)
     }
 
-    /// `nocsum`, `csum`, `remcsum` (JSON).
-    pub fn name(self) -> &'static str {
-        self.row().4
+    /// `nocsum`, `csum`, `remcsum`, or the number (JSON).
+    pub fn name(self) -> String {
+        match self.row() {
+            Some(r) => r.4.to_string(),
+            None => self.flags().to_string(),
+        }
     }
 }
 
@@ -518,8 +537,8 @@ mod tests {
         assert_eq!(Forward::Bypass.label(), None);
         assert_eq!(Forward::Bypass.name(), "bypass");
         for t in [TunnelType::Ipip, TunnelType::Gue, TunnelType::Gre] {
-            assert_eq!(TunnelType::from_name(t.name()), Some(t));
-            assert_eq!(TunnelType::from_number(t.number()), Some(t));
+            assert_eq!(TunnelType::from_name(&t.name()), Some(t));
+            assert_eq!(TunnelType::from_number(t.number()), t);
         }
         assert_eq!(Protocol::from_number(47), Protocol::Other(47));
         assert_eq!(Protocol::Other(47).name(), "47");

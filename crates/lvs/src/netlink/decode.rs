@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::consts::*;
 use crate::model::{
     ip_from_raw, Daemon, Dest, Family, Forward, Info, Netmask, Protocol, RawAddr, Service,
-    ServiceFlags, Stats, Timeouts,
+    ServiceFlags, Stats, Timeouts, TunnelChecksum, TunnelType,
 };
 
 /// A malformed or unexpected reply.
@@ -462,9 +462,13 @@ pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> 
             dest_attr::INACT_CONNS => d.inact_conns = get_u32(p, "dest INACT_CONNS")?,
             dest_attr::PERSIST_CONNS => d.persist_conns = get_u32(p, "dest PERSIST_CONNS")?,
             dest_attr::ADDR_FAMILY => d.family = Family::from_af(get_u16(p, "dest ADDR_FAMILY")?),
-            dest_attr::TUN_TYPE => d.tun_type = get_u8(p, "dest TUN_TYPE")?,
+            dest_attr::TUN_TYPE => {
+                d.tun_type = TunnelType::from_number(get_u8(p, "dest TUN_TYPE")?)
+            }
             dest_attr::TUN_PORT => d.tun_port = get_be16(p, "dest TUN_PORT")?,
-            dest_attr::TUN_FLAGS => d.tun_flags = get_u16(p, "dest TUN_FLAGS")?,
+            dest_attr::TUN_FLAGS => {
+                d.tun_checksum = TunnelChecksum::from_flags(get_u16(p, "dest TUN_FLAGS")?)
+            }
             dest_attr::STATS => stats = Some(p),
             dest_attr::STATS64 => stats64 = Some(p),
             _ => {}

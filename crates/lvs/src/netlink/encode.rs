@@ -329,9 +329,9 @@ fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
     w.be16(dest_attr::PORT, dest.port)?;
     w.u32(dest_attr::FWD_METHOD, dest.forward.number())?;
     w.u32(dest_attr::WEIGHT, dest.weight as u32)?;
-    w.u8(dest_attr::TUN_TYPE, dest.tun_type)?;
+    w.u8(dest_attr::TUN_TYPE, dest.tun_type.number())?;
     w.be16(dest_attr::TUN_PORT, dest.tun_port)?;
-    w.u16(dest_attr::TUN_FLAGS, dest.tun_flags)?;
+    w.u16(dest_attr::TUN_FLAGS, dest.tun_checksum.flags())?;
     w.u32(dest_attr::U_THRESH, dest.u_threshold)?;
     w.u32(dest_attr::L_THRESH, dest.l_threshold)?;
     w.end_nest(nest)

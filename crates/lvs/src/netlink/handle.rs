@@ -701,9 +701,9 @@ mod dedup_tests {
             active_conns: 0,
             inact_conns: 0,
             persist_conns: 0,
-            tun_type: 0,
+            tun_type: crate::model::TunnelType::Ipip,
             tun_port: 0,
-            tun_flags: 0,
+            tun_checksum: crate::model::TunnelChecksum::None,
             stats: Default::default(),
         };
         let mut v = vec![

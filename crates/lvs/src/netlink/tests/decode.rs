@@ -259,7 +259,10 @@ fn decode_dest_with_and_without_addr_family() {
     assert_eq!(d.weight, -1);
     assert_eq!((d.u_threshold, d.l_threshold), (10, 5));
     assert_eq!((d.active_conns, d.inact_conns, d.persist_conns), (3, 4, 5));
-    assert_eq!((d.tun_type, d.tun_port, d.tun_flags), (2, 0, 2));
+    assert_eq!(
+        (d.tun_type, d.tun_port, d.tun_checksum),
+        (TunnelType::Gre, 0, TunnelChecksum::RemCsum)
+    );
     // Full 64-bit values from STATS64 (no display truncation here).
     assert_eq!(d.stats.conns, u64::from(u32::MAX) + 1);
     assert_eq!(d.stats.outbps, u64::from(u32::MAX) + 10);
@@ -281,7 +284,10 @@ fn decode_dest_old_kernel_defaults() {
         .attr(dest_attr::U_THRESH, &0u32.to_ne_bytes())
         .attr(dest_attr::L_THRESH, &0u32.to_ne_bytes());
     let d = parse_dest(&m.buf, Family::Inet).unwrap();
-    assert_eq!((d.tun_type, d.tun_port, d.tun_flags), (0, 0, 0));
+    assert_eq!(
+        (d.tun_type, d.tun_port, d.tun_checksum),
+        (TunnelType::Ipip, 0, TunnelChecksum::None)
+    );
     assert_eq!((d.active_conns, d.inact_conns, d.persist_conns), (0, 0, 0));
     assert_eq!(d.stats, Stats::default());
     assert_eq!(d.forward, Forward::Masq);

@@ -201,9 +201,9 @@ fn encode_tunnel_dest_and_delete() {
     d.addr = ipa("2001:db8::5");
     d.port = 80;
     d.forward = Forward::Tunnel;
-    d.tun_type = TUN_TYPE_GUE;
+    d.tun_type = TunnelType::Gue;
     d.tun_port = 6080;
-    d.tun_flags = TUN_F_CSUM;
+    d.tun_checksum = TunnelChecksum::Csum;
     let mut out = Vec::new();
     encode(&Request::DelDest(s, d), FAM, 1, 1, &mut out).unwrap();
     assert_eq!(out[16], cmd::DEL_DEST);
@@ -225,8 +225,8 @@ fn encode_tunnel_dest_and_delete() {
     let back = parse_dest(dest, Family::Inet).unwrap();
     assert_eq!(back.family, Family::Inet6);
     assert_eq!(back.tun_port, 6080);
-    assert_eq!(back.tun_type, TUN_TYPE_GUE);
-    assert_eq!(back.tun_flags, TUN_F_CSUM);
+    assert_eq!(back.tun_type, TunnelType::Gue);
+    assert_eq!(back.tun_checksum, TunnelChecksum::Csum);
     assert_eq!(back.forward, Forward::Tunnel);
 }
 

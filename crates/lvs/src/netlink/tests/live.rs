@@ -91,9 +91,9 @@ fn live_ipvs() {
     assert_eq!(e.errno(), libc::EEXIST);
     let mut t = dest("2001:db8::5", 80);
     t.forward = Forward::Tunnel;
-    t.tun_type = TUN_TYPE_GUE;
+    t.tun_type = TunnelType::Gue;
     t.tun_port = 6080;
-    t.tun_flags = TUN_F_CSUM;
+    t.tun_checksum = TunnelChecksum::Csum;
     ipvs.execute(&Request::NewDest(key.clone(), t.clone()))
         .unwrap();
     let mut x = d.clone();
@@ -116,9 +116,15 @@ fn live_ipvs() {
             g.forward.method(),
             g.tun_type,
             g.tun_port,
-            g.tun_flags
+            g.tun_checksum
         ),
-        (t.addr, Forward::Tunnel, TUN_TYPE_GUE, 6080, TUN_F_CSUM)
+        (
+            t.addr,
+            Forward::Tunnel,
+            TunnelType::Gue,
+            6080,
+            TunnelChecksum::Csum
+        )
     );
     // dests of a missing service: empty dump, no error.
     assert!(ipvs.dests(&svc("192.0.2.99", 1).key()).unwrap().is_empty());
