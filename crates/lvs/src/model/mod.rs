@@ -135,31 +135,31 @@ pub fn sched_flags_all_named(sched: &str, flags: ServiceFlags) -> Vec<&'static s
 pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 360;
 
 /// Forwarding methods (`IP_VS_CONN_F_*` & 7).
-pub const FWD_MASQ: u32 = 0;
+pub(crate) const FWD_MASQ: u32 = 0;
 /// Local node.
-pub const FWD_LOCALNODE: u32 = 1;
+pub(crate) const FWD_LOCALNODE: u32 = 1;
 /// IP-in-IP (and GUE/GRE) tunnelling.
-pub const FWD_TUNNEL: u32 = 2;
+pub(crate) const FWD_TUNNEL: u32 = 2;
 /// Direct routing (gatewaying), ipvsadm's default.
-pub const FWD_DROUTE: u32 = 3;
+pub(crate) const FWD_DROUTE: u32 = 3;
 /// Bypass (never set by ipvsadm).
-pub const FWD_BYPASS: u32 = 4;
+pub(crate) const FWD_BYPASS: u32 = 4;
 /// `IP_VS_CONN_F_FWD_MASK`: the forwarding method bits of a dest's flags.
-pub const FWD_MASK: u32 = 7;
+pub(crate) const FWD_MASK: u32 = 7;
 
 /// Tunnel types (`--tun-type`).
-pub const TUN_TYPE_IPIP: u8 = 0;
+pub(crate) const TUN_TYPE_IPIP: u8 = 0;
 /// Generic UDP encapsulation.
-pub const TUN_TYPE_GUE: u8 = 1;
+pub(crate) const TUN_TYPE_GUE: u8 = 1;
 /// Generic routing encapsulation.
-pub const TUN_TYPE_GRE: u8 = 2;
+pub(crate) const TUN_TYPE_GRE: u8 = 2;
 
 /// Tunnel flags (`--tun-nocsum` / `--tun-csum` / `--tun-remcsum`).
-pub const TUN_F_NOCSUM: u16 = 0;
+pub(crate) const TUN_F_NOCSUM: u16 = 0;
 /// Checksum.
-pub const TUN_F_CSUM: u16 = 1;
+pub(crate) const TUN_F_CSUM: u16 = 1;
 /// Remote checksum offload.
-pub const TUN_F_REMCSUM: u16 = 2;
+pub(crate) const TUN_F_REMCSUM: u16 = 2;
 
 /// Sync daemon states.
 pub const DAEMON_MASTER: u32 = 1;

@@ -4,8 +4,8 @@
 //!
 //! The encoder refuses what the wire or the kernel cannot carry, with an
 //! [`EncodeError`] and the buffer left as it was: names longer than the
-//! kernel's netlink policy accepts (see [`MAX_SCHED_NAME`], [`MAX_PE_NAME`],
-//! [`MAX_IFNAME`]) and any attribute or nest longer than the 16-bit
+//! kernel's netlink policy accepts (15 bytes for a scheduler, 16 for a
+//! persistence engine or an interface) and any attribute or nest longer than the 16-bit
 //! `nla_len` field can express. Without the length check a long enough
 //! name would wrap its nest's length, and the kernel would read the bytes
 //! inside the name as attributes of their own.

@@ -7,8 +7,8 @@
 //!   socket and single requests), `batch` (pipelining), `crate::sys::netlink`
 //!   (the system calls neither neli nor nix covers), `ctrl`
 //!   (generic netlink control through neli: the family id).
-//! * [`codec`]: the pure wire codec, in three modules: [`consts`] (kernel
-//!   numbers and limits), [`encode`] (requests to bytes, refusing what the
+//! * [`codec`]: the pure wire codec, in three modules: `consts` (kernel
+//!   numbers and limits; the wire layer, private to the crate), [`encode`] (requests to bytes, refusing what the
 //!   kernel cannot carry) and [`decode`] (bytes to replies and model
 //!   values). No I/O.
 //! * [`Error`]: what failed, typed; [`Error::errno`] and [`ipvs_strerror`]
@@ -35,7 +35,7 @@
 
 mod batch;
 pub mod codec;
-pub mod consts;
+pub(crate) mod consts;
 mod ctrl;
 pub mod decode;
 pub mod encode;
