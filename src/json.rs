@@ -373,9 +373,9 @@ pub fn write<W: Write>(out: &mut W, doc: &Document) -> std::io::Result<()> {
 /// The timeouts as JSON.
 pub fn timeouts(t: &Timeouts) -> JTimeouts {
     JTimeouts {
-        tcp: t.tcp,
-        tcp_fin: t.tcp_fin,
-        udp: t.udp,
+        tcp: t.tcp.as_secs() as u32,
+        tcp_fin: t.tcp_fin.as_secs() as u32,
+        udp: t.udp.as_secs() as u32,
     }
 }
 

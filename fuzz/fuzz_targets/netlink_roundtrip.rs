@@ -15,6 +15,7 @@ use lvs::netlink::decode::{
 use lvs::netlink::encode::encode;
 use lvs::netlink::Request;
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// Family id used for the messages (any value a kernel may hand out).
 const FAM: u16 = 0x24;
@@ -120,9 +121,9 @@ fn request(u: &mut Unstructured<'_>) -> Result<Request> {
         4 => Request::SetDest(service(u)?, dest(u)?),
         5 => Request::DelDest(service(u)?, dest(u)?),
         6 => Request::SetConfig(Timeouts {
-            tcp: u32::arbitrary(u)?,
-            tcp_fin: u32::arbitrary(u)?,
-            udp: u32::arbitrary(u)?,
+            tcp: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
+            tcp_fin: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
+            udp: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
         }),
         7 => Request::NewDaemon(daemon(u)?),
         _ => Request::DelDaemon(daemon(u)?),

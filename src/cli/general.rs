@@ -335,9 +335,21 @@ impl Draft {
         if cmd == Cmd::SetTimeout {
             match (w.next_arg(), w.next_arg(), w.next_arg()) {
                 (Some(a), Some(b), Some(c)) => {
-                    timeouts.tcp = parse_timeout(Some(&a), 0, MAX_TIMEOUT)?;
-                    timeouts.tcp_fin = parse_timeout(Some(&b), 0, MAX_TIMEOUT)?;
-                    timeouts.udp = parse_timeout(Some(&c), 0, MAX_TIMEOUT)?;
+                    timeouts.tcp = std::time::Duration::from_secs(u64::from(parse_timeout(
+                        Some(&a),
+                        0,
+                        MAX_TIMEOUT,
+                    )?));
+                    timeouts.tcp_fin = std::time::Duration::from_secs(u64::from(parse_timeout(
+                        Some(&b),
+                        0,
+                        MAX_TIMEOUT,
+                    )?));
+                    timeouts.udp = std::time::Duration::from_secs(u64::from(parse_timeout(
+                        Some(&c),
+                        0,
+                        MAX_TIMEOUT,
+                    )?));
                 }
                 _ => return Err(fail("--set option requires 3 timeout values")),
             }

@@ -71,9 +71,9 @@ fn leftovers_and_set() {
     assert_eq!(
         p.timeouts,
         Timeouts {
-            tcp: 30,
-            tcp_fin: 5,
-            udp: 60
+            tcp: std::time::Duration::from_secs(30),
+            tcp_fin: std::time::Duration::from_secs(5),
+            udp: std::time::Duration::from_secs(60)
         }
     );
     assert_eq!(

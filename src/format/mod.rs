@@ -520,7 +520,9 @@ pub fn write_timeouts<W: Write>(out: &mut W, t: &Timeouts) -> io::Result<()> {
     writeln!(
         out,
         "Timeout (tcp tcpfin udp): {} {} {}",
-        t.tcp as i32, t.tcp_fin as i32, t.udp as i32
+        secs_i32(t.tcp),
+        secs_i32(t.tcp_fin),
+        secs_i32(t.udp)
     )
 }
 
@@ -558,3 +560,8 @@ pub fn write_daemons<W: Write>(out: &mut W, daemons: &[Daemon]) -> io::Result<()
 
 #[cfg(test)]
 mod tests;
+
+/// A kernel timeout as ipvsadm prints it: its 32-bit seconds, signed.
+fn secs_i32(d: std::time::Duration) -> i32 {
+    d.as_secs() as u32 as i32
+}

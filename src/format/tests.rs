@@ -739,9 +739,9 @@ fn timeouts() {
     write_timeouts(
         &mut out,
         &Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300,
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(300),
         },
     )
     .unwrap();

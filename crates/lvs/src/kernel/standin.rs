@@ -78,9 +78,9 @@ impl StandIn {
         StandIn {
             services: Vec::new(),
             timeouts: Timeouts {
-                tcp: 900,
-                tcp_fin: 120,
-                udp: 300,
+                tcp: std::time::Duration::from_secs(900),
+                tcp_fin: std::time::Duration::from_secs(120),
+                udp: std::time::Duration::from_secs(300),
             },
             daemons: Vec::new(),
             refusal: None,
@@ -183,13 +183,13 @@ impl StandIn {
                 ds.remove(j);
             }
             Request::SetConfig(t) => {
-                if t.tcp != 0 {
+                if !t.tcp.is_zero() {
                     self.timeouts.tcp = t.tcp;
                 }
-                if t.tcp_fin != 0 {
+                if !t.tcp_fin.is_zero() {
                     self.timeouts.tcp_fin = t.tcp_fin;
                 }
-                if t.udp != 0 {
+                if !t.udp.is_zero() {
                     self.timeouts.udp = t.udp;
                 }
             }

@@ -342,15 +342,18 @@ pub struct Info {
     pub conn_tab_size: u32,
 }
 
-/// Connection timeouts (`--set tcp tcpfin udp`); 0 means "keep" when setting.
+/// Connection timeouts (`--set tcp tcpfin udp`); zero means "keep" when
+/// setting. The kernel counts them in whole seconds on 32 bits: a value
+/// with a fraction of a second or of 2^32 seconds or more is refused when a
+/// request is encoded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timeouts {
-    /// TCP timeout in seconds.
-    pub tcp: u32,
-    /// TCP FIN_WAIT timeout in seconds.
-    pub tcp_fin: u32,
-    /// UDP timeout in seconds.
-    pub udp: u32,
+    /// TCP timeout.
+    pub tcp: Duration,
+    /// TCP FIN_WAIT timeout.
+    pub tcp_fin: Duration,
+    /// UDP timeout.
+    pub udp: Duration,
 }
 
 /// A connection synchronisation daemon (to start, stop or as listed).

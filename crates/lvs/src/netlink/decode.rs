@@ -523,9 +523,9 @@ pub fn parse_config(attrs_buf: &[u8]) -> Result<Timeouts, DecodeError> {
     for a in attrs(attrs_buf) {
         let (ty, p) = a?;
         match ty {
-            cmd_attr::TIMEOUT_TCP => t.tcp = get_u32(p, "TIMEOUT_TCP")?,
-            cmd_attr::TIMEOUT_TCP_FIN => t.tcp_fin = get_u32(p, "TIMEOUT_TCP_FIN")?,
-            cmd_attr::TIMEOUT_UDP => t.udp = get_u32(p, "TIMEOUT_UDP")?,
+            cmd_attr::TIMEOUT_TCP => t.tcp = secs(get_u32(p, "TIMEOUT_TCP")?),
+            cmd_attr::TIMEOUT_TCP_FIN => t.tcp_fin = secs(get_u32(p, "TIMEOUT_TCP_FIN")?),
+            cmd_attr::TIMEOUT_UDP => t.udp = secs(get_u32(p, "TIMEOUT_UDP")?),
             _ => {}
         }
     }
@@ -585,4 +585,9 @@ pub fn parse_dest_msg(attrs_buf: &[u8], default_af: Family) -> Result<Dest, Deco
 pub fn parse_daemon_msg(attrs_buf: &[u8]) -> Result<Daemon, DecodeError> {
     let nest = find_attr(attrs_buf, cmd_attr::DAEMON)?.ok_or(DecodeError::Missing("DAEMON"))?;
     parse_daemon(nest)
+}
+
+/// Whole seconds the kernel sent, as a duration.
+fn secs(n: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(n))
 }

@@ -4,8 +4,8 @@
 //!
 //! The encoder refuses what the wire or the kernel cannot carry, with an
 //! [`EncodeError`] and the buffer left as it was: names longer than the
-//! kernel's netlink policy accepts (15 bytes for a scheduler, 16 for a
-//! persistence engine or an interface) and any attribute or nest longer than the 16-bit
+//! kernel's netlink policy accepts (15 bytes for a scheduler or an
+//! interface, 16 for a persistence engine) and any attribute or nest longer than the 16-bit
 //! `nla_len` field can express. Without the length check a long enough
 //! name would wrap its nest's length, and the kernel would read the bytes
 //! inside the name as attributes of their own.
@@ -44,9 +44,9 @@ pub enum EncodeError {
         /// Its length in bytes, header included.
         len: usize,
     },
-    /// A persistence timeout the kernel cannot hold: not a whole number of
+    /// A timeout (persistence, connections) the kernel cannot hold: not a whole number of
     /// seconds, or 2^32 seconds or more.
-    #[error("persistence timeout {timeout:?} is not a whole number of seconds below 2^32")]
+    #[error("timeout {timeout:?} is not a whole number of seconds below 2^32")]
     Timeout {
         /// The timeout.
         timeout: std::time::Duration,
@@ -308,15 +308,7 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
         flags[..4].copy_from_slice(&svc.flags.bits().to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
         w.put(svc_attr::FLAGS, &flags)?;
-        let timeout = match u32::try_from(svc.timeout.as_secs()) {
-            Ok(secs) if svc.timeout.subsec_nanos() == 0 => secs,
-            _ => {
-                return Err(EncodeError::Timeout {
-                    timeout: svc.timeout,
-                })
-            }
-        };
-        w.u32(svc_attr::TIMEOUT, timeout)?;
+        w.u32(svc_attr::TIMEOUT, whole_secs(svc.timeout)?)?;
         w.put(svc_attr::NETMASK, &netmask_bytes(svc.netmask))?;
     }
     w.end_nest(nest)
@@ -374,10 +366,23 @@ fn put_daemon_stop(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeError
     w.end_nest(nest)
 }
 
+/// A timeout as the kernel's whole seconds on 32 bits, or the refusal.
+fn whole_secs(timeout: std::time::Duration) -> Result<u32, EncodeError> {
+    match u32::try_from(timeout.as_secs()) {
+        Ok(secs) if timeout.subsec_nanos() == 0 => Ok(secs),
+        _ => Err(EncodeError::Timeout { timeout }),
+    }
+}
+
 fn put_timeouts(w: &mut AttrWriter<'_>, t: &Timeouts) -> Result<(), EncodeError> {
-    w.u32(cmd_attr::TIMEOUT_TCP, t.tcp)?;
-    w.u32(cmd_attr::TIMEOUT_TCP_FIN, t.tcp_fin)?;
-    w.u32(cmd_attr::TIMEOUT_UDP, t.udp)
+    let (tcp, tcp_fin, udp) = (
+        whole_secs(t.tcp)?,
+        whole_secs(t.tcp_fin)?,
+        whole_secs(t.udp)?,
+    );
+    w.u32(cmd_attr::TIMEOUT_TCP, tcp)?;
+    w.u32(cmd_attr::TIMEOUT_TCP_FIN, tcp_fin)?;
+    w.u32(cmd_attr::TIMEOUT_UDP, udp)
 }
 
 /// Writes the netlink + generic netlink headers; returns the message start.

@@ -387,9 +387,9 @@ fn decode_info_config_and_family() {
     assert_eq!(
         parse_config(&m.buf).unwrap(),
         Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(300)
         }
     );
 

@@ -234,9 +234,9 @@ fn encode_tunnel_dest_and_delete() {
 fn encode_set_config() {
     let mut out = Vec::new();
     let t = Timeouts {
-        tcp: 0,
-        tcp_fin: 5,
-        udp: 0,
+        tcp: std::time::Duration::from_secs(0),
+        tcp_fin: std::time::Duration::from_secs(5),
+        udp: std::time::Duration::from_secs(0),
     };
     encode(&Request::SetConfig(t), FAM, 2, 0, &mut out).unwrap();
     let payload = hex("0c 01 00 00
@@ -246,6 +246,36 @@ fn encode_set_config() {
     let mut want = header(16 + payload.len() as u32, FAM, 0x005, 2, 0);
     want.extend_from_slice(&payload);
     assert_eq!(out, want);
+}
+
+/// Connection timeouts go out as whole seconds on 32 bits too: the largest
+/// is sent, a fraction or 2^32 seconds in any of the three is refused with
+/// nothing appended.
+#[test]
+fn encode_set_config_refuses_what_the_kernel_cannot_hold() {
+    let most = Duration::from_secs(u64::from(u32::MAX));
+    let ok = Timeouts {
+        tcp: most,
+        tcp_fin: most,
+        udp: most,
+    };
+    let mut out = Vec::new();
+    encode(&Request::SetConfig(ok), FAM, 2, 0, &mut out).unwrap();
+    assert!(out.ends_with(&hex("08 00 06 00 ff ff ff ff")));
+    for bad in [Duration::from_secs(1 << 32), Duration::from_millis(1500)] {
+        for t in [
+            Timeouts { tcp: bad, ..ok },
+            Timeouts { tcp_fin: bad, ..ok },
+            Timeouts { udp: bad, ..ok },
+        ] {
+            let mut out = vec![1, 2, 3];
+            assert_eq!(
+                encode(&Request::SetConfig(t), FAM, 2, 0, &mut out),
+                Err(EncodeError::Timeout { timeout: bad })
+            );
+            assert_eq!(out, [1, 2, 3], "{t:?}");
+        }
+    }
 }
 
 fn daemon(state: u32) -> Daemon {

@@ -183,23 +183,23 @@ fn live_ipvs() {
     assert_eq!(
         t0,
         Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(300)
         }
     );
     ipvs.execute(&Request::SetConfig(Timeouts {
-        tcp: 0,
-        tcp_fin: 5,
-        udp: 0,
+        tcp: std::time::Duration::from_secs(0),
+        tcp_fin: std::time::Duration::from_secs(5),
+        udp: std::time::Duration::from_secs(0),
     }))
     .unwrap();
     assert_eq!(
         ipvs.timeouts().unwrap(),
         Timeouts {
-            tcp: 900,
-            tcp_fin: 5,
-            udp: 300
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(5),
+            udp: std::time::Duration::from_secs(300)
         }
     );
     ipvs.execute(&Request::SetConfig(t0)).unwrap();
