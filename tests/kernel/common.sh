@@ -9,6 +9,8 @@ CACHE=${LVSADM_VM_CACHE:-$REPO/target/kernel-cache}
 VM_TIMEOUT=${LVSADM_VM_TIMEOUT:-0}
 VM_MEM=${LVSADM_VM_MEM:-1024}
 VM_SMP=${LVSADM_VM_SMP:-1}
+# more kernel command-line words for the guests
+VM_APPEND=${LVSADM_VM_APPEND:-}
 
 die() { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 2; }
 
@@ -16,7 +18,7 @@ die() { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 2; }
 vm_prepare() {
     "$KHERE/setup" || die "tests/kernel/setup failed"
     # shellcheck disable=SC1091
-    . "$CACHE/current.env"
+    . "$CACHE/current-${LVSADM_KERNEL:-6.1}.env"
     [ -f "$VMLINUZ" ] && [ -f "$BASE_INITRD" ] || die "setup left no kernel/initramfs in $CACHE"
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/lvsadm-vm.XXXXXX")
     trap 'vm_cleanup' EXIT
@@ -107,7 +109,7 @@ vm_args() { # INITRD
     QEMU_ARGS=(qemu-system-x86_64 -accel tcg -cpu max -m "$VM_MEM" -smp "$VM_SMP"
         -no-reboot -nic none
         -kernel "$VMLINUZ" -initrd "$1"
-        -append "console=ttyS0 quiet loglevel=0 panic=-1 no_timer_check")
+        -append "console=ttyS0 quiet loglevel=0 panic=-1 no_timer_check${VM_APPEND:+ $VM_APPEND}")
 }
 
 # Guests run in the background and are watched for progress, not against a

@@ -11,6 +11,12 @@
 #                       name such as `a` or `b`: the lanes run side by side,
 #                       each running its suites one after the other
 #
+# or, instead of `# lane:`, for a suite that runs on several kernel lines:
+#
+#   # lines: LINE=LANE ...   one run per kernel line (6.1, 6.12, unstable:
+#                       see tests/kernel/setup), with LVSADM_KERNEL=LINE,
+#                       in the lane given for it; its title ends ` [LINE]`
+#
 # Within a lane, suites run in the order of their file names. tests/run
 # runs each file from the repository's top directory with standard input
 # /dev/null and SUITE_LVSADM set to the lvsadm binary under test; its exit
@@ -25,8 +31,8 @@
 suites_discover() {
     local dir=$1 f id title lane bad=0
     SUITE_IDS=() SUITE_LANES=()
-    unset SUITE_TITLE SUITE_LANE SUITE_PATH
-    declare -gA SUITE_TITLE=() SUITE_LANE=() SUITE_PATH=()
+    unset SUITE_TITLE SUITE_LANE SUITE_PATH SUITE_KERNEL
+    declare -gA SUITE_TITLE=() SUITE_LANE=() SUITE_PATH=() SUITE_KERNEL=()
     if [ ! -d "$dir" ]; then
         echo "suites: no directory $dir" >&2
         return 1
@@ -46,9 +52,14 @@ suites_discover() {
         fi
         title=$(sed -n 's/^# suite: *//p' "$f")
         lane=$(sed -n 's/^# lane: *//p' "$f")
+        lines=$(sed -n 's/^# lines: *//p' "$f")
         if [ -z "$title" ] || [ "$(printf '%s\n' "$title" | wc -l)" -ne 1 ]; then
             echo "suites: $f: needs exactly one '# suite: TITLE' line" >&2
             bad=1
+            continue
+        fi
+        if [ -n "$lines" ]; then
+            suites_add_lines "$f" "$id" "$title" "$lane" "$lines" || bad=1
             continue
         fi
         if ! [[ $lane =~ ^[a-z0-9]+$ ]]; then
@@ -71,6 +82,45 @@ suites_discover() {
     [ "$bad" = 0 ]
 }
 
+# suites_add_lines FILE ID TITLE LANE LINES: one suite per kernel line of
+# a `# lines:` header (ids ID@LINE); 1 and a message if the header is bad
+suites_add_lines() {
+    local f=$1 id=$2 title=$3 lane=$4 spec kline klane seen=" "
+    if [ -n "$lane" ]; then
+        echo "suites: $f: '# lines:' gives each line its lane: no '# lane:' line with it" >&2
+        return 1
+    fi
+    if [ "$(printf '%s\n' "$5" | wc -l)" -ne 1 ]; then
+        echo "suites: $f: at most one '# lines:' line" >&2
+        return 1
+    fi
+    for spec in $5; do
+        kline=${spec%%=*} klane=${spec#*=}
+        case $kline in
+        6.1 | 6.12 | unstable) ;;
+        *)
+            echo "suites: $f: '$spec': the kernel lines are 6.1, 6.12 and unstable (LINE=LANE)" >&2
+            return 1
+            ;;
+        esac
+        if [ "$klane" = "$spec" ] || ! [[ $klane =~ ^[a-z0-9]+$ ]]; then
+            echo "suites: $f: '$spec': LINE=LANE, the lane first or a name of letters and digits" >&2
+            return 1
+        fi
+        case $seen in *" $kline "*)
+            echo "suites: $f: kernel line $kline named twice" >&2
+            return 1
+            ;;
+        esac
+        seen="$seen$kline "
+        SUITE_IDS+=("$id@$kline")
+        SUITE_TITLE[$id@$kline]="$title [$kline]"
+        SUITE_LANE[$id@$kline]=$klane
+        SUITE_PATH[$id@$kline]=$f
+        SUITE_KERNEL[$id@$kline]=$kline
+    done
+}
+
 # suites_in_lane LANE: the ids of the lane's suites, in order
 suites_in_lane() {
     local id
@@ -85,7 +135,7 @@ suites_list() {
     suites_discover "$1" || return 1
     for lane in first "${SUITE_LANES[@]}"; do
         for id in $(suites_in_lane "$lane"); do
-            printf '%-6s %-22s %s\n' "$lane" "$id" "${SUITE_TITLE[$id]}"
+            printf '%-6s %-26s %s\n' "$lane" "$id" "${SUITE_TITLE[$id]}"
         done
     done
     echo "${#SUITE_IDS[@]} suites, lanes: first ${SUITE_LANES[*]}"
@@ -144,7 +194,11 @@ suites_run_one() {
     start=$(date +%s)
     {
         echo "== $title"
-        "${SUITE_PATH[$id]}" && rc=0 || rc=$?
+        if [ -n "${SUITE_KERNEL[$id]:-}" ]; then
+            LVSADM_KERNEL=${SUITE_KERNEL[$id]} "${SUITE_PATH[$id]}" && rc=0 || rc=$?
+        else
+            "${SUITE_PATH[$id]}" && rc=0 || rc=$?
+        fi
         echo "-- $title: exit $rc, $(($(date +%s) - start)) s"
     } >"$logs/$id.log" 2>&1 </dev/null
     echo "$rc" >"$logs/$id.rc"
