@@ -7,10 +7,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
-use crate::model::{
-    ip_from_raw, Daemon, Dest, Family, Forward, Info, Netmask, Protocol, RawAddr, Service,
-    ServiceFlags, Stats, Timeouts, TunnelChecksum, TunnelType,
-};
+use super::wire::{secs, WireDest, WireService};
+use crate::model::{Daemon, Dest, Family, Info, RawAddr, Service, Stats, Timeouts};
 
 /// A malformed or unexpected reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -343,10 +341,8 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     for a in attrs(nest) {
         let (ty, p) = a?;
         match ty {
-            svc_attr::AF => af = Some(Family::from_af(get_u16(p, "service AF")?)),
-            svc_attr::PROTOCOL => {
-                protocol = Some(Protocol::from_number(get_u16(p, "service PROTOCOL")?))
-            }
+            svc_attr::AF => af = Some(get_u16(p, "service AF")?),
+            svc_attr::PROTOCOL => protocol = Some(get_u16(p, "service PROTOCOL")?),
             svc_attr::ADDR => addr = Some(get_addr(p)),
             svc_attr::PORT => port = Some(get_be16(p, "service PORT")?),
             svc_attr::FWMARK => fwmark = Some(get_u32(p, "service FWMARK")?),
@@ -356,7 +352,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
                 if p.len() < 8 {
                     return Err(DecodeError::BadPayload("service FLAGS"));
                 }
-                flags = Some(ServiceFlags::from_bits(rd_u32(p, 0) & rd_u32(p, 4)));
+                flags = Some(rd_u32(p, 0) & rd_u32(p, 4));
             }
             svc_attr::TIMEOUT => timeout = Some(get_u32(p, "service TIMEOUT")?),
             svc_attr::NETMASK => {
@@ -375,7 +371,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     let (protocol, addr, port) = match (protocol, addr, port) {
         (Some(pr), Some(a), Some(po)) => (pr, a, po),
         _ if fwmark != 0 => (
-            protocol.unwrap_or(Protocol::Other(0)),
+            protocol.unwrap_or(0),
             addr.unwrap_or([0; 16]),
             port.unwrap_or(0),
         ),
@@ -383,23 +379,16 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     };
     let sched = sched.ok_or(DecodeError::Missing("service SCHED_NAME"))?;
     let flags = flags.ok_or(DecodeError::Missing("service FLAGS"))?;
-    let timeout = std::time::Duration::from_secs(u64::from(
-        timeout.ok_or(DecodeError::Missing("service TIMEOUT"))?,
-    ));
+    let timeout = timeout.ok_or(DecodeError::Missing("service TIMEOUT"))?;
     let netmask = netmask.ok_or(DecodeError::Missing("service NETMASK"))?;
-    let netmask = if af == Family::Inet6 {
-        Netmask::Prefix(u32::from_ne_bytes(netmask))
-    } else {
-        Netmask::Mask(Ipv4Addr::from(netmask))
-    };
     let stats = match (stats64, stats) {
         (Some(n), _) | (None, Some(n)) => parse_stats(n)?,
         (None, None) => Stats::default(),
     };
-    Ok(Service {
-        family: af,
+    Ok(WireService {
+        af,
         protocol,
-        addr: ip_from_raw(af, &addr),
+        addr,
         port,
         fwmark,
         sched_name: get_string(sched),
@@ -408,7 +397,8 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
         timeout,
         netmask,
         stats,
-    })
+    }
+    .into_service())
 }
 
 /// Decodes the contents of a DEST nest. `default_af` (the service's family)
@@ -418,10 +408,7 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
 /// counters, tunnel attributes and stats default to 0 when absent. The
 /// forwarding method is kept as sent (ipvsadm masks it with 7 when printing).
 pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> {
-    let mut d = Dest::new(default_af);
-    let mut raw: RawAddr = [0; 16];
-    d.forward = Forward::Masq;
-    d.weight = 0;
+    let mut d = WireDest::empty(default_af.af());
     let mut have = 0u8;
     const ADDR: u8 = 1;
     const PORT: u8 = 2;
@@ -435,7 +422,7 @@ pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> 
         let (ty, p) = a?;
         match ty {
             dest_attr::ADDR => {
-                raw = get_addr(p);
+                d.addr = get_addr(p);
                 have |= ADDR;
             }
             dest_attr::PORT => {
@@ -443,11 +430,11 @@ pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> 
                 have |= PORT;
             }
             dest_attr::FWD_METHOD => {
-                d.forward = Forward::from_number(get_u32(p, "dest FWD_METHOD")?);
+                d.fwd = get_u32(p, "dest FWD_METHOD")?;
                 have |= FWD;
             }
             dest_attr::WEIGHT => {
-                d.weight = get_u32(p, "dest WEIGHT")? as i32;
+                d.weight = get_u32(p, "dest WEIGHT")?;
                 have |= WEIGHT;
             }
             dest_attr::U_THRESH => {
@@ -461,14 +448,10 @@ pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> 
             dest_attr::ACTIVE_CONNS => d.active_conns = get_u32(p, "dest ACTIVE_CONNS")?,
             dest_attr::INACT_CONNS => d.inact_conns = get_u32(p, "dest INACT_CONNS")?,
             dest_attr::PERSIST_CONNS => d.persist_conns = get_u32(p, "dest PERSIST_CONNS")?,
-            dest_attr::ADDR_FAMILY => d.family = Family::from_af(get_u16(p, "dest ADDR_FAMILY")?),
-            dest_attr::TUN_TYPE => {
-                d.tun_type = TunnelType::from_number(get_u8(p, "dest TUN_TYPE")?)
-            }
+            dest_attr::ADDR_FAMILY => d.af = get_u16(p, "dest ADDR_FAMILY")?,
+            dest_attr::TUN_TYPE => d.tun_type = get_u8(p, "dest TUN_TYPE")?,
             dest_attr::TUN_PORT => d.tun_port = get_be16(p, "dest TUN_PORT")?,
-            dest_attr::TUN_FLAGS => {
-                d.tun_checksum = TunnelChecksum::from_flags(get_u16(p, "dest TUN_FLAGS")?)
-            }
+            dest_attr::TUN_FLAGS => d.tun_flags = get_u16(p, "dest TUN_FLAGS")?,
             dest_attr::STATS => stats = Some(p),
             dest_attr::STATS64 => stats64 = Some(p),
             _ => {}
@@ -495,8 +478,7 @@ pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> 
     if let Some(n) = stats64.or(stats) {
         d.stats = parse_stats(n)?;
     }
-    d.addr = ip_from_raw(d.family, &raw);
-    Ok(d)
+    Ok(d.into_dest())
 }
 
 /// Decodes the top-level attributes of a GET_INFO reply (both required).
@@ -585,9 +567,4 @@ pub fn parse_dest_msg(attrs_buf: &[u8], default_af: Family) -> Result<Dest, Deco
 pub fn parse_daemon_msg(attrs_buf: &[u8]) -> Result<Daemon, DecodeError> {
     let nest = find_attr(attrs_buf, cmd_attr::DAEMON)?.ok_or(DecodeError::Missing("DAEMON"))?;
     parse_daemon(nest)
-}
-
-/// Whole seconds the kernel sent, as a duration.
-fn secs(n: u32) -> std::time::Duration {
-    std::time::Duration::from_secs(u64::from(n))
 }

@@ -14,7 +14,8 @@ use std::net::IpAddr;
 
 use super::consts::*;
 use super::error::Op;
-use crate::model::{raw_from_ip, Daemon, Dest, Netmask, Service, Timeouts};
+use super::wire::{whole_secs, WireDest, WireService};
+use crate::model::{Daemon, Dest, Service, Timeouts};
 
 /// A request the encoder refuses to put on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -270,23 +271,18 @@ enum SvcForm {
     Full,
 }
 
-/// The on-wire NETMASK value: IPv4 masks travel as network-order bytes, IPv6
-/// prefix lengths as a host-order u32.
-fn netmask_bytes(netmask: Netmask) -> [u8; 4] {
-    match netmask {
-        Netmask::Prefix(n) => n.to_ne_bytes(),
-        Netmask::Mask(m) => m.octets(),
-    }
-}
-
 fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(), EncodeError> {
+    let svc = match form {
+        SvcForm::Key => WireService::key(svc),
+        SvcForm::Full => WireService::of(svc)?,
+    };
     let nest = w.begin_nest(cmd_attr::SERVICE);
-    w.u16(svc_attr::AF, svc.family.af())?;
+    w.u16(svc_attr::AF, svc.af)?;
     if svc.fwmark != 0 {
         w.u32(svc_attr::FWMARK, svc.fwmark)?;
     } else {
-        w.u16(svc_attr::PROTOCOL, svc.protocol.number())?;
-        w.put(svc_attr::ADDR, &raw_from_ip(svc.addr))?;
+        w.u16(svc_attr::PROTOCOL, svc.protocol)?;
+        w.put(svc_attr::ADDR, &svc.addr)?;
         w.be16(svc_attr::PORT, svc.port)?;
     }
     if form == SvcForm::Full {
@@ -305,25 +301,26 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
             )?;
         }
         let mut flags = [0u8; 8];
-        flags[..4].copy_from_slice(&svc.flags.bits().to_ne_bytes());
+        flags[..4].copy_from_slice(&svc.flags.to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
         w.put(svc_attr::FLAGS, &flags)?;
-        w.u32(svc_attr::TIMEOUT, whole_secs(svc.timeout)?)?;
-        w.put(svc_attr::NETMASK, &netmask_bytes(svc.netmask))?;
+        w.u32(svc_attr::TIMEOUT, svc.timeout)?;
+        w.put(svc_attr::NETMASK, &svc.netmask)?;
     }
     w.end_nest(nest)
 }
 
 fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
+    let dest = WireDest::of(dest);
     let nest = w.begin_nest(cmd_attr::DEST);
-    w.u16(dest_attr::ADDR_FAMILY, dest.family.af())?;
-    w.put(dest_attr::ADDR, &raw_from_ip(dest.addr))?;
+    w.u16(dest_attr::ADDR_FAMILY, dest.af)?;
+    w.put(dest_attr::ADDR, &dest.addr)?;
     w.be16(dest_attr::PORT, dest.port)?;
-    w.u32(dest_attr::FWD_METHOD, dest.forward.number())?;
-    w.u32(dest_attr::WEIGHT, dest.weight as u32)?;
-    w.u8(dest_attr::TUN_TYPE, dest.tun_type.number())?;
+    w.u32(dest_attr::FWD_METHOD, dest.fwd)?;
+    w.u32(dest_attr::WEIGHT, dest.weight)?;
+    w.u8(dest_attr::TUN_TYPE, dest.tun_type)?;
     w.be16(dest_attr::TUN_PORT, dest.tun_port)?;
-    w.u16(dest_attr::TUN_FLAGS, dest.tun_checksum.flags())?;
+    w.u16(dest_attr::TUN_FLAGS, dest.tun_flags)?;
     w.u32(dest_attr::U_THRESH, dest.u_threshold)?;
     w.u32(dest_attr::L_THRESH, dest.l_threshold)?;
     w.end_nest(nest)
@@ -364,14 +361,6 @@ fn put_daemon_stop(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeError
     w.string(daemon_attr::MCAST_IFN, "")?;
     w.u32(daemon_attr::SYNC_ID, d.syncid)?;
     w.end_nest(nest)
-}
-
-/// A timeout as the kernel's whole seconds on 32 bits, or the refusal.
-fn whole_secs(timeout: std::time::Duration) -> Result<u32, EncodeError> {
-    match u32::try_from(timeout.as_secs()) {
-        Ok(secs) if timeout.subsec_nanos() == 0 => Ok(secs),
-        _ => Err(EncodeError::Timeout { timeout }),
-    }
 }
 
 fn put_timeouts(w: &mut AttrWriter<'_>, t: &Timeouts) -> Result<(), EncodeError> {

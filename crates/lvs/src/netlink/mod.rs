@@ -42,6 +42,7 @@ pub mod encode;
 mod error;
 mod handle;
 mod ops;
+mod wire;
 use crate::sys::netlink as sys;
 #[cfg(test)]
 mod tests;
