@@ -96,7 +96,7 @@ pub fn list_all<W: Write>(
     for svc in order {
         let from_proc = match &source {
             Source::Proc(t) => t
-                .dests(svc)
+                .dests(&svc.key())
                 .filter(|d| !rule || !d.iter().any(Dest::is_tunnel)),
             _ => None,
         };

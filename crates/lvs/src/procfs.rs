@@ -40,16 +40,22 @@ fn fwmark_key(mark: u32) -> ProcKey {
 }
 
 impl ProcTable {
-    /// The destinations of `svc`, if the table has that service.
-    pub fn dests(&self, svc: &Service) -> Option<&Vec<Dest>> {
-        if svc.fwmark != 0 {
-            if self.shared_marks.contains(&svc.fwmark) {
-                return None;
+    /// The destinations of the service `key` names, if the table has it.
+    pub fn dests(&self, key: &ServiceKey) -> Option<&Vec<Dest>> {
+        match *key {
+            ServiceKey::Fwmark { mark, .. } => {
+                if self.shared_marks.contains(&mark) {
+                    return None;
+                }
+                self.services.get(&fwmark_key(mark))
             }
-            return self.services.get(&fwmark_key(svc.fwmark));
+            ServiceKey::Addr { protocol, addr } => self.services.get(&(
+                protocol,
+                Family::of(&addr.ip()),
+                raw_from_ip(addr.ip()),
+                addr.port(),
+            )),
         }
-        self.services
-            .get(&(svc.protocol, svc.family, raw_from_ip(svc.addr), svc.port))
     }
 }
 
@@ -200,7 +206,7 @@ mod tests {
     #[test]
     fn parses_services_and_dests() {
         let t = parse(SAMPLE);
-        let d = t.dests(&key(Protocol::Tcp, "192.0.2.1", 80)).unwrap();
+        let d = t.dests(&key(Protocol::Tcp, "192.0.2.1", 80).key()).unwrap();
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].family, Family::Inet6);
         assert_eq!(d[0].addr.to_string(), "2001:db8::12");
@@ -211,12 +217,14 @@ mod tests {
             (8080, Forward::Masq, 5)
         );
         assert_eq!((d[1].active_conns, d[1].inact_conns), (2, 3));
-        let d = t.dests(&key(Protocol::Udp, "192.0.2.1", 53)).unwrap();
+        let d = t.dests(&key(Protocol::Udp, "192.0.2.1", 53).key()).unwrap();
         assert_eq!(d[0].port, 5353);
-        let d = t.dests(&key(Protocol::Tcp, "2001:db8::1", 80)).unwrap();
+        let d = t
+            .dests(&key(Protocol::Tcp, "2001:db8::1", 80).key())
+            .unwrap();
         assert_eq!(d[0].addr.to_string(), "198.51.100.9");
         assert!(t
-            .dests(&key(Protocol::Tcp, "192.0.2.2", 0))
+            .dests(&key(Protocol::Tcp, "192.0.2.2", 0).key())
             .unwrap()
             .is_empty());
     }
@@ -227,7 +235,7 @@ mod tests {
         for af in [Family::Inet, Family::Inet6] {
             let mut fwm = Service::new(af);
             fwm.fwmark = 1;
-            let d = t.dests(&fwm).unwrap();
+            let d = t.dests(&fwm.key()).unwrap();
             assert_eq!(d.len(), 1);
             assert_eq!(d[0].addr.to_string(), "198.51.100.1");
         }
@@ -237,15 +245,19 @@ mod tests {
         ));
         let mut fwm = Service::new(Family::Inet);
         fwm.fwmark = 1;
-        assert!(t.dests(&fwm).is_none());
+        assert!(t.dests(&fwm.key()).is_none());
         fwm.fwmark = 2;
-        assert!(t.dests(&fwm).is_none());
+        assert!(t.dests(&fwm.key()).is_none());
     }
 
     #[test]
     fn unknown_lines_are_left_to_netlink() {
         let t = parse(SAMPLE);
-        assert!(t.dests(&key(Protocol::Tcp, "192.0.2.3", 80)).is_none());
-        assert!(t.dests(&key(Protocol::Tcp, "192.0.2.9", 80)).is_none());
+        assert!(t
+            .dests(&key(Protocol::Tcp, "192.0.2.3", 80).key())
+            .is_none());
+        assert!(t
+            .dests(&key(Protocol::Tcp, "192.0.2.9", 80).key())
+            .is_none());
     }
 }

@@ -421,11 +421,11 @@ mod tests {
         k.add_service(&f).unwrap();
         let text = String::from_utf8(k.read_proc(ProcTable::Services).unwrap()).unwrap();
         let t = crate::procfs::parse(&text);
-        let d = t.dests(&s).unwrap();
+        let d = t.dests(&s.key()).unwrap();
         assert_eq!(
             (d[0].addr, d[0].forward, d[0].weight),
             (d6.addr, Forward::Tunnel, 3)
         );
-        assert!(t.dests(&f).unwrap().is_empty());
+        assert!(t.dests(&f.key()).unwrap().is_empty());
     }
 }
