@@ -31,6 +31,16 @@ pub(crate) const IPPROTO_SCTP: u16 = 132;
 ///
 /// Bits without a name here are kept as the kernel sent them (listings
 /// and JSON show the raw value); [`ServiceFlags::bits`] gives it.
+///
+/// ```
+/// use lvs::ServiceFlags;
+///
+/// let f = ServiceFlags::PERSISTENT | ServiceFlags::SCHED2;
+/// assert!(f.contains(ServiceFlags::PERSISTENT) && !f.intersects(ServiceFlags::ONEPACKET));
+/// assert_eq!(f.bits(), 0x11);
+/// // An unknown bit is kept.
+/// assert_eq!((ServiceFlags::from_bits(0x40) | f).bits(), 0x51);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ServiceFlags(u32);
 

@@ -177,6 +177,18 @@ impl Protocol {
 /// Every number the kernel can send has a value: the five methods it
 /// defines, and [`Forward::Other`] for the rest, kept as sent (listings
 /// print them as ipvsadm does, from the low three bits).
+///
+/// ```
+/// use lvs::Forward;
+///
+/// assert_eq!(Forward::from_number(0), Forward::Masq);
+/// // An undefined number survives a round trip...
+/// let odd = Forward::from_number(0x102);
+/// assert_eq!((odd, odd.number()), (Forward::Other(0x102), 0x102));
+/// // ...and reads as ipvsadm reads it: the low three bits.
+/// assert_eq!((odd.method(), odd.label()), (Forward::Tunnel, Some("Tunnel")));
+/// assert_eq!(Forward::from_number(5).name(), "5");
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Forward {
