@@ -2,9 +2,10 @@
 //! against the live table, apply, and report with exit statuses.
 
 use super::ctx::Ctx;
+use crate::apply::health::HealthLines;
 use crate::apply::render::plural;
 use crate::apply::*;
-use crate::cli::rules::{parse_rules, parse_scope};
+use crate::cli::rules::{parse_rules_health, parse_scope};
 use crate::cli::ApplyArgs;
 use lvs::model::*;
 use lvs::netlink::{ipvs_strerror, Op, Request};
@@ -30,15 +31,16 @@ fn report(file: &str, problems: &[Problem]) {
     eprintln!("{file}: {}", plural(problems.len(), "problem"));
 }
 
-/// Read and check; prints every problem as `FILE:LINE: message`.
-pub(crate) fn load(program: &str, file: &str) -> Result<Vec<Wanted>, i32> {
+/// Read and check; prints every problem as `FILE:LINE: message`. The
+/// health options of the file's lines come with the services.
+pub(crate) fn load_health(program: &str, file: &str) -> Result<(Vec<Wanted>, HealthLines), i32> {
     let text = read_file(file).map_err(|e| {
         eprintln!("{program}: {e}");
         2
     })?;
-    let (wanted, problems) = parse_rules(&text);
+    let (wanted, problems, health) = parse_rules_health(&text);
     if problems.is_empty() {
-        return Ok(wanted);
+        return Ok((wanted, health));
     }
     report(file, &problems);
     Err(1)
@@ -57,12 +59,17 @@ fn input_name(file: &str) -> String {
 /// file cannot be read. Needs no kernel. A file without services is clean
 /// but gets a warning (`--apply` refuses it without `--allow-empty`).
 pub fn run_check<W: Write>(program: &str, file: &str, out: &mut W) -> i32 {
-    match load(program, file) {
-        Ok(wanted) => {
+    match load_health(program, file) {
+        Ok((wanted, health)) => {
             let dests: usize = wanted.iter().map(|w| w.dests.len()).sum();
+            let checked = if health.any() {
+                format!(", {} health-checked", health.checked(&wanted))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "{file}: OK, {}, {}",
+                "{file}: OK, {}, {}{checked}",
                 plural(wanted.len(), "service"),
                 plural(dests, "destination")
             );
@@ -130,8 +137,17 @@ pub fn run_apply_draining<W: Write>(
             return 2;
         }
     };
-    let wanted = match load(&ctx.program, &a.file) {
-        Ok(w) => w,
+    let wanted = match load_health(&ctx.program, &a.file) {
+        Ok((w, health)) => {
+            if health.any() {
+                eprintln!(
+                    "{}: note: health options are used by --supervise only; \
+                     --apply sets the table as written",
+                    input_name(&a.file)
+                );
+            }
+            w
+        }
         Err(code) => return code,
     };
     let outside = scope_problems(&wanted, &rules.scopes);
@@ -256,7 +272,7 @@ fn outcome_unknown(errno: i32) -> bool {
 
 /// Make the changes; on a refusal or a termination signal before the last
 /// one is in, undo those made (see [`undo_plan`]).
-fn make_changes<W: Write>(
+pub(crate) fn make_changes<W: Write>(
     ctx: &mut Ctx<'_>,
     a: &ApplyArgs,
     changes: &[Change],

@@ -397,3 +397,76 @@ fn a_termination_signal_undoes_or_completes_never_mixes() {
         }
     }
 }
+
+#[test]
+fn check_health_options_with_file_line_messages() {
+    let dir = std::env::temp_dir();
+    let f = dir.join(format!("lvsadm-check-{}-health.rules", std::process::id()));
+    let file = f.to_str().unwrap();
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80 -s rr --health http:/ping --fall 2 --sorry 127.0.0.1:80\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80 -w 3 --slow-start 10 --agent 8000\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.2:80 --health none\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(run_check("lvsadm", file, &mut out), 0);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("{file}: OK, 1 service, 2 destinations, 1 health-checked\n")
+    );
+    // control: the same options broken are problems, and the ipvsadm
+    // part of a line is still checked
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80 -s rr --health http --slow-start 10\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80 --rise 0\n\
+         -A -f 7 --health tcp\n\
+         -a -f 7 -r 198.51.100.3 --sorry 127.0.0.1:80\n\
+         -a -f 7 -r 198.51.100.4\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&f).unwrap();
+    let (_, problems) = crate::cli::rules::parse_rules(&text);
+    let msgs: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.line, p.msg))
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "1: invalid --health `http': give the path, as in http:/health",
+            "2: invalid --rise `0' (a count from 1 to 100)",
+            "4: --sorry goes on -A (service) lines",
+            "5: real server 198.51.100.4 has no port to check: give --health-port",
+        ]
+    );
+    let mut out = Vec::new();
+    assert_eq!(run_check("lvsadm", file, &mut out), 1);
+    std::fs::remove_file(&f).unwrap();
+}
+
+#[test]
+fn health_options_stay_unknown_on_a_command_line() {
+    let words: Vec<String> = ["-A", "-t", "192.0.2.1:80", "--health", "tcp"]
+        .map(String::from)
+        .to_vec();
+    assert!(crate::cli::parse(&words).is_err());
+    // control: without the health option the line parses
+    assert!(crate::cli::parse(&words[..3]).is_ok());
+}
+
+#[test]
+fn apply_sets_the_table_as_written_with_health_options() {
+    let mut k = StandIn::new();
+    let text = "-A -t 192.0.2.1:80 -s rr --health tcp --fall 1\n\
+                -a -t 192.0.2.1:80 -r 198.51.100.1:80 -w 4 --slow-start 30\n";
+    let (code, _) = apply_text(&mut k, text, ApplyArgs::default());
+    assert_eq!(code, 0);
+    let svcs = k.services().unwrap();
+    assert_eq!(svcs.len(), 1);
+    let d = k.dests(&svcs[0]).unwrap();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].weight, 4);
+}

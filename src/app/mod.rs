@@ -12,13 +12,14 @@
 mod ctx;
 pub mod drain;
 pub mod files;
-mod http;
+pub(crate) mod http;
 pub mod listing;
 pub mod lock;
 pub mod metrics;
 pub mod ops;
 pub mod restore;
 pub mod run;
+pub mod supervise;
 
 pub use ctx::{Ctx, Exit};
 pub use run::process;
@@ -146,9 +147,16 @@ pub fn main_entry() -> i32 {
             // No arguments at all: like -L, with names resolved.
             status(list_all(&mut ctx, &Format::default(), false, &mut out).map(|_| 0))
         }
-        None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
-            Some(code) => code,
-            None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+        None => match crate::app::supervise::run::parse(&argv[1..]) {
+            Some(Ok(a)) => crate::app::supervise::run::run(&mut ctx, &a),
+            Some(Err(msg)) => {
+                eprintln!("{}: {msg}", ctx.program);
+                2
+            }
+            None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
+                Some(code) => code,
+                None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+            },
         },
     };
     crate::stdio::finish(&mut out, &base).map_or_else(|c| c, |()| code)

@@ -38,6 +38,7 @@
 //! runner that reads files, talks to the kernel and prints is in the
 //! program (`app::files`).
 
+pub mod health;
 pub mod render;
 
 use lvs::model::*;

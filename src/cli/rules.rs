@@ -3,6 +3,7 @@
 
 use super::words::restore_words;
 use super::{CliError, Cmd, Opt, Outcome};
+use crate::apply::health::{split as split_health, HealthLines, LineKind};
 use crate::apply::render::{addrport, service_rule};
 use crate::apply::{Problem, Scope, Wanted, WantedDest};
 use lvs::model::*;
@@ -92,6 +93,14 @@ pub fn name_problem(s: &Service) -> Option<String> {
 /// Parse and check a whole rule file. Every problem is reported, in line
 /// order; the services are returned in file order.
 pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
+    let (wanted, problems, _) = parse_rules_health(text);
+    (wanted, problems)
+}
+
+/// [`parse_rules`], with the health options of each line (taken off the
+/// line before the ipvsadm parser sees it, see `apply::health`).
+pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines) {
+    let mut health = HealthLines::default();
     let mut wanted: Vec<Wanted> = Vec::new();
     let mut by_key: HashMap<ServiceKey, usize> = HashMap::new();
     let mut dest_lines: HashMap<(ServiceKey, DestKey), usize> = HashMap::new();
@@ -109,6 +118,20 @@ pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
             continue;
         }
         let mut problem = |msg: String| problems.push(Problem { line, msg });
+        let kind = match words[0].as_str() {
+            "-A" | "--add-service" => LineKind::Service,
+            _ => LineKind::Server,
+        };
+        let (words, opts) = match split_health(&words, kind) {
+            Ok(r) => r,
+            Err(msg) => {
+                problem(msg);
+                if let Some(key) = failed_add_key(&words) {
+                    broken.insert(key);
+                }
+                continue;
+            }
+        };
         let p = match super::parse(&words) {
             Ok(Outcome::Run(p)) => *p,
             Ok(_) => {
@@ -143,6 +166,9 @@ pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
                     continue;
                 }
                 by_key.insert(key, wanted.len());
+                if !opts.is_empty() {
+                    health.services.insert(key, (line, opts));
+                }
                 wanted.push(Wanted {
                     svc: p.svc,
                     dests: Vec::new(),
@@ -174,6 +200,7 @@ pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
                     continue;
                 }
                 dest_lines.insert(dk, line);
+                health.dests.insert(dk, (line, opts));
                 wanted[j].dests.push(WantedDest {
                     u_given: p.has(Opt::UThreshold),
                     l_given: p.has(Opt::LThreshold),
@@ -186,7 +213,9 @@ pub fn parse_rules(text: &str) -> (Vec<Wanted>, Vec<Problem>) {
             )),
         }
     }
-    (wanted, problems)
+    problems.extend(crate::apply::health::problems(&wanted, &health));
+    problems.sort_by_key(|p| p.line);
+    (wanted, problems, health)
 }
 
 /// Parse one `--scope` value.

@@ -188,6 +188,37 @@ phase2() {
     check "stopping lvsadm-syncd.service stops them" \
         sh -c 'systemctl stop lvsadm-syncd && [ -z "$(lvsadm -L --daemon)" ]'
 
+    # The health-checked unit (lvsadm --supervise): Type=notify with a
+    # watchdog, reload = SIGHUP, stop leaves the table. Its service is
+    # set up by hand at weight 3; the tcp check finds nothing listening
+    # on port 1, so the supervisor quiesces it.
+    mkdir -p /etc/lvsadm
+    cat >/etc/lvsadm/supervise.rules <<'EOF'
+-A -t 203.0.113.7:80 -s rr --health tcp --interval 1 --fall 2 --rise 1
+-a -t 203.0.113.7:80 -r 127.0.0.1:1 -m -w 3
+EOF
+    lvsadm -A -t 203.0.113.7:80 -s rr && lvsadm -a -t 203.0.113.7:80 -r 127.0.0.1:1 -m -w 3
+    check "lvsadm-supervise.service starts (its READY=1 reached systemd)" systemctl start lvsadm-supervise
+    check "lvsadm-supervise.service is active" systemctl is-active -q lvsadm-supervise
+    sleep 5
+    check "the supervisor quiesced the real server whose tcp check fails ($(lvsadm -Sn | grep -- '-a -t 203.0.113.7'))" \
+        sh -c 'lvsadm -Sn | grep -q -- "^-a -t 203.0.113.7:80 -r 127.0.0.1:1 -m -w 0\$"'
+    check "systemctl reload lvsadm-supervise keeps it active" \
+        sh -c 'systemctl reload lvsadm-supervise && sleep 1 && systemctl is-active -q lvsadm-supervise'
+    check "the journal shows the down line and the reload" \
+        sh -c 'journalctl -u lvsadm-supervise --no-pager -o cat >/tmp/sj; grep -q "127.0.0.1:1: down: tcp connect: Connection refused, 2/2 failures" /tmp/sj && grep -q "SIGHUP: reading" /tmp/sj'
+    sed 's/^/#   journal: /' /tmp/sj | tail -n 5
+    # WatchdogSec=30s: still active past it, so the pings arrive
+    sleep 32
+    check "lvsadm-supervise.service still active after its watchdog period (WATCHDOG=1 pings)" \
+        sh -c 'systemctl is-active -q lvsadm-supervise && [ "$(systemctl show -p NRestarts --value lvsadm-supervise)" = 0 ]'
+    systemctl stop lvsadm-supervise
+    check "stopping lvsadm-supervise leaves its service in the table" \
+        sh -c 'lvsadm -Sn | grep -q -- "^-a -t 203.0.113.7:80 -r 127.0.0.1:1 -m -w 0\$"'
+    lvsadm -D -t 203.0.113.7:80
+    # this test's file, not the package's (the purge check counts leftovers)
+    rm -rf /etc/lvsadm
+
     # Stop keeps the table unless configured.
     systemctl stop lvsadm
     table /tmp/t5

@@ -1,0 +1,404 @@
+//! The checks themselves, each one future on the supervisor's runtime:
+//! tcp (connect), http and https (GET, status in a range, Host and SNI),
+//! dns (a UDP query answered with NOERROR), exec (a program's exit
+//! status, killed with its process group at the timeout), and the agent
+//! (HAProxy's agent-check text protocol, see [`super::agent`]).
+//!
+//! https does not verify the server's certificate (as keepalived's
+//! SSL_GET and ldirectord's https checks): a real server is checked by
+//! its address, often with a self-signed or internal certificate, and the
+//! question is whether it answers, not who it is. The handshake's
+//! signature is verified against the certificate it presents.
+
+use super::agent::{self, AgentReply};
+use crate::apply::health::{CheckKind, Health};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+/// What is checked: the virtual service and the real server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The virtual address and port (`None` for a fwmark service).
+    pub vip: Option<SocketAddr>,
+    /// The fwmark of a fwmark service, 0 otherwise.
+    pub fwmark: u32,
+    /// The real server.
+    pub rip: SocketAddr,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Whether the real server passed.
+    pub up: bool,
+    /// What was seen (`http status 503`, `tcp connect: Connection refused`).
+    pub why: String,
+    /// How long the check took.
+    pub latency: Duration,
+}
+
+/// The TLS algorithms: rustls's *ring* provider. rustls marks it
+/// deprecated because it has no post-quantum key exchange; a health
+/// check carries no secret that needs one, and *ring* builds without the
+/// C toolchain (cmake) that the other provider, aws-lc-rs, needs.
+#[allow(deprecated)]
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The TLS client settings of https checks (one for the whole process).
+pub fn tls_config() -> Arc<rustls::ClientConfig> {
+    let provider = provider();
+    let verifier = Arc::new(AnyCertificate(provider.clone()));
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| {
+            b.dangerous()
+                .with_custom_certificate_verifier(verifier)
+                .with_no_client_auth()
+        });
+    match config {
+        Ok(c) => Arc::new(c),
+        // ring supports the default versions: cannot happen
+        Err(e) => panic!("TLS settings: {e}"),
+    }
+}
+
+/// Accepts any certificate, verifies the handshake signatures.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The address a check connects to: the real server's, with
+/// `--health-port` when given.
+fn checked_addr(h: &Health, t: &Target) -> SocketAddr {
+    SocketAddr::new(t.rip.ip(), h.port.unwrap_or(t.rip.port()))
+}
+
+/// Run the check of `h` on `t`, within its timeout.
+pub async fn run(h: &Health, t: &Target, tls: &Arc<rustls::ClientConfig>) -> Outcome {
+    let start = Instant::now();
+    let name = h.check.name();
+    let r = tokio::time::timeout(h.timeout, check(h, t, tls)).await;
+    let latency = start.elapsed();
+    let (up, why) = match r {
+        Ok(Ok(why)) => (true, why),
+        Ok(Err(why)) => (false, why),
+        Err(_) => (false, format!("{name} timed out after {}", secs(h.timeout))),
+    };
+    Outcome { up, why, latency }
+}
+
+/// A duration as an operator writes it (`3s`, `0.5s`).
+pub fn secs(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}s", d.as_secs_f64())
+    }
+}
+
+async fn check(h: &Health, t: &Target, tls: &Arc<rustls::ClientConfig>) -> Result<String, String> {
+    let addr = checked_addr(h, t);
+    match &h.check {
+        CheckKind::None => Ok("not checked".into()),
+        CheckKind::Tcp => {
+            connect("tcp", addr).await?;
+            Ok("tcp connect ok".into())
+        }
+        CheckKind::Http(path) => {
+            let s = connect("http", addr).await?;
+            http_get("http", s, path, h, addr).await
+        }
+        CheckKind::Https(path) => {
+            let s = connect("https", addr).await?;
+            let name = match &h.host {
+                Some(host) => rustls::pki_types::ServerName::try_from(host.clone())
+                    .map_err(|_| format!("https: invalid server name {host}"))?,
+                None => rustls::pki_types::ServerName::IpAddress(addr.ip().into()),
+            };
+            let s = tokio_rustls::TlsConnector::from(tls.clone())
+                .connect(name, s)
+                .await
+                .map_err(|e| format!("https handshake: {e}"))?;
+            http_get("https", s, path, h, addr).await
+        }
+        CheckKind::Dns(name) => dns(addr, name).await,
+        CheckKind::Exec(path) => exec(path, h, t).await,
+    }
+}
+
+async fn connect(what: &str, addr: SocketAddr) -> Result<TcpStream, String> {
+    TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("{what} connect: {}", io_text(&e)))
+}
+
+/// An I/O error without Rust's `(os error N)` suffix.
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// GET `path` and judge the status line.
+async fn http_get<S: AsyncRead + AsyncWrite + Unpin>(
+    what: &str,
+    mut s: S,
+    path: &str,
+    h: &Health,
+    addr: SocketAddr,
+) -> Result<String, String> {
+    let host = match &h.host {
+        Some(n) => n.clone(),
+        None => match addr {
+            SocketAddr::V4(a) => a.to_string(),
+            SocketAddr::V6(a) => a.to_string(),
+        },
+    };
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsadm-supervise\r\n\
+         Accept: */*\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| format!("{what} send: {}", io_text(&e)))?;
+    let mut buf = Vec::with_capacity(256);
+    let mut chunk = [0u8; 512];
+    let line_end = loop {
+        if let Some(i) = buf.windows(2).position(|w| w == b"\r\n") {
+            break i;
+        }
+        if buf.len() > 4096 {
+            return Err(format!("{what}: no status line in the first 4096 bytes"));
+        }
+        let n = s
+            .read(&mut chunk)
+            .await
+            .map_err(|e| format!("{what} receive: {}", io_text(&e)))?;
+        if n == 0 {
+            return Err(format!("{what}: connection closed before a status line"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let line = String::from_utf8_lossy(&buf[..line_end]).into_owned();
+    let mut parts = line.split(' ');
+    let status = match (parts.next(), parts.next()) {
+        (Some(v), Some(code)) if v.starts_with("HTTP/") && code.len() == 3 => {
+            code.parse::<u16>().ok()
+        }
+        _ => None,
+    };
+    let _ = s.shutdown().await;
+    match status {
+        Some(code) if (h.expect.0..=h.expect.1).contains(&code) => {
+            Ok(format!("{what} status {code}"))
+        }
+        Some(code) => Err(format!("{what} status {code}")),
+        None => Err(format!("{what}: not an HTTP status line")),
+    }
+}
+
+/// A query id that differs from one query to the next.
+fn query_id() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    (nanos ^ SEQ.fetch_add(0x9e37, Ordering::Relaxed)) as u16
+}
+
+/// The DNS query for `name`, type A, class IN, recursion desired.
+pub fn dns_query(id: u16, name: &str) -> Vec<u8> {
+    let mut q = Vec::with_capacity(name.len() + 18);
+    q.extend_from_slice(&id.to_be_bytes());
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.').filter(|l| !l.is_empty()) {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    q
+}
+
+/// The name of a DNS response code.
+fn rcode_name(rcode: u8) -> String {
+    match rcode {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        n => format!("rcode {n}"),
+    }
+}
+
+async fn dns(addr: SocketAddr, name: &str) -> Result<String, String> {
+    let local: SocketAddr = match addr.ip() {
+        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let sock = UdpSocket::bind(local)
+        .await
+        .map_err(|e| format!("dns socket: {}", io_text(&e)))?;
+    sock.connect(addr)
+        .await
+        .map_err(|e| format!("dns connect: {}", io_text(&e)))?;
+    let id = query_id();
+    sock.send(&dns_query(id, name))
+        .await
+        .map_err(|e| format!("dns send: {}", io_text(&e)))?;
+    let mut buf = [0u8; 1500];
+    loop {
+        let n = sock
+            .recv(&mut buf)
+            .await
+            .map_err(|e| format!("dns receive: {}", io_text(&e)))?;
+        // not an answer to this query: wait for one (or the timeout)
+        if n < 12 || buf[..2] != id.to_be_bytes() || buf[2] & 0x80 == 0 {
+            continue;
+        }
+        let rcode = buf[3] & 0x0f;
+        return if rcode == 0 {
+            Ok("dns NOERROR".into())
+        } else {
+            Err(format!("dns {}", rcode_name(rcode)))
+        };
+    }
+}
+
+/// The arguments of an exec check: VIP VPORT RIP RPORT (a fwmark
+/// service's VIP is `fwmark:N`, its VPORT 0).
+pub fn exec_args(h: &Health, t: &Target) -> [String; 4] {
+    let (vip, vport) = match t.vip {
+        Some(v) => (v.ip().to_string(), v.port().to_string()),
+        None => (format!("fwmark:{}", t.fwmark), "0".into()),
+    };
+    let c = checked_addr(h, t);
+    [vip, vport, c.ip().to_string(), c.port().to_string()]
+}
+
+async fn exec(path: &str, h: &Health, t: &Target) -> Result<String, String> {
+    let mut child = tokio::process::Command::new(path)
+        .args(exec_args(h, t))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("exec {path}: {}", io_text(&e)))?;
+    let pid = child.id();
+    // Killed with its process group when the check's timeout drops this
+    // future before the program ends.
+    let mut group = KillGroup(pid);
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| format!("exec {path}: {}", io_text(&e)))?;
+    group.0 = None;
+    match status.code() {
+        Some(0) => Ok("exec exit status 0".into()),
+        Some(c) => Err(format!("exec exit status {c}")),
+        None => Err("exec killed by a signal".into()),
+    }
+}
+
+/// Sends SIGKILL to a process group when dropped.
+struct KillGroup(Option<u32>);
+
+impl Drop for KillGroup {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Ask the agent on `port` of the real server; `Err` when it cannot be
+/// reached or says nothing within `timeout`.
+pub async fn ask_agent(ip: IpAddr, port: u16, timeout: Duration) -> Result<AgentReply, String> {
+    let r = tokio::time::timeout(timeout, async {
+        let mut s = connect("agent", SocketAddr::new(ip, port)).await?;
+        let mut buf = Vec::with_capacity(64);
+        let mut chunk = [0u8; 256];
+        loop {
+            let n = s
+                .read(&mut chunk)
+                .await
+                .map_err(|e| format!("agent receive: {}", io_text(&e)))?;
+            buf.extend_from_slice(&chunk[..n]);
+            if n == 0 || buf.contains(&b'\n') || buf.len() >= 1024 {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&buf);
+        let line = text.split('\n').next().unwrap_or("");
+        Ok(agent::parse(line))
+    })
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(_) => Err(format!("agent timed out after {}", secs(timeout))),
+    }
+}
+
+#[cfg(test)]
+#[path = "check_tests.rs"]
+mod tests;

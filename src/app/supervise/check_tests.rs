@@ -1,0 +1,355 @@
+//! Each check against a server of the test on loopback, with a control
+//! that fails.
+
+use super::*;
+use crate::apply::health::{Health, Opts};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+fn health(check: CheckKind) -> Health {
+    let mut h = Health::resolve(&Opts::default(), &Opts::default());
+    h.check = check;
+    h.timeout = Duration::from_millis(1500);
+    h
+}
+
+fn target(rip: SocketAddr) -> Target {
+    Target {
+        vip: Some("192.0.2.1:80".parse().unwrap()),
+        fwmark: 0,
+        rip,
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+fn closed_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// Reads a request head; returns its Host header.
+async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = s.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("Host: "))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// An HTTP server answering one request with `status`; sends the Host
+/// header it got.
+async fn http_server(addr: &str, status: u16) -> (SocketAddr, oneshot::Receiver<String>) {
+    let l = TcpListener::bind(addr).await.unwrap();
+    let a = l.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let host = read_head(&mut s).await;
+        let _ = s
+            .write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n").as_bytes())
+            .await;
+        let _ = tx.send(host);
+    });
+    (a, rx)
+}
+
+#[tokio::test]
+async fn tcp_connect_and_a_closed_port() {
+    let tls = tls_config();
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let o = run(
+        &health(CheckKind::Tcp),
+        &target(l.local_addr().unwrap()),
+        &tls,
+    )
+    .await;
+    assert_eq!((o.up, o.why.as_str()), (true, "tcp connect ok"));
+    let o = run(&health(CheckKind::Tcp), &target(closed_port()), &tls).await;
+    assert_eq!(
+        (o.up, o.why.as_str()),
+        (false, "tcp connect: Connection refused")
+    );
+    // --health-port: the listener's port checked for a real server on another
+    let mut h = health(CheckKind::Tcp);
+    h.port = Some(l.local_addr().unwrap().port());
+    assert!(run(&h, &target(closed_port()), &tls).await.up);
+}
+
+#[tokio::test]
+async fn http_status_range_and_host() {
+    let tls = tls_config();
+    let (a, host) = http_server("127.0.0.1:0", 200).await;
+    let o = run(&health(CheckKind::Http("/ping".into())), &target(a), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (true, "http status 200"));
+    assert_eq!(host.await.unwrap(), a.to_string());
+
+    let (a, _) = http_server("127.0.0.1:0", 503).await;
+    let o = run(&health(CheckKind::Http("/".into())), &target(a), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (false, "http status 503"));
+
+    // --expect 500-503 and --health-host, on IPv6 loopback
+    let (a, host) = http_server("[::1]:0", 503).await;
+    let mut h = health(CheckKind::Http("/".into()));
+    h.expect = (500, 503);
+    h.host = Some("www.example.org".into());
+    let o = run(&h, &target(a), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (true, "http status 503"));
+    assert_eq!(host.await.unwrap(), "www.example.org");
+
+    // a server that accepts and says nothing: the timeout
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut h = health(CheckKind::Http("/".into()));
+    h.timeout = Duration::from_millis(300);
+    let o = run(&h, &target(l.local_addr().unwrap()), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (false, "http timed out after 0.3s"));
+    assert!(o.latency >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn https_with_sni_and_a_plain_server_as_control() {
+    let tls = tls_config();
+    let provider = provider();
+    let cert =
+        rustls::pki_types::CertificateDer::from(include_bytes!("testdata/cert.der").to_vec());
+    let key =
+        rustls::pki_types::PrivateKeyDer::Pkcs8(include_bytes!("testdata/key.der").to_vec().into());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = l.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let mut tx = Some(tx);
+        for status in [200u16, 404] {
+            let (s, _) = l.accept().await.unwrap();
+            let mut s = acceptor.accept(s).await.unwrap();
+            let sni = s.get_ref().1.server_name().map(String::from);
+            let host = read_head(&mut s).await;
+            let _ = s
+                .write_all(format!("HTTP/1.1 {status} X\r\n\r\n").as_bytes())
+                .await;
+            let _ = s.shutdown().await;
+            if let Some(tx) = tx.take() {
+                let _ = tx.send((sni, host));
+            }
+        }
+    });
+    let mut h = health(CheckKind::Https("/".into()));
+    h.host = Some("www.example.org".into());
+    let o = run(&h, &target(a), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (true, "https status 200"));
+    let (sni, host) = rx.await.unwrap();
+    assert_eq!(sni.as_deref(), Some("www.example.org"));
+    assert_eq!(host, "www.example.org");
+    let o = run(&h, &target(a), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (false, "https status 404"));
+    // control: a plain HTTP server (answering at once) fails the handshake
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        let _ = s.shutdown().await;
+    });
+    let o = run(&h, &target(a), &tls).await;
+    assert!(!o.up);
+    assert!(o.why.starts_with("https handshake: "), "{}", o.why);
+}
+
+/// A DNS server answering each query with `rcode` (None: never answers).
+async fn dns_server(rcode: Option<u8>) -> (SocketAddr, oneshot::Receiver<Vec<u8>>) {
+    let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let a = s.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        let (n, from) = s.recv_from(&mut buf).await.unwrap();
+        let q = buf[..n].to_vec();
+        if let Some(rc) = rcode {
+            // first a stray datagram with another id, to be ignored
+            let mut stray = q.clone();
+            stray[0] ^= 0xff;
+            stray[2] |= 0x80;
+            stray[3] = 0x02;
+            let _ = s.send_to(&stray, from).await;
+            let mut r = q.clone();
+            r[2] |= 0x80;
+            r[3] = 0x80 | rc;
+            let _ = s.send_to(&r, from).await;
+        }
+        let _ = tx.send(q);
+    });
+    (a, rx)
+}
+
+#[tokio::test]
+async fn dns_noerror_nxdomain_and_silence() {
+    let tls = tls_config();
+    let (a, q) = dns_server(Some(0)).await;
+    let o = run(
+        &health(CheckKind::Dns("www.example.org".into())),
+        &target(a),
+        &tls,
+    )
+    .await;
+    assert_eq!((o.up, o.why.as_str()), (true, "dns NOERROR"));
+    let q = q.await.unwrap();
+    assert_eq!(&q[2..], &dns_query(0, "www.example.org")[2..]);
+    assert_eq!(
+        &q[12..],
+        b"\x03www\x07example\x03org\x00\x00\x01\x00\x01".as_slice()
+    );
+    let (a, _) = dns_server(Some(3)).await;
+    let o = run(
+        &health(CheckKind::Dns("www.example.org".into())),
+        &target(a),
+        &tls,
+    )
+    .await;
+    assert_eq!((o.up, o.why.as_str()), (false, "dns NXDOMAIN"));
+    let (a, _) = dns_server(None).await;
+    let mut h = health(CheckKind::Dns("www.example.org".into()));
+    h.timeout = Duration::from_millis(200);
+    let o = run(&h, &target(a), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (false, "dns timed out after 0.2s"));
+}
+
+fn script(name: &str, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let p = std::env::temp_dir().join(format!("lvsadm-check-{}-{name}", std::process::id()));
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn exec_exit_status_arguments_and_kill_at_timeout() {
+    let tls = tls_config();
+    let out = std::env::temp_dir().join(format!("lvsadm-check-{}-args", std::process::id()));
+    let ok = script("ok", &format!("echo \"$@\" > {}\nexit 0", out.display()));
+    let t = target("127.0.0.1:8080".parse().unwrap());
+    let o = run(&health(CheckKind::Exec(ok.clone())), &t, &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (true, "exec exit status 0"));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "192.0.2.1 80 127.0.0.1 8080\n"
+    );
+    let fail = script("fail", "exit 1");
+    let o = run(&health(CheckKind::Exec(fail.clone())), &t, &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (false, "exec exit status 1"));
+    // a program that outlives the timeout is killed with its children
+    let pidfile = std::env::temp_dir().join(format!("lvsadm-check-{}-pid", std::process::id()));
+    let slow = script(
+        "slow",
+        &format!("sleep 30 &\necho $! > {}\nwait", pidfile.display()),
+    );
+    let mut h = health(CheckKind::Exec(slow.clone()));
+    h.timeout = Duration::from_millis(500);
+    let o = run(&h, &t, &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (false, "exec timed out after 0.5s"));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let proc_dir = format!("/proc/{}", pid.trim());
+    let mut gone = false;
+    for _ in 0..50 {
+        // a killed child not yet reaped by init shows as a zombie
+        let state = std::fs::read_to_string(format!("{proc_dir}/stat")).unwrap_or_default();
+        if state.is_empty() || state.contains(") Z ") {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "the check's child {pid} still runs");
+    let o = run(
+        &health(CheckKind::Exec("/nonexistent/check".into())),
+        &t,
+        &tls,
+    )
+    .await;
+    assert_eq!(
+        (o.up, o.why.as_str()),
+        (false, "exec /nonexistent/check: No such file or directory")
+    );
+    for f in [ok, fail, slow] {
+        let _ = std::fs::remove_file(f);
+    }
+    let _ = std::fs::remove_file(out);
+    let _ = std::fs::remove_file(pidfile);
+}
+
+#[tokio::test]
+async fn agent_replies_and_an_unreachable_agent() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        for reply in ["50%\n", "drain # going away\n", "up ready 100%"] {
+            let (mut s, _) = l.accept().await.unwrap();
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    });
+    let t = Duration::from_secs(1);
+    assert_eq!(
+        ask_agent(a.ip(), a.port(), t).await.unwrap().percent,
+        Some(50)
+    );
+    let r = ask_agent(a.ip(), a.port(), t).await.unwrap();
+    assert_eq!(r.admin, Some(agent::Admin::Drain));
+    assert_eq!(r.note.as_deref(), Some("going away"));
+    let r = ask_agent(a.ip(), a.port(), t).await.unwrap();
+    assert_eq!((r.up, r.percent), (Some(true), Some(100)));
+    let c = closed_port();
+    assert_eq!(
+        ask_agent(c.ip(), c.port(), t).await,
+        Err("agent connect: Connection refused".into())
+    );
+}
+
+#[tokio::test]
+async fn four_hundred_checks_run_concurrently() {
+    // one listener that accepts and never answers, and http checks with a
+    // 1 s timeout: run one after the other they would take 400 s (400
+    // checks keep 800 descriptors open, under the usual limit of 1024)
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    let tls = tls_config();
+    let mut h = health(CheckKind::Http("/".into()));
+    h.timeout = Duration::from_secs(1);
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..400 {
+        let (h, tls) = (h.clone(), tls.clone());
+        set.spawn(async move { run(&h, &target(a), &tls).await });
+    }
+    let mut timed_out = 0;
+    while let Some(o) = set.join_next().await {
+        if o.unwrap().why == "http timed out after 1s" {
+            timed_out += 1;
+        }
+    }
+    assert_eq!(timed_out, 400);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}

@@ -1,0 +1,483 @@
+//! The supervisor without its runtime: the file's configuration, the state
+//! of every checked real server, which checks are due, and the
+//! reconciliation that makes the kernel equal to the wanted table.
+//!
+//! The supervisor owns exactly the services of its file (its scope): each
+//! reconciliation reads them from the kernel (one dump), plans the
+//! difference with the table it wants ([`super::state::desired`]) and
+//! makes it through the same atomic apply as `--apply` (batched, undone
+//! on a refusal, never a flush), under the writer lock. A manual change to
+//! one of its services is so undone at the next reconciliation, and
+//! logged as each change is. Services a reload removed from the file stay
+//! in scope until they are deleted.
+
+use super::check::Target;
+use super::state::{desired, in_maintenance, Key, Server};
+use crate::app::Ctx;
+use crate::apply::health::{CheckKind, HealthLines};
+use crate::apply::{plan, Change, Wanted};
+use crate::cli::ApplyArgs;
+use lvs::model::{Dest, Service, ServiceKey};
+use lvs::netlink::{ipvs_strerror, Op};
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A rule file with its health options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The services and real servers, as written.
+    pub wanted: Vec<Wanted>,
+    /// The health options of its lines.
+    pub health: HealthLines,
+}
+
+/// Where a check or agent request stands.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sched {
+    /// When the next check is due.
+    next: Option<Instant>,
+    /// A check is running.
+    busy: bool,
+    /// When the next agent request is due.
+    agent_next: Option<Instant>,
+    /// An agent request is running.
+    agent_busy: bool,
+}
+
+/// The supervisor's state.
+pub struct Supervisor {
+    /// The configuration in force.
+    pub cfg: Config,
+    /// Every checked real server.
+    pub servers: HashMap<Key, Server>,
+    sched: HashMap<Key, Sched>,
+    /// Services removed by a reload, kept in scope until deleted.
+    leaving: HashSet<ServiceKey>,
+    /// Each server's configuration generation (results of an older one
+    /// are dropped).
+    gens: HashMap<Key, u64>,
+    gen: u64,
+    /// What each checked real server's checks connect to.
+    targets: HashMap<Key, Target>,
+    /// `--drain SECS`: real servers a reload removes from a service that
+    /// stays are drained (weight 0, deleted once they have no
+    /// connections, or after SECS) instead of deleted at once.
+    pub drain: Option<Duration>,
+    /// Real servers being drained: the dest (weight 0), since when, and
+    /// the deadline.
+    draining: HashMap<Key, (Dest, Instant, Instant)>,
+}
+
+/// A check to start.
+#[derive(Debug, Clone)]
+pub struct Due {
+    /// Which real server.
+    pub key: Key,
+    /// Its generation.
+    pub gen: u64,
+    /// What to run.
+    pub health: crate::apply::health::Health,
+    /// On what.
+    pub target: Target,
+    /// An agent request rather than a check.
+    pub agent: bool,
+}
+
+/// How a real server is named in logs: `-t 192.0.2.1:80 -r 198.51.100.1:80`.
+pub fn name(key: &Key) -> String {
+    let (sk, dk) = key;
+    let ip = lvs::model::ip_from_raw(dk.0, &dk.1);
+    format!("{sk} -r {}", SocketAddr::new(ip, dk.2))
+}
+
+/// The live table of the services in `scope`.
+pub fn read_live(
+    ctx: &mut Ctx<'_>,
+    scope: &HashSet<ServiceKey>,
+) -> Result<Vec<(Service, Vec<Dest>)>, String> {
+    let services: Vec<Service> = ctx
+        .kernel
+        .services()
+        .map_err(|e| ipvs_strerror(Op::GetServices, e.errno()))?
+        .into_iter()
+        .filter(|s| scope.contains(&s.key()))
+        .collect();
+    let dests = ctx
+        .kernel
+        .dests_many(&services)
+        .map_err(|e| ipvs_strerror(Op::GetDests, e.errno()))?;
+    Ok(services.into_iter().zip(dests).collect())
+}
+
+fn live_weights(live: &[(Service, Vec<Dest>)]) -> HashMap<Key, i32> {
+    live.iter()
+        .flat_map(|(s, ds)| {
+            let sk = s.key();
+            ds.iter().map(move |d| ((sk, d.key()), d.weight))
+        })
+        .collect()
+}
+
+fn target(w: &Wanted, d: &Dest) -> Target {
+    Target {
+        vip: (w.svc.fwmark == 0).then(|| SocketAddr::new(w.svc.ip(), w.svc.port)),
+        fwmark: w.svc.fwmark,
+        rip: d.socket_addr(),
+    }
+}
+
+impl Supervisor {
+    /// Supervision begins: each checked real server's state from the
+    /// kernel's table (see [`Server::new`]).
+    pub fn start(cfg: Config, ctx: &mut Ctx<'_>, now: Instant) -> Result<Supervisor, String> {
+        let mut s = Supervisor {
+            cfg: Config {
+                wanted: Vec::new(),
+                health: HealthLines::default(),
+            },
+            servers: HashMap::new(),
+            sched: HashMap::new(),
+            leaving: HashSet::new(),
+            gens: HashMap::new(),
+            gen: 0,
+            targets: HashMap::new(),
+            drain: None,
+            draining: HashMap::new(),
+        };
+        s.reload(cfg, ctx, now)?;
+        Ok(s)
+    }
+
+    /// The services in scope: the file's, and those leaving it.
+    pub fn scope(&self) -> HashSet<ServiceKey> {
+        self.cfg
+            .wanted
+            .iter()
+            .map(|w| w.svc.key())
+            .chain(self.leaving.iter().copied())
+            .collect()
+    }
+
+    /// A new configuration (start or SIGHUP): real servers kept keep their
+    /// state (their checks as the new file says), new ones start from the
+    /// kernel's table, services no longer in the file stay in scope until
+    /// deleted. Returns log lines.
+    pub fn reload(
+        &mut self,
+        cfg: Config,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<Vec<String>, String> {
+        let new_keys: HashSet<ServiceKey> = cfg.wanted.iter().map(|w| w.svc.key()).collect();
+        let mut scope = self.scope();
+        scope.extend(new_keys.iter().copied());
+        let live = read_live(ctx, &scope)?;
+        let weights = live_weights(&live);
+        self.gen += 1;
+        let mut logs = Vec::new();
+        let mut servers = HashMap::new();
+        let mut sched = HashMap::new();
+        let mut gens = HashMap::new();
+        let mut targets = HashMap::new();
+        let total: usize = cfg.wanted.iter().map(|w| w.dests.len()).sum();
+        let mut i = 0u32;
+        for w in &cfg.wanted {
+            let sk = w.svc.key();
+            for d in &w.dests {
+                let key = (sk, d.dest.key());
+                let health = cfg.health.health(&sk, &key.1);
+                i += 1;
+                if !health.is_checked() {
+                    continue;
+                }
+                let server = match self.servers.remove(&key) {
+                    Some(mut old) => {
+                        let same = old.health == health && old.written == d.dest.weight;
+                        old.health = health.clone();
+                        old.written = d.dest.weight;
+                        if same {
+                            gens.insert(key, self.gens.get(&key).copied().unwrap_or(self.gen));
+                            if let Some(s) = self.sched.remove(&key) {
+                                sched.insert(key, s);
+                            }
+                        }
+                        old
+                    }
+                    None => {
+                        let s = Server::new(
+                            health.clone(),
+                            d.dest.weight,
+                            weights.get(&key).copied(),
+                            now,
+                        );
+                        if s.status == super::state::Status::Down {
+                            logs.push(format!(
+                                "{}: waiting for {} good check{}",
+                                name(&key),
+                                health.rise,
+                                if health.rise == 1 { "" } else { "s" }
+                            ));
+                        }
+                        s
+                    }
+                };
+                gens.entry(key).or_insert(self.gen);
+                // first checks spread over one interval
+                let offset = health
+                    .interval
+                    .mul_f64(f64::from(i) / (total.max(1) as f64));
+                let e = sched.entry(key).or_insert_with(Sched::default);
+                if e.next.is_none() {
+                    e.next = (health.check != CheckKind::None).then_some(now + offset);
+                }
+                if e.agent_next.is_none() {
+                    e.agent_next = health.agent.map(|_| now + offset);
+                }
+                targets.insert(key, target(w, &d.dest));
+                servers.insert(key, server);
+            }
+        }
+        if let Some(secs) = self.drain {
+            let kept: HashSet<Key> = cfg
+                .wanted
+                .iter()
+                .flat_map(|w| {
+                    let sk = w.svc.key();
+                    w.dests.iter().map(move |d| (sk, d.dest.key()))
+                })
+                .collect();
+            for (s, ds) in &live {
+                let sk = s.key();
+                if !new_keys.contains(&sk) {
+                    continue;
+                }
+                for d in ds {
+                    let key = (sk, d.key());
+                    let removed = !kept.contains(&key)
+                        && self.cfg.wanted.iter().any(|w| {
+                            w.svc.key() == sk && w.dests.iter().any(|x| x.dest.key() == key.1)
+                        });
+                    if removed && !self.draining.contains_key(&key) {
+                        let mut z = d.clone();
+                        z.weight = 0;
+                        self.draining.insert(key, (z, now, now + secs));
+                        logs.push(format!("{}: removed from the file: draining", name(&key)));
+                    }
+                }
+            }
+            self.draining.retain(|k, _| !kept.contains(k));
+        }
+        let old_scope = self.scope();
+        self.leaving = old_scope.difference(&new_keys).copied().collect();
+        self.servers = servers;
+        self.sched = sched;
+        self.gens = gens;
+        self.targets = targets;
+        self.cfg = cfg;
+        Ok(logs)
+    }
+
+    /// The checks and agent requests due at `now` (marked running).
+    pub fn due(&mut self, now: Instant) -> Vec<Due> {
+        let mut out = Vec::new();
+        for (key, sc) in self.sched.iter_mut() {
+            let (Some(server), Some(t)) = (self.servers.get(key), self.targets.get(key)) else {
+                continue;
+            };
+            let gen = self.gens.get(key).copied().unwrap_or(0);
+            if !sc.busy && sc.next.is_some_and(|n| n <= now) {
+                sc.busy = true;
+                out.push(Due {
+                    key: *key,
+                    gen,
+                    health: server.health.clone(),
+                    target: t.clone(),
+                    agent: false,
+                });
+            }
+            if !sc.agent_busy && sc.agent_next.is_some_and(|n| n <= now) {
+                sc.agent_busy = true;
+                out.push(Due {
+                    key: *key,
+                    gen,
+                    health: server.health.clone(),
+                    target: t.clone(),
+                    agent: true,
+                });
+            }
+        }
+        out
+    }
+
+    /// The end of a check; a log line when the state changes.
+    pub fn on_check(
+        &mut self,
+        key: &Key,
+        gen: u64,
+        up: bool,
+        why: &str,
+        latency: Duration,
+        now: Instant,
+    ) -> Option<String> {
+        let sc = self.sched.get_mut(key)?;
+        sc.busy = false;
+        let s = self.servers.get_mut(key)?;
+        sc.next = Some(now + s.health.interval);
+        if self.gens.get(key) != Some(&gen) {
+            return None;
+        }
+        s.on_result(now, up, why, latency)
+            .map(|l| format!("{}: {l}", name(key)))
+    }
+
+    /// The end of an agent request; log lines of what it changed.
+    pub fn on_agent(
+        &mut self,
+        key: &Key,
+        gen: u64,
+        r: Result<super::agent::AgentReply, String>,
+        now: Instant,
+    ) -> Vec<String> {
+        let (Some(sc), Some(s)) = (self.sched.get_mut(key), self.servers.get_mut(key)) else {
+            return Vec::new();
+        };
+        sc.agent_busy = false;
+        sc.agent_next = Some(now + s.health.interval);
+        if self.gens.get(key) != Some(&gen) {
+            return Vec::new();
+        }
+        match r {
+            Ok(reply) => s
+                .on_agent(now, &reply)
+                .into_iter()
+                .map(|l| format!("{}: {l}", name(key)))
+                .collect(),
+            // unreachable agent: its last answer stays
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The maintenance switches: the names in `dir` (absent: none).
+    pub fn maintenance(&mut self, dir: &Path) -> Vec<String> {
+        let names: HashSet<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut logs = Vec::new();
+        for (key, s) in self.servers.iter_mut() {
+            let ip = lvs::model::ip_from_raw(key.1 .0, &key.1 .1);
+            if let Some(l) = s.set_maint(in_maintenance(&names, SocketAddr::new(ip, key.1 .2))) {
+                logs.push(format!("{}: {l}", name(key)));
+            }
+        }
+        logs.sort();
+        logs
+    }
+
+    /// The table wanted now.
+    pub fn desired(&self, now: Instant) -> Vec<Wanted> {
+        let health = &self.cfg.health;
+        desired(&self.cfg.wanted, &self.servers, &|k| health.sorry(k), now)
+    }
+
+    /// Make the kernel equal to the wanted table: read the services in
+    /// scope, plan, and apply under the writer lock (`lock_dir`; `None`:
+    /// no lock, for tests). Returns log lines, one per change made;
+    /// `Err` when the kernel cannot be read or the apply failed (it was
+    /// undone; the next reconciliation tries again).
+    pub fn reconcile(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lock_dir: Option<&Path>,
+        now: Instant,
+    ) -> Result<Vec<String>, String> {
+        let scope = self.scope();
+        let mut want = self.desired(now);
+        let live = read_live(ctx, &scope)?;
+        let mut logs = self.drained(&live, now);
+        for (key, (d, _, _)) in &self.draining {
+            if let Some(w) = want.iter_mut().find(|w| w.svc.key() == key.0) {
+                w.dests.push(crate::apply::WantedDest {
+                    dest: d.clone(),
+                    u_given: false,
+                    l_given: false,
+                });
+            }
+        }
+        if plan(&want, &live).is_empty() {
+            self.leaving.clear();
+            return Ok(logs);
+        }
+        let _lock = match lock_dir {
+            Some(dir) => match crate::app::lock::acquire_in(dir, &ctx.program, 0, false) {
+                Ok(l) => l,
+                Err(e) => return Err(format!("table not updated this time: {e}")),
+            },
+            None => None,
+        };
+        // read again under the lock
+        let live = read_live(ctx, &scope)?;
+        let changes = plan(&want, &live);
+        let mut sink = Vec::new();
+        let code =
+            crate::app::files::make_changes(ctx, &ApplyArgs::default(), &changes, &live, &mut sink);
+        if code != 0 {
+            return Err(format!(
+                "applying {} change{} failed and was undone (exit status {code}); trying again",
+                changes.len(),
+                if changes.len() == 1 { "" } else { "s" }
+            ));
+        }
+        self.leaving.clear();
+        logs.extend(changes.iter().map(describe));
+        Ok(logs)
+    }
+
+    /// Drop the drained real servers that have no connections left or
+    /// reached their deadline (the plan then deletes them); log lines.
+    fn drained(&mut self, live: &[(Service, Vec<Dest>)], now: Instant) -> Vec<String> {
+        let mut logs = Vec::new();
+        let conns: HashMap<Key, u32> = live
+            .iter()
+            .flat_map(|(s, ds)| {
+                let sk = s.key();
+                ds.iter()
+                    .map(move |d| ((sk, d.key()), d.active_conns + d.inact_conns))
+            })
+            .collect();
+        self.draining.retain(|key, (_, since, deadline)| {
+            let waited = now.saturating_duration_since(*since).as_secs();
+            match conns.get(key) {
+                None => false,
+                Some(0) => {
+                    logs.push(format!("{}: drained after {waited} s, deleted", name(key)));
+                    false
+                }
+                Some(n) if now >= *deadline => {
+                    logs.push(format!(
+                        "{}: drain deadline reached after {waited} s with {n} connections, deleted",
+                        name(key)
+                    ));
+                    false
+                }
+                Some(_) => true,
+            }
+        });
+        logs.sort();
+        logs
+    }
+}
+
+/// A change as a log line: the command line that makes it.
+fn describe(c: &Change) -> String {
+    format!("table: {}", c.command_line())
+}
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;

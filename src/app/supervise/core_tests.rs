@@ -1,0 +1,410 @@
+//! The supervisor against the stand-in kernel, with a fake clock.
+
+use super::*;
+use crate::apply::tests::rules;
+use crate::cli::rules::parse_rules_health;
+use lvs::kernel::{Kernel, StandIn};
+
+const FILE: &str = "\
+-A -t 192.0.2.1:80 -s rr --health http:/ping --rise 2 --fall 2 --interval 1
+-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 5
+-a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 3 --on-failure remove
+-A -t 192.0.2.2:443 -s wlc
+-a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1
+";
+
+fn cfg(text: &str) -> Config {
+    let (wanted, problems, health) = parse_rules_health(text);
+    assert_eq!(problems, vec![]);
+    Config { wanted, health }
+}
+
+/// The kernel as the file writes it.
+fn seeded(text: &str) -> StandIn {
+    let mut k = StandIn::new();
+    let reqs: Vec<_> = plan(&rules(text), &[])
+        .iter()
+        .map(|c| c.request().0)
+        .collect();
+    assert!(k.execute_batch(&reqs).iter().all(|r| r.is_ok()));
+    k
+}
+
+/// `ADDR:PORT weight` of every real server, in table order.
+fn weights(k: &mut StandIn) -> Vec<String> {
+    let mut out = Vec::new();
+    for (s, ds) in k.table() {
+        for d in ds {
+            out.push(format!("{} {} {}", s.key(), d.socket_addr(), d.weight));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn key(text: &str, svc: usize, dest: usize) -> Key {
+    let w = rules(text);
+    (w[svc].svc.key(), w[svc].dests[dest].dest.key())
+}
+
+/// One at a time (the apply reads the process's signal flag), with the
+/// flag clear.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let g = crate::app::files::tests::SERIAL
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    lvs::process::signals::catch();
+    lvs::process::signals::release();
+    g
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+#[test]
+fn healthy_restart_changes_nothing_and_failures_quiesce_or_remove() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let before = weights(&mut k);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    // a start on a healthy table: no change (no flap)
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0).unwrap(),
+        Vec::<String>::new()
+    );
+    // checks of both checked servers are due within one interval, not the
+    // unchecked one's
+    let due = sup.due(t0 + Duration::from_secs(1));
+    assert_eq!(due.len(), 2);
+    assert!(sup.due(t0 + Duration::from_secs(1)).is_empty(), "running");
+    let (a, b) = (key(FILE, 0, 0), key(FILE, 0, 1));
+    let gen = due[0].gen;
+    let t = t0 + Duration::from_secs(2);
+    assert_eq!(sup.on_check(&a, gen, false, "http status 503", MS, t), None);
+    assert_eq!(
+        sup.on_check(&a, gen, false, "http status 503", MS, t)
+            .as_deref(),
+        Some("-t 192.0.2.1:80 -r 198.51.100.1:80: down: http status 503, 2/2 failures")
+    );
+    sup.on_check(&b, gen, false, "http connect: Connection refused", MS, t);
+    sup.on_check(&b, gen, false, "http connect: Connection refused", MS, t);
+    let logs = sup.reconcile(&mut ctx, None, t).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 0",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.2:80"
+        ]
+    );
+    drop(ctx);
+    assert_eq!(
+        weights(&mut k),
+        [
+            "-t 192.0.2.1:80 198.51.100.1:80 0",
+            "-t 192.0.2.2:443 198.51.100.9:443 1"
+        ]
+    );
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    // both recover after rise good checks: back as written
+    for _ in 0..2 {
+        sup.on_check(&a, gen, true, "http status 200", MS, t);
+        sup.on_check(&b, gen, true, "http status 200", MS, t);
+    }
+    assert_eq!(sup.reconcile(&mut ctx, None, t).unwrap().len(), 2);
+    drop(ctx);
+    assert_eq!(weights(&mut k), before);
+}
+
+#[test]
+fn manual_changes_in_scope_are_undone_and_others_left_alone() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let before = weights(&mut k);
+    let other = "-A -u 203.0.113.1:53 -s rr\n-a -u 203.0.113.1:53 -r 198.51.100.20:53 -m\n";
+    let o = rules(other);
+    let reqs: Vec<_> = plan(&o, &[]).iter().map(|c| c.request().0).collect();
+    assert!(k.execute_batch(&reqs).iter().all(|r| r.is_ok()));
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    // an operator deletes a real server, and edits another's weight
+    let w = rules(FILE);
+    ctx.kernel
+        .del_dest(&w[1].svc.key(), w[1].dests[0].dest.socket_addr())
+        .unwrap();
+    let mut d = w[0].dests[0].dest.clone();
+    d.weight = 9;
+    ctx.kernel.edit_dest(&w[0].svc.key(), &d).unwrap();
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 5",
+            "table: -a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1"
+        ]
+    );
+    drop(ctx);
+    let mut all = weights(&mut k);
+    all.retain(|l| !l.starts_with("-u "));
+    assert_eq!(all, before);
+    // the service outside the file is untouched
+    assert!(weights(&mut k)
+        .iter()
+        .any(|l| l == "-u 203.0.113.1:53 198.51.100.20:53 1"));
+}
+
+#[test]
+fn new_servers_join_after_rise_and_reloads_keep_state() {
+    let _one = serial();
+    let mut k = StandIn::new();
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.reconcile(&mut ctx, None, t0).unwrap();
+    drop(ctx);
+    // quiesce-mode server added at 0, remove-mode one absent until up
+    assert_eq!(
+        weights(&mut k),
+        [
+            "-t 192.0.2.1:80 198.51.100.1:80 0",
+            "-t 192.0.2.2:443 198.51.100.9:443 1"
+        ]
+    );
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let (a, b) = (key(FILE, 0, 0), key(FILE, 0, 1));
+    let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
+    for _ in 0..2 {
+        sup.on_check(&a, gen, true, "http status 200", MS, t0);
+    }
+    sup.reconcile(&mut ctx, None, t0).unwrap();
+    // a reload that changes the other server's options: a keeps its state
+    let changed = FILE.replace("-w 3 --on-failure remove", "-w 3 --on-failure quiesce");
+    let logs = sup.reload(cfg(&changed), &mut ctx, t0).unwrap();
+    assert_eq!(logs, Vec::<String>::new());
+    assert_eq!(sup.servers[&a].status, super::super::state::Status::Up);
+    // results of a check started before the reload count for a (same
+    // options) and not for b (changed options)
+    assert_eq!(sup.on_check(&b, gen, true, "http status 200", MS, t0), None);
+    assert_eq!(sup.servers[&b].streak, 0);
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        ["table: -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 0"]
+    );
+    // a reload that removes a service and a real server deletes them
+    let smaller = "-A -t 192.0.2.1:80 -s rr --health http:/ping\n\
+                   -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 5\n";
+    sup.reload(cfg(smaller), &mut ctx, t0).unwrap();
+    assert_eq!(sup.servers.len(), 1);
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.2:80",
+            "table: -D -t 192.0.2.2:443"
+        ]
+    );
+    drop(ctx);
+    assert_eq!(weights(&mut k), ["-t 192.0.2.1:80 198.51.100.1:80 5"]);
+}
+
+#[test]
+fn maintenance_files_and_sorry_server() {
+    let _one = serial();
+    let text = "-A -t 192.0.2.1:80 -s rr --health tcp --fall 1 --sorry 198.51.100.50:80\n\
+                -a -t 192.0.2.1:80 -r 198.51.100.1:80 -w 2\n";
+    let mut k = seeded(text);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(text), &mut ctx, t0).unwrap();
+    let dir = std::env::temp_dir().join(format!("lvsadm-maint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(sup.maintenance(&dir).is_empty());
+    std::fs::write(dir.join("198.51.100.1:80"), "").unwrap();
+    assert_eq!(
+        sup.maintenance(&dir),
+        ["-t 192.0.2.1:80 -r 198.51.100.1:80: maintenance: weight 0 until released"]
+    );
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 0",
+            "table: -a -t 192.0.2.1:80 -r 198.51.100.50:80 -g -w 1"
+        ]
+    );
+    std::fs::remove_file(dir.join("198.51.100.1:80")).unwrap();
+    assert_eq!(
+        sup.maintenance(&dir),
+        ["-t 192.0.2.1:80 -r 198.51.100.1:80: maintenance released"]
+    );
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.50:80"
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The stand-in kernel, with connections on chosen real servers.
+struct WithConns {
+    k: StandIn,
+    conns: HashMap<std::net::SocketAddr, u32>,
+}
+
+impl Kernel for WithConns {
+    fn info(&self) -> lvs::model::Info {
+        self.k.info()
+    }
+    fn services(&mut self) -> Result<Vec<Service>, lvs::netlink::Error> {
+        self.k.services()
+    }
+    fn service(&mut self, key: &Service) -> Result<Service, lvs::netlink::Error> {
+        self.k.service(key)
+    }
+    fn dests_into(
+        &mut self,
+        svc: &Service,
+        out: &mut Vec<Dest>,
+    ) -> Result<(), lvs::netlink::Error> {
+        self.k.dests_into(svc, out)?;
+        for d in out.iter_mut() {
+            d.active_conns = self.conns.get(&d.socket_addr()).copied().unwrap_or(0);
+        }
+        Ok(())
+    }
+    fn timeouts(&mut self) -> Result<lvs::model::Timeouts, lvs::netlink::Error> {
+        self.k.timeouts()
+    }
+    fn daemons(&mut self) -> Result<Vec<lvs::model::Daemon>, lvs::netlink::Error> {
+        self.k.daemons()
+    }
+    fn execute(&mut self, req: &lvs::netlink::Request) -> Result<(), lvs::netlink::Error> {
+        self.k.execute(req)
+    }
+    fn read_proc(&mut self, table: lvs::kernel::ProcTable) -> std::io::Result<Vec<u8>> {
+        self.k.read_proc(table)
+    }
+}
+
+#[test]
+fn drain_of_real_servers_a_reload_removes() {
+    let _one = serial();
+    let mut k = WithConns {
+        k: seeded(FILE),
+        conns: HashMap::new(),
+    };
+    let busy: std::net::SocketAddr = "198.51.100.1:80".parse().unwrap();
+    k.conns.insert(busy, 3);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.drain = Some(Duration::from_secs(60));
+    // both real servers of the first service leave the file
+    let smaller = "-A -t 192.0.2.1:80 -s rr\n-A -t 192.0.2.2:443 -s wlc\n\
+                   -a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1\n";
+    let logs = sup.reload(cfg(smaller), &mut ctx, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: removed from the file: draining",
+            "-t 192.0.2.1:80 -r 198.51.100.2:80: removed from the file: draining"
+        ]
+    );
+    // the idle one is deleted at once, the busy one set to 0 and kept
+    let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        logs,
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.2:80: drained after 0 s, deleted",
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 0",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.2:80"
+        ]
+    );
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0).unwrap(),
+        Vec::<String>::new()
+    );
+    // its connections end: deleted
+    drop(ctx);
+    k.conns.clear();
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t1 = t0 + Duration::from_secs(5);
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t1).unwrap(),
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: drained after 5 s, deleted",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.1:80"
+        ]
+    );
+    // control: without --drain a reload deletes at once; and the deadline
+    let mut k2 = WithConns {
+        k: seeded(FILE),
+        conns: [(busy, 3)].into(),
+    };
+    let mut ctx = Ctx {
+        kernel: &mut k2,
+        program: "lvsadm".into(),
+    };
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.drain = Some(Duration::from_secs(10));
+    sup.reload(cfg(smaller), &mut ctx, t0).unwrap();
+    sup.reconcile(&mut ctx, None, t0).unwrap();
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0 + Duration::from_secs(10))
+            .unwrap(),
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: drain deadline reached after 10 s with 3 connections, deleted",
+            "table: -d -t 192.0.2.1:80 -r 198.51.100.1:80"
+        ]
+    );
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let logs = sup.reload(cfg(FILE), &mut ctx, t0).unwrap();
+    assert!(logs.is_empty());
+    let smaller2 = "-A -t 192.0.2.1:80 -s rr --health http:/ping --rise 2 --fall 2 --interval 1\n\
+                    -a -t 192.0.2.1:80 -r 198.51.100.2:80 -m -w 3 --on-failure remove\n\
+                    -A -t 192.0.2.2:443 -s wlc\n-a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1\n";
+    drop(ctx);
+    let mut k3 = WithConns {
+        k: seeded(FILE),
+        conns: [(busy, 3)].into(),
+    };
+    let mut ctx = Ctx {
+        kernel: &mut k3,
+        program: "lvsadm".into(),
+    };
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    sup.reload(cfg(smaller2), &mut ctx, t0).unwrap();
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t0).unwrap(),
+        ["table: -d -t 192.0.2.1:80 -r 198.51.100.1:80"]
+    );
+}

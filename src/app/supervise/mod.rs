@@ -1,0 +1,20 @@
+//! `lvsadm --supervise FILE`: keep the table equal to a rule file, minus
+//! the real servers whose health checks fail.
+//!
+//! * the health options of rule files (`--health`, `--rise`, ...) are
+//!   parsed with the rule files, in `crate::apply::health`.
+//! * [`check`]: the checks, futures on a current-thread tokio runtime that
+//!   exists only in a supervising process; [`agent`]: HAProxy's agent
+//!   protocol.
+//! * [`state`]: each real server's state machine (rise, fall, slow start,
+//!   agent, maintenance) and the table it makes, pure.
+//! * [`core`]: the supervisor without its runtime (configuration, states,
+//!   due checks, reconciliation through the atomic apply); [`run`]: the
+//!   process (`--supervise FILE`), its runtime, signals, published state
+//!   and metrics.
+
+pub mod agent;
+pub mod check;
+pub mod core;
+pub mod run;
+pub mod state;

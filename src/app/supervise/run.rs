@@ -1,0 +1,593 @@
+//! `lvsadm --supervise FILE [--listen ADDR:PORT] [--state-dir DIR]
+//! [--drain[=SECS]]`: the
+//! process. A current-thread tokio runtime (started here only) runs the
+//! checks concurrently; this loop owns the [`Supervisor`] and the kernel
+//! handle:
+//!
+//! * every 100 ms: the checks that are due start; when a real server's
+//!   state changed, the table is reconciled at once;
+//! * every second: the maintenance directory is read, the table is
+//!   reconciled (a manual change in scope is undone and logged), the
+//!   state is published to `DIR/supervise.json`, and systemd's watchdog
+//!   is fed (`NOTIFY_SOCKET`);
+//! * SIGHUP re-reads FILE: a broken file is reported as `FILE:LINE:
+//!   message` and the running configuration stays;
+//! * SIGTERM or SIGINT: the process ends and leaves the table as it is;
+//! * `--listen`: `/metrics` serves what `--metrics` serves plus each
+//!   supervised real server's state, check latency and transitions.
+
+use super::check;
+use super::core::{name, Config, Supervisor};
+use super::state::Key;
+use crate::app::Ctx;
+use crate::cli::popt::Walker;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// Where state is published and maintenance switches are read.
+pub const STATE_DIR: &str = "/run/lvsadm";
+
+/// The command line of `--supervise`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    /// The rule file.
+    pub file: String,
+    /// `--listen ADDR:PORT`.
+    pub listen: Option<String>,
+    /// `--state-dir DIR`.
+    pub state_dir: PathBuf,
+    /// `--drain[=SECS]`: real servers a reload removes are drained.
+    pub drain: Option<Duration>,
+}
+
+/// The longest `--drain` deadline (31 days, as for `-d --drain`).
+const MAX_DRAIN: i64 = 86400 * 31;
+
+/// The `--supervise` command line in `args`, if it is one; `Err` is a
+/// message for a wrong one (exit status 2).
+pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
+    let mut w = Walker::new(args);
+    let (mut file, mut listen, mut state_dir, mut others) = (None, None, None, Vec::new());
+    let mut drain: Option<Option<String>> = None;
+    let mut bad = None;
+    while let Some(ev) = w.next_opt() {
+        match ev {
+            Ok(ev) => match ev.id.as_str() {
+                "supervise" => file = ev.value,
+                "listen" => listen = ev.value,
+                "state-dir" => state_dir = ev.value,
+                "drain" => drain = Some(ev.value),
+                other => others.push(other.to_string()),
+            },
+            Err(e) => {
+                bad = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let Some(file) = file else {
+        if state_dir.is_some() {
+            return Some(Err("--state-dir goes with --supervise".into()));
+        }
+        return None;
+    };
+    if let Some(b) = bad {
+        return Some(Err(b));
+    }
+    if !others.is_empty() {
+        return Some(Err(
+            "--supervise takes only --listen ADDR:PORT, --state-dir DIR and --drain[=SECS]".into(),
+        ));
+    }
+    if let Some(extra) = w.next_arg() {
+        return Some(Err(format!("unexpected argument {extra}")));
+    }
+    if file == "-" {
+        return Some(Err(
+            "--supervise needs a file (it is read again on SIGHUP), not standard input".into(),
+        ));
+    }
+    let drain = match drain {
+        None => None,
+        Some(None) => Some(Duration::from_secs(crate::app::drain::DEFAULT_SECS)),
+        Some(Some(v)) => match crate::cli::string_to_number(&v, 0, MAX_DRAIN) {
+            Some(n) => Some(Duration::from_secs(n as u64)),
+            None => {
+                return Some(Err(format!(
+                    "invalid --drain value `{v}' (seconds, 0 to {MAX_DRAIN})"
+                )))
+            }
+        },
+    };
+    Some(Ok(Args {
+        file,
+        listen,
+        state_dir: PathBuf::from(state_dir.unwrap_or_else(|| STATE_DIR.into())),
+        drain,
+    }))
+}
+
+/// Read and check the rule file (problems printed as `FILE:LINE: message`).
+fn load(program: &str, file: &str) -> Result<Config, i32> {
+    crate::app::files::load_health(program, file).map(|(wanted, health)| Config { wanted, health })
+}
+
+/// Run the supervisor; returns the exit status (0 after SIGTERM).
+pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
+    let cfg = match load(&ctx.program, &a.file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if cfg.wanted.is_empty() {
+        eprintln!(
+            "{}: {}: no services: refusing to supervise an empty rule file",
+            ctx.program, a.file
+        );
+        return 1;
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{}: cannot start the runtime: {e}", ctx.program);
+            return 1;
+        }
+    };
+    rt.block_on(main_loop(ctx, a, cfg))
+}
+
+/// What the check tasks send back.
+enum Msg {
+    Check(Key, u64, check::Outcome),
+    Agent(Key, u64, Result<super::agent::AgentReply, String>),
+}
+
+/// systemd's notification socket (`NOTIFY_SOCKET`), if any.
+struct Notify(
+    Option<(
+        std::os::unix::net::UnixDatagram,
+        std::os::unix::net::SocketAddr,
+    )>,
+);
+
+impl Notify {
+    fn from_env() -> Notify {
+        use std::os::linux::net::SocketAddrExt;
+        let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+            return Notify(None);
+        };
+        let path = path.to_string_lossy().into_owned();
+        let addr = match path.strip_prefix('@') {
+            Some(name) => std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()),
+            None => std::os::unix::net::SocketAddr::from_pathname(&path),
+        };
+        let sock = std::os::unix::net::UnixDatagram::unbound();
+        match (sock, addr) {
+            (Ok(s), Ok(a)) => Notify(Some((s, a))),
+            _ => Notify(None),
+        }
+    }
+
+    fn send(&self, msg: &str) {
+        if let Some((s, a)) = &self.0 {
+            let _ = s.send_to_addr(msg.as_bytes(), a);
+        }
+    }
+}
+
+async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let program = ctx.program.clone();
+    let log = |l: &str| eprintln!("{program}: {l}");
+    let (mut hup, mut term, mut int) = match (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(h), Ok(t), Ok(i)) => (h, t, i),
+        _ => {
+            log("cannot catch SIGHUP, SIGTERM and SIGINT");
+            return 1;
+        }
+    };
+    let listener = match &a.listen {
+        None => None,
+        Some(l) => {
+            let addr = crate::app::http::listen_addr(l);
+            match tokio::net::TcpListener::bind(addr.as_str()).await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    log(&format!("cannot listen on {addr}: {e}"));
+                    return 1;
+                }
+            }
+        }
+    };
+    let start = Instant::now();
+    let mut sup = match Supervisor::start(cfg, ctx, start) {
+        Ok(mut s) => {
+            s.drain = a.drain;
+            s
+        }
+        Err(e) => {
+            log(&e);
+            return 1;
+        }
+    };
+    let dests: usize = sup.cfg.wanted.iter().map(|w| w.dests.len()).sum();
+    log(&format!(
+        "supervising {}: {} service{}, {} real server{}, {} checked",
+        a.file,
+        sup.cfg.wanted.len(),
+        if sup.cfg.wanted.len() == 1 { "" } else { "s" },
+        dests,
+        if dests == 1 { "" } else { "s" },
+        sup.servers.len()
+    ));
+    for l in sup.reload_logs_at_start() {
+        log(&l);
+    }
+    let notify = Notify::from_env();
+    let tls = check::tls_config();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let maint_dir = a.state_dir.join("maintenance");
+    let lock_dir = PathBuf::from(crate::app::lock::LOCK_DIR);
+    let published = Arc::new(Mutex::new(String::new()));
+    let mut last_second: Option<Instant> = None;
+    let mut dirty = true;
+    let mut ready = false;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now = Instant::now();
+                for d in sup.due(now) {
+                    let tx = tx.clone();
+                    let tls = tls.clone();
+                    tokio::spawn(async move {
+                        let msg = if d.agent {
+                            let port = d.health.agent.unwrap_or(0);
+                            let r = check::ask_agent(d.target.rip.ip(), port, d.health.timeout).await;
+                            Msg::Agent(d.key, d.gen, r)
+                        } else {
+                            Msg::Check(d.key, d.gen, check::run(&d.health, &d.target, &tls).await)
+                        };
+                        let _ = tx.send(msg);
+                    });
+                }
+                let second = match last_second {
+                    None => true,
+                    Some(t) => now.duration_since(t) >= Duration::from_secs(1),
+                };
+                if second {
+                    for l in sup.maintenance(&maint_dir) {
+                        log(&l);
+                    }
+                }
+                if dirty || second {
+                    match sup.reconcile(ctx, Some(&lock_dir), now) {
+                        Ok(logs) => logs.iter().for_each(|l| log(l)),
+                        Err(e) => log(&e),
+                    }
+                    dirty = false;
+                }
+                if second {
+                    last_second = Some(now);
+                    publish(&sup, a, now, &program);
+                    if let Ok(mut p) = published.lock() {
+                        *p = health_metrics(&sup, now);
+                    }
+                    if !ready {
+                        notify.send("READY=1\nSTATUS=supervising");
+                        ready = true;
+                    }
+                    notify.send("WATCHDOG=1");
+                }
+            }
+            Some(msg) = rx.recv() => {
+                let now = Instant::now();
+                match msg {
+                    Msg::Check(key, gen, o) => {
+                        if let Some(l) = sup.on_check(&key, gen, o.up, &o.why, o.latency, now) {
+                            log(&l);
+                            dirty = true;
+                        }
+                    }
+                    Msg::Agent(key, gen, r) => {
+                        for l in sup.on_agent(&key, gen, r, now) {
+                            log(&l);
+                            dirty = true;
+                        }
+                    }
+                }
+            }
+            _ = hup.recv() => {
+                notify.send("RELOADING=1");
+                log(&format!("SIGHUP: reading {} again", a.file));
+                match load(&program, &a.file) {
+                    Err(_) => log("the file has problems (above): the running configuration stays"),
+                    Ok(cfg) if cfg.wanted.is_empty() => {
+                        log("the file has no services: the running configuration stays")
+                    }
+                    Ok(cfg) => match sup.reload(cfg, ctx, Instant::now()) {
+                        Ok(logs) => {
+                            logs.iter().for_each(|l| log(l));
+                            log("reloaded");
+                            dirty = true;
+                        }
+                        Err(e) => log(&format!("{e}: the running configuration stays")),
+                    },
+                }
+                notify.send("READY=1");
+            }
+            _ = term.recv() => {
+                log("SIGTERM: exiting; the table stays as it is");
+                notify.send("STOPPING=1");
+                return 0;
+            }
+            _ = int.recv() => {
+                log("SIGINT: exiting; the table stays as it is");
+                notify.send("STOPPING=1");
+                return 0;
+            }
+            conn = accept(&listener) => {
+                if let Ok((conn, _)) = conn {
+                    let published = published.clone();
+                    let program = program.clone();
+                    tokio::spawn(serve(conn, published, program));
+                }
+            }
+        }
+    }
+}
+
+async fn accept(
+    l: &Option<tokio::net::TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Answer one HTTP connection: `/metrics` is the `--metrics` exposition
+/// (a fresh kernel read) followed by the supervisor's series.
+async fn serve(mut conn: tokio::net::TcpStream, published: Arc<Mutex<String>>, program: String) {
+    use crate::app::http::{parse_head, response, route, Head, Route, MAX_REQUEST};
+    const TEXT: &str = "text/plain; charset=utf-8";
+    const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
+    let mut buf = vec![0u8; MAX_REQUEST];
+    let mut len = 0;
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match conn.read(&mut buf[len..]).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => len += n,
+            }
+            match parse_head(&buf[..len]) {
+                Head::Incomplete => continue,
+                h => return Some(h),
+            }
+        }
+    })
+    .await;
+    let Ok(Some(head)) = read else {
+        return;
+    };
+    let reply = match head {
+        Head::Bad(code) => response(code, TEXT, b"bad request\n", false),
+        Head::Incomplete => return,
+        Head::Request { method, path } => match route(&method, &path) {
+            Route::MethodNotAllowed => response(405, TEXT, b"only GET and HEAD\n", false),
+            Route::NotFound => response(404, TEXT, b"not found; metrics are at /metrics\n", false),
+            Route::Metrics { head } => {
+                let opts = crate::format::prometheus::RenderOptions::default();
+                let scraped =
+                    tokio::task::spawn_blocking(move || crate::app::metrics::scrape(&opts)).await;
+                match scraped {
+                    Ok(Ok(mut text)) => {
+                        if let Ok(p) = published.lock() {
+                            text.push_str(&p);
+                        }
+                        response(200, EXPOSITION, text.as_bytes(), head)
+                    }
+                    Ok(Err(e)) => {
+                        eprintln!("{program}: scrape failed: {e}");
+                        response(500, TEXT, format!("{e}\n").as_bytes(), head)
+                    }
+                    Err(_) => response(500, TEXT, b"scrape failed\n", head),
+                }
+            }
+        },
+    };
+    let _ = conn.write_all(&reply).await;
+    let _ = conn.shutdown().await;
+}
+
+/// Seconds since the epoch of an instant of this process.
+fn unix(at: Instant, now: Instant) -> f64 {
+    let wall = SystemTime::now() - now.saturating_duration_since(at);
+    wall.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| (d.as_millis() as f64) / 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// The published state: each real server of the file, its state, weight,
+/// last result and since when.
+pub fn state_json(sup: &Supervisor, file: &str, now: Instant) -> serde_json::Value {
+    use serde_json::json;
+    let want = sup.desired(now);
+    let services: Vec<serde_json::Value> = sup
+        .cfg
+        .wanted
+        .iter()
+        .zip(&want)
+        .map(|(w, d)| {
+            let sk = w.svc.key();
+            let servers: Vec<serde_json::Value> = w
+                .dests
+                .iter()
+                .map(|wd| {
+                    let key = (sk, wd.dest.key());
+                    let weight = d
+                        .dests
+                        .iter()
+                        .find(|x| x.dest.key() == key.1)
+                        .map(|x| x.dest.weight);
+                    let addr = wd.dest.socket_addr().to_string();
+                    match sup.servers.get(&key) {
+                        None => json!({
+                            "server": addr, "check": "none", "state": "static",
+                            "weight": weight, "written": wd.dest.weight,
+                        }),
+                        Some(s) => json!({
+                            "server": addr,
+                            "check": s.health.check.name(),
+                            "state": s.word(now),
+                            "weight": weight,
+                            "written": wd.dest.weight,
+                            "last": s.last.as_ref().map(|(_, why)| why.clone()),
+                            "last_ok": s.last.as_ref().map(|(ok, _)| *ok),
+                            "latency_ms": s.latency.map(|l| (l.as_micros() as f64) / 1000.0),
+                            "since": unix(s.since, now),
+                            "transitions": s.transitions,
+                            "agent_percent": s.percent,
+                            "maintenance": s.maint,
+                        }),
+                    }
+                })
+                .collect();
+            let sorry = d
+                .dests
+                .iter()
+                .find(|x| Some(x.dest.socket_addr()) == sup.cfg.health.sorry(&sk))
+                .is_some();
+            json!({ "service": sk.to_string(), "sorry_active": sorry, "servers": servers })
+        })
+        .collect();
+    json!({
+        "file": file,
+        "pid": std::process::id(),
+        "updated": unix(now, now),
+        "services": services,
+    })
+}
+
+/// Write the state to `DIR/supervise.json` (a new file renamed over the
+/// old one, so readers never see half of it).
+fn publish(sup: &Supervisor, a: &Args, now: Instant, program: &str) {
+    let text = state_json(sup, &a.file, now).to_string() + "\n";
+    let path = a.state_dir.join("supervise.json");
+    let tmp = a
+        .state_dir
+        .join(format!(".supervise.json.{}", std::process::id()));
+    let r = std::fs::create_dir_all(&a.state_dir)
+        .and_then(|_| std::fs::write(&tmp, text))
+        .and_then(|_| std::fs::rename(&tmp, &path));
+    if let Err(e) = r {
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "{program}: cannot publish the state to {}: {e}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The supervisor's Prometheus series.
+pub fn health_metrics(sup: &Supervisor, now: Instant) -> String {
+    use crate::format::prometheus::{escape, service_labels};
+    let mut rows: Vec<(String, &super::state::Server)> = Vec::new();
+    for w in &sup.cfg.wanted {
+        let sk = w.svc.key();
+        let sl = service_labels(&w.svc);
+        for d in &w.dests {
+            if let Some(s) = sup.servers.get(&(sk, d.dest.key())) {
+                let l = format!(
+                    "{sl},server_address=\"{}\",server_port=\"{}\",check=\"{}\"",
+                    escape(&crate::format::ntop(&d.dest.ip())),
+                    d.dest.port,
+                    s.health.check.name()
+                );
+                rows.push((l, s));
+            }
+        }
+    }
+    let mut t = String::new();
+    let series: [(&str, &str, &str); 4] = [
+        (
+            "lvsadm_supervise_up",
+            "gauge",
+            "Whether the real server passes its checks and may serve (1) or not (0)",
+        ),
+        (
+            "lvsadm_supervise_state",
+            "gauge",
+            "The real server's state (1 for the state named by the label)",
+        ),
+        (
+            "lvsadm_supervise_check_latency_seconds",
+            "gauge",
+            "How long the last check took",
+        ),
+        (
+            "lvsadm_supervise_transitions_total",
+            "counter",
+            "How many times the real server went up or down since the supervisor started",
+        ),
+    ];
+    for (name, kind, help) in series {
+        let _ = writeln!(t, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (l, s) in &rows {
+            let _ = match name {
+                "lvsadm_supervise_up" => {
+                    writeln!(t, "{name}{{{l}}} {}", u8::from(s.is_up() && !s.maint))
+                }
+                "lvsadm_supervise_state" => {
+                    writeln!(t, "{name}{{{l},state=\"{}\"}} 1", s.word(now))
+                }
+                "lvsadm_supervise_check_latency_seconds" => match s.latency {
+                    Some(d) => writeln!(t, "{name}{{{l}}} {}", d.as_secs_f64()),
+                    None => Ok(()),
+                },
+                _ => writeln!(t, "{name}{{{l}}} {}", s.transitions),
+            };
+        }
+    }
+    t
+}
+
+impl Supervisor {
+    /// The real servers waiting for their first good checks, as log
+    /// lines (said once at start).
+    fn reload_logs_at_start(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.status == super::state::Status::Down)
+            .map(|(k, s)| {
+                format!(
+                    "{}: waiting for {} good check{}",
+                    name(k),
+                    s.health.rise,
+                    if s.health.rise == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

@@ -1,0 +1,135 @@
+//! The command line, the published state and the metrics.
+
+use super::*;
+use lvs::kernel::StandIn;
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn command_lines() {
+    assert_eq!(parse(&words("-L -n")), None);
+    assert_eq!(parse(&words("--metrics")), None);
+    assert_eq!(
+        parse(&words("--supervise /etc/lvsadm.rules --listen :9000")),
+        Some(Ok(Args {
+            file: "/etc/lvsadm.rules".into(),
+            listen: Some(":9000".into()),
+            state_dir: PathBuf::from(STATE_DIR),
+            drain: None,
+        }))
+    );
+    assert_eq!(
+        parse(&words("--supervise=f --state-dir /tmp/x"))
+            .unwrap()
+            .unwrap()
+            .state_dir,
+        PathBuf::from("/tmp/x")
+    );
+    let err = |s: &str| parse(&words(s)).unwrap().unwrap_err();
+    assert_eq!(
+        err("--supervise f -n"),
+        "--supervise takes only --listen ADDR:PORT, --state-dir DIR and --drain[=SECS]"
+    );
+    assert_eq!(
+        parse(&words("--supervise f --drain"))
+            .unwrap()
+            .unwrap()
+            .drain,
+        Some(Duration::from_secs(crate::app::drain::DEFAULT_SECS))
+    );
+    assert_eq!(
+        parse(&words("--supervise f --drain=20"))
+            .unwrap()
+            .unwrap()
+            .drain,
+        Some(Duration::from_secs(20))
+    );
+    assert_eq!(
+        err("--supervise f --drain=x"),
+        "invalid --drain value `x' (seconds, 0 to 2678400)"
+    );
+    assert_eq!(err("--supervise f extra"), "unexpected argument extra");
+    assert_eq!(
+        err("--supervise -"),
+        "--supervise needs a file (it is read again on SIGHUP), not standard input"
+    );
+    assert_eq!(
+        err("--state-dir /tmp -L"),
+        "--state-dir goes with --supervise"
+    );
+    // the words stay unknown to the ipvsadm parser
+    assert!(crate::cli::parse(&words("--supervise f")).is_err());
+}
+
+#[test]
+fn published_state_and_metrics() {
+    let _one = crate::app::files::tests::SERIAL
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let text = "-A -t 192.0.2.1:80 -s rr --health http:/ --fall 1 --sorry 198.51.100.50:80\n\
+                -a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 2\n\
+                -A -t 192.0.2.2:80\n\
+                -a -t 192.0.2.2:80 -r 198.51.100.2:80 -m -w 1\n";
+    let (wanted, problems, health) = crate::cli::rules::parse_rules_health(text);
+    assert!(problems.is_empty());
+    let mut k = StandIn::new();
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(Config { wanted, health }, &mut ctx, t0).unwrap();
+    let key = (
+        sup.cfg.wanted[0].svc.key(),
+        sup.cfg.wanted[0].dests[0].dest.key(),
+    );
+    assert_eq!(
+        sup.reload_logs_at_start(),
+        ["-t 192.0.2.1:80 -r 198.51.100.1:80: waiting for 2 good checks"]
+    );
+    let j = state_json(&sup, "f.rules", t0);
+    let s0 = &j["services"][0];
+    assert_eq!(s0["service"], "-t 192.0.2.1:80");
+    assert_eq!(s0["sorry_active"], true);
+    assert_eq!(s0["servers"][0]["state"], "down");
+    assert_eq!(s0["servers"][0]["weight"], 0);
+    assert_eq!(s0["servers"][0]["written"], 2);
+    assert_eq!(s0["servers"][0]["last"], serde_json::Value::Null);
+    assert_eq!(j["services"][1]["servers"][0]["state"], "static");
+    assert_eq!(j["services"][1]["servers"][0]["weight"], 1);
+    for _ in 0..2 {
+        sup.on_check(
+            &key,
+            1,
+            true,
+            "http status 200",
+            Duration::from_millis(3),
+            t0,
+        );
+    }
+    let j = state_json(&sup, "f.rules", t0);
+    let s0 = &j["services"][0];
+    assert_eq!(s0["sorry_active"], false);
+    assert_eq!(s0["servers"][0]["state"], "up");
+    assert_eq!(s0["servers"][0]["weight"], 2);
+    assert_eq!(s0["servers"][0]["last"], "http status 200");
+    assert_eq!(s0["servers"][0]["last_ok"], true);
+    assert_eq!(s0["servers"][0]["latency_ms"], 3.0);
+    assert_eq!(s0["servers"][0]["transitions"], 1);
+    let m = health_metrics(&sup, t0);
+    let l = "family=\"ipv4\",protocol=\"tcp\",address=\"192.0.2.1\",port=\"80\",fwmark=\"\",\
+             server_address=\"198.51.100.1\",server_port=\"80\",check=\"http\"";
+    for line in [
+        format!("lvsadm_supervise_up{{{l}}} 1"),
+        format!("lvsadm_supervise_state{{{l},state=\"up\"}} 1"),
+        format!("lvsadm_supervise_check_latency_seconds{{{l}}} 0.003"),
+        format!("lvsadm_supervise_transitions_total{{{l}}} 1"),
+        "# TYPE lvsadm_supervise_transitions_total counter".to_string(),
+    ] {
+        assert!(m.lines().any(|x| x == line), "{line} not in\n{m}");
+    }
+    // the unchecked real server has no series
+    assert!(!m.contains("198.51.100.2"));
+}
