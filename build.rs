@@ -19,6 +19,7 @@ fn main() {
                 options::Takes::Nothing => "Nothing",
                 options::Takes::Value => "Value",
                 options::Takes::Optional => "Optional",
+                options::Takes::Attached => "Attached",
             };
             let _ = writeln!(
                 t,

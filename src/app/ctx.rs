@@ -8,6 +8,10 @@
 use lvs::kernel::Kernel;
 use lvs::netlink::{ipvs_strerror, Op};
 
+/// The `--netns` the process entered, for messages that name a command to
+/// run on the same table.
+pub static NETNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// How a command ends when it does not simply return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exit(pub i32);

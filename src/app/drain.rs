@@ -35,12 +35,14 @@ pub struct Job {
 }
 
 /// How the drain reports.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Delete at this deadline even with connections left.
     pub deadline: Duration,
     /// Progress lines even when stderr is not a terminal.
     pub verbose: bool,
+    /// The `--netns` of the run, for the commands the messages name.
+    pub netns: Option<String>,
 }
 
 fn dest_text(d: &Dest) -> String {
@@ -77,6 +79,28 @@ fn signal_channel() -> Option<std::sync::mpsc::Receiver<&'static str>> {
     Some(rx)
 }
 
+/// What to tell the user about a real server left at weight 0 by an
+/// interrupted drain: its old weight and the command that gives it back
+/// (`-e` with every setting it had, as ipvsadm's `-e` replaces them all),
+/// with the `--netns` the run was given.
+pub fn restore_hint(program: &str, netns: Option<&str>, svc: &Service, d: &Dest) -> String {
+    let zero = Dest {
+        weight: 0,
+        ..d.clone()
+    };
+    let edit = Change::EditDest(apply::key_only(svc), d.clone(), zero).command_line();
+    format!(
+        "{program}: {} -r {} had weight {}; to restore it: {} {edit}",
+        apply::service_rule(svc),
+        dest_text(d),
+        d.weight,
+        match netns {
+            Some(ns) => format!("{program} --netns {ns}"),
+            None => program.to_string(),
+        },
+    )
+}
+
 /// Drain `jobs`; prints the outcome per real server (and per deleted
 /// service) on `out`, progress on stderr. Returns 0 when every deletion
 /// happened, 1 otherwise.
@@ -87,6 +111,18 @@ pub fn run<W: Write>(
     set: Settings,
     out: &mut W,
 ) -> i32 {
+    run_jobs(program, ipvs, jobs, set, out).0
+}
+
+/// [`run`], and the deletions it made, as changes (real servers, then
+/// services, in the order of `jobs`).
+fn run_jobs<W: Write>(
+    program: &str,
+    ipvs: &mut dyn Kernel,
+    jobs: &[Job],
+    set: Settings,
+    out: &mut W,
+) -> (i32, Vec<Change>) {
     let signals = signal_channel();
     let tty = std::io::stderr().is_terminal();
     // entry index -> (job, dest)
@@ -209,6 +245,31 @@ pub fn run<W: Write>(
     for line in drain.report() {
         let _ = writeln!(out, "{line}");
     }
+    // What this run deleted, counted as `--apply` without `--drain` counts
+    // it: the real servers of a deleted service go with it (the summary
+    // line of the service says how many). A real server that vanished on
+    // its own (`Gone`) was deleted by someone else.
+    let mut made = Vec::new();
+    for (e, &(j, k)) in drain.entries.iter().zip(&index) {
+        if !jobs[j].delete_service
+            && matches!(
+                e.outcome,
+                Some(
+                    crate::drain::Outcome::Drained { .. } | crate::drain::Outcome::Deadline { .. }
+                )
+            )
+        {
+            made.push(Change::DelDest(
+                apply::key_only(&jobs[j].svc),
+                jobs[j].dests[k].clone(),
+            ));
+        }
+    }
+    for (j, job) in jobs.iter().enumerate() {
+        if matches!(svc_done[j], Some(Ok(()))) {
+            made.push(Change::DelService(apply::key_only(&job.svc)));
+        }
+    }
     for (j, job) in jobs.iter().enumerate() {
         if !job.delete_service {
             continue;
@@ -237,12 +298,19 @@ pub fn run<W: Write>(
             "{program}: drain interrupted by {sig}: weights left at 0, {left} real server{} not deleted",
             if left == 1 { "" } else { "s" }
         );
+        for (e, &(j, k)) in drain.entries.iter().zip(&index) {
+            if matches!(e.outcome, Some(crate::drain::Outcome::Interrupted { .. })) {
+                let d = &jobs[j].dests[k];
+                if d.weight != 0 {
+                    eprintln!(
+                        "{}",
+                        restore_hint(program, set.netns.as_deref(), &jobs[j].svc, d)
+                    );
+                }
+            }
+        }
     }
-    if ok {
-        0
-    } else {
-        1
-    }
+    (if ok { 0 } else { 1 }, made)
 }
 
 /// `-d ... --drain` and `-D ... --drain`. Errors finding what to drain are
@@ -305,18 +373,21 @@ pub fn apply_planned<W: Write>(
         .cloned()
         .partition(|c| !matches!(c, Change::DelDest(..) | Change::DelService(..)));
     let mut failed = 0;
+    let mut made = Vec::new();
     let (reqs, ops): (Vec<Request>, Vec<Op>) = now.iter().map(Change::request).unzip();
     for ((c, op), r) in now.iter().zip(ops).zip(ipvs.execute_batch(&reqs)) {
         if a.verbose {
             let _ = writeln!(out, "{}", c.command_line());
         }
-        if let Err(e) = r {
-            let _ = out.flush();
-            eprintln!("{}: {}", c.command_line(), ipvs_strerror(op, e.errno()));
-            failed += 1;
+        match r {
+            Ok(()) => made.push(c.clone()),
+            Err(e) => {
+                let _ = out.flush();
+                eprintln!("{}: {}", c.command_line(), ipvs_strerror(op, e.errno()));
+                failed += 1;
+            }
         }
     }
-    let _ = write!(out, "{}", apply::summary(&now, live, false));
     let mut jobs: Vec<Job> = Vec::new();
     for c in &later {
         let (s, d) = match c {
@@ -346,17 +417,47 @@ pub fn apply_planned<W: Write>(
             }
         }
     }
-    // The summary is out before the wait.
+    // The changes made so far are out before the wait; the summary, after
+    // it, counts everything the run did: those changes and the deletions
+    // of the drain.
     let _ = out.flush();
     let status = if jobs.is_empty() {
         0
     } else {
-        run(program, ipvs, &jobs, set, out)
+        let (status, deleted) = run_jobs(program, ipvs, &jobs, set, out);
+        made.extend(deleted);
+        status
     };
+    let _ = write!(out, "{}", apply::summary(&made, live, apply::Outcome::Made));
     if failed > 0 {
         let _ = out.flush();
         eprintln!("{program}: {failed} of {} changes failed", now.len());
         return 1;
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interrupted_drain_names_the_old_weight_and_the_undo() {
+        let (_, p) = crate::cli::parse(
+            &"-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 7 -x 100"
+                .split(' ')
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
+        .map(|o| match o {
+            crate::cli::Outcome::Run(p) => ((), p),
+            _ => panic!("not a run"),
+        })
+        .unwrap();
+        assert_eq!(
+            restore_hint("lvsadm", None, &p.svc, &p.dest),
+            "lvsadm: -t 192.0.2.1:80 -r 198.51.100.2:8080 had weight 7; to restore it: \
+             lvsadm -e -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 7 -x 100"
+        );
+    }
 }

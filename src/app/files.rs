@@ -5,7 +5,7 @@ use super::ctx::Ctx;
 use crate::apply::health::HealthLines;
 use crate::apply::render::plural;
 use crate::apply::*;
-use crate::cli::rules::{parse_rules_health, parse_scope};
+use crate::cli::rules::{parse_rules, parse_rules_health, parse_scope};
 use crate::cli::ApplyArgs;
 use lvs::model::*;
 use lvs::netlink::{ipvs_strerror, Op, Request};
@@ -83,6 +83,57 @@ pub fn run_check<W: Write>(program: &str, file: &str, out: &mut W) -> i32 {
             0
         }
         Err(code) => code,
+    }
+}
+
+/// `--check FILE -j`: the outcome as one JSON object on stdout, for CI
+/// pipelines; the exit status is `--check`'s. `error` is set when the file
+/// cannot be read (status 2); `problems` lists every problem with its line;
+/// `warnings` the notes a clean file can get (no services).
+///
+/// ```json
+/// {"file":"a.rules","ok":false,"services":1,"destinations":0,
+///  "problems":[{"line":2,"message":"..."}],"warnings":[]}
+/// ```
+pub fn run_check_json<W: Write>(file: &str, out: &mut W) -> i32 {
+    let (code, value) = match read_file(file) {
+        Err(e) => (
+            2,
+            serde_json::json!({
+                "file": file, "ok": false, "error": e,
+                "problems": [], "warnings": [],
+            }),
+        ),
+        Ok(text) => {
+            let (wanted, problems) = parse_rules(&text);
+            let dests: usize = wanted.iter().map(|w| w.dests.len()).sum();
+            let ok = problems.is_empty();
+            let mut warnings = Vec::new();
+            if ok && wanted.is_empty() {
+                warnings.push(
+                    "no services: --apply refuses an empty rule set (it would delete every \
+                     service) unless given --allow-empty",
+                );
+            }
+            let problems: Vec<serde_json::Value> = problems
+                .iter()
+                .map(|p| serde_json::json!({"line": p.line, "message": p.msg}))
+                .collect();
+            (
+                if ok { 0 } else { 1 },
+                serde_json::json!({
+                    "file": file, "ok": ok,
+                    "services": if ok { wanted.len() } else { 0 },
+                    "destinations": if ok { dests } else { 0 },
+                    "problems": problems, "warnings": warnings,
+                }),
+            )
+        }
+    };
+    let text = format!("{value}\n");
+    match out.write_all(text.as_bytes()) {
+        Ok(()) => code,
+        Err(_) => 1,
     }
 }
 
@@ -199,10 +250,12 @@ pub fn run_apply_draining<W: Write>(
     }
     if a.dry_run || refused.is_some() {
         let _ = out.flush();
-        eprint!("{}", summary(&changes, &live, true));
+        eprint!(
+            "{}",
+            plan_report(&ctx.program, &changes, &live, a.dry_run, refused.as_deref())
+        );
     }
-    if let Some(why) = refused {
-        eprintln!("{}: {why}", ctx.program);
+    if refused.is_some() {
         return 1;
     }
     if a.dry_run {
@@ -215,6 +268,27 @@ pub fn run_apply_draining<W: Write>(
     let code = make_changes(ctx, a, &changes, &live, out);
     lvs::process::signals::release();
     code
+}
+
+/// What `--apply` prints on stderr when it changes nothing: the summary of
+/// the plan (a dry run's, or a refused one's) and the refusal, if any.
+pub(crate) fn plan_report(
+    program: &str,
+    changes: &[Change],
+    live: &[(Service, Vec<Dest>)],
+    dry_run: bool,
+    refused: Option<&str>,
+) -> String {
+    let outcome = match (dry_run, refused) {
+        (true, _) => Outcome::DryRun,
+        (false, Some(_)) => Outcome::Refused,
+        (false, None) => Outcome::Made,
+    };
+    let mut s = summary(changes, live, outcome);
+    if let Some(why) = refused {
+        s.push_str(&format!("{program}: {why}\n"));
+    }
+    s
 }
 
 /// The changes the kernel made (in order), and those it refused (with the
@@ -293,7 +367,7 @@ pub(crate) fn make_changes<W: Write>(
         },
     );
     if refused.is_empty() && signal.is_none() {
-        let _ = write!(out, "{}", summary(&done, live, false));
+        let _ = write!(out, "{}", summary(&done, live, Outcome::Made));
         return 0;
     }
     let _ = out.flush();

@@ -137,7 +137,7 @@ fn runner_guard_and_scope() {
     );
     assert_eq!(r, 1);
     assert!(
-        plan_out.ends_with("-D -t 192.0.2.9:80\n-D -f 5\n"),
+        plan_out.ends_with("-D -t 192.0.2.9:80\n-D -u 192.0.2.1:53\n-D -f 5\n"),
         "{plan_out}"
     );
     assert_eq!(table_text(&k), before);
@@ -469,4 +469,198 @@ fn apply_sets_the_table_as_written_with_health_options() {
     let d = k.dests(&svcs[0].key()).unwrap();
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].weight, 4);
+}
+
+/// The stderr text of a plan that changes nothing, for `text` against the
+/// table of `k` (what `run_apply` prints before returning).
+fn planned(k: &mut StandIn, text: &str, dry_run: bool) -> String {
+    let live: Vec<(Service, Vec<Dest>)> = k.table().to_vec();
+    let changes = plan(&rules(text), &live);
+    let refused = guard(&changes, live.len(), DEFAULT_MAX_DELETE).err();
+    plan_report("lvsadm", &changes, &live, dry_run, refused.as_deref())
+}
+
+#[test]
+fn refused_apply_says_refused_not_dry_run() {
+    let mut k = seeded(FOUR);
+    let web = "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1\n";
+    // deleted services come sorted: -u before -t 192.0.2.9, fwmarks last
+    let want = "              added  edited  deleted\n\
+                services      0      0       3\n\
+                destinations  0      0       0\n\
+                would delete service -t 192.0.2.9:80 (1 destination)\n\
+                would delete service -u 192.0.2.1:53 (0 destinations)\n\
+                would delete service -f 5 (0 destinations)\n\
+                3 changes planned (refused, nothing changed)\n\
+                lvsadm: refusing to delete 3 of 4 live services (75%, more than the 50% \
+                allowed): give --force, or --max-delete 75\n";
+    assert_eq!(planned(&mut k, web, false), want);
+    // the control: --dry-run says dry run (and still refuses)
+    let dry = planned(&mut k, web, true);
+    assert!(
+        dry.contains("\n3 changes (dry run, nothing changed)\nlvsadm: refusing"),
+        "{dry}"
+    );
+    assert!(!dry.contains("planned (refused"));
+    // and the runner: exit 1, nothing on stdout, the table unchanged
+    let before = table_text(&k);
+    assert_eq!(
+        apply_text(&mut k, web, ApplyArgs::default()),
+        (1, String::new())
+    );
+    assert_eq!(table_text(&k), before);
+}
+
+#[test]
+fn deleted_services_are_sorted_in_plans() {
+    // the stand-in lists services in the order they were added
+    let mut k = seeded(
+        "-A -t 192.0.2.9:80 -s rr\n-A -f 5 -s rr\n-A -t 192.0.2.2:80 -s rr\n\
+         -A -u 192.0.2.1:53 -s rr\n-A -t 192.0.2.1:80 -s rr\n",
+    );
+    let live: Vec<(Service, Vec<Dest>)> = k.table().to_vec();
+    let p = plan(&rules("-A -t 192.0.2.1:80 -s rr\n"), &live);
+    let lines: Vec<String> = p.iter().map(Change::command_line).collect();
+    assert_eq!(
+        lines,
+        [
+            "-D -t 192.0.2.2:80",
+            "-D -t 192.0.2.9:80",
+            "-D -u 192.0.2.1:53",
+            "-D -f 5"
+        ]
+    );
+    let (r, out) = apply_text(
+        &mut k,
+        "-A -t 192.0.2.1:80 -s rr\n",
+        ApplyArgs {
+            force: true,
+            ..ApplyArgs::default()
+        },
+    );
+    assert_eq!(r, 0);
+    assert!(out.contains(
+        "deleted service -t 192.0.2.2:80 (0 destinations)\n\
+         deleted service -t 192.0.2.9:80 (0 destinations)\n\
+         deleted service -u 192.0.2.1:53 (0 destinations)\n\
+         deleted service -f 5 (0 destinations)\n4 changes\n"
+    ));
+}
+
+/// `--apply --drain` of `text`; status and stdout.
+fn apply_draining(k: &mut StandIn, text: &str, verbose: bool) -> (i32, String) {
+    let f = std::env::temp_dir().join(format!("lvsadm-drain-{}.rules", std::process::id()));
+    std::fs::write(&f, text).unwrap();
+    let a = ApplyArgs {
+        file: f.to_str().unwrap().into(),
+        verbose,
+        ..ApplyArgs::default()
+    };
+    let set = crate::app::drain::Settings {
+        deadline: std::time::Duration::from_secs(4),
+        verbose,
+        netns: None,
+    };
+    let mut out = Vec::new();
+    let mut ctx = Ctx {
+        kernel: k,
+        program: "lvsadm".into(),
+    };
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let r = run_apply_draining(&mut ctx, &a, Some(set), &mut out);
+    std::fs::remove_file(&f).ok();
+    (r, String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn apply_drain_summary_counts_the_drained_deletions() {
+    let table = "-A -t 192.0.2.1:80 -s rr\n\
+                 -a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1\n\
+                 -a -t 192.0.2.1:80 -r 198.51.100.2:80 -g -w 1\n\
+                 -a -t 192.0.2.1:80 -r 198.51.100.3:80 -g -w 1\n\
+                 -A -t 192.0.2.1:81 -s rr\n\
+                 -a -t 192.0.2.1:81 -r 198.51.100.4:81 -g -w 1\n\
+                 -A -t 192.0.2.1:82 -s rr\n\
+                 -A -t 192.0.2.1:83 -s rr\n";
+    // one weight edited, two real servers and one service removed
+    let file = "-A -t 192.0.2.1:80 -s rr\n\
+                -a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5\n\
+                -A -t 192.0.2.1:82 -s rr\n-A -t 192.0.2.1:83 -s rr\n";
+    let mut k = seeded(table);
+    let (r, out) = apply_draining(&mut k, file, true);
+    assert_eq!(r, 0, "{out}");
+    assert_eq!(
+        out,
+        "-e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 5\n\
+         -t 192.0.2.1:80 -r 198.51.100.2:80: drained after 0 s, deleted\n\
+         -t 192.0.2.1:80 -r 198.51.100.3:80: drained after 0 s, deleted\n\
+         -t 192.0.2.1:81 -r 198.51.100.4:81: drained after 0 s, deleted\n\
+         -t 192.0.2.1:81: deleted\n\
+         \x20             added  edited  deleted\n\
+         services      0      0       1\n\
+         destinations  0      1       2\n\
+         deleted service -t 192.0.2.1:81 (1 destination)\n\
+         4 changes\n"
+    );
+    assert_eq!(table_text(&k), saved(&live_after(file)));
+    // the control: the same file without --drain reports the same counts
+    let mut k2 = seeded(table);
+    let (r, plain) = apply_text(&mut k2, file, ApplyArgs::default());
+    assert_eq!(r, 0);
+    assert!(out.ends_with(&plain), "{plain}");
+    assert_eq!(table_text(&k2), table_text(&k));
+}
+
+/// The table `text` describes, as the stand-in holds it.
+fn live_after(text: &str) -> Vec<(Service, Vec<Dest>)> {
+    seeded(text).table().to_vec()
+}
+
+#[test]
+fn check_json_reports_problems_for_machines() {
+    let f = std::env::temp_dir().join(format!("lvsadm-checkj-{}.rules", std::process::id()));
+    let name = f.to_str().unwrap().to_string();
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 198.51.100.1 -w x\n\
+         -a -t 192.0.2.9:80 -r 198.51.100.1\n",
+    )
+    .unwrap();
+    let run = |file: &str| {
+        let mut out = Vec::new();
+        let code = run_check_json(file, &mut out);
+        (code, String::from_utf8(out).unwrap())
+    };
+    assert_eq!(
+        run(&name),
+        (
+            1,
+            format!(
+                "{{\"destinations\":0,\"file\":\"{name}\",\"ok\":false,\"problems\":[\
+                 {{\"line\":2,\"message\":\"illegal weight specified\"}},\
+                 {{\"line\":3,\"message\":\"service -t 192.0.2.9:80 is not defined (no -A line \
+                 for it before this one)\"}}],\"services\":0,\"warnings\":[]}}\n"
+            )
+        )
+    );
+    // the control: a clean file is ok, with its counts
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 198.51.100.1\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&name),
+        (
+            0,
+            format!(
+                "{{\"destinations\":1,\"file\":\"{name}\",\"ok\":true,\"problems\":[],\
+                 \"services\":1,\"warnings\":[]}}\n"
+            )
+        )
+    );
+    std::fs::remove_file(&f).unwrap();
+    let (code, text) = run(&name);
+    assert_eq!(code, 2);
+    assert!(text.starts_with("{\"error\":\"cannot read "), "{text}");
 }

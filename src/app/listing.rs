@@ -60,6 +60,17 @@ pub fn list_all<W: Write>(
     rule: bool,
     out: &mut W,
 ) -> Result<(), Exit> {
+    list_some(ctx, f, rule, &|_| true, out)
+}
+
+/// [`list_all`] of the services `keep` accepts (`-S --scope SPEC`).
+pub fn list_some<W: Write>(
+    ctx: &mut Ctx<'_>,
+    f: &Format,
+    rule: bool,
+    keep: &dyn Fn(&Service) -> bool,
+    out: &mut W,
+) -> Result<(), Exit> {
     let opts = list_options(f);
     if !rule {
         let _ = format::write_banner(out, &ctx.kernel.info());
@@ -71,7 +82,7 @@ pub fn list_all<W: Write>(
             return Err(Exit(1));
         }
     };
-    let mut order: Vec<&Service> = services.iter().collect();
+    let mut order: Vec<&Service> = services.iter().filter(|s| keep(s)).collect();
     if !f.nosort {
         sort::sort_service_refs(&mut order);
     }

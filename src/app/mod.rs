@@ -178,9 +178,20 @@ fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
         .iter()
         .any(|a| a == "--check" || a.starts_with("--check="))
     {
-        if let Ok(Outcome::Check(file)) = cli::parse(&rest) {
+        // `-j`/`--json` (before or after): the problems as JSON
+        let json = rest.iter().any(|a| a == "-j" || a == "--json");
+        let words: Vec<String> = rest
+            .iter()
+            .filter(|a| *a != "-j" && *a != "--json")
+            .cloned()
+            .collect();
+        if let Ok(Outcome::Check(file)) = cli::parse(&words) {
             let mut out = io::stdout().lock();
-            let code = files::run_check(program, &file, &mut out);
+            let code = if json {
+                files::run_check_json(&file, &mut out)
+            } else {
+                files::run_check(program, &file, &mut out)
+            };
             let _ = out.flush();
             return Err(code);
         }
@@ -193,6 +204,10 @@ fn early_options(program: &str, args: &[String]) -> Result<Vec<String>, i32> {
 /// and whether it is verbose. Takes `--wait SECS` off such a command line
 /// (other commands keep it, and their parser refuses it).
 fn writer_wait(program: &str, argv: &mut Vec<String>) -> Result<Option<(u64, bool)>, i32> {
+    if let Some(msg) = wait_without_value(&argv[1..]) {
+        eprintln!("{program}: {msg}");
+        return Err(2);
+    }
     let (waits, rest) = cli::split_long(&argv[1..], "wait");
     let writer = match cli::parse(&rest) {
         Ok(Outcome::Apply(a)) if !a.dry_run => Some(a.verbose),
@@ -211,6 +226,24 @@ fn writer_wait(program: &str, argv: &mut Vec<String>) -> Result<Option<(u64, boo
     Ok(writer.map(|verbose| (wait, verbose)))
 }
 
+/// The message for a `--wait` that ends the command line without its
+/// value (the walk over an ipvsadm command line never meets one).
+fn wait_without_value(args: &[String]) -> Option<String> {
+    let mut w = cli::popt::Walker::new(args);
+    while let Some(ev) = w.next_opt() {
+        if let Err(cli::popt::PoptError::MissingArgument(word)) = ev {
+            if word == "--wait" {
+                return Some(format!(
+                    "--wait needs a value: --wait SECS (seconds, 0 to 86400; {} when not given)",
+                    lock::DEFAULT_WAIT
+                ));
+            }
+            return None;
+        }
+    }
+    None
+}
+
 /// `--netns NAME`: move the process into that namespace before anything
 /// else is opened. Errors carry their context to the program's edge.
 fn enter_netns(names: &[String]) -> anyhow::Result<()> {
@@ -225,7 +258,9 @@ fn enter_netns(names: &[String]) -> anyhow::Result<()> {
                     "cannot enter network namespace \"{name}\" ({})",
                     path.display()
                 )
-            })
+            })?;
+            let _ = ctx::NETNS.set(name.clone());
+            Ok(())
         }
         _ => anyhow::bail!("--netns given more than once"),
     }

@@ -33,6 +33,13 @@ pub enum Command {
         /// The command line without those words.
         rest: Vec<String>,
     },
+    /// `-S --scope SPEC...`: save only the services in these scopes.
+    SaveScoped {
+        /// Every `--scope` value, as given.
+        scopes: Vec<String>,
+        /// The command line without the `--scope` words.
+        rest: Vec<String>,
+    },
 }
 
 /// The operations command in `args`, if any; `Err` is a message for a
@@ -42,7 +49,8 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
     let mut drop = vec![false; args.len()];
     let (mut metrics, mut drain, mut verbose) = (false, None, false);
     let (mut listen, mut services_only, mut others) = (None, false, Vec::new());
-    let mut bad = None;
+    let (mut bad, mut bad_drain) = (None, None);
+    let (mut first, mut scopes, mut scope_drop) = (None, Vec::new(), vec![false; args.len()]);
     while let Some(ev) = w.next_opt() {
         let ev = match ev {
             Ok(e) => e,
@@ -52,16 +60,31 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
             }
         };
         let end = w.consumed();
+        first.get_or_insert_with(|| ev.id.clone());
         match ev.id.as_str() {
+            "scope" => {
+                if args[end - 1].starts_with("--scope=") {
+                    scope_drop[end - 1] = true;
+                } else {
+                    scope_drop[end - 2] = true;
+                    scope_drop[end - 1] = true;
+                }
+                scopes.extend(ev.value.clone());
+                others.push("scope".to_string());
+            }
             "metrics" => metrics = true,
             "listen" => listen = ev.value,
             "services-only" => services_only = true,
             "drain" => {
-                if args[end - 1].starts_with("--drain") {
-                    drop[end - 1] = true;
-                } else {
-                    drop[end - 2] = true;
-                    drop[end - 1] = true;
+                // `--drain` or `--drain=SECS`: one word (the next word is
+                // never its value).
+                drop[end - 1] = true;
+                if ev.value.is_none() {
+                    if let Some(n) = args.get(end).filter(|n| n.parse::<u64>().is_ok()) {
+                        bad_drain = Some(format!(
+                            "--drain {n}: the seconds go with an equals sign, --drain={n}"
+                        ));
+                    }
                 }
                 drain = Some(ev.value);
             }
@@ -71,6 +94,12 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
             }
             other => others.push(other.to_string()),
         }
+    }
+    if !metrics && drain.is_none() && first.as_deref() == Some("save") && !scopes.is_empty() {
+        return Some(Ok(Command::SaveScoped {
+            scopes,
+            rest: cli::without(args, &scope_drop),
+        }));
     }
     if !metrics && drain.is_none() {
         if listen.is_some() || services_only {
@@ -97,6 +126,9 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
     }
     if listen.is_some() || services_only {
         return Some(Err("--listen and --services-only go with --metrics".into()));
+    }
+    if let Some(b) = bad_drain {
+        return Some(Err(b));
     }
     let secs = match drain.flatten() {
         None => drain::DEFAULT_SECS,
@@ -128,6 +160,7 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
     };
     Some(match cmd {
         Command::Metrics(a) => metrics::run(&ctx.program, ctx.kernel, &a, out),
+        Command::SaveScoped { scopes, rest } => save_scoped(ctx, &scopes, &rest, out),
         Command::Drain {
             secs,
             verbose,
@@ -136,6 +169,7 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
             let set = drain::Settings {
                 deadline: Duration::from_secs(secs),
                 verbose,
+                netns: super::ctx::NETNS.get().cloned(),
             };
             match cli::parse(&rest) {
                 Ok(Outcome::Run(p)) if matches!(p.cmd, Cmd::DelDest | Cmd::DelService) => {
@@ -160,6 +194,40 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
             }
         }
     })
+}
+
+/// `-S [-n] --scope SPEC...`: the save format of the services in scope
+/// only, for a rules file of a director where another program (keepalived)
+/// owns the other services. The scopes are `--apply`'s.
+fn save_scoped<W: Write>(ctx: &mut Ctx, scopes: &[String], rest: &[String], out: &mut W) -> i32 {
+    let scopes = match scopes
+        .iter()
+        .map(|s| crate::cli::rules::parse_scope(s))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: {e}", ctx.program);
+            return 2;
+        }
+    };
+    match cli::parse(rest) {
+        Ok(Outcome::Run(p)) if p.cmd == Cmd::Save => {
+            let keep = |s: &lvs::model::Service| crate::apply::in_scope(&scopes, s);
+            match super::run::save_some(ctx, &p.format, &keep, out) {
+                Ok(()) => 0,
+                Err(super::ctx::Exit(c)) => c & 0xff,
+            }
+        }
+        Ok(_) => {
+            eprintln!("{}: --scope goes with --apply and -S", ctx.program);
+            2
+        }
+        // The command line's own mistakes, reported as without --scope.
+        Err(_) => match super::run::process(ctx, rest, false, out) {
+            Ok(r) | Err(super::ctx::Exit(r)) => r & 0xff,
+        },
+    }
 }
 
 #[cfg(test)]
@@ -205,8 +273,19 @@ mod tests {
             (30, true, "-d -t 192.0.2.1:80 -r 198.51.100.1".into())
         );
         assert_eq!(
-            drain_of("--drain 5 -D -t 192.0.2.1:80"),
+            drain_of("--drain=5 -D -t 192.0.2.1:80"),
             (5, false, "-D -t 192.0.2.1:80".into())
+        );
+        // `--drain[=SECS]`: a number after a space is not taken, and said so
+        assert_eq!(
+            parse(&words("-D -t 192.0.2.1:80 --drain 5")),
+            Some(Err(
+                "--drain 5: the seconds go with an equals sign, --drain=5".into()
+            ))
+        );
+        assert_eq!(
+            drain_of("--drain -D -t 192.0.2.1:80"),
+            (300, false, "-D -t 192.0.2.1:80".into())
         );
         assert_eq!(
             drain_of("--apply rules --drain=0 --verbose"),
@@ -220,6 +299,58 @@ mod tests {
             parse(&words("-D -t 192.0.2.1:80 --drain=2678401")),
             Some(Err(_))
         ));
+    }
+
+    #[test]
+    fn save_with_scopes() {
+        match parse(&words("-S -n --scope tcp:192.0.2.1:80 --scope=fwmark:5")) {
+            Some(Ok(Command::SaveScoped { scopes, rest })) => {
+                assert_eq!(scopes, ["tcp:192.0.2.1:80", "fwmark:5"]);
+                assert_eq!(rest, ["-S", "-n"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // the controls: ipvsadm's -S, and --scope of --apply, are not taken
+        assert_eq!(parse(&words("-S -n")), None);
+        assert_eq!(parse(&words("--apply f --scope 192.0.2.1")), None);
+    }
+
+    #[test]
+    fn scoped_save_leaves_out_the_other_services() {
+        use lvs::kernel::{Kernel, StandIn};
+        let mut k = StandIn::new();
+        let (w, p) = crate::cli::rules::parse_rules(
+            "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1\n\
+             -A -t 192.0.2.2:80 -s wlc\n-a -t 192.0.2.2:80 -r 198.51.100.2:80 -g -w 1\n\
+             -A -f 5 -s rr\n",
+        );
+        assert!(p.is_empty());
+        let reqs: Vec<_> = crate::apply::plan(&w, &[])
+            .iter()
+            .map(|c| c.request().0)
+            .collect();
+        assert!(k.execute_batch(&reqs).iter().all(|r| r.is_ok()));
+        let mut run = |line: &str| {
+            let mut ctx = Ctx {
+                kernel: &mut k,
+                program: "lvsadm".into(),
+            };
+            let mut out = Vec::new();
+            let r = dispatch(&mut ctx, &words(line), &mut out);
+            (r, String::from_utf8(out).unwrap())
+        };
+        assert_eq!(
+            run("-S -n --scope 192.0.2.1 --scope fwmark:5"),
+            (
+                Some(0),
+                "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1\n\
+                 -A -f 5 -s rr\n"
+                    .into()
+            )
+        );
+        assert_eq!(run("-S -n --scope nonsense"), (Some(2), String::new()));
+        // the control: without --scope, everything (and not taken here)
+        assert_eq!(run("-S -n").0, None);
     }
 
     #[test]

@@ -135,3 +135,14 @@ fn run<W: Write>(
         }
     }
 }
+
+/// `-S` of the services `keep` accepts (`-S --scope SPEC`, from
+/// [`super::ops`]).
+pub fn save_some<W: Write>(
+    ctx: &mut Ctx<'_>,
+    f: &cli::Format,
+    keep: &dyn Fn(&lvs::model::Service) -> bool,
+    out: &mut W,
+) -> Result<(), Exit> {
+    super::listing::list_some(ctx, f, true, keep, out)
+}

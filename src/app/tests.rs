@@ -203,3 +203,19 @@ fn apply_reaches_the_target_and_then_changes_nothing() {
     assert_eq!((r, out.as_str()), (Ok(0), "0 changes\n"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn wait_without_a_value_is_an_error_with_the_program_prefix() {
+    let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+    let mut argv = w("lvsadm --apply r.rules --wait");
+    assert_eq!(super::writer_wait("lvsadm", &mut argv), Err(2));
+    assert_eq!(
+        super::wait_without_value(&argv[1..]).as_deref(),
+        Some("--wait needs a value: --wait SECS (seconds, 0 to 86400; 60 when not given)")
+    );
+    // the controls: with a value, and an ipvsadm command line
+    let mut ok = w("lvsadm --apply r.rules --wait 5");
+    assert_eq!(super::writer_wait("lvsadm", &mut ok), Ok(Some((5, false))));
+    assert_eq!(ok, w("lvsadm --apply r.rules"));
+    assert_eq!(super::wait_without_value(&w("-A -t 192.0.2.1:80 -s")), None);
+}

@@ -45,7 +45,7 @@ use lvs::model::*;
 use lvs::netlink::{Op, Request};
 use std::collections::{HashMap, HashSet};
 
-pub use render::{service_rule, summary};
+pub use render::{service_rule, summary, Outcome};
 
 /// A service wanted by the rule file, with its destinations.
 #[derive(Debug, Clone)]
@@ -274,10 +274,18 @@ pub fn plan(wanted: &[Wanted], live: &[(Service, Vec<Dest>)]) -> Vec<Change> {
         }
     }
     let wanted_keys: HashSet<ServiceKey> = wanted.iter().map(|w| w.svc.key()).collect();
-    let svc_dels = live
+    // The kernel lists services in its hash order: deletions come sorted
+    // by key (family, protocol, address, port; fwmarks last), so plans and
+    // summaries read the same on every run.
+    let mut svc_dels: Vec<&Service> = live
         .iter()
-        .filter(|(s, _)| !wanted_keys.contains(&s.key()))
-        .map(|(s, _)| Change::DelService(key_only(s)));
+        .map(|(s, _)| s)
+        .filter(|s| !wanted_keys.contains(&s.key()))
+        .collect();
+    svc_dels.sort_by_key(|s| s.key());
+    let svc_dels = svc_dels
+        .into_iter()
+        .map(|s| Change::DelService(key_only(s)));
     let mut all = adds;
     all.extend(edits);
     all.extend(dest_changes);

@@ -97,11 +97,24 @@ pub fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The human summary of `changes` (those made, or with `dry_run` those
-/// planned): an aligned table (when anything changes), one line per deleted
-/// service with the number of destinations it takes along (from `live`),
-/// and a last line `N changes` (`1 change`).
-pub fn summary(changes: &[Change], live: &[(Service, Vec<Dest>)], dry_run: bool) -> String {
+/// What a summary reports on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Changes the kernel made: `deleted service ...`, `N changes`.
+    Made,
+    /// A `--dry-run` plan: `would delete service ...`,
+    /// `N changes (dry run, nothing changed)`.
+    DryRun,
+    /// A plan a safety rule refused (no `--dry-run`): `would delete
+    /// service ...`, `N changes planned (refused, nothing changed)`.
+    Refused,
+}
+
+/// The human summary of `changes` (those made, or those planned, as
+/// `outcome` says): an aligned table (when anything changes), one line per
+/// deleted service with the number of destinations it takes along (from
+/// `live`), and a last line `N changes` (`1 change`).
+pub fn summary(changes: &[Change], live: &[(Service, Vec<Dest>)], outcome: Outcome) -> String {
     let mut s = String::new();
     if !changes.is_empty() {
         let t = tally(changes);
@@ -121,7 +134,10 @@ pub fn summary(changes: &[Change], live: &[(Service, Vec<Dest>)], dry_run: bool)
             _ => None,
         })
         .collect();
-    let verb = if dry_run { "would delete" } else { "deleted" };
+    let verb = match outcome {
+        Outcome::Made => "deleted",
+        Outcome::DryRun | Outcome::Refused => "would delete",
+    };
     for d in deleted.iter().take(LISTED_DELETIONS) {
         let n = dests.get(&d.key()).copied().unwrap_or(0);
         s.push_str(&format!(
@@ -137,8 +153,10 @@ pub fn summary(changes: &[Change], live: &[(Service, Vec<Dest>)], dry_run: bool)
         ));
     }
     s.push_str(&plural(changes.len(), "change"));
-    if dry_run {
-        s.push_str(" (dry run, nothing changed)");
+    match outcome {
+        Outcome::Made => {}
+        Outcome::DryRun => s.push_str(" (dry run, nothing changed)"),
+        Outcome::Refused => s.push_str(" planned (refused, nothing changed)"),
     }
     s.push('\n');
     s

@@ -42,7 +42,7 @@ fn same_state_plans_nothing() {
     assert_eq!(w.len(), 2);
     assert_eq!(w[1].line, 6);
     assert_eq!(plan(&w, &live_of(&w)), vec![]);
-    assert_eq!(summary(&[], &[], false), "0 changes\n");
+    assert_eq!(summary(&[], &[], Outcome::Made), "0 changes\n");
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn differences_in_order() {
         ]
     );
     assert_eq!(tally(&p), [[1, 1, 1], [1, 1, 1]]);
-    assert!(summary(&p, &live, false)
+    assert!(summary(&p, &live, Outcome::Made)
         .ends_with("\ndeleted service -u 192.0.2.2:53 (1 destination)\n6 changes\n"));
     // Requests carry the key only for dests and deletions.
     let (req, op) = p[4].request();
@@ -428,7 +428,7 @@ fn deletion_guard() {
     assert_eq!(parse_max_delete("100%"), Ok(100));
     assert!(parse_max_delete("101").is_err() && parse_max_delete("-1").is_err());
     // the summary names what goes
-    let s = summary(&p1, &live, true);
+    let s = summary(&p1, &live, Outcome::DryRun);
     assert!(
         s.contains("would delete service -t 192.0.2.2:80 (0 destinations)\n"),
         "{s}"

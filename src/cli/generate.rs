@@ -39,6 +39,7 @@ pub static SCHED_FLAGS: std::sync::LazyLock<Vec<&'static str>> = std::sync::Lazy
 /// What `--generate` makes.
 pub const KINDS: &[&str] = &[
     "man",
+    "docs-options",
     "man-save",
     "man-restore",
     "complete-bash",
@@ -95,7 +96,7 @@ fn own_words() -> [Arg; 2] {
             .long("generate")
             .action(ArgAction::Set)
             .num_args(1)
-            .value_name("kind")
+            .value_name("KIND")
             .value_parser(PossibleValuesParser::new(KINDS))
             .help("lvsadm: print a manual page or a shell completion script (first argument only)"),
     ]
@@ -144,6 +145,7 @@ fn finish(r: std::io::Result<()>) -> i32 {
 pub fn generate<W: Write>(kind: &str, out: &mut W) -> std::io::Result<()> {
     match kind {
         "man" => man_lvsadm(out),
+        "docs-options" => out.write_all(docs_options().as_bytes()),
         "man-save" => man_entry(out, Entry::Save),
         "man-restore" => man_entry(out, Entry::Restore),
         "complete-bash" => out.write_all(bash().as_bytes()),
@@ -207,30 +209,53 @@ pub fn annotated() -> Command {
     cmd
 }
 
+/// lvsadm's own options, in the order of the definition: how each is
+/// written (`-j, --json`, `--apply FILE`, `--drain[=SECS]`) and its help.
+/// The one source of `--help-extensions`, the man page's LVSADM EXTENSIONS
+/// section and docs/options.md.
+pub fn extensions() -> Vec<(String, String)> {
+    options::command()
+        .args(own_words())
+        .get_arguments()
+        .filter(|a| is_extension(a))
+        .map(|a| {
+            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let help = help.strip_prefix(EXT_PREFIX).unwrap_or(&help).to_string();
+            (spelling(a), help)
+        })
+        .collect()
+}
+
+/// `-j, --json`, `--apply FILE`, `--drain[=SECS]`.
+fn spelling(a: &Arg) -> String {
+    let mut head = String::new();
+    if let Some(s) = a.get_short() {
+        head.push_str(&format!("-{s}, "));
+    }
+    if let Some(l) = a.get_long() {
+        head.push_str(&format!("--{l}"));
+    }
+    if let Some(v) = a.get_value_names().and_then(|v| v.first()) {
+        match options::takes(a) {
+            options::Takes::Attached => head.push_str(&format!("[={v}]")),
+            options::Takes::Optional => head.push_str(&format!(" [{v}]")),
+            _ => head.push_str(&format!(" {v}")),
+        }
+    }
+    head
+}
+
 /// `--help-extensions`.
 pub fn print_extensions<W: Write>(out: &mut W) -> std::io::Result<()> {
-    let cmd = options::command().args(own_words());
     writeln!(
         out,
         "lvsadm {}: the options lvsadm has beyond ipvsadm's (see lvsadm -h for those)",
         env!("CARGO_PKG_VERSION")
     )?;
     writeln!(out)?;
-    for a in cmd.get_arguments().filter(|a| is_extension(a)) {
-        let mut head = String::from("  ");
-        if let Some(s) = a.get_short() {
-            head.push_str(&format!("-{s}, "));
-        }
-        if let Some(l) = a.get_long() {
-            head.push_str(&format!("--{l}"));
-        }
-        if let Some(v) = a.get_value_names().and_then(|v| v.first()) {
-            head.push_str(&format!(" {v}"));
-        }
-        let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
-        let help = help.strip_prefix(EXT_PREFIX).unwrap_or(&help);
-        writeln!(out, "{head}")?;
-        for line in wrap(help, 70) {
+    for (head, help) in extensions() {
+        writeln!(out, "  {head}")?;
+        for line in wrap(&help, 70) {
             writeln!(out, "        {line}")?;
         }
     }
@@ -270,14 +295,74 @@ fn title(name: &str) -> String {
     )
 }
 
-/// `lvsadm(8)`: title, name and synopsis written here, every option from
-/// the clap definition (clap_mangen), then the hand-written sections.
+/// Text for roff: `\` and `-` escaped, a leading `.` or `'` guarded.
+fn roff_text(t: &str) -> String {
+    let t = t.replace('\\', "\\e").replace('-', "\\-");
+    if t.starts_with('.') || t.starts_with('\'') {
+        format!("\\&{t}")
+    } else {
+        t
+    }
+}
+
+/// The man page's LVSADM EXTENSIONS section, from [`extensions`]: each
+/// option as `--help-extensions` spells it, in bold.
+fn man_extensions() -> String {
+    let mut s = String::from(".SH \"LVSADM EXTENSIONS\"\n");
+    for (head, help) in extensions() {
+        s.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_text(&head),
+            roff_text(&help)
+        ));
+    }
+    s
+}
+
+/// `lvsadm(8)`: title, name and synopsis written here, ipvsadm's options
+/// from the clap definition (clap_mangen), lvsadm's own from
+/// [`extensions`], then the hand-written sections.
 fn man_lvsadm<W: Write>(out: &mut W) -> std::io::Result<()> {
     out.write_all(title("lvsadm").as_bytes())?;
     out.write_all(include_str!("man/lvsadm-head.roff").as_bytes())?;
-    let man = clap_mangen::Man::new(annotated());
-    man.render_options_section(out)?;
+    let mut cmd = annotated();
+    let ext: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.get_help_heading() == Some("lvsadm extensions"))
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for id in ext {
+        cmd = cmd.mut_arg(&id, |a| a.hide(true));
+    }
+    clap_mangen::Man::new(cmd).render_options_section(out)?;
+    out.write_all(man_extensions().as_bytes())?;
+    writeln!(
+        out,
+        ".SH VERSION\nThis page is of \\fBlvsadm\\fR {v}; \\fBlvsadm \\-\\-help\\-extensions\\fR \
+         names the version installed on its first line.\n\
+         \\fBlvsadm \\-v\\fR (\\fB\\-\\-version\\fR) prints the version line of the \
+         \\fBipvsadm\\fR it replaces, as scripts expect.",
+        v = env!("CARGO_PKG_VERSION")
+    )?;
     out.write_all(include_str!("man/lvsadm-tail.roff").as_bytes())
+}
+
+/// docs/options.md: lvsadm's own options as a Markdown table, from
+/// [`extensions`] (a unit test checks that the file is this text).
+pub fn docs_options() -> String {
+    let mut s = format!(
+        "# lvsadm's own options\n\n\
+         The options lvsadm has beyond ipvsadm's (lvsadm {}), as \
+         `lvsadm --help-extensions` and the LVSADM EXTENSIONS section of \
+         `man lvsadm` list them; ipvsadm's options are in `lvsadm -h` and the \
+         manual page. This file is made by `lvsadm --generate docs-options`.\n\n\
+         | option | what it does |\n| --- | --- |\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for (head, help) in extensions() {
+        s.push_str(&format!("| `{}` | {} |\n", head, help.replace('|', "\\|")));
+    }
+    s
 }
 
 #[derive(Clone, Copy)]
@@ -399,7 +484,8 @@ mod tests {
             }
             if let Some(s) = a.get_short() {
                 assert!(
-                    page.contains(&format!("fB\\-{s}\\fR")),
+                    page.contains(&format!("fB\\-{s}\\fR"))
+                        || page.contains(&format!("fB\\-{s}, ")),
                     "-{s} missing from lvsadm.8"
                 );
             }
@@ -449,17 +535,105 @@ mod tests {
         let text = String::from_utf8(v).unwrap();
         for l in [
             "-j, --json",
-            "--apply file",
-            "--check file",
+            "--apply FILE",
+            "--check FILE",
             "--dry-run",
             "--verbose",
-            "--netns name",
+            "--drain[=SECS]",
+            "--wait SECS",
+            "--netns NAME",
             "--help-extensions",
-            "--generate kind",
+            "--generate KIND",
         ] {
             assert!(text.contains(&format!("  {l}\n")), "{l} missing:\n{text}");
         }
         assert!(!text.contains("--tcp-service"));
+    }
+
+    /// The option spellings of `--help-extensions` (its lines indented by
+    /// two spaces), of the man page's LVSADM EXTENSIONS section (the line
+    /// after each `.TP`, roff undone) and of docs/options.md (the first
+    /// column of its table).
+    fn help_spellings(text: &str) -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("  "))
+            .filter(|l| l.starts_with('-'))
+            .map(String::from)
+            .collect()
+    }
+    fn man_spellings(page: &str) -> Vec<String> {
+        let section = page
+            .split(".SH \"LVSADM EXTENSIONS\"\n")
+            .nth(1)
+            .expect("the section")
+            .split("\n.SH ")
+            .next()
+            .unwrap();
+        let lines: Vec<&str> = section.lines().collect();
+        lines
+            .windows(2)
+            .filter(|w| w[0] == ".TP")
+            .map(|w| {
+                w[1].trim_start_matches("\\fB")
+                    .trim_end_matches("\\fR")
+                    .replace("\\-", "-")
+            })
+            .collect()
+    }
+    fn docs_spellings(md: &str) -> Vec<String> {
+        md.lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once("` |"))
+            .map(|(o, _)| o.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn help_man_page_and_docs_list_the_same_options() {
+        let mut v = Vec::new();
+        print_extensions(&mut v).unwrap();
+        let help = help_spellings(&String::from_utf8(v).unwrap());
+        let man = man_spellings(&render("man"));
+        let docs_file = include_str!("../../docs/options.md");
+        let docs = docs_spellings(docs_file);
+        assert!(help.len() > 15, "{help:?}");
+        assert_eq!(help, man);
+        assert_eq!(help, docs);
+        assert!(help.contains(&"--drain[=SECS]".to_string()), "{help:?}");
+        // docs/options.md is the generated text, help and all
+        assert_eq!(
+            docs_file,
+            docs_options(),
+            "docs/options.md is stale: lvsadm --generate docs-options > docs/options.md"
+        );
+        // the control: a list that lacks one option does not agree
+        let fewer = docs_spellings(&docs_file.replace("| `--wait SECS` |", "| wait |"));
+        assert_ne!(help, fewer);
+    }
+
+    #[test]
+    fn man_page_version_schedulers_and_exit_statuses() {
+        let page = render("man");
+        assert!(page.contains(&format!(
+            ".SH VERSION\nThis page is of \\fBlvsadm\\fR {};",
+            env!("CARGO_PKG_VERSION")
+        )));
+        for s in [
+            "\\fBtwos\\fR",
+            "\\fB3\\fR\n",
+            "\\fB4\\fR\n",
+            "\\fB128+\\fIN\\fR\n",
+        ] {
+            assert!(page.contains(s), "{s} missing");
+        }
+        let synopsis = page.split(".SH DESCRIPTION").next().unwrap();
+        let description = page.split(".SH DESCRIPTION").nth(1).unwrap();
+        let description = description.split("\n.SH ").next().unwrap();
+        for o in ["drain", "metrics", "wait"] {
+            let w = format!("\\fB\\-\\-{o}\\fR");
+            assert!(synopsis.contains(&w), "--{o} not in SYNOPSIS");
+            assert!(description.contains(&w), "--{o} not in DESCRIPTION");
+        }
     }
 
     #[test]
@@ -501,7 +675,9 @@ mod tests {
             words[words.len() - 1],
             words[words.len() - 2],
         );
-        let out = std::process::Command::new("bash")
+        // bash by its path: with PATH replaced, Command would look it up
+        // there (and the test would silently not run)
+        let out = std::process::Command::new("/bin/bash")
             .args(["--norc", "-c", &prog])
             .env("PATH", "/nonexistent")
             .output()
@@ -519,6 +695,29 @@ mod tests {
                 .map(String::from)
                 .collect(),
         )
+    }
+
+    /// The `compopt` calls of a completion and its candidates, with
+    /// `compopt` (only usable while bash completes) replaced by a recorder.
+    fn complete_stubbed(line: &str) -> String {
+        let script = bash();
+        let words: Vec<&str> = line.split(' ').collect();
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let prog = format!(
+            "{script}\ncompopt() {{ echo \"compopt $*\"; }}\nCOMP_WORDS=({})\nCOMP_CWORD={}\n\
+             COMP_LINE='{line}'\nCOMP_POINT=${{#COMP_LINE}}\n\
+             _lvsadm_complete lvsadm '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\" | grep -v '^$'\ntrue\n",
+            quoted.join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = std::process::Command::new("/bin/bash")
+            .args(["--norc", "-c", &prog])
+            .env("PATH", "/nonexistent")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
     }
 
     #[test]
@@ -571,6 +770,13 @@ mod tests {
         assert!(got("lvsadm --netns lb1 -A -t ").is_empty());
         assert!(got("lvsadm --netns lb2 -E -t ").is_empty());
         let _ = std::fs::remove_dir_all(&dir);
+        // --drain <TAB>: nothing, and bash's file-name fallback switched off
+        assert_eq!(
+            complete_stubbed("lvsadm -d -t 192.0.2.1:80 -r 198.51.100.2 --drain "),
+            "compopt +o default +o bashdefault\n"
+        );
+        // the control: after --apply, file names are offered
+        assert!(complete_stubbed("lvsadm --apply ").starts_with("compopt -o filenames\n"));
         // the control: an option that takes no scheduler gets none
         assert!(!complete("lvsadm -A -t 192.0.2.1:80 -p ")
             .unwrap()

@@ -21,12 +21,18 @@ pub enum Takes {
     /// An optional value, taken from the next word only if that word does
     /// not start with `-` (popt's `POPT_ARGFLAG_OPTIONAL`; only `-p`).
     Optional,
+    /// An optional value given only as `--name=VALUE`; the next word is
+    /// never taken (lvsadm's `--drain[=SECS]`).
+    Attached,
 }
 
 /// Ask clap what an argument takes (build.rs and the table's unit test).
 #[allow(dead_code)]
 pub fn takes(arg: &Arg) -> Takes {
     match arg.get_num_args() {
+        Some(r) if r.min_values() == 0 && r.max_values() >= 1 && arg.is_require_equals_set() => {
+            Takes::Attached
+        }
         Some(r) if r.min_values() == 0 && r.max_values() >= 1 => Takes::Optional,
         Some(r) if r.min_values() >= 1 => Takes::Value,
         _ => {
@@ -105,7 +111,7 @@ pub fn command() -> Command {
         .arg(flag("ipv6").short('6').long("ipv6")
             .help("The fwmark service (-f, given before) is IPv6"))
         .arg(value("scheduler", "scheduler").short('s').long("scheduler")
-            .help("Scheduler: rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh (default wlc)"))
+            .help("Scheduler: rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh|twos (default wlc)"))
         .arg(value("pe", "engine").long("pe")
             .help("Alternate persistence engine (sip)"))
         .arg(Arg::new("persistent").short('p').long("persistent")
@@ -167,10 +173,10 @@ pub fn command() -> Command {
             .help("Scheduler flags, comma-separated: flag-1,flag-2,flag-3,sh-fallback,sh-port,mh-fallback,mh-port"))
         // ---- lvsadm extensions (words ipvsadm rejects as unknown options) ----
         .arg(flag("json").short('j').long("json")
-            .help("lvsadm: with -L, print the listing as JSON (schema: docs/json-schema.md); may also come first"))
-        .arg(value("apply", "file").long("apply")
+            .help("lvsadm: with -L, print the listing as JSON (its schema: /usr/share/doc/lvsadm/json-schema.md; docs/json-schema.md in the source); with --check, the problems as JSON; may also come first"))
+        .arg(value("apply", "FILE").long("apply")
             .help("lvsadm: make the table match a rule file (ipvsadm-save format, '-' for stdin) by applying only the differences, without a flush"))
-        .arg(value("check", "file").long("check")
+        .arg(value("check", "FILE").long("check")
             .help("lvsadm: check a rule file (syntax, options, duplicates, undefined services) and report every problem; touches nothing"))
         .arg(flag("dry-run").long("dry-run")
             .help("lvsadm: with --apply, print the changes as ipvsadm command lines instead of making them"))
@@ -178,27 +184,27 @@ pub fn command() -> Command {
             .help("lvsadm: with --apply, print each change as it is made"))
         .arg(flag("allow-empty").long("allow-empty")
             .help("lvsadm: with --apply, accept a rule file without services (otherwise refused)"))
-        .arg(value("scope", "spec").long("scope")
-            .help("lvsadm: with --apply, touch only these services: ADDR, tcp|udp|sctp:ADDR:PORT or fwmark:N (repeatable)"))
-        .arg(value("max-delete", "pct").long("max-delete")
+        .arg(value("scope", "SPEC").long("scope")
+            .help("lvsadm: with --apply, touch only these services: ADDR, tcp|udp|sctp:ADDR:PORT or fwmark:N (repeatable); with -S, save only these"))
+        .arg(value("max-delete", "PCT").long("max-delete")
             .help("lvsadm: with --apply, refuse to delete more than PCT% of the live services in scope (default 50)"))
         .arg(flag("force").long("force")
             .help("lvsadm: with --apply, no limit on deletions"))
-        .arg(Arg::new("drain").long("drain").action(ArgAction::Set).num_args(0..=1).value_name("secs")
-            .help("lvsadm: with -d, -D or --apply, set the weights to 0 and delete each real server once it has no connections left, or after SECS (default 300); -v shows progress in scripts"))
+        .arg(Arg::new("drain").long("drain").action(ArgAction::Set).num_args(0..=1).require_equals(true).value_name("SECS")
+            .help("lvsadm: with -d, -D or --apply, set the weights to 0 and delete each real server once it has no connections left, or after SECS seconds (default 300); the seconds only as --drain=SECS (the next word is never taken); -v shows progress in scripts"))
         .arg(flag("metrics").long("metrics")
             .help("lvsadm: print the table as Prometheus metrics (text exposition format)"))
-        .arg(value("listen", "addr:port").long("listen")
+        .arg(value("listen", "ADDR:PORT").long("listen")
             .help("lvsadm: with --metrics or --supervise, serve the metrics over HTTP on /metrics until SIGTERM"))
         .arg(flag("services-only").long("services-only")
             .help("lvsadm: with --metrics, leave out the per-real-server series"))
-        .arg(value("wait", "secs").long("wait")
+        .arg(value("wait", "SECS").long("wait")
             .help("lvsadm: with --apply or -R, wait up to SECS seconds (default 60) for another --apply or -R on the same network namespace to finish"))
-        .arg(value("supervise", "file").long("supervise")
+        .arg(value("supervise", "FILE").long("supervise")
             .help("lvsadm: stay in the foreground keeping the table equal to a rule file minus the real servers whose health checks fail (health options on its lines); SIGHUP re-reads it, SIGTERM exits leaving the table"))
-        .arg(value("state-dir", "dir").long("state-dir")
+        .arg(value("state-dir", "DIR").long("state-dir")
             .help("lvsadm: with --supervise, where the state is published (supervise.json) and maintenance switches are read (maintenance/ADDR or maintenance/ADDR:PORT); default /run/lvsadm"))
-        .arg(value("netns", "name").long("netns")
+        .arg(value("netns", "NAME").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----
         .arg(value("syncid", "sid").long("syncid")
@@ -232,5 +238,6 @@ mod tests {
         assert_eq!(takes(get("tcp-service")), Takes::Value);
         assert_eq!(takes(get("numeric")), Takes::Nothing);
         assert_eq!(takes(get("start-daemon")), Takes::Value);
+        assert_eq!(takes(get("drain")), Takes::Attached);
     }
 }

@@ -120,6 +120,9 @@ impl<'a> Walker<'a> {
 
     /// Take the value of an option from the next word.
     fn value_from_next(&mut self, t: Takes) -> Result<Option<String>, PoptError> {
+        if t == Takes::Attached {
+            return Ok(None);
+        }
         match self.args.get(self.next) {
             None => match t {
                 Takes::Optional => Ok(None),

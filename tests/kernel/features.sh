@@ -206,6 +206,15 @@ for l in 2 3 5 6; do
     check "check: reports line $l" grep -q "^bad.rules:$l: " o.txt
 done
 check "check: 4 problems" grep -q '^bad.rules: 4 problems$' o.txt
+lvsadm --check bad.rules -j >o.txt 2>e.txt; rc=$?
+check "check -j: exit 1, nothing on stderr ($rc)" sh -c "[ $rc -eq 1 ] && [ ! -s e.txt ]"
+grep -o '"line":[0-9]*' o.txt | tr '\n' ' ' >lines.txt
+check "check -j: one JSON line, the 4 problems' lines ($(cat o.txt))" \
+    sh -c "[ \$(wc -l <o.txt) -eq 1 ] && grep -q '^{\"destinations\":0,\"file\":\"bad.rules\",\"ok\":false,\"problems\":' o.txt &&
+           [ \"\$(cat lines.txt)\" = '\"line\":2 \"line\":3 \"line\":5 \"line\":6 ' ]"
+lvsadm -j --check good.rules >o.txt 2>&1; rc=$?
+check "check -j: a clean file ($(cat o.txt))" \
+    sh -c "[ $rc -eq 0 ] && grep -qx '{\"destinations\":5,\"file\":\"good.rules\",\"ok\":true,\"problems\":\[\],\"services\":3,\"warnings\":\[\]}' o.txt"
 
 # ------------------------------------------------------------------ apply
 grep -v '^#' good.rules | grep -v '^$' >good.canon
@@ -420,6 +429,8 @@ ipvsadm -Sn >a2.txt
 check "i15 guard: deleting 5 of 6 services exits 1" [ $rc -eq 1 ]
 check "i15 guard: says how many and how to allow it" grep -q 'refusing to delete 5 of 6 live services (84%, more than the 50% allowed): give --force, or --max-delete 84' e.txt
 check "i15 guard: lists what would go" [ "$(grep -c '^would delete service ' e.txt)" -eq 5 ]
+check "i15 guard: says refused, nothing changed (not a dry run) ($(grep changes e.txt))" \
+    sh -c "grep -qE '^[0-9]+ changes planned \(refused, nothing changed\)\$' e.txt && ! grep -q 'dry run' e.txt"
 same "i15 guard: table untouched" after.txt a2.txt
 lvsadm --apply web.rules --max-delete 80 >o.txt 2>e.txt; rc=$?
 check "i15 guard: --max-delete 80 still refuses 84%" [ $rc -eq 1 ]

@@ -213,6 +213,12 @@ drain_interrupted() { # SIGNAL (TERM or INT)
         grep -q "^-t $V:80 -r $XIP:80: interrupted with 1 active and 0 inactive connections; weight left at 0, not deleted\$" "$W/i.out"
     r=$(say L1 after-interrupt)
     check "interrupted drain (SIG$1): the connection still works ($r)" [ "$r" = "$X after-interrupt" ]
+    undo=$(sed -n "s/^lvsadm: -t $V:80 -r $XIP:80 had weight 1; to restore it: //p" "$W/i.err")
+    check "interrupted drain (SIG$1): names the old weight and the command that restores it ($undo)" \
+        [ "$undo" = "lvsadm --netns dir -e -t $V:80 -r $XIP:80 -g -w 1" ]
+    $undo
+    check "interrupted drain (SIG$1): that command gives $X its weight back ($(row "$XIP"))" \
+        [ "$(weight "$XIP")" = 1 ]
     close_long L1
 }
 
@@ -269,6 +275,13 @@ EOF
     check "--apply --drain: the table now matches the file (--apply --dry-run has nothing to do)" \
         sh -c "ip netns exec dir lvsadm --apply '$W/rules' --dry-run 2>&1 | grep -qx '0 changes (dry run, nothing changed)'"
     info "--apply --drain output:" "$(cat "$W/a.out")"
+    # the summary comes after the drain and counts what the run did, as
+    # --apply without --drain counts it: the drained rs3 and the deleted
+    # service (with its one real server) included
+    printf '%s\n' '              added  edited  deleted' 'services      1      0       1' \
+        'destinations  1      1       1' "deleted service -t $V:81 (1 destination)" '5 changes' >"$W/sum.want"
+    tail -n 5 "$W/a.out" >"$W/sum.got"
+    same "--apply --drain: the summary, after the drain, counts what the run did" "$W/sum.want" "$W/sum.got"
     for l in L1 L2 L3; do close_long $l; done
 }
 

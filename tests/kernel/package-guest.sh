@@ -77,7 +77,7 @@ phase1() {
         sh -c 'dpkg-query -W -f="\${Status}" ipvsadm | grep -qx "install ok installed"'
     check "ipvsadm is still Debian's (it rejects lvsadm's --help-extensions)" \
         sh -c '! ipvsadm --help-extensions'
-    check "lvsadm --help-extensions lists --apply" sh -c 'lvsadm --help-extensions | grep -q -- "--apply file"'
+    check "lvsadm --help-extensions lists --apply" sh -c 'lvsadm --help-extensions | grep -q -- "--apply FILE"'
     check "lvsadm -h is ipvsadm's usage text" sh -c 'lvsadm -h | head -n1 | grep -qx "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)"'
     check "installing did not start the unit (the table is untouched)" \
         sh -c '! systemctl is-active -q lvsadm && [ -z "$(lvsadm -S -n)" ]'
@@ -108,6 +108,125 @@ phase1() {
 
 counters() { # the Conns counter of the TCP service
     lvsadm -L -n --stats -t 192.0.2.1:80 | awk '$1 == "TCP" { print $3 }'
+}
+
+# keepalived's part of the table, sorted: its service and real servers.
+ka_table() {
+    lvsadm -S -n | grep -F -- '192.0.2.50:8080' | sort
+}
+# Wait up to 30 s for keepalived's part of the table to be FILE's.
+ka_wait() {
+    i=0
+    while [ $i -lt 60 ]; do
+        ka_table >/tmp/ka.now
+        cmp -s "$1" /tmp/ka.now && return 0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# lvsadm.service on a director where keepalived (Debian's, running) owns a
+# virtual_server with a health-checked real server that is down: reload
+# within SCOPE leaves keepalived's service and real servers alone; the
+# controls show what the unscoped unit does.
+keepalived_beside() {
+    mkdir -p /etc/keepalived
+    cat >/etc/keepalived/keepalived.conf <<'EOF'
+global_defs {
+    router_id lvs-test
+}
+virtual_server 192.0.2.50 8080 {
+    delay_loop 1
+    lb_algo wlc
+    lb_kind DR
+    protocol TCP
+    real_server 192.0.2.1 8080 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+    real_server 198.51.100.21 8080 {
+        weight 2
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
+EOF
+    $BB nc -ll -p 8080 -e /bin/cat >/dev/null 2>&1 &
+    ncpid=$!
+    check "keepalived starts" systemctl restart keepalived
+    # its checker removes the real server nothing answers for
+    printf '%s\n' '-A -t 192.0.2.50:8080 -s wlc' '-a -t 192.0.2.50:8080 -r 192.0.2.1:8080 -g -w 3' |
+        sort >/tmp/ka.want
+    check "keepalived's service is up, its unreachable real server removed by its check" ka_wait /tmp/ka.want
+    ka_table | sed 's/^/#   keepalived: /'
+
+    # The recipe: save only the unit's services, and reload within SCOPE.
+    sed -i 's/^SCOPE=.*/SCOPE=192.0.2.1/' /etc/default/lvsadm
+    lvsadm -S -n --scope 192.0.2.1 >$RULES
+    check "lvsadm -S -n --scope saves none of keepalived's lines" sh -c "! grep -q 192.0.2.50 $RULES"
+    sed -i 's/^-a -u 192.0.2.1:53 -r 198.51.100.3:53 -m -w 2$/-a -u 192.0.2.1:53 -r 198.51.100.3:53 -m -w 4/' $RULES
+    check "systemctl reload lvsadm (SCOPE=192.0.2.1) beside a running keepalived" systemctl reload lvsadm
+    check "keepalived is still running" systemctl is-active -q keepalived
+    ka_table >/tmp/ka.after
+    same "the reload left keepalived's service and real servers alone" /tmp/ka.want /tmp/ka.after
+    check "the reload applied the edit in scope" \
+        sh -c 'lvsadm -S -n | grep -qx -- "-a -u 192.0.2.1:53 -r 198.51.100.3:53 -m -w 4"'
+    # a file with keepalived's down real server in it (a careless full
+    # save) is refused in scope, and changes nothing
+    cp $RULES /tmp/rules.scoped
+    printf '%s\n' '-A -t 192.0.2.50:8080 -s wlc' '-a -t 192.0.2.50:8080 -r 192.0.2.1:8080 -g -w 3' \
+        '-a -t 192.0.2.50:8080 -r 198.51.100.21:8080 -g -w 2' >>$RULES
+    cp $RULES /tmp/rules.careless
+    check "with SCOPE, a file holding keepalived's service fails the reload" sh -c '! systemctl reload lvsadm'
+    ka_table >/tmp/ka.after2
+    same "the refused reload did not re-add keepalived's removed real server" /tmp/ka.want /tmp/ka.after2
+
+    # stop with SCOPE: save and flush keep to it
+    cp /tmp/rules.scoped $RULES
+    systemctl reload lvsadm
+    sed -i 's/^STOP=.*/STOP=save/' /etc/default/lvsadm
+    echo "# a comment the save replaces" >>$RULES
+    systemctl stop lvsadm
+    lvsadm -S -n --scope 192.0.2.1 >/tmp/ours
+    check "STOP=save with SCOPE writes only the unit's services" cmp -s /tmp/ours $RULES
+    check "... and none of keepalived's" sh -c "! grep -q 192.0.2.50 $RULES"
+    check "control: the unscoped save (the old STOP=save) holds keepalived's service" \
+        sh -c 'lvsadm -S -n | grep -q -F 192.0.2.50:8080'
+    sed -i 's/^STOP=.*/STOP=flush/' /etc/default/lvsadm
+    systemctl start lvsadm
+    systemctl stop lvsadm
+    check "STOP=flush with SCOPE clears the unit's services only" \
+        sh -c '[ -z "$(lvsadm -S -n --scope 192.0.2.1)" ]'
+    ka_table >/tmp/ka.after3
+    same "... and leaves keepalived's service and real servers" /tmp/ka.want /tmp/ka.after3
+    sed -i 's/^STOP=.*/STOP=keep/' /etc/default/lvsadm
+    cp /tmp/rules.scoped $RULES
+    systemctl start lvsadm
+
+    # Controls: the unscoped unit (SCOPE empty, as before) with the same
+    # two files re-adds the real server keepalived removed, and deletes
+    # keepalived's service.
+    sed -i 's/^SCOPE=.*/SCOPE=/' /etc/default/lvsadm
+    cp /tmp/rules.careless $RULES
+    check "control: the unscoped reload of the careless save succeeds" systemctl reload lvsadm
+    check "control: ... and re-adds the real server keepalived's check removed" \
+        sh -c 'lvsadm -S -n | grep -q -- "-r 198.51.100.21:8080"'
+    cp /tmp/rules.scoped $RULES
+    check "control: the unscoped reload of the scoped file succeeds" systemctl reload lvsadm
+    check "control: ... and deletes keepalived's service" \
+        sh -c '! lvsadm -S -n | grep -q -F 192.0.2.50:8080'
+
+    # back to the state the tests after this one expect
+    systemctl stop keepalived
+    kill $ncpid 2>/dev/null
+    rules_v2 >$RULES
+    systemctl reload lvsadm
+    table /tmp/t6
+    same "after keepalived: the table is the rules file's again" /tmp/v2 /tmp/t6
 }
 
 phase2() {
@@ -229,6 +348,8 @@ EOF
     check "with STOP=flush, stop clears the table" test -z "$(lvsadm -S -n)"
     sed -i 's/^STOP=.*/STOP=keep/' /etc/default/lvsadm
     systemctl start lvsadm
+
+    keepalived_beside
 
     # The switch package: lvsadm as ipvsadm. It conflicts with and
     # replaces ipvsadm, so dpkg removes ipvsadm in its favour.

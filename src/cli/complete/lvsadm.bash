@@ -44,6 +44,12 @@ _lvsadm_complete() {
     local -a cand=()
     local prefix="" kind=""
     case $prev in
+        --drain)
+            # --drain[=SECS]: the next word is not its value; no file names
+            compopt +o default +o bashdefault 2>/dev/null
+            COMPREPLY=()
+            return
+            ;;
         -t | --tcp-service) kind=-t ;;
         -u | --udp-service) kind=-u ;;
         --sctp-service) kind=--sctp-service ;;
