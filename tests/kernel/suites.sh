@@ -19,7 +19,8 @@
 #
 # Within a lane, suites run in the order of their file names. tests/run
 # runs each file from the repository's top directory with standard input
-# /dev/null and SUITE_LVSADM set to the lvsadm binary under test; its exit
+# /dev/null, SUITE_LVSADM set to the lvsadm binary under test and
+# SUITE_LANE to the lane it runs in; its exit
 # status is the suite's result. A file without both lines, with an invalid
 # lane, or not executable is an error, so that a suite cannot be dropped
 # silently.
@@ -195,9 +196,10 @@ suites_run_one() {
     {
         echo "== $title"
         if [ -n "${SUITE_KERNEL[$id]:-}" ]; then
-            LVSADM_KERNEL=${SUITE_KERNEL[$id]} "${SUITE_PATH[$id]}" && rc=0 || rc=$?
+            SUITE_LANE=${SUITE_LANE[$id]} LVSADM_KERNEL=${SUITE_KERNEL[$id]} \
+                "${SUITE_PATH[$id]}" && rc=0 || rc=$?
         else
-            "${SUITE_PATH[$id]}" && rc=0 || rc=$?
+            SUITE_LANE=${SUITE_LANE[$id]} "${SUITE_PATH[$id]}" && rc=0 || rc=$?
         fi
         echo "-- $title: exit $rc, $(($(date +%s) - start)) s"
     } >"$logs/$id.log" 2>&1 </dev/null
