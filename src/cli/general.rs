@@ -21,10 +21,11 @@ pub(crate) fn parse_general(args: &[String]) -> Result<Outcome, CliError> {
     let mut w = Walker::new(args);
     let mut d = Draft {
         options: 0,
-        // IPv4 until an address or -6 says otherwise, as ipvsadm's unset
-        // family is read.
-        svc: Service::new(Family::Inet),
-        dest: Dest::new(Family::Inet),
+        svc: Service {
+            af: 0,
+            ..Service::new(AF_INET)
+        },
+        dest: Dest::new(0),
         daemon: Daemon::default(),
         format: Format::default(),
         sched_flags_arg: String::new(),
@@ -126,9 +127,9 @@ impl Draft {
             "tcp-service" | "udp-service" | "sctp-service" => {
                 set_option(&mut self.options, Opt::Service)?;
                 svc.protocol = match id {
-                    "tcp-service" => Protocol::Tcp,
-                    "udp-service" => Protocol::Udp,
-                    _ => Protocol::Sctp,
+                    "tcp-service" => IPPROTO_TCP,
+                    "udp-service" => IPPROTO_UDP,
+                    _ => IPPROTO_SCTP,
                 };
                 if addr::parse_service(value, svc).is_none() {
                     return Err(fail("illegal virtual server address[:port] specified"));
@@ -138,13 +139,13 @@ impl Draft {
                 set_option(&mut self.options, Opt::Service)?;
                 // ipvsadm gives fwmark services a protocol for its own use
                 // (port names of -r are then looked up as tcp); never sent.
-                svc.family = Family::Inet;
-                svc.protocol = Protocol::Tcp;
+                svc.af = AF_INET;
+                svc.protocol = IPPROTO_TCP;
                 svc.fwmark = parse_fwmark(value)?;
             }
             "netmask" => {
                 set_option(&mut self.options, Opt::Netmask)?;
-                if svc.family != Family::Inet6 {
+                if svc.af != AF_INET6 {
                     svc.netmask = addr::parse_netmask(value)
                         .ok_or_else(|| fail("illegal virtual server persistent mask specified"))?;
                 } else {
@@ -152,7 +153,7 @@ impl Draft {
                     if !(1..=128).contains(&n) {
                         return Err(fail("illegal ipv6 netmask specified"));
                     }
-                    svc.netmask = Netmask::Prefix(n as u32);
+                    svc.netmask = n as u32;
                 }
             }
             "scheduler" => {
@@ -161,14 +162,14 @@ impl Draft {
             }
             "persistent" => {
                 set_option(&mut self.options, Opt::Persistent)?;
-                svc.flags |= ServiceFlags::PERSISTENT;
+                svc.flags |= SVC_F_PERSISTENT;
                 svc.timeout =
                     std::time::Duration::from_secs(u64::from(parse_timeout(val, 1, MAX_TIMEOUT)?));
             }
             "ipv6" => {
                 if svc.fwmark != 0 {
-                    svc.family = Family::Inet6;
-                    svc.netmask = Netmask::Prefix(128);
+                    svc.af = AF_INET6;
+                    svc.netmask = 128;
                 } else {
                     // ipvsadm's message already ends in a newline, and fail() adds one.
                     return Err(fail("-6 used before -f\n"));
@@ -176,7 +177,7 @@ impl Draft {
             }
             "ops" => {
                 set_option(&mut self.options, Opt::Ops)?;
-                svc.flags |= ServiceFlags::ONEPACKET;
+                svc.flags |= SVC_F_ONEPACKET;
             }
             "pe" => {
                 set_option(&mut self.options, Opt::Pe)?;
@@ -203,7 +204,7 @@ impl Draft {
                 let mut t = self.svc.clone();
                 let parsed = addr::parse_service(value, &mut t);
                 let dest = &mut self.dest;
-                dest.family = t.family;
+                dest.af = t.af;
                 dest.addr = t.addr;
                 dest.port = t.port;
                 match parsed {
@@ -214,10 +215,10 @@ impl Draft {
             }
             "ipip" | "gatewaying" | "masquerading" => {
                 self.set(Opt::Forward)?;
-                self.dest.forward = match id {
-                    "ipip" => Forward::Tunnel,
-                    "gatewaying" => Forward::Route,
-                    _ => Forward::Masq,
+                self.dest.fwd = match id {
+                    "ipip" => FWD_TUNNEL,
+                    "gatewaying" => FWD_DROUTE,
+                    _ => FWD_MASQ,
                 };
             }
             "weight" => {
@@ -235,7 +236,8 @@ impl Draft {
             "tun-type" => {
                 self.set(Opt::TunType)?;
                 self.dest.tun_type = TunnelType::from_name(value)
-                    .ok_or_else(|| fail("illegal tunnel type specified"))?;
+                    .ok_or_else(|| fail("illegal tunnel type specified"))?
+                    .number();
             }
             "tun-port" => {
                 self.set(Opt::TunPort)?;
@@ -245,21 +247,15 @@ impl Draft {
             }
             "tun-nocsum" => {
                 self.set(Opt::TunNocsum)?;
-                self.dest.tun_checksum = TunnelChecksum::from_flags(
-                    self.dest.tun_checksum.flags() | TunnelChecksum::None.flags(),
-                );
+                self.dest.tun_flags |= TUN_F_NOCSUM;
             }
             "tun-csum" => {
                 self.set(Opt::TunCsum)?;
-                self.dest.tun_checksum = TunnelChecksum::from_flags(
-                    self.dest.tun_checksum.flags() | TunnelChecksum::Csum.flags(),
-                );
+                self.dest.tun_flags |= TUN_F_CSUM;
             }
             "tun-remcsum" => {
                 self.set(Opt::TunRemcsum)?;
-                self.dest.tun_checksum = TunnelChecksum::from_flags(
-                    self.dest.tun_checksum.flags() | TunnelChecksum::RemCsum.flags(),
-                );
+                self.dest.tun_flags |= TUN_F_REMCSUM;
             }
             _ => return Ok(false),
         }
@@ -335,21 +331,9 @@ impl Draft {
         if cmd == Cmd::SetTimeout {
             match (w.next_arg(), w.next_arg(), w.next_arg()) {
                 (Some(a), Some(b), Some(c)) => {
-                    timeouts.tcp = std::time::Duration::from_secs(u64::from(parse_timeout(
-                        Some(&a),
-                        0,
-                        MAX_TIMEOUT,
-                    )?));
-                    timeouts.tcp_fin = std::time::Duration::from_secs(u64::from(parse_timeout(
-                        Some(&b),
-                        0,
-                        MAX_TIMEOUT,
-                    )?));
-                    timeouts.udp = std::time::Duration::from_secs(u64::from(parse_timeout(
-                        Some(&c),
-                        0,
-                        MAX_TIMEOUT,
-                    )?));
+                    timeouts.tcp = parse_timeout(Some(&a), 0, MAX_TIMEOUT)?;
+                    timeouts.tcp_fin = parse_timeout(Some(&b), 0, MAX_TIMEOUT)?;
+                    timeouts.udp = parse_timeout(Some(&c), 0, MAX_TIMEOUT)?;
                 }
                 _ => return Err(fail("--set option requires 3 timeout values")),
             }
@@ -370,6 +354,9 @@ impl Draft {
             format,
             ..
         } = self;
+        if svc.af == 0 {
+            svc.af = AF_INET;
+        }
         if matches!(cmd, Cmd::AddService | Cmd::EditService) {
             check_service(&mut svc)?;
         }
@@ -379,8 +366,8 @@ impl Draft {
         if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
             check_dest(&svc, &mut dest, options)?;
         }
-        if options & bit(Opt::Server) == 0 {
-            dest.family = svc.family;
+        if dest.af == 0 {
+            dest.af = svc.af;
         }
         if cmd == Cmd::List {
             let any = |os: &[Opt]| os.iter().any(|o| options & bit(*o) != 0);
@@ -406,13 +393,10 @@ impl Draft {
 /// `-A`/`-E`: a port unless persistent or fwmark, `-o` only for UDP, and
 /// the default scheduler.
 fn check_service(svc: &mut Service) -> Result<(), CliError> {
-    if svc.fwmark == 0 && svc.port == 0 && !svc.flags.intersects(ServiceFlags::PERSISTENT) {
+    if svc.fwmark == 0 && svc.port == 0 && svc.flags & SVC_F_PERSISTENT == 0 {
         return Err(fail("Zero port specified for non-persistent service"));
     }
-    if svc.flags.intersects(ServiceFlags::ONEPACKET)
-        && svc.fwmark == 0
-        && svc.protocol != Protocol::Udp
-    {
+    if svc.flags & SVC_F_ONEPACKET != 0 && svc.fwmark == 0 && svc.protocol != IPPROTO_UDP {
         return Err(fail(
             "One-Packet Scheduling is only for UDP virtual services",
         ));
@@ -426,10 +410,10 @@ fn check_service(svc: &mut Service) -> Result<(), CliError> {
 /// `-a`/`-e`: DR and tunnel ports follow the service's, families must match
 /// unless tunnelling, tunnel options only with `-i` and by tunnel type.
 fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliError> {
-    if svc.fwmark == 0 && (dest.forward == Forward::Tunnel || dest.forward == Forward::Route) {
+    if svc.fwmark == 0 && (dest.fwd == FWD_TUNNEL || dest.fwd == FWD_DROUTE) {
         dest.port = svc.port;
     }
-    if dest.family != svc.family && dest.forward != Forward::Tunnel {
+    if dest.af != svc.af && dest.fwd != FWD_TUNNEL {
         return Err(fail(
             "Different address family is allowed only for tunneling servers",
         ));
@@ -439,11 +423,11 @@ fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliErr
         | bit(Opt::TunNocsum)
         | bit(Opt::TunCsum)
         | bit(Opt::TunRemcsum);
-    if dest.forward != Forward::Tunnel && options & tun_opts != 0 {
+    if dest.fwd != FWD_TUNNEL && options & tun_opts != 0 {
         return Err(fail("Tunnel options conflict with forward method"));
     }
-    if dest.forward == Forward::Tunnel {
-        tunnel_opt_check(dest.tun_type.number(), options)?;
+    if dest.fwd == FWD_TUNNEL {
+        tunnel_opt_check(dest.tun_type, options)?;
     }
     Ok(())
 }
@@ -518,9 +502,9 @@ fn truncate_bytes(s: &str, max: usize) -> String {
     }
 }
 
-fn parse_sched_flags(sched: &str, arg: &str) -> Result<ServiceFlags, CliError> {
+fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, CliError> {
     let scheduler = if sched.is_empty() { "wlc" } else { sched };
-    let mut flags = ServiceFlags::EMPTY;
+    let mut flags = 0;
     let mut any = false;
     for flag in arg.split(',').filter(|f| !f.is_empty()) {
         any = true;

@@ -315,10 +315,7 @@ pub fn desired(
                     let forward = w
                         .dests
                         .first()
-                        .and_then(|d| match d.dest.forward.method() {
-                            Forward::Other(_) => None,
-                            f => Some(f),
-                        })
+                        .and_then(|d| d.dest.forward())
                         .unwrap_or(Forward::Route);
                     let mut d = Dest::with_addr(addr, forward);
                     if forward != Forward::Masq && w.svc.port != 0 {
