@@ -60,7 +60,13 @@ impl HealthLines {
 /// The problems that need the whole file: a check that needs a port on a
 /// real server without one (fwmark services), a sorry server that is also
 /// a real server of its service, a sorry server of another family.
-pub fn problems(wanted: &[Wanted], lines: &HealthLines) -> Vec<Problem> {
+///
+/// `dest_line` gives the `-a` line of each real server (for the messages).
+pub fn problems(
+    wanted: &[Wanted],
+    lines: &HealthLines,
+    dest_line: &HashMap<(ServiceKey, DestKey), usize>,
+) -> Vec<Problem> {
     let mut out = Vec::new();
     for w in wanted {
         let k = w.svc.key();
@@ -72,7 +78,7 @@ pub fn problems(wanted: &[Wanted], lines: &HealthLines) -> Vec<Problem> {
                 CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Https(_) | CheckKind::Dns(_)
             );
             if needs_port && d.dest.port == 0 && h.port.is_none() {
-                let line = lines.dests.get(&(k, dk)).map_or(w.line, |(l, _)| *l);
+                let line = dest_line.get(&(k, dk)).copied().unwrap_or(w.line);
                 out.push(Problem {
                     line,
                     msg: format!(

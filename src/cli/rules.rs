@@ -196,7 +196,11 @@ pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines
                     continue;
                 }
                 dest_lines.insert(dk, line);
-                health.dests.insert(dk, (line, opts));
+                // only real servers with options of their own: a file of
+                // 200 000 plain lines must not hold a map entry per line
+                if !opts.is_empty() {
+                    health.dests.insert(dk, (line, opts));
+                }
                 wanted[j].dests.push(WantedDest {
                     u_given: p.has(Opt::UThreshold),
                     l_given: p.has(Opt::LThreshold),
@@ -209,7 +213,11 @@ pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines
             )),
         }
     }
-    problems.extend(crate::apply::health::problems(&wanted, &health));
+    problems.extend(crate::apply::health::problems(
+        &wanted,
+        &health,
+        &dest_lines,
+    ));
     problems.sort_by_key(|p| p.line);
     (wanted, problems, health)
 }
