@@ -36,33 +36,8 @@ lv() { nsx dir lvsadm "$@"; }
 # ------------------------------------------------------------------ setup
 modprobe bridge || bad "modprobe bridge"
 setup() {
-    for n in sw cl1 dir rs1 rs2 rs3; do
-        ip netns add $n && ip -n $n link set lo up || return 1
-    done
-    ip -n sw link add lan type bridge && ip -n sw link set lan up || return 1
-    i=0
-    for spec in cl1:192.0.2.100 dir:192.0.2.2 rs1:192.0.2.11 rs2:192.0.2.12 rs3:192.0.2.13; do
-        n=${spec%%:*} a=${spec#*:}
-        i=$((i + 1))
-        ip link add eth0 netns "$n" type veth peer name "p$i" netns sw &&
-            ip -n "$n" link set eth0 up && ip -n sw link set "p$i" up &&
-            ip -n sw link set "p$i" master lan && ip -n "$n" addr add "$a/24" dev eth0 || return 1
-    done
-    ip -n dir addr add $V/32 dev eth0 || return 1
+    dr_lan "$W" "$V" || return 1
     for r in rs1 rs2 rs3; do
-        ip -n $r addr add $V/32 dev lo || return 1
-        nsx $r sh -c 'cd /proc/sys/net/ipv4/conf && echo 1 >all/arp_ignore && echo 2 >all/arp_announce &&
-            echo 1 >lo/arp_ignore && echo 2 >lo/arp_announce' || return 1
-        cat >"$W/srv-$r" <<EOF
-#!/bin/sh
-echo $r
-while read -r l; do
-    echo "$r \$l"
-    [ "\$l" = once ] && exit 0
-done
-EOF
-        chmod 755 "$W/srv-$r"
-        nsx $r nc -ll -p 80 -e "$W/srv-$r" </dev/null >/dev/null 2>&1 &
         mkdir -p "$W/www-$r"
         echo ok >"$W/www-$r/ok"
         nsx $r busybox httpd -p 8080 -h "$W/www-$r" || return 1
