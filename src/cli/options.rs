@@ -203,7 +203,11 @@ pub fn command() -> Command {
         .arg(value("supervise", "FILE").long("supervise")
             .help("lvsadm: stay in the foreground keeping the table equal to a rule file minus the real servers whose health checks fail (health options on its lines); SIGHUP re-reads it, SIGTERM exits leaving the table"))
         .arg(value("state-dir", "DIR").long("state-dir")
-            .help("lvsadm: with --supervise, where the state is published (supervise.json) and maintenance switches are read (maintenance/ADDR or maintenance/ADDR:PORT); default /run/lvsadm"))
+            .help("lvsadm: with --supervise, where the state is published (supervise.json) and maintenance switches are read (maintenance/ADDR or maintenance/ADDR:PORT); with --top, where that state is read; default /run/lvsadm"))
+        .arg(flag("top").long("top")
+            .help("lvsadm: a live full-screen view of the table on a terminal: per service and real server the connection, packet and byte rates, connections, weight, share and the last minute, weight 0 and unhealthy real servers apart; keys sort, filter, collapse and pause (? lists them), q leaves; with -t|-u|--sctp-service ADDR:PORT or -f MARK only that service"))
+        .arg(value("interval", "SECS").long("interval")
+            .help("lvsadm: with --top, seconds between reads of the table (default 1, 0.2 to 3600)"))
         .arg(value("netns", "NAME").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----
