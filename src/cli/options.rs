@@ -198,6 +198,8 @@ pub fn command() -> Command {
             .help("lvsadm: with --metrics or --supervise, serve the metrics over HTTP on /metrics until SIGTERM"))
         .arg(flag("services-only").long("services-only")
             .help("lvsadm: with --metrics, leave out the per-real-server series"))
+        .arg(flag("node-exporter-names").long("node-exporter-names")
+            .help("lvsadm: with --metrics, also node_exporter's IPVS series (node_ipvs_*, labels local_address, local_port, remote_address, remote_port, proto, local_mark), for dashboards built on them; fwmark services are told apart by local_mark"))
         .arg(value("wait", "SECS").long("wait")
             .help("lvsadm: with --apply or -R, wait up to SECS seconds (default 60) for another --apply or -R on the same network namespace to finish"))
         .arg(value("supervise", "FILE").long("supervise")

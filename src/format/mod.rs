@@ -9,6 +9,7 @@ mod conn;
 pub(crate) use addr::ntop;
 pub use addr::{Names, Resolver};
 pub use conn::{read_connections, Conn};
+pub mod node_exporter;
 pub mod prometheus;
 pub mod sort;
 
