@@ -538,4 +538,6 @@ pub fn write_daemons<W: Write>(out: &mut W, daemons: &[Daemon]) -> io::Result<()
 }
 
 #[cfg(test)]
+mod dashboard_tests;
+#[cfg(test)]
 mod tests;
