@@ -41,6 +41,14 @@ const INTERVAL: (f64, f64) = (0.2, 3600.0);
 /// The `--top` command line in `args`, if it is one; `Err` is a message for
 /// a wrong one (exit status 2).
 pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
+    // Most command lines have neither word: no walk for them (every
+    // ipvsadm command pays this check, so it is a plain scan).
+    if !args
+        .iter()
+        .any(|a| a.starts_with("--top") || a.starts_with("--interval"))
+    {
+        return None;
+    }
     let mut w = Walker::new(args);
     let (mut top, mut interval, mut state_dir) = (false, None, None);
     let (mut svc_words, mut others, mut bad) = (Vec::new(), Vec::new(), None);
