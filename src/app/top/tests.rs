@@ -550,7 +550,7 @@ fn keys_sort_filter_collapse_pause_and_quit() {
     );
     assert!(screen(&mut v, 80, 24)[2].starts_with("- UDP"));
     let t = screen(&mut v, 80, 24);
-    assert!(t[1].contains(" PPS↓  BPS Share "), "{}", t[1]);
+    assert!(t[1].contains("   PPS  BPS↓ Share "), "{}", t[1]);
     v.key(key('r'), 20);
     assert!(screen(&mut v, 80, 24)[2].starts_with("- FWM"));
     // filter: typed after /, applied by Enter, cleared by Esc

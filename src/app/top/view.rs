@@ -368,7 +368,7 @@ fn pad(s: &mut String, w: usize) {
     s.extend(std::iter::repeat(' ').take(w - n));
 }
 
-/// The column titles; the sorted one has an arrow in the space before it.
+/// The column titles; the sorted one has an arrow after it.
 pub fn titles(cols: Widths, sort: Sort) -> String {
     let names = [
         "Weight", "Active", "InAct", "CPS", "PPS", "BPS", "Share", "State",
@@ -381,17 +381,13 @@ pub fn titles(cols: Widths, sort: Sort) -> String {
     }
     pad(&mut s, cols.name);
     for ((n, k), w) in names.iter().zip(keys).zip(model::FIXED) {
-        let mut t = format!("{n:>width$}", width = w - 1);
         if k == ' ' {
-            t = format!("{n:<width$}", width = w - 1);
-        }
-        let mark = if SortKey::from_key(k) == Some(sort.key) {
-            arrow
+            s.push_str(&format!(" {n:<width$}", width = w - 1));
+        } else if SortKey::from_key(k) == Some(sort.key) {
+            s.push_str(&format!("{:>w$}", format!("{n}{arrow}")));
         } else {
-            ' '
-        };
-        s.push(mark);
-        s.push_str(&t);
+            s.push_str(&format!("{n:>w$}"));
+        }
     }
     if cols.history > 0 {
         let mut h = " PPS, last minute".to_string();
