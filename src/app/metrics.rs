@@ -52,11 +52,17 @@ pub fn snapshot(ipvs: &mut dyn Kernel) -> Result<Snapshot, String> {
                 c.iter().map(|c| (c.protocol.as_str(), c.state.as_str())),
             )
         });
+    // node_exporter's totals (`--node-exporter-names`): the file of the
+    // network namespace the process is in, as the other tables.
+    let totals = std::fs::read_to_string("/proc/net/ip_vs_stats")
+        .ok()
+        .and_then(|t| crate::format::node_exporter::parse_stats(&t));
     Ok(Snapshot {
         conn_hash_size: ipvs.info().conn_tab_size,
         services,
         daemons,
         conns,
+        totals,
     })
 }
 

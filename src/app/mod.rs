@@ -20,6 +20,7 @@ pub mod ops;
 pub mod restore;
 pub mod run;
 pub mod supervise;
+pub mod top;
 
 pub use ctx::{Ctx, Exit};
 pub use run::process;
@@ -147,15 +148,22 @@ pub fn main_entry() -> i32 {
             // No arguments at all: like -L, with names resolved.
             status(list_all(&mut ctx, &Format::default(), false, &mut out).map(|_| 0))
         }
-        None => match crate::app::supervise::run::parse(&argv[1..]) {
-            Some(Ok(a)) => crate::app::supervise::run::run(&mut ctx, &a),
+        None => match top::parse(&argv[1..]) {
+            Some(Ok(a)) => top::run(&mut ctx, &a),
             Some(Err(msg)) => {
                 eprintln!("{}: {msg}", ctx.program);
                 2
             }
-            None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
-                Some(code) => code,
-                None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+            None => match crate::app::supervise::run::parse(&argv[1..]) {
+                Some(Ok(a)) => crate::app::supervise::run::run(&mut ctx, &a),
+                Some(Err(msg)) => {
+                    eprintln!("{}: {msg}", ctx.program);
+                    2
+                }
+                None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
+                    Some(code) => code,
+                    None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+                },
             },
         },
     };

@@ -49,6 +49,7 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
     let mut drop = vec![false; args.len()];
     let (mut metrics, mut drain, mut verbose) = (false, None, false);
     let (mut listen, mut services_only, mut others) = (None, false, Vec::new());
+    let mut node_names = false;
     let (mut bad, mut bad_drain) = (None, None);
     let (mut first, mut scopes, mut scope_drop) = (None, Vec::new(), vec![false; args.len()]);
     while let Some(ev) = w.next_opt() {
@@ -75,6 +76,7 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
             "metrics" => metrics = true,
             "listen" => listen = ev.value,
             "services-only" => services_only = true,
+            "node-exporter-names" => node_names = true,
             "drain" => {
                 // `--drain` or `--drain=SECS`: one word (the next word is
                 // never its value).
@@ -102,8 +104,10 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
         }));
     }
     if !metrics && drain.is_none() {
-        if listen.is_some() || services_only {
-            return Some(Err("--listen and --services-only go with --metrics".into()));
+        if listen.is_some() || services_only || node_names {
+            return Some(Err(
+                "--listen, --services-only and --node-exporter-names go with --metrics".into(),
+            ));
         }
         return None;
     }
@@ -113,7 +117,8 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
         }
         if drain.is_some() || verbose || !others.is_empty() {
             return Some(Err(
-                "--metrics takes only --listen ADDR:PORT and --services-only".into(),
+                "--metrics takes only --listen ADDR:PORT, --services-only and --node-exporter-names"
+                    .into(),
             ));
         }
         if let Some(extra) = w.next_arg() {
@@ -121,11 +126,16 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
         }
         return Some(Ok(Command::Metrics(MetricsArgs {
             listen,
-            opts: RenderOptions { services_only },
+            opts: RenderOptions {
+                services_only,
+                node_names,
+            },
         })));
     }
-    if listen.is_some() || services_only {
-        return Some(Err("--listen and --services-only go with --metrics".into()));
+    if listen.is_some() || services_only || node_names {
+        return Some(Err(
+            "--listen, --services-only and --node-exporter-names go with --metrics".into(),
+        ));
     }
     if let Some(b) = bad_drain {
         return Some(Err(b));
@@ -367,7 +377,18 @@ mod tests {
             Some(Ok(Command::Metrics(MetricsArgs {
                 listen: Some("127.0.0.1:9100".into()),
                 opts: RenderOptions {
-                    services_only: true
+                    services_only: true,
+                    node_names: false,
+                }
+            })))
+        );
+        assert_eq!(
+            parse(&words("--metrics --node-exporter-names")),
+            Some(Ok(Command::Metrics(MetricsArgs {
+                listen: None,
+                opts: RenderOptions {
+                    services_only: false,
+                    node_names: true,
                 }
             })))
         );
@@ -379,6 +400,8 @@ mod tests {
             "--metrics --bogus",
             "--listen :9100",
             "-L --services-only",
+            "-L --node-exporter-names",
+            "--node-exporter-names",
         ] {
             assert!(matches!(parse(&words(s)), Some(Err(_))), "{s}");
         }

@@ -9,6 +9,7 @@ mod conn;
 pub(crate) use addr::ntop;
 pub use addr::{Names, Resolver};
 pub use conn::{read_connections, Conn};
+pub mod node_exporter;
 pub mod prometheus;
 pub mod sort;
 
@@ -536,5 +537,7 @@ pub fn write_daemons<W: Write>(out: &mut W, daemons: &[Daemon]) -> io::Result<()
     Ok(())
 }
 
+#[cfg(test)]
+mod dashboard_tests;
 #[cfg(test)]
 mod tests;

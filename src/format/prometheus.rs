@@ -27,6 +27,9 @@ pub struct Snapshot {
     /// Entries of the connection table by (protocol, state), when it could
     /// be read.
     pub conns: Option<Vec<((String, String), u64)>>,
+    /// The kernel's totals (`/proc/net/ip_vs_stats`), when they could be
+    /// read.
+    pub totals: Option<crate::format::node_exporter::Totals>,
 }
 
 /// What to leave out.
@@ -34,6 +37,8 @@ pub struct Snapshot {
 pub struct RenderOptions {
     /// No per-real-server series (for tables with very many real servers).
     pub services_only: bool,
+    /// node_exporter's `node_ipvs_*` series too (`--node-exporter-names`).
+    pub node_names: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -409,6 +414,17 @@ pub fn render(snap: &Snapshot, opts: &RenderOptions) -> String {
             }
         }
     }
+    if opts.node_names {
+        let backends: &[(Service, Vec<Dest>)] = if opts.services_only {
+            &[]
+        } else {
+            &snap.services
+        };
+        out.push_str(&crate::format::node_exporter::render(
+            backends,
+            snap.totals.as_ref(),
+        ));
+    }
     out
 }
 
@@ -575,6 +591,7 @@ mod tests {
             &snap,
             &RenderOptions {
                 services_only: true,
+                node_names: false,
             },
         );
         assert!(!t.contains("ipvs_real_server"));

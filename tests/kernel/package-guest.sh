@@ -338,6 +338,34 @@ EOF
     # this test's file, not the package's (the purge check counts leftovers)
     rm -rf /etc/lvsadm
 
+    # The exporter unit: --metrics --listen as a dynamic user with
+    # CAP_NET_ADMIN only; the address from /etc/default/lvsadm.
+    lvsadm -A -t 203.0.113.8:80 -s rr && lvsadm -a -t 203.0.113.8:80 -r 127.0.0.1:8080 -m -w 2
+    sed -i 's/^METRICS_LISTEN=.*/METRICS_LISTEN=127.0.0.1:9113/' /etc/default/lvsadm
+    check "lvsadm-metrics.service starts" systemctl start lvsadm-metrics
+    sleep 1
+    scrape() { # the body of GET /metrics on 127.0.0.1:9113
+        bash -c 'exec 3<>/dev/tcp/127.0.0.1/9113 && printf "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n" >&3 && cat <&3'
+    }
+    scrape >/tmp/m1 2>&1
+    check "lvsadm-metrics serves the table on METRICS_LISTEN ($(grep -c '^ipvs_' /tmp/m1) series)" \
+        grep -q '^ipvs_real_server_weight{.*address="203.0.113.8".*server_address="127.0.0.1".*} 2$' /tmp/m1
+    mpid=$(systemctl show -p MainPID --value lvsadm-metrics)
+    muid=$(awk '/^Uid:/ { print $2 }' "/proc/$mpid/status")
+    mcap=$(awk '/^CapEff:/ { print $2 }' "/proc/$mpid/status")
+    check "lvsadm-metrics runs as a non-root user (uid $muid)" sh -c "[ -n '$muid' ] && [ '$muid' != 0 ]"
+    # CAP_NET_ADMIN is bit 12
+    check "lvsadm-metrics has CAP_NET_ADMIN alone (CapEff $mcap)" [ "$mcap" = 0000000000001000 ]
+    systemd-analyze security lvsadm-metrics --no-pager >/tmp/sa 2>&1
+    exposure=$(sed -n 's/.*Overall exposure level for lvsadm-metrics.service: \([0-9.]*\).*/\1/p' /tmp/sa)
+    check "systemd-analyze security rates lvsadm-metrics at most 2.0 ($exposure)" \
+        awk -v e="$exposure" 'BEGIN { exit !(e != "" && e + 0 <= 2.0) }'
+    systemctl stop lvsadm-metrics
+    check "stopped, nothing listens on 127.0.0.1:9113 any more" \
+        sh -c '! bash -c "exec 3<>/dev/tcp/127.0.0.1/9113" 2>/dev/null'
+    sed -i 's/^METRICS_LISTEN=.*/METRICS_LISTEN=127.0.0.1:9112/' /etc/default/lvsadm
+    lvsadm -D -t 203.0.113.8:80
+
     # Stop keeps the table unless configured.
     systemctl stop lvsadm
     table /tmp/t5
