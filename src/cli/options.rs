@@ -203,7 +203,9 @@ pub fn command() -> Command {
         .arg(value("supervise", "FILE").long("supervise")
             .help("lvsadm: stay in the foreground keeping the table equal to a rule file minus the real servers whose health checks fail (health options on its lines); SIGHUP re-reads it, SIGTERM exits leaving the table"))
         .arg(value("state-dir", "DIR").long("state-dir")
-            .help("lvsadm: with --supervise, where the state is published (supervise.json) and maintenance switches are read (maintenance/ADDR or maintenance/ADDR:PORT); default /run/lvsadm"))
+.help("lvsadm: with --supervise, where the state is published (supervise.json), maintenance switches are read (maintenance/ADDR or maintenance/ADDR:PORT) and operator holds (hold/NAME, recorded by -d/-D --drain of a supervised real server); with -d/-D --drain or -L --health-status, the supervisor's directory; default /run/lvsadm"))
+        .arg(flag("health-status").long("health-status")
+            .help("lvsadm: with -L (and -j for JSON), list what lvsadm --supervise publishes: each supervised real server's check, state, weight wanted/written, since when and last result"))
         .arg(value("netns", "NAME").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----

@@ -30,7 +30,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 /// Where state is published and maintenance switches are read.
-pub const STATE_DIR: &str = "/run/lvsadm";
+pub const STATE_DIR: &str = crate::app::hold::STATE_DIR;
 
 /// The command line of `--supervise`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
         }
     }
     let Some(file) = file else {
-        if state_dir.is_some() {
+        if state_dir.is_some() && drain.is_none() && !others.iter().any(|o| o == "health-status") {
             return Some(Err("--state-dir goes with --supervise".into()));
         }
         return None;
@@ -240,6 +240,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let maint_dir = a.state_dir.join("maintenance");
+    let hold_dir = crate::app::hold::dir(&a.state_dir);
     let lock_dir = PathBuf::from(crate::app::lock::LOCK_DIR);
     let published = Arc::new(Mutex::new(String::new()));
     let mut last_second: Option<Instant> = None;
@@ -273,6 +274,11 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                     }
                 }
                 if dirty || second {
+                    // read before each reconciliation: a drain records its
+                    // hold just before it sets the weight to 0
+                    for l in sup.holds(&hold_dir) {
+                        log(&l);
+                    }
                     match sup.reconcile(ctx, Some(&lock_dir), now) {
                         Ok(logs) => logs.iter().for_each(|l| log(l)),
                         Err(e) => log(&e),
@@ -443,10 +449,11 @@ pub fn state_json(sup: &Supervisor, file: &str, now: Instant) -> serde_json::Val
                         .find(|x| x.dest.key() == key.1)
                         .map(|x| x.dest.weight);
                     let addr = wd.dest.socket_addr().to_string();
+                    let hold = sup.held.contains_key(&key);
                     match sup.servers.get(&key) {
                         None => json!({
                             "server": addr, "check": "none", "state": "static",
-                            "weight": weight, "written": wd.dest.weight,
+                            "weight": weight, "written": wd.dest.weight, "hold": hold,
                         }),
                         Some(s) => json!({
                             "server": addr,
@@ -461,6 +468,7 @@ pub fn state_json(sup: &Supervisor, file: &str, now: Instant) -> serde_json::Val
                             "transitions": s.transitions,
                             "agent_percent": s.percent,
                             "maintenance": s.maint,
+                            "hold": hold,
                         }),
                     }
                 })
