@@ -288,8 +288,11 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 if second {
                     last_second = Some(now);
                     publish(&sup, a, now, &program);
-                    if let Ok(mut p) = published.lock() {
-                        *p = health_metrics(&sup, now);
+                    // the series only when something can scrape them
+                    if a.listen.is_some() {
+                        if let Ok(mut p) = published.lock() {
+                            *p = health_metrics(&sup, now);
+                        }
                     }
                     if !ready {
                         notify.send("READY=1\nSTATUS=supervising");
