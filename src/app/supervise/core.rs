@@ -290,11 +290,17 @@ impl Supervisor {
     pub fn due(&mut self, now: Instant) -> Vec<Due> {
         let mut out = Vec::new();
         for (key, sc) in self.sched.iter_mut() {
+            let check = !sc.busy && sc.next.is_some_and(|n| n <= now);
+            let agent = !sc.agent_busy && sc.agent_next.is_some_and(|n| n <= now);
+            if !check && !agent {
+                // most real servers at most ticks: no look-up
+                continue;
+            }
             let (Some(server), Some(t)) = (self.servers.get(key), self.targets.get(key)) else {
                 continue;
             };
             let gen = self.gens.get(key).copied().unwrap_or(0);
-            if !sc.busy && sc.next.is_some_and(|n| n <= now) {
+            if check {
                 sc.busy = true;
                 out.push(Due {
                     key: *key,
@@ -304,7 +310,7 @@ impl Supervisor {
                     agent: false,
                 });
             }
-            if !sc.agent_busy && sc.agent_next.is_some_and(|n| n <= now) {
+            if agent {
                 sc.agent_busy = true;
                 out.push(Due {
                     key: *key,
