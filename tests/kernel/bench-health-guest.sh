@@ -46,6 +46,9 @@ ip netns exec dir sysctl -q -w net.ipv4.tcp_tw_reuse=1
 ip netns exec rs sysctl -q -w net.core.somaxconn=4096
 ip netns exec rs sysctl -q -w net.ipv4.tcp_max_syn_backlog=4096
 modprobe ip_vs
+# keepalived logs through syslog (its console logging would go through
+# the emulated serial line); lvsadm writes its log lines to a file
+busybox syslogd -n -O "$W/keepalived.log" &
 start_peer() { # LAST-OCTET
     ip netns exec rs bench-peer 198.51.100.$1:8080 4 </dev/null >/dev/null 2>&1 &
     echo $! >"$W/peer-$1.pid"
@@ -123,8 +126,8 @@ one() { # SIZE CHECK TOOL
         ;;
     keepalived)
         rm -f "$W/ka.pid" "$W/kc.pid"
-        ip netns exec dir keepalived --dont-fork --log-console --check --use-file "$W/keepalived.conf" \
-            --pid "$W/ka.pid" --checkers_pid "$W/kc.pid" >"$W/keepalived.log" 2>&1 &
+        ip netns exec dir keepalived --dont-fork --check --use-file "$W/keepalived.conf" \
+            --pid "$W/ka.pid" --checkers_pid "$W/kc.pid" >/dev/null 2>&1 &
         _pid=$!
         ;;
     esac
@@ -158,7 +161,7 @@ one() { # SIZE CHECK TOOL
     done
     _h=$(hwm $_pids)
     echo "RESULT $1 $2 $3 $((_c1 - _c0)) $((_w1 - _w0)) $_h $_first $_all"
-    info "$3 $2 $1x10: pids $_pids; down lines logged: $(grep -c 'down' "$W/$3.log" 2>/dev/null)"
+    info "$3 $2 $1x10: pids $_pids; lines logged: $(wc -l <"$W/$3.log" 2>/dev/null)"
     kill -TERM $_pid 2>/dev/null
     wait $_pid 2>/dev/null
     for _p in $_pids; do kill -9 $_p 2>/dev/null; done
