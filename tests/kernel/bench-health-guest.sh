@@ -162,6 +162,7 @@ one() { # SIZE CHECK TOOL
     _h=$(hwm $_pids)
     echo "RESULT $1 $2 $3 $((_c1 - _c0)) $((_w1 - _w0)) $_h $_first $_all"
     info "$3 $2 $1x10: pids $_pids; lines logged: $(wc -l <"$W/$3.log" 2>/dev/null)"
+    info "$3 $2 $1x10: reasons of downs: $(grep -o 'down: [^,]*\|Timeout[^.]*\|Connection refused' "$W/$3.log" | sort | uniq -c | sort -rn | head -n 4 | tr '\n' ';')"
     kill -TERM $_pid 2>/dev/null
     wait $_pid 2>/dev/null
     for _p in $_pids; do kill -9 $_p 2>/dev/null; done

@@ -370,17 +370,20 @@ info "last lines of the log:" "$(tail -n 8 "$W/sup4.log")"
 # ================================================================== https and dns checks
 # https: openssl s_server on port 443 of each real server (a certificate
 # for good.example made by the host for this run), answering only that
-# server name (a fatal alert otherwise); dns: busybox dnsd on rs1 and rs3
-# (none on rs2: no answer)
+# server name (a fatal alert otherwise); dns: dns-peer (built by the
+# host) on rs1 and rs3 knows www.example.org, on rs2 another name
+# (NXDOMAIN)
 for r in rs1 rs2 rs3; do
     (cd "$W/www-$r" && nsx $r openssl s_server -quiet -accept 443 -cert /job/tls/cert.pem -key /job/tls/key.pem \
         -cert2 /job/tls/cert.pem -key2 /job/tls/key.pem -servername good.example -servername_fatal -WWW) \
         </dev/null >"$W/tls-$r.log" 2>&1 &
 done
-echo "www.example.org 192.0.2.80" >"$W/dnsd.conf"
-nsx rs1 busybox dnsd -c "$W/dnsd.conf" -p 53 </dev/null >"$W/dnsd-rs1.log" 2>&1 &
+nsx rs1 dns-peer 192.0.2.11:53 www.example.org </dev/null >"$W/dns-rs1.log" 2>&1 &
 DNS1=$!
-nsx rs3 busybox dnsd -c "$W/dnsd.conf" -p 53 </dev/null >"$W/dnsd-rs3.log" 2>&1 &
+nsx rs2 dns-peer 192.0.2.12:53 other.example.org </dev/null >"$W/dns-rs2.log" 2>&1 &
+DNS2=$!
+nsx rs3 dns-peer 192.0.2.13:53 www.example.org </dev/null >"$W/dns-rs3.log" 2>&1 &
+DNS3=$!
 cat >"$F" <<EOF
 -A -t $V:443 -s rr --health https:/ok --health-host good.example --interval 1 --health-timeout 1 --rise 1 --fall 1
 -a -t $V:443 -r 192.0.2.11:443 -g -w 1
@@ -404,17 +407,18 @@ check "https: rs1 (SNI and Host good.example, 200) joins; controls stay out: rs2
 sleep 1
 check "https: the controls' last results say why ($(hs 192.0.2.12:443 | cut -c 30-); $(hs 192.0.2.13:443 | cut -c 30-))" \
     sh -c "hs() { lvsadm --netns dir -L --health-status --state-dir '$W/state' | grep \"^  -> \$1 \"; }
-        hs 192.0.2.11:443 | grep -q ' up .*http status 200' && hs 192.0.2.13:443 | grep -q ' down .*http status 200' &&
+        hs 192.0.2.11:443 | grep -q ' up .*https status 200' && hs 192.0.2.13:443 | grep -q ' down .*https status 200' &&
         hs 192.0.2.12:443 | grep -q ' down '"
 dns_ok() { [ "$(w53)" = "192.0.2.11:53=1 192.0.2.12:53=0 192.0.2.13:53=1 " ]; }
 until_ok 10 dns_ok
-check "dns: rs1 and rs3 (dnsd answers NOERROR) join, rs2 (no server) stays out ($MS ms; $(w53))" dns_ok
+check "dns: rs1 and rs3 (NOERROR) join, rs2 (NXDOMAIN) stays out ($MS ms; $(w53); $(hs 192.0.2.12:53 | cut -c 30-))" dns_ok
 kill "$DNS1"
 rs1_dns_out() { [ "$(w53)" = "192.0.2.11:53=0 192.0.2.12:53=0 192.0.2.13:53=1 " ]; }
 until_ok 8 rs1_dns_out
-check "dns: rs1's server stopped: quiesced after $MS ms ($(w53))" rs1_dns_out
-info "dns:" "$(lv -L --health-status --state-dir "$W/state" | grep ':53 ')" "$(cat "$W/dnsd-rs1.log" "$W/dnsd-rs3.log")"
+check "dns: rs1's server stopped (no answer): quiesced after $MS ms ($(w53); $(hs 192.0.2.11:53 | cut -c 30-))" rs1_dns_out
+info "dns:" "$(lv -L --health-status --state-dir "$W/state" | grep ':53 ')" "$(cat "$W"/dns-rs*.log)"
 stop_sup
+kill "$DNS2" "$DNS3" 2>/dev/null
 
 # an empty file is refused
 : >"$W/empty.rules"
