@@ -112,6 +112,22 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
     }))
 }
 
+/// Raise the soft limit on open files to the hard one: every check in
+/// flight holds a socket (10 000 real servers checked every second keep
+/// more than the usual 1 024 open). Returns the soft limit before and
+/// the limit now.
+fn raise_nofile() -> (u64, u64) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => (soft, hard),
+            Err(_) => (soft, soft),
+        },
+        Ok((soft, _)) => (soft, soft),
+        Err(_) => (0, u64::MAX),
+    }
+}
+
 /// Read and check the rule file (problems printed as `FILE:LINE: message`).
 fn load(program: &str, file: &str) -> Result<Config, i32> {
     crate::app::files::load_health(program, file).map(|(wanted, health)| Config { wanted, health })
@@ -129,6 +145,15 @@ pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
             ctx.program, a.file
         );
         return 1;
+    }
+    let checked = cfg.health.checked(&cfg.wanted);
+    let (soft, hard) = raise_nofile();
+    if hard < 2 * checked as u64 + 64 {
+        eprintln!(
+            "{}: warning: open files limited to {hard} (was {soft}) for {checked} checked real servers: \
+             checks may fail with \"Too many open files\" (raise LimitNOFILE or ulimit -n)",
+            ctx.program
+        );
     }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

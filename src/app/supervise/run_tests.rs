@@ -139,3 +139,14 @@ fn published_state_and_metrics() {
     // the unchecked real server has no series
     assert!(!m.contains("198.51.100.2"));
 }
+
+#[test]
+fn the_open_files_limit_is_raised_to_the_hard_one() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    // the usual soft limit first (the test process may have more)
+    let low = hard.min(1024);
+    setrlimit(Resource::RLIMIT_NOFILE, low, hard).unwrap();
+    assert_eq!(raise_nofile(), (low, hard));
+    assert_eq!(getrlimit(Resource::RLIMIT_NOFILE).unwrap(), (hard, hard));
+}
