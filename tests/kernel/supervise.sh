@@ -379,7 +379,6 @@ for r in rs1 rs2 rs3; do
         </dev/null >"$W/tls-$r.log" 2>&1 &
 done
 nsx rs1 dns-peer 192.0.2.11:53 www.example.org </dev/null >"$W/dns-rs1.log" 2>&1 &
-DNS1=$!
 nsx rs2 dns-peer 192.0.2.12:53 other.example.org </dev/null >"$W/dns-rs2.log" 2>&1 &
 DNS2=$!
 nsx rs3 dns-peer 192.0.2.13:53 www.example.org </dev/null >"$W/dns-rs3.log" 2>&1 &
@@ -412,13 +411,23 @@ check "https: the controls' last results say why ($(hs 192.0.2.12:443 | cut -c 3
 dns_ok() { [ "$(w53)" = "192.0.2.11:53=1 192.0.2.12:53=0 192.0.2.13:53=1 " ]; }
 until_ok 10 dns_ok
 check "dns: rs1 and rs3 (NOERROR) join, rs2 (NXDOMAIN) stays out ($MS ms; $(w53); $(hs 192.0.2.12:53 | cut -c 30-))" dns_ok
-kill "$DNS1"
+# (the pid of a backgrounded nsx is its subshell's: the server found by
+# its command line)
+for p in /proc/[0-9]*; do
+    case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
+    "dns-peer 192.0.2.11:53 www.example.org ") kill "${p#/proc/}" ;;
+    esac
+done
 rs1_dns_out() { [ "$(w53)" = "192.0.2.11:53=0 192.0.2.12:53=0 192.0.2.13:53=1 " ]; }
 until_ok 8 rs1_dns_out
 check "dns: rs1's server stopped (no answer): quiesced after $MS ms ($(w53); $(hs 192.0.2.11:53 | cut -c 30-))" rs1_dns_out
 info "dns:" "$(lv -L --health-status --state-dir "$W/state" | grep ':53 ')" "$(cat "$W"/dns-rs*.log)"
 stop_sup
-kill "$DNS2" "$DNS3" 2>/dev/null
+for p in /proc/[0-9]*; do
+    case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
+    "dns-peer "*) kill "${p#/proc/}" ;;
+    esac
+done
 
 # an empty file is refused
 : >"$W/empty.rules"
