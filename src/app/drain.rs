@@ -43,6 +43,10 @@ pub struct Settings {
     pub verbose: bool,
     /// The `--netns` of the run, for the commands the messages name.
     pub netns: Option<String>,
+    /// `-d`/`-D --drain`: the state directory of `lvsadm --supervise`,
+    /// where a hold on the drained real servers is recorded when the
+    /// supervisor owns the service ([`super::hold`]); `None`: no hold.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 fn dest_text(d: &Dest) -> String {
@@ -346,6 +350,32 @@ pub fn run_command<W: Write>(
             None => return fail(libc::ENOENT),
         }
     };
+    if let Some(dir) = &set.state_dir {
+        let keys: Vec<DestKey> = dests.iter().map(|d| d.key()).collect();
+        let why = if delete_service {
+            "-D --drain"
+        } else {
+            "-d --drain"
+        };
+        match super::hold::record(dir, &svc.key(), &keys, why) {
+            Ok(made) => {
+                for p in made {
+                    eprintln!(
+                        "{program}: held out of the supervisor's table until released \
+                         (a weight above 0 set by hand, or rm {})",
+                        p.display()
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "{program}: cannot record the hold in {}: {e}; not draining (the supervisor would undo it)",
+                    super::hold::dir(dir).display()
+                );
+                return 1;
+            }
+        }
+    }
     let job = Job {
         svc,
         dests,

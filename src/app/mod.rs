@@ -12,6 +12,7 @@
 mod ctx;
 pub mod drain;
 pub mod files;
+pub mod hold;
 pub(crate) mod http;
 pub mod listing;
 pub mod lock;
@@ -160,9 +161,16 @@ pub fn main_entry() -> i32 {
                     eprintln!("{}: {msg}", ctx.program);
                     2
                 }
-                None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
-                    Some(code) => code,
-                    None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+                None => match crate::app::supervise::status::parse(&argv[1..]) {
+                    Some(Ok(a)) => crate::app::supervise::status::run(&ctx.program, &a, &mut out),
+                    Some(Err(msg)) => {
+                        eprintln!("{}: {msg}", ctx.program);
+                        2
+                    }
+                    None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
+                        Some(code) => code,
+                        None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+                    },
                 },
             },
         },

@@ -32,6 +32,8 @@ pub enum Command {
         verbose: bool,
         /// The command line without those words.
         rest: Vec<String>,
+        /// `--state-dir DIR`: where a supervisor publishes (holds).
+        state_dir: Option<String>,
     },
     /// `-S --scope SPEC...`: save only the services in these scopes.
     SaveScoped {
@@ -50,6 +52,7 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
     let (mut metrics, mut drain, mut verbose) = (false, None, false);
     let (mut listen, mut services_only, mut others) = (None, false, Vec::new());
     let mut node_names = false;
+    let mut state_dir = None;
     let (mut bad, mut bad_drain) = (None, None);
     let (mut first, mut scopes, mut scope_drop) = (None, Vec::new(), vec![false; args.len()]);
     while let Some(ev) = w.next_opt() {
@@ -74,6 +77,16 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
                 others.push("scope".to_string());
             }
             "metrics" => metrics = true,
+            "state-dir" => {
+                if args[end - 1].starts_with("--state-dir=") {
+                    drop[end - 1] = true;
+                } else {
+                    drop[end - 2] = true;
+                    drop[end - 1] = true;
+                }
+                state_dir = ev.value.clone();
+                others.push("state-dir".to_string());
+            }
             "listen" => listen = ev.value,
             "services-only" => services_only = true,
             "node-exporter-names" => node_names = true,
@@ -156,6 +169,7 @@ pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
         secs,
         verbose,
         rest,
+        state_dir,
     }))
 }
 
@@ -175,15 +189,29 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
             secs,
             verbose,
             rest,
+            state_dir,
         } => {
-            let set = drain::Settings {
+            let mut set = drain::Settings {
                 deadline: Duration::from_secs(secs),
                 verbose,
                 netns: super::ctx::NETNS.get().cloned(),
+                state_dir: None,
             };
             match cli::parse(&rest) {
                 Ok(Outcome::Run(p)) if matches!(p.cmd, Cmd::DelDest | Cmd::DelService) => {
+                    set.state_dir = Some(
+                        state_dir
+                            .unwrap_or_else(|| super::hold::STATE_DIR.into())
+                            .into(),
+                    );
                     drain::run_command(&ctx.program, ctx.kernel, &p, set, out)
+                }
+                Ok(Outcome::Apply(_)) if state_dir.is_some() => {
+                    eprintln!(
+                        "{}: --state-dir goes with --supervise, or -d/-D --drain",
+                        ctx.program
+                    );
+                    2
                 }
                 Ok(Outcome::Apply(mut a)) => {
                     a.verbose |= verbose;
@@ -254,6 +282,7 @@ mod tests {
                 secs,
                 verbose,
                 rest,
+                ..
             })) => (secs, verbose, rest.join(" ")),
             other => panic!("{s}: {other:?}"),
         }

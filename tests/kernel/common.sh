@@ -275,3 +275,52 @@ vm_check_secs() { # NAME VALUE
 }
 vm_check_secs LVSADM_VM_TIMEOUT "$VM_TIMEOUT"
 vm_check_secs LVSADM_VM_BOOT_WATCHDOG "$BOOT_WATCHDOG"
+
+# keepalived for the guest (tests/kernel/multi, tests/kernel/bench-health)
+# keepalived_prepare: sets KA_ROOT, a tree with usr/sbin/keepalived and the
+# libraries (from Debian packages) the host does not have
+keepalived_prepare() {
+    local dir=$CACHE/keepalived deb
+    mkdir -p "$dir"
+    exec 8>"$dir/.lock"
+    flock 8
+    if [ ! -x "$dir/root/usr/sbin/keepalived" ]; then
+        echo "$PROG: downloading keepalived (Debian package) into $dir" >&2
+        rm -rf "$dir/debs" "$dir/root" "$dir/root.tmp"
+        mkdir -p "$dir/debs/partial"
+        # apt resolves the dependencies the host lacks; download only
+        if ! apt-get -q -o Dir::Cache::archives="$dir/debs" -o APT::Sandbox::User=root \
+            install -d -y --no-install-recommends keepalived >"$dir/apt.log" 2>&1; then
+            apt-get update -qq >&2 || true
+            apt-get -q -o Dir::Cache::archives="$dir/debs" -o APT::Sandbox::User=root \
+                install -d -y --no-install-recommends keepalived >"$dir/apt.log" 2>&1 ||
+                { cat "$dir/apt.log" >&2; die "apt-get cannot download keepalived"; }
+        fi
+        for deb in "$dir"/debs/*.deb; do
+            dpkg -x "$deb" "$dir/root.tmp" || die "dpkg -x $deb failed"
+        done
+        [ -x "$dir/root.tmp/usr/sbin/keepalived" ] || die "no usr/sbin/keepalived in the downloaded packages"
+        rm -rf "$dir/debs"
+        mv "$dir/root.tmp" "$dir/root"
+    fi
+    flock -u 8
+    KA_ROOT=$dir/root
+}
+
+# job_add_keepalived: /usr/sbin/keepalived and its libraries, from KA_ROOT
+# where the host has no copy
+job_add_keepalived() {
+    local libpath lib rel missing
+    libpath=$KA_ROOT/usr/lib/x86_64-linux-gnu:$KA_ROOT/lib/x86_64-linux-gnu
+    missing=$(LD_LIBRARY_PATH=$libpath ldd "$KA_ROOT/usr/sbin/keepalived" | grep 'not found')
+    [ -z "$missing" ] || die "keepalived needs libraries found neither on the host nor in $KA_ROOT: $missing"
+    mkdir -p "$JOB/usr/sbin"
+    cp "$KA_ROOT/usr/sbin/keepalived" "$JOB/usr/sbin/keepalived"
+    for lib in $(LD_LIBRARY_PATH=$libpath ldd "$KA_ROOT/usr/sbin/keepalived" | grep -o '/[^ ]*'); do
+        [ -f "$lib" ] || continue
+        rel=${lib#"$KA_ROOT"}
+        [ -e "$JOB$rel" ] && continue
+        mkdir -p "$JOB$(dirname "$rel")"
+        cp -L "$lib" "$JOB$rel"
+    done
+}

@@ -4,7 +4,9 @@
 # remove), manual changes undone, the maintenance switch, reloads (a
 # broken one, one that removes and adds a real server under a long-lived
 # connection), kill -9 and restart without a flap (and a control that
-# does change), the agent, an exec check, the published state, the
+# does change), an operator's drain held and released (with a control),
+# -L --health-status, the agent, exec, https and dns checks (each with a
+# control that fails), the published state, the
 # metrics, SIGTERM.
 #
 # Topology (direct routing, as tests/kernel/ops.sh): client cl1 .100,
@@ -170,6 +172,55 @@ rm "$W/state/maintenance/192.0.2.12"
 until_ok 5 is_weight rs2 1
 check "maintenance released: rs2 back at 1 after $MS ms" is_weight rs2 1
 
+# ================================================================== an operator's drain is held
+# control: a drain whose state directory no supervisor publishes records
+# no hold, and the supervisor puts the real server back
+n0=$(grep -c "table: .* -r 192.0.2.12:80 " "$W/sup1.log")
+lv -d --drain=5 --state-dir "$W/nostate" -t $V:80 -r 192.0.2.12:80 >"$W/drain0.out" 2>"$W/drain0.err"
+until_ok 5 is_weight rs2 1
+n1=$(grep -c "table: .* -r 192.0.2.12:80 " "$W/sup1.log")
+check "control: -d --drain without the supervisor's hold is undone ($MS ms; $(weights); $n0 -> $n1 undo lines)" \
+    sh -c "[ ! -e '$W/nostate/hold' ] && [ '$(weights)' = 'rs1=1 rs2=1 rs3=1 ' ] && [ $n1 -gt $n0 ]"
+open_long L0
+D=$(cat "$W/L0.srv")
+DIP=$(ipof "$D")
+lv -d --drain=6 --state-dir "$W/state" -t $V:80 -r "$DIP:80" >"$W/drain1.out" 2>"$W/drain1.err" &
+DR=$!
+sleep 2
+short 6 "$W/s3"
+r=$(say L0 while-draining)
+check "drain of $D with a long connection: weight 0, new connections elsewhere ($(sort "$W/s3" | uniq -c | tr '\n' ' ')), the old one served ($r)" \
+    sh -c "[ '$(weight "$DIP")' = 0 ] && ! grep -q -e NONE -e '^$D\$' '$W/s3' && [ '$r' = '$D while-draining' ]"
+close_long L0
+wait $DR
+check "the drain recorded the hold ($(cat "$W/drain1.err"))" \
+    sh -c "grep -q 'held out of the supervisor.s table until released' '$W/drain1.err' && ls '$W/state/hold' | grep -q ',$DIP:80\$'"
+sleep 3
+check "held: $D stays deleted after the drain, the supervisor leaves it out ($(weights))" absent "$D"
+check "held: logged" grep -q -- "-r $DIP:80: held out by an operator's drain" "$W/sup1.log"
+lv -L --health-status --state-dir "$W/state" >"$W/health.txt" 2>&1
+info "health listing:" "$(cat "$W/health.txt")"
+check "-L --health-status: a line per real server, $D on hold" \
+    sh -c "[ \$(grep -c '^  -> 192.0.2.1[123]:80 ' '$W/health.txt') = 3 ] && grep -q '^  -> $DIP:80 *http *up+hold ' '$W/health.txt' &&
+        head -n 1 '$W/health.txt' | grep -q '^lvsadm --supervise $F (pid $SUP, running), state of '"
+lv -L --health-status -j --state-dir "$W/state" >"$W/health.json" 2>&1
+check "-L --health-status -j: the published state with running and age" \
+    sh -c "grep -q '\"running\":true' '$W/health.json' && grep -q '\"hold\":true' '$W/health.json' && grep -q '\"server\":\"$DIP:80\"' '$W/health.json'"
+check "-Ln is unchanged by supervision (no health words)" sh -c "! lvsadm --netns dir -Ln | grep -q -e hold -e http"
+short 6 "$W/s4"
+check "held: new connections never reach $D ($(sort "$W/s4" | uniq -c | tr '\n' ' '))" sh -c "! grep -q -e NONE -e '^$D\$' '$W/s4'"
+lv -a -t $V:80 -r "$DIP:80" -g -w 1
+until_ok 5 grep -q -- "-r $DIP:80: hold released: weight 1 set by hand" "$W/sup1.log"
+check "release: $D added back by hand ends the hold (logged after $MS ms), its file is gone" \
+    sh -c "[ -z \"\$(ls '$W/state/hold')\" ]"
+is_out() { _w=$(weight "$(ipof "$1")"); [ -z "$_w" ] || [ "$_w" = 0 ]; }
+rm "$W/www-$D/ok"
+until_ok 8 is_out "$D"
+check "released: $D is checked again (out when its check fails, $MS ms)" is_out "$D"
+echo ok >"$W/www-$D/ok"
+until_ok 8 is_weight "$D" 1
+check "released: and back at 1 ($(weights))" is_weight "$D" 1
+
 # ================================================================== state and metrics
 sleep 1
 check "state published: $W/state/supervise.json names each real server up" \
@@ -315,6 +366,68 @@ wait "$SUP"; rc=$?
 check "SIGTERM: exit status 0 ($rc) and the log says so" sh -c "[ $rc = 0 ] && grep -q 'SIGTERM: exiting; the table stays as it is' '$W/sup4.log'"
 check "SIGTERM: the table is left as it was" [ "$(lv -Sn)" = "$before" ]
 info "last lines of the log:" "$(tail -n 8 "$W/sup4.log")"
+
+# ================================================================== https and dns checks
+# https: openssl s_server on port 443 of each real server (a certificate
+# for good.example made by the host for this run), answering only that
+# server name (a fatal alert otherwise); dns: dns-peer (built by the
+# host) on rs1 and rs3 knows www.example.org, on rs2 another name
+# (NXDOMAIN)
+for r in rs1 rs2 rs3; do
+    (cd "$W/www-$r" && nsx $r openssl s_server -quiet -accept 443 -cert /job/tls/cert.pem -key /job/tls/key.pem \
+        -cert2 /job/tls/cert.pem -key2 /job/tls/key.pem -servername good.example -servername_fatal -WWW) \
+        </dev/null >"$W/tls-$r.log" 2>&1 &
+done
+nsx rs1 dns-peer 192.0.2.11:53 www.example.org </dev/null >"$W/dns-rs1.log" 2>&1 &
+nsx rs2 dns-peer 192.0.2.12:53 other.example.org </dev/null >"$W/dns-rs2.log" 2>&1 &
+DNS2=$!
+nsx rs3 dns-peer 192.0.2.13:53 www.example.org </dev/null >"$W/dns-rs3.log" 2>&1 &
+DNS3=$!
+cat >"$F" <<EOF
+-A -t $V:443 -s rr --health https:/ok --health-host good.example --interval 1 --health-timeout 1 --rise 1 --fall 1
+-a -t $V:443 -r 192.0.2.11:443 -g -w 1
+-a -t $V:443 -r 192.0.2.12:443 -g -w 1 --health-host bad.example
+-a -t $V:443 -r 192.0.2.13:443 -g -w 1 --expect 300-399
+-A -u $V:53 -s rr --health dns:www.example.org --interval 1 --health-timeout 1 --rise 1 --fall 1
+-a -u $V:53 -r 192.0.2.11:53 -g -w 1
+-a -u $V:53 -r 192.0.2.12:53 -g -w 1
+-a -u $V:53 -r 192.0.2.13:53 -g -w 1
+EOF
+lv -C
+sleep 1
+start_sup "$W/sup5.log"
+w443() { lv -Ln -t $V:443 | awk '$1 == "->" && $2 != "RemoteAddress:Port" { printf "%s=%s ", $2, $4 }'; }
+w53() { lv -Ln -u $V:53 | awk '$1 == "->" && $2 != "RemoteAddress:Port" { printf "%s=%s ", $2, $4 }'; }
+# the -L --health-status line of a real server
+hs() { lv -L --health-status --state-dir "$W/state" | grep "^  -> $1 "; }
+tls_ok() { [ "$(w443)" = "192.0.2.11:443=1 192.0.2.12:443=0 192.0.2.13:443=0 " ]; }
+until_ok 10 tls_ok
+check "https: rs1 (SNI and Host good.example, 200) joins; controls stay out: rs2 (SNI bad.example refused) and rs3 (200 not in --expect 300-399) ($MS ms; $(w443))" tls_ok
+sleep 1
+check "https: the controls' last results say why ($(hs 192.0.2.12:443 | cut -c 30-); $(hs 192.0.2.13:443 | cut -c 30-))" \
+    sh -c "hs() { lvsadm --netns dir -L --health-status --state-dir '$W/state' | grep \"^  -> \$1 \"; }
+        hs 192.0.2.11:443 | grep -q ' up .*https status 200' && hs 192.0.2.13:443 | grep -q ' down .*https status 200' &&
+        hs 192.0.2.12:443 | grep -q ' down '"
+dns_ok() { [ "$(w53)" = "192.0.2.11:53=1 192.0.2.12:53=0 192.0.2.13:53=1 " ]; }
+until_ok 10 dns_ok
+check "dns: rs1 and rs3 (NOERROR) join, rs2 (NXDOMAIN) stays out ($MS ms; $(w53); $(hs 192.0.2.12:53 | cut -c 30-))" dns_ok
+# (the pid of a backgrounded nsx is its subshell's: the server found by
+# its command line)
+for p in /proc/[0-9]*; do
+    case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
+    "dns-peer 192.0.2.11:53 www.example.org ") kill "${p#/proc/}" ;;
+    esac
+done
+rs1_dns_out() { [ "$(w53)" = "192.0.2.11:53=0 192.0.2.12:53=0 192.0.2.13:53=1 " ]; }
+until_ok 8 rs1_dns_out
+check "dns: rs1's server stopped (no answer): quiesced after $MS ms ($(w53); $(hs 192.0.2.11:53 | cut -c 30-))" rs1_dns_out
+info "dns:" "$(lv -L --health-status --state-dir "$W/state" | grep ':53 ')" "$(cat "$W"/dns-rs*.log)"
+stop_sup
+for p in /proc/[0-9]*; do
+    case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
+    "dns-peer "*) kill "${p#/proc/}" ;;
+    esac
+done
 
 # an empty file is refused
 : >"$W/empty.rules"

@@ -68,6 +68,11 @@ pub struct Supervisor {
     /// Real servers being drained: the dest (weight 0), since when, and
     /// the deadline.
     draining: HashMap<Key, (Dest, Instant, Instant)>,
+    /// Real servers an operator holds out ([`crate::app::hold`]): whether
+    /// the kernel has shown it out (weight 0 or absent) since the hold.
+    pub held: HashMap<Key, bool>,
+    /// The directory of holds, once read.
+    hold_dir: Option<std::path::PathBuf>,
 }
 
 /// A check to start.
@@ -145,6 +150,8 @@ impl Supervisor {
             targets: HashMap::new(),
             drain: None,
             draining: HashMap::new(),
+            held: HashMap::new(),
+            hold_dir: None,
         };
         s.reload(cfg, ctx, now)?;
         Ok(s)
@@ -283,11 +290,17 @@ impl Supervisor {
     pub fn due(&mut self, now: Instant) -> Vec<Due> {
         let mut out = Vec::new();
         for (key, sc) in self.sched.iter_mut() {
+            let check = !sc.busy && sc.next.is_some_and(|n| n <= now);
+            let agent = !sc.agent_busy && sc.agent_next.is_some_and(|n| n <= now);
+            if !check && !agent {
+                // most real servers at most ticks: no look-up
+                continue;
+            }
             let (Some(server), Some(t)) = (self.servers.get(key), self.targets.get(key)) else {
                 continue;
             };
             let gen = self.gens.get(key).copied().unwrap_or(0);
-            if !sc.busy && sc.next.is_some_and(|n| n <= now) {
+            if check {
                 sc.busy = true;
                 out.push(Due {
                     key: *key,
@@ -297,7 +310,7 @@ impl Supervisor {
                     agent: false,
                 });
             }
-            if !sc.agent_busy && sc.agent_next.is_some_and(|n| n <= now) {
+            if agent {
                 sc.agent_busy = true;
                 out.push(Due {
                     key: *key,
@@ -379,6 +392,112 @@ impl Supervisor {
         logs
     }
 
+    /// The operator holds: the files in `dir` (absent: none) that name a
+    /// real server of the file. Returns log lines.
+    pub fn holds(&mut self, dir: &Path) -> Vec<String> {
+        let names: HashSet<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.hold_dir = Some(dir.to_path_buf());
+        let keys: HashSet<Key> = self
+            .cfg
+            .wanted
+            .iter()
+            .flat_map(|w| {
+                let sk = w.svc.key();
+                w.dests.iter().map(move |d| (sk, d.dest.key()))
+            })
+            .collect();
+        let mut logs = Vec::new();
+        for key in &keys {
+            let on = names.contains(&crate::app::hold::file_name(&key.0, &key.1));
+            match (on, self.held.contains_key(key)) {
+                (true, false) => {
+                    self.held.insert(*key, false);
+                    logs.push(format!(
+                        "{}: held out by an operator's drain: left as the kernel has it until released",
+                        name(key)
+                    ));
+                }
+                (false, true) => {
+                    self.held.remove(key);
+                    logs.push(format!(
+                        "{}: hold released (its file was removed)",
+                        name(key)
+                    ));
+                }
+                _ => {}
+            }
+        }
+        self.held.retain(|k, _| keys.contains(k));
+        logs.sort();
+        logs
+    }
+
+    /// The table wanted against `live`: the desired table, the real
+    /// servers being drained, and the held ones as the kernel has them
+    /// (absent when it has not). A held real server the kernel showed
+    /// out and now has at a weight above 0 was put back by hand: its
+    /// hold ends (its file is removed) and it is wanted as its checks say.
+    fn wanted_against(
+        &mut self,
+        live: &[(Service, Vec<Dest>)],
+        now: Instant,
+        logs: &mut Vec<String>,
+    ) -> Vec<Wanted> {
+        let mut want = self.desired(now);
+        for (key, (d, _, _)) in &self.draining {
+            if let Some(w) = want.iter_mut().find(|w| w.svc.key() == key.0) {
+                w.dests.push(crate::apply::WantedDest {
+                    dest: d.clone(),
+                    u_given: false,
+                    l_given: false,
+                });
+            }
+        }
+        let mut released = Vec::new();
+        for (key, seen_out) in self.held.iter_mut() {
+            let there = live
+                .iter()
+                .find(|(s, _)| s.key() == key.0)
+                .and_then(|(_, ds)| ds.iter().find(|d| d.key() == key.1));
+            match there {
+                Some(d) if d.weight > 0 && *seen_out => {
+                    released.push((*key, d.weight));
+                    continue;
+                }
+                Some(d) if d.weight > 0 => {}
+                _ => *seen_out = true,
+            }
+            if let Some(w) = want.iter_mut().find(|w| w.svc.key() == key.0) {
+                w.dests.retain(|x| x.dest.key() != key.1);
+                if let Some(d) = there {
+                    w.dests.push(crate::apply::WantedDest {
+                        dest: d.clone(),
+                        u_given: true,
+                        l_given: true,
+                    });
+                }
+            }
+        }
+        released.sort();
+        for (key, weight) in released {
+            self.held.remove(&key);
+            if let Some(dir) = &self.hold_dir {
+                let _ = std::fs::remove_file(dir.join(crate::app::hold::file_name(&key.0, &key.1)));
+            }
+            logs.push(format!(
+                "{}: hold released: weight {weight} set by hand; checked again",
+                name(&key)
+            ));
+        }
+        want
+    }
+
     /// The table wanted now.
     pub fn desired(&self, now: Instant) -> Vec<Wanted> {
         let health = &self.cfg.health;
@@ -397,18 +516,9 @@ impl Supervisor {
         now: Instant,
     ) -> Result<Vec<String>, String> {
         let scope = self.scope();
-        let mut want = self.desired(now);
         let live = read_live(ctx, &scope)?;
         let mut logs = self.drained(&live, now);
-        for (key, (d, _, _)) in &self.draining {
-            if let Some(w) = want.iter_mut().find(|w| w.svc.key() == key.0) {
-                w.dests.push(crate::apply::WantedDest {
-                    dest: d.clone(),
-                    u_given: false,
-                    l_given: false,
-                });
-            }
-        }
+        let want = self.wanted_against(&live, now, &mut logs);
         if plan(&want, &live).is_empty() {
             self.leaving.clear();
             return Ok(logs);
@@ -422,6 +532,7 @@ impl Supervisor {
         };
         // read again under the lock
         let live = read_live(ctx, &scope)?;
+        let want = self.wanted_against(&live, now, &mut logs);
         let changes = plan(&want, &live);
         let mut sink = Vec::new();
         let code =

@@ -408,3 +408,91 @@ fn drain_of_real_servers_a_reload_removes() {
         ["table: -d -t 192.0.2.1:80 -r 198.51.100.1:80"]
     );
 }
+
+/// Make one change to the kernel, as an operator's command would.
+fn by_hand(k: &mut StandIn, c: Change) {
+    assert!(k.execute_batch(&[c.request().0]).iter().all(|r| r.is_ok()));
+}
+
+#[test]
+fn a_drain_on_hold_is_kept_out_until_released() {
+    let _one = serial();
+    let text = "-A -t 192.0.2.1:80 -s rr\n\
+                -a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2\n\
+                -a -t 192.0.2.1:80 -r 198.51.100.2:80 -g -w 1\n";
+    let w = rules(text);
+    let (svc, d1) = (w[0].svc.clone(), w[0].dests[0].dest.clone());
+    let mut k = seeded(text);
+    let dir = std::env::temp_dir().join(format!("lvsadm-hold-sup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let t0 = Instant::now();
+    let mut sup = {
+        let mut ctx = Ctx {
+            kernel: &mut k,
+            program: "lvsadm".into(),
+        };
+        Supervisor::start(cfg(text), &mut ctx, t0).unwrap()
+    };
+    let round = |k: &mut StandIn, sup: &mut Supervisor| {
+        let mut logs = sup.holds(&dir);
+        let mut ctx = Ctx {
+            kernel: k,
+            program: "lvsadm".into(),
+        };
+        logs.extend(sup.reconcile(&mut ctx, None, t0).unwrap());
+        logs
+    };
+    // control: without a hold, a manual -d is undone
+    by_hand(&mut k, Change::DelDest(svc.clone(), d1.clone()));
+    assert_eq!(
+        round(&mut k, &mut sup),
+        ["table: -a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2"]
+    );
+    // the drain records its hold, sets the weight to 0, later deletes
+    let name = crate::app::hold::file_name(&svc.key(), &d1.key());
+    std::fs::write(dir.join(&name), "0 -d --drain\n").unwrap();
+    let mut zero = d1.clone();
+    zero.weight = 0;
+    by_hand(
+        &mut k,
+        Change::EditDest(svc.clone(), zero.clone(), d1.clone()),
+    );
+    assert_eq!(
+        round(&mut k, &mut sup),
+        ["-t 192.0.2.1:80 -r 198.51.100.1:80: held out by an operator's drain: left as the kernel has it until released"]
+    );
+    assert!(round(&mut k, &mut sup).is_empty());
+    by_hand(&mut k, Change::DelDest(svc.clone(), zero.clone()));
+    assert!(round(&mut k, &mut sup).is_empty());
+    assert_eq!(
+        weights(&mut k),
+        ["-t 192.0.2.1:80 198.51.100.2:80 1"],
+        "kept out"
+    );
+    // put back by hand with a weight: the hold ends, its file goes
+    let mut four = d1.clone();
+    four.weight = 4;
+    by_hand(&mut k, Change::AddDest(svc.clone(), four));
+    assert_eq!(
+        round(&mut k, &mut sup),
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: hold released: weight 4 set by hand; checked again",
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2"
+        ]
+    );
+    assert!(!dir.join(&name).exists());
+    // a hold released by removing its file
+    std::fs::write(dir.join(&name), "0 -d --drain\n").unwrap();
+    by_hand(&mut k, Change::EditDest(svc.clone(), zero, d1.clone()));
+    assert_eq!(round(&mut k, &mut sup).len(), 1);
+    std::fs::remove_file(dir.join(&name)).unwrap();
+    assert_eq!(
+        round(&mut k, &mut sup),
+        [
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: hold released (its file was removed)",
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2"
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

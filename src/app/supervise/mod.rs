@@ -11,10 +11,12 @@
 //! * [`core`]: the supervisor without its runtime (configuration, states,
 //!   due checks, reconciliation through the atomic apply); [`run`]: the
 //!   process (`--supervise FILE`), its runtime, signals, published state
-//!   and metrics.
+//!   and metrics; [`status`]: `lvsadm -L --health-status`, what it
+//!   publishes as a listing.
 
 pub mod agent;
 pub mod check;
 pub mod core;
 pub mod run;
 pub mod state;
+pub mod status;

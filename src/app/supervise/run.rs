@@ -30,7 +30,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 /// Where state is published and maintenance switches are read.
-pub const STATE_DIR: &str = "/run/lvsadm";
+pub const STATE_DIR: &str = crate::app::hold::STATE_DIR;
 
 /// The command line of `--supervise`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
         }
     }
     let Some(file) = file else {
-        if state_dir.is_some() {
+        if state_dir.is_some() && drain.is_none() && !others.iter().any(|o| o == "health-status") {
             return Some(Err("--state-dir goes with --supervise".into()));
         }
         return None;
@@ -112,6 +112,22 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
     }))
 }
 
+/// Raise the soft limit on open files to the hard one: every check in
+/// flight holds a socket (10 000 real servers checked every second keep
+/// more than the usual 1 024 open). Returns the soft limit before and
+/// the limit now.
+fn raise_nofile() -> (u64, u64) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => (soft, hard),
+            Err(_) => (soft, soft),
+        },
+        Ok((soft, _)) => (soft, soft),
+        Err(_) => (0, u64::MAX),
+    }
+}
+
 /// Read and check the rule file (problems printed as `FILE:LINE: message`).
 fn load(program: &str, file: &str) -> Result<Config, i32> {
     crate::app::files::load_health(program, file).map(|(wanted, health)| Config { wanted, health })
@@ -129,6 +145,15 @@ pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
             ctx.program, a.file
         );
         return 1;
+    }
+    let checked = cfg.health.checked(&cfg.wanted);
+    let (soft, hard) = raise_nofile();
+    if hard < 2 * checked as u64 + 64 {
+        eprintln!(
+            "{}: warning: open files limited to {hard} (was {soft}) for {checked} checked real servers: \
+             checks may fail with \"Too many open files\" (raise LimitNOFILE or ulimit -n)",
+            ctx.program
+        );
     }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -240,6 +265,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let maint_dir = a.state_dir.join("maintenance");
+    let hold_dir = crate::app::hold::dir(&a.state_dir);
     let lock_dir = PathBuf::from(crate::app::lock::LOCK_DIR);
     let published = Arc::new(Mutex::new(String::new()));
     let mut last_second: Option<Instant> = None;
@@ -273,6 +299,11 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                     }
                 }
                 if dirty || second {
+                    // read before each reconciliation: a drain records its
+                    // hold just before it sets the weight to 0
+                    for l in sup.holds(&hold_dir) {
+                        log(&l);
+                    }
                     match sup.reconcile(ctx, Some(&lock_dir), now) {
                         Ok(logs) => logs.iter().for_each(|l| log(l)),
                         Err(e) => log(&e),
@@ -282,8 +313,11 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 if second {
                     last_second = Some(now);
                     publish(&sup, a, now, &program);
-                    if let Ok(mut p) = published.lock() {
-                        *p = health_metrics(&sup, now);
+                    // the series only when something can scrape them
+                    if a.listen.is_some() {
+                        if let Ok(mut p) = published.lock() {
+                            *p = health_metrics(&sup, now);
+                        }
                     }
                     if !ready {
                         notify.send("READY=1\nSTATUS=supervising");
@@ -412,79 +446,120 @@ async fn serve(mut conn: tokio::net::TcpStream, published: Arc<Mutex<String>>, p
     let _ = conn.shutdown().await;
 }
 
-/// Seconds since the epoch of an instant of this process.
-fn unix(at: Instant, now: Instant) -> f64 {
-    let wall = SystemTime::now() - now.saturating_duration_since(at);
-    wall.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| (d.as_millis() as f64) / 1000.0)
-        .unwrap_or(0.0)
+/// The published state: each real server of the file, its state, weight,
+/// last result and since when (parsed from [`state_text`]).
+#[cfg(test)]
+pub fn state_json(sup: &Supervisor, file: &str, now: Instant) -> serde_json::Value {
+    serde_json::from_str(&state_text(sup, file, now)).unwrap_or_default()
 }
 
-/// The published state: each real server of the file, its state, weight,
-/// last result and since when.
-pub fn state_json(sup: &Supervisor, file: &str, now: Instant) -> serde_json::Value {
-    use serde_json::json;
+/// JSON scalars appended to a buffer, as serde_json writes them.
+struct Out(Vec<u8>);
+
+impl Out {
+    fn raw(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn val<T: serde::Serialize + ?Sized>(&mut self, v: &T) {
+        let _ = serde_json::to_writer(&mut self.0, v);
+    }
+    /// `"key":value`, after a comma unless first.
+    fn field<T: serde::Serialize + ?Sized>(&mut self, first: bool, key: &str, v: &T) {
+        if !first {
+            self.raw(",");
+        }
+        self.val(key);
+        self.raw(":");
+        self.val(v);
+    }
+}
+
+/// The published state as one line of JSON, written field by field (no
+/// value tree: 10 000 real servers are written every second); the keys
+/// in sorted order, the bytes serde_json gives for the same object.
+pub fn state_text(sup: &Supervisor, file: &str, now: Instant) -> String {
+    let wall = SystemTime::now();
+    let unix = |at: Instant| -> f64 {
+        (wall - now.saturating_duration_since(at))
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| (d.as_millis() as f64) / 1000.0)
+            .unwrap_or(0.0)
+    };
     let want = sup.desired(now);
-    let services: Vec<serde_json::Value> = sup
-        .cfg
-        .wanted
-        .iter()
-        .zip(&want)
-        .map(|(w, d)| {
-            let sk = w.svc.key();
-            let servers: Vec<serde_json::Value> = w
+    let mut o = Out(Vec::with_capacity(256 * sup.servers.len() + 1024));
+    o.raw("{");
+    o.field(true, "file", file);
+    o.field(false, "pid", &std::process::id());
+    o.raw(",\"services\":[");
+    for (i, (w, d)) in sup.cfg.wanted.iter().zip(&want).enumerate() {
+        let sk = w.svc.key();
+        if i > 0 {
+            o.raw(",");
+        }
+        o.raw("{\"servers\":[");
+        for (j, wd) in w.dests.iter().enumerate() {
+            if j > 0 {
+                o.raw(",");
+            }
+            let key = (sk, wd.dest.key());
+            let weight = d
                 .dests
                 .iter()
-                .map(|wd| {
-                    let key = (sk, wd.dest.key());
-                    let weight = d
-                        .dests
-                        .iter()
-                        .find(|x| x.dest.key() == key.1)
-                        .map(|x| x.dest.weight);
-                    let addr = wd.dest.socket_addr().to_string();
-                    match sup.servers.get(&key) {
-                        None => json!({
-                            "server": addr, "check": "none", "state": "static",
-                            "weight": weight, "written": wd.dest.weight,
-                        }),
-                        Some(s) => json!({
-                            "server": addr,
-                            "check": s.health.check.name(),
-                            "state": s.word(now),
-                            "weight": weight,
-                            "written": wd.dest.weight,
-                            "last": s.last.as_ref().map(|(_, why)| why.clone()),
-                            "last_ok": s.last.as_ref().map(|(ok, _)| *ok),
-                            "latency_ms": s.latency.map(|l| (l.as_micros() as f64) / 1000.0),
-                            "since": unix(s.since, now),
-                            "transitions": s.transitions,
-                            "agent_percent": s.percent,
-                            "maintenance": s.maint,
-                        }),
-                    }
-                })
-                .collect();
-            let sorry = d
-                .dests
-                .iter()
-                .find(|x| Some(x.dest.socket_addr()) == sup.cfg.health.sorry(&sk))
-                .is_some();
-            json!({ "service": sk.to_string(), "sorry_active": sorry, "servers": servers })
-        })
-        .collect();
-    json!({
-        "file": file,
-        "pid": std::process::id(),
-        "updated": unix(now, now),
-        "services": services,
-    })
+                .find(|x| x.dest.key() == key.1)
+                .map(|x| x.dest.weight);
+            let addr = wd.dest.socket_addr().to_string();
+            let hold = sup.held.contains_key(&key);
+            o.raw("{");
+            match sup.servers.get(&key) {
+                None => {
+                    o.field(true, "check", "none");
+                    o.field(false, "hold", &hold);
+                    o.field(false, "server", &addr);
+                    o.field(false, "state", "static");
+                    o.field(false, "weight", &weight);
+                    o.field(false, "written", &wd.dest.weight);
+                }
+                Some(s) => {
+                    o.field(true, "agent_percent", &s.percent);
+                    o.field(false, "check", s.health.check.name());
+                    o.field(false, "hold", &hold);
+                    o.field(false, "last", &s.last.as_ref().map(|(_, why)| why));
+                    o.field(false, "last_ok", &s.last.as_ref().map(|(ok, _)| *ok));
+                    o.field(
+                        false,
+                        "latency_ms",
+                        &s.latency.map(|l| (l.as_micros() as f64) / 1000.0),
+                    );
+                    o.field(false, "maintenance", &s.maint);
+                    o.field(false, "server", &addr);
+                    o.field(false, "since", &unix(s.since));
+                    o.field(false, "state", s.word(now));
+                    o.field(false, "transitions", &s.transitions);
+                    o.field(false, "weight", &weight);
+                    o.field(false, "written", &wd.dest.weight);
+                }
+            }
+            o.raw("}");
+        }
+        let sorry = d
+            .dests
+            .iter()
+            .any(|x| Some(x.dest.socket_addr()) == sup.cfg.health.sorry(&sk));
+        o.raw("]");
+        o.field(false, "service", &sk.to_string());
+        o.field(false, "sorry_active", &sorry);
+        o.raw("}");
+    }
+    o.raw("]");
+    o.field(false, "updated", &unix(now));
+    o.raw("}");
+    String::from_utf8(o.0).unwrap_or_default()
 }
 
 /// Write the state to `DIR/supervise.json` (a new file renamed over the
 /// old one, so readers never see half of it).
 fn publish(sup: &Supervisor, a: &Args, now: Instant, program: &str) {
-    let text = state_json(sup, &a.file, now).to_string() + "\n";
+    let text = state_text(sup, &a.file, now) + "\n";
     let path = a.state_dir.join("supervise.json");
     let tmp = a
         .state_dir

@@ -118,6 +118,12 @@ fn published_state_and_metrics() {
     assert_eq!(s0["servers"][0]["last_ok"], true);
     assert_eq!(s0["servers"][0]["latency_ms"], 3.0);
     assert_eq!(s0["servers"][0]["transitions"], 1);
+    // written field by field, the bytes serde_json writes for the object
+    // (sorted keys, its number format), quotes escaped
+    let text = state_text(&sup, "f \"quoted\".rules", t0);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v.to_string(), text);
+    assert_eq!(v["file"], "f \"quoted\".rules");
     let m = health_metrics(&sup, t0);
     let l = "family=\"ipv4\",protocol=\"tcp\",address=\"192.0.2.1\",port=\"80\",fwmark=\"\",\
              server_address=\"198.51.100.1\",server_port=\"80\",check=\"http\"";
@@ -132,4 +138,15 @@ fn published_state_and_metrics() {
     }
     // the unchecked real server has no series
     assert!(!m.contains("198.51.100.2"));
+}
+
+#[test]
+fn the_open_files_limit_is_raised_to_the_hard_one() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    // the usual soft limit first (the test process may have more)
+    let low = hard.min(1024);
+    setrlimit(Resource::RLIMIT_NOFILE, low, hard).unwrap();
+    assert_eq!(raise_nofile(), (low, hard));
+    assert_eq!(getrlimit(Resource::RLIMIT_NOFILE).unwrap(), (hard, hard));
 }

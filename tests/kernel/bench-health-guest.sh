@@ -1,0 +1,182 @@
+#!/bin/sh
+# Guest side of tests/kernel/bench-health (run as /job/script): lvsadm
+# --supervise against keepalived's checkers (keepalived --check), the same
+# real servers, services and intervals.
+#
+# Topology: namespace dir (the director, where the checkers and the IPVS
+# table are) and namespace rs (ten real servers 198.51.100.11-20, one
+# bench-peer process each on port 8080), joined by a veth pair. Each
+# service is 192.0.2.1:PORT with the ten real servers (direct routing,
+# weight 1); every real server is checked on port 8080, every second,
+# timeout 1 s, down at the first failure (lvsadm --fall 1, keepalived
+# retry 0), quiesced (lvsadm's default, keepalived's inhibit_on_failure).
+#
+# For each size (services x 10 real servers), check (tcp, http) and tool,
+# alternating which tool goes first: start the checker with an empty
+# table, wait until all real servers are in at weight 1 and WARM more
+# seconds, then read the checker's utime+stime (/proc/PID/stat, with its
+# children) over WINDOW seconds; then stop the victim's server
+# (198.51.100.20) and time until the first and until all of its real
+# servers have weight 0; VmHWM at the end (summed over its processes).
+#
+# Output: `RESULT size check tool cpu_ms window_ms hwm_kib first_ms all_ms`
+# lines, `INFO ...`, `INFO done`.
+PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+. /job/bench-health.conf
+. /job/topology.sh
+. /job/tap.sh
+W=/tmp/bh
+rm -rf "$W"; mkdir -p "$W"
+V=192.0.2.1
+info() { echo "INFO $*"; }
+lvd() { ip netns exec dir lvsadm "$@"; }
+nowms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+TICK=100
+
+mkns dir rs
+ip link add vd netns dir type veth peer name vr netns rs
+ip -n dir addr add 198.51.100.1/24 dev vd
+ip -n dir link set vd up
+ip -n rs link set vr up
+i=11
+while [ $i -le 20 ]; do ip -n rs addr add 198.51.100.$i/24 dev vr; i=$((i + 1)); done
+ip netns exec dir sysctl -q -w net.ipv4.ip_local_port_range="10000 65000"
+ip netns exec dir sysctl -q -w net.ipv4.tcp_tw_reuse=1
+ip netns exec rs sysctl -q -w net.core.somaxconn=4096
+ip netns exec rs sysctl -q -w net.ipv4.tcp_max_syn_backlog=4096
+modprobe ip_vs
+# keepalived logs through syslog (its console logging would go through
+# the emulated serial line); lvsadm writes its log lines to a file
+busybox syslogd -n -O "$W/keepalived.log" &
+start_peer() { # LAST-OCTET
+    ip netns exec rs bench-peer 198.51.100.$1:8080 4 </dev/null >/dev/null 2>&1 &
+    echo $! >"$W/peer-$1.pid"
+}
+i=11
+while [ $i -le 20 ]; do start_peer $i; i=$((i + 1)); done
+sleep 1
+
+# files S CHECK: $W/lvsadm.rules and $W/keepalived.conf for S services
+files() {
+    awk -v S="$1" -v C="$2" -v V="$V" -v L="$W/lvsadm.rules" -v K="$W/keepalived.conf" 'BEGIN {
+        h = (C == "http") ? "http:/ok" : "tcp"
+        print "global_defs {\n    router_id bench\n}" > K
+        for (i = 0; i < S; i++) {
+            p = 1000 + i
+            printf "-A -t %s:%d -s rr --health %s --health-port 8080 --interval 1 --health-timeout 1 --rise 1 --fall 1\n", V, p, h > L
+            printf "virtual_server %s %d {\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n", V, p > K
+            for (r = 11; r <= 20; r++) {
+                printf "-a -t %s:%d -r 198.51.100.%d:%d -g -w 1\n", V, p, r, p > L
+                printf "    real_server 198.51.100.%d %d {\n        weight 1\n        inhibit_on_failure\n", r, p > K
+                if (C == "http")
+                    printf "        HTTP_GET {\n            url {\n                path /ok\n                status_code 200\n            }\n            connect_port 8080\n            connect_timeout 1\n            retry 0\n        }\n" > K
+                else
+                    printf "        TCP_CHECK {\n            connect_port 8080\n            connect_timeout 1\n            retry 0\n        }\n" > K
+                print "    }" > K
+            }
+            print "}" > K
+        }
+    }'
+}
+
+# the pids of PID and its descendants
+tree() {
+    _all=" $1 "
+    _more=1
+    while [ $_more = 1 ]; do
+        _more=0
+        for _s in /proc/[0-9]*/stat; do
+            read -r _p _c _st _pp _rest <"$_s" 2>/dev/null || continue
+            case $_all in *" $_pp "*) case $_all in *" $_p "*) ;; *) _all="$_all$_p "; _more=1 ;; esac ;; esac
+        done
+    done
+    echo $_all
+}
+# cpu PIDS: utime+stime in ms, summed (the command name has no spaces)
+cpu() {
+    _t=0
+    for _p; do
+        _v=$(awk '{ print $14 + $15 }' /proc/$_p/stat 2>/dev/null)
+        _t=$((_t + ${_v:-0}))
+    done
+    echo $((_t * 1000 / TICK))
+}
+hwm() {
+    _t=0
+    for _p; do
+        _v=$(awk '$1 == "VmHWM:" { print $2 }' /proc/$_p/status 2>/dev/null)
+        _t=$((_t + ${_v:-0}))
+    done
+    echo $_t
+}
+# rows at weight 1, and the victim's rows at weight above 0
+up_rows() { lvd -Ln | awk '$1 == "->" && $4 == 1' | wc -l; }
+victim_up() { lvd -Ln | awk '$1 == "->" && $2 ~ /^198\.51\.100\.20:/ && $4 != 0' | wc -l; }
+
+one() { # SIZE CHECK TOOL
+    _n=$(($1 * 10))
+    lvd -C
+    files "$1" "$2"
+    case $3 in
+    lvsadm)
+        rm -rf "$W/state"
+        lvsadm --netns dir --supervise "$W/lvsadm.rules" --state-dir "$W/state" 2>"$W/lvsadm.log" &
+        _pid=$!
+        ;;
+    keepalived)
+        rm -f "$W/ka.pid" "$W/kc.pid"
+        ip netns exec dir keepalived --dont-fork --check --use-file "$W/keepalived.conf" \
+            --pid "$W/ka.pid" --checkers_pid "$W/kc.pid" >/dev/null 2>&1 &
+        _pid=$!
+        ;;
+    esac
+    _t0=$(nowms)
+    while [ "$(up_rows)" -lt $_n ]; do
+        if [ $(($(nowms) - _t0)) -gt $((STARTUP * 1000)) ]; then
+            info "$3 $2 $1x10: only $(up_rows) of $_n real servers up after $STARTUP s"
+            break
+        fi
+        sleep 1
+    done
+    info "$3 $2 $1x10: $(up_rows)/$_n up after $(($(nowms) - _t0)) ms"
+    sleep "$WARM"
+    _pids=$(tree $_pid)
+    _c0=$(cpu $_pids)
+    _w0=$(nowms)
+    sleep "$WINDOW"
+    _c1=$(cpu $_pids)
+    _w1=$(nowms)
+    kill "$(cat "$W/peer-20.pid")"
+    _k=$(nowms)
+    _first=-1
+    _all=-1
+    while :; do
+        _u=$(victim_up)
+        _e=$(($(nowms) - _k))
+        [ "$_u" -lt $(($1)) ] && [ $_first = -1 ] && _first=$_e
+        if [ "$_u" = 0 ]; then _all=$_e; [ $_first = -1 ] && _first=$_e; break; fi
+        [ $_e -gt 30000 ] && break
+        sleep 0.2
+    done
+    _h=$(hwm $_pids)
+    echo "RESULT $1 $2 $3 $((_c1 - _c0)) $((_w1 - _w0)) $_h $_first $_all"
+    info "$3 $2 $1x10: pids $_pids; lines logged: $(wc -l <"$W/$3.log" 2>/dev/null)"
+    info "$3 $2 $1x10: reasons of downs: $(grep -o 'down: [^,]*\|Timeout[^.]*\|Connection refused' "$W/$3.log" | sort | uniq -c | sort -rn | head -n 4 | tr '\n' ';')"
+    kill -TERM $_pid 2>/dev/null
+    wait $_pid 2>/dev/null
+    for _p in $_pids; do kill -9 $_p 2>/dev/null; done
+    start_peer 20
+    sleep 1
+}
+
+info "keepalived: $(keepalived --version 2>&1 | head -n 1); lvsadm: $(lvsadm --version 2>&1 | head -n 1); CPUs: $(grep -c ^processor /proc/cpuinfo)"
+k=0
+for s in $SIZES; do
+    for c in $CHECKS; do
+        if [ $((k % 2)) = 0 ]; then order="lvsadm keepalived"; else order="keepalived lvsadm"; fi
+        for t in $order; do one "$s" "$c" "$t"; done
+        k=$((k + 1))
+    done
+done
+info done
