@@ -560,6 +560,7 @@ fn apply_draining(k: &mut StandIn, text: &str, verbose: bool) -> (i32, String) {
         deadline: std::time::Duration::from_secs(4),
         verbose,
         netns: None,
+        sysctls: None,
     };
     let mut out = Vec::new();
     let mut ctx = Ctx {

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod ops;
 pub mod restore;
 pub mod run;
+pub mod settings;
 pub mod supervise;
 
 pub use ctx::{Ctx, Exit};
@@ -153,9 +154,12 @@ pub fn main_entry() -> i32 {
                 eprintln!("{}: {msg}", ctx.program);
                 2
             }
-            None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
+            None => match settings::dispatch(&ctx.program, &argv[1..], &mut out) {
                 Some(code) => code,
-                None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+                None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
+                    Some(code) => code,
+                    None => status(process(&mut ctx, &argv[1..], false, &mut out)),
+                },
             },
         },
     };

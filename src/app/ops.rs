@@ -170,6 +170,7 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
                 deadline: Duration::from_secs(secs),
                 verbose,
                 netns: super::ctx::NETNS.get().cloned(),
+                sysctls: Some(lvs::sysctl::Sysctls::open()),
             };
             match cli::parse(&rest) {
                 Ok(Outcome::Run(p)) if matches!(p.cmd, Cmd::DelDest | Cmd::DelService) => {

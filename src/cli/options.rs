@@ -204,6 +204,8 @@ pub fn command() -> Command {
             .help("lvsadm: stay in the foreground keeping the table equal to a rule file minus the real servers whose health checks fail (health options on its lines); SIGHUP re-reads it, SIGTERM exits leaving the table"))
         .arg(value("state-dir", "DIR").long("state-dir")
             .help("lvsadm: with --supervise, where the state is published (supervise.json) and maintenance switches are read (maintenance/ADDR or maintenance/ADDR:PORT); default /run/lvsadm"))
+        .arg(Arg::new("sysctl").long("sysctl").action(ArgAction::SetTrue).value_name("[NAME[=VALUE]...]")
+            .help("lvsadm: list the kernel's IPVS settings (/proc/sys/net/ipv4/vs/*) with their values and meanings (-j for JSON), show the NAMEs given, or set NAME=VALUE (validated, all or nothing; loads ip_vs if needed)"))
         .arg(value("netns", "NAME").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----
