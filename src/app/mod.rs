@@ -154,7 +154,7 @@ pub fn main_entry() -> i32 {
                 eprintln!("{}: {msg}", ctx.program);
                 2
             }
-            None => match settings::dispatch(&ctx.program, &argv[1..], &mut out) {
+            None => match settings::dispatch(&mut ctx, &argv[1..], &mut out) {
                 Some(code) => code,
                 None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
                     Some(code) => code,

@@ -202,8 +202,76 @@ pub fn run_on<W: Write>(program: &str, sys: &Sysctls, a: &SysctlArgs, out: &mut 
     0
 }
 
-/// Run `args` if it is a `--sysctl` command line; `None` otherwise.
-pub fn dispatch<W: Write>(program: &str, args: &[String], out: &mut W) -> Option<i32> {
+/// `-S [-n] --settings`: the command line without `--settings`, if it is
+/// one.
+pub fn save_settings_args(args: &[String]) -> Option<Vec<String>> {
+    let mut w = Walker::new(args);
+    let (mut first, mut settings) = (None, false);
+    while let Some(Ok(ev)) = w.next_opt() {
+        first.get_or_insert_with(|| ev.id.clone());
+        settings |= ev.id == "settings";
+    }
+    if !settings || first.as_deref() != Some("save") {
+        return None;
+    }
+    Some(
+        args.iter()
+            .filter(|a| *a != "--settings")
+            .cloned()
+            .collect(),
+    )
+}
+
+/// The settings lines `-S --settings` writes: `--set` with the current
+/// timeouts, then a `--sysctl` line for each setting that differs from the
+/// kernel's fixed default (settings without one, computed at boot, are
+/// left out).
+pub fn settings_lines(t: &lvs::model::Timeouts, list: &[Setting]) -> String {
+    let mut s = crate::cli::settings::set_line(t) + "\n";
+    for x in list.iter().filter(|x| x.changed()) {
+        s.push_str(&crate::cli::settings::sysctl_line(&x.name, &x.value));
+        s.push('\n');
+    }
+    s
+}
+
+/// Run `args` if it is a `--sysctl` or `-S --settings` command line;
+/// `None` otherwise.
+pub fn dispatch<W: Write>(ctx: &mut super::ctx::Ctx, args: &[String], out: &mut W) -> Option<i32> {
+    let program = ctx.program.clone();
+    let program = program.as_str();
+    if let Some(rest) = save_settings_args(args) {
+        if rest
+            .iter()
+            .any(|a| a == "--scope" || a.starts_with("--scope="))
+        {
+            eprintln!(
+                "{program}: --settings does not go with --scope (the settings are not per service)"
+            );
+            return Some(2);
+        }
+        let t = match ctx.kernel.timeouts() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!(
+                    "{}",
+                    lvs::netlink::ipvs_strerror(lvs::netlink::Op::Other, e.errno())
+                );
+                return Some(1);
+            }
+        };
+        let list = match open().and_then(|s| s.list()) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("{program}: --settings: {e}");
+                return Some(1);
+            }
+        };
+        let _ = out.write_all(settings_lines(&t, &list).as_bytes());
+        return Some(match super::run::process(ctx, &rest, false, out) {
+            Ok(r) | Err(super::ctx::Exit(r)) => r & 0xff,
+        });
+    }
     let a = match parse(args)? {
         Ok(a) => a,
         Err(msg) => {
@@ -226,6 +294,32 @@ mod tests {
 
     fn words(s: &str) -> Vec<String> {
         s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn save_with_settings() {
+        assert_eq!(
+            save_settings_args(&words("-S -n --settings")),
+            Some(words("-S -n"))
+        );
+        assert_eq!(save_settings_args(&words("-S -n")), None);
+        assert_eq!(save_settings_args(&words("-L --settings")), None);
+        let (d, s) = fake();
+        let t = lvs::model::Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300,
+        };
+        assert_eq!(
+            settings_lines(&t, &s.list().unwrap()),
+            "--set 900 120 300\n--sysctl conn_reuse_mode=2\n"
+        );
+        std::fs::write(d.join("sync_threshold"), "4\t60\n").unwrap();
+        assert_eq!(
+            settings_lines(&t, &s.list().unwrap()),
+            "--set 900 120 300\n--sysctl conn_reuse_mode=2\n--sysctl sync_threshold=4,60\n"
+        );
+        std::fs::remove_dir_all(&d).ok();
     }
 
     #[test]

@@ -206,6 +206,8 @@ pub fn command() -> Command {
             .help("lvsadm: with --supervise, where the state is published (supervise.json) and maintenance switches are read (maintenance/ADDR or maintenance/ADDR:PORT); default /run/lvsadm"))
         .arg(Arg::new("sysctl").long("sysctl").action(ArgAction::SetTrue).value_name("[NAME[=VALUE]...]")
             .help("lvsadm: list the kernel's IPVS settings (/proc/sys/net/ipv4/vs/*) with their values and meanings (-j for JSON), show the NAMEs given, or set NAME=VALUE (validated, all or nothing; loads ip_vs if needed)"))
+        .arg(flag("settings").long("settings")
+            .help("lvsadm: with -S, write the timeouts (a --set line) and the IPVS settings that differ from the kernel's defaults (--sysctl lines) before the table, so that --apply restores them too (ipvsadm -R does not take --sysctl lines)"))
         .arg(value("netns", "NAME").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----

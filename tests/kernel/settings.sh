@@ -1,0 +1,213 @@
+#!/bin/sh
+# The kernel's IPVS settings (run in the IPVS guest by tests/kernel/settings):
+# lvsadm --sysctl lists every file of /proc/sys/net/ipv4/vs with its value,
+# sets each one to another value and back (in the initial namespace and in
+# another one, each without touching the other), and refuses bad values and
+# unknown names without changing anything. Prints `ok - ...` / `FAIL - ...`
+# lines and last `N passed, M failed`.
+PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+. /job/tap.sh
+W=/tmp/settings
+rm -rf "$W"; mkdir -p "$W"
+D=/proc/sys/net/ipv4/vs
+info "kernel $(uname -r)"
+
+# ------------------------------------------------------------ loading
+check "control: before any lvsadm command ip_vs is not loaded ($D missing)" [ ! -d $D ]
+lvsadm --sysctl >"$W/list" 2>"$W/err"
+check "lvsadm --sysctl loads ip_vs and lists (exit $?, $(wc -l <"$W/list") lines; $(head -c 200 "$W/err"))" \
+    sh -c "[ -d $D ] && [ -s '$W/list' ]"
+# the schedulers' own settings (lblc_expiration...) come with their modules
+modprobe ip_vs_lblc; modprobe ip_vs_lblcr
+lvsadm --sysctl >"$W/list"
+ls $D >"$W/files"
+awk '{ print $1 }' "$W/list" >"$W/listed"
+same "every file of $D is listed, in order ($(wc -l <"$W/files") settings)" "$W/files" "$W/listed"
+bad=
+for f in $(cat "$W/files"); do
+    want=$(cat $D/$f | tr -s '\t ' '  ')
+    got=$(awk -v n="$f" '$1 == n { print $2 ($3 ~ /^[0-9]+$/ ? " " $3 : "") }' "$W/list")
+    [ "$got" = "$want" ] || bad="$bad $f($got!=$want)"
+done
+check "each listed value is the kernel's${bad:+:$bad}" [ -z "$bad" ]
+unknown=$(grep -c '(lvsadm does not know this setting)' "$W/list")
+info "settings of this kernel lvsadm has no meaning for: $unknown" "$(grep '(lvsadm does not know' "$W/list")"
+check "every setting has a one-line meaning" [ "$unknown" = 0 ]
+lvsadm -j --sysctl >"$W/json"
+n=$(grep -o '"name":"[a-z_0-9]*"' "$W/json" | wc -l)
+check "-j lists them too ($n names, one line)" sh -c "[ $n = $(wc -l <"$W/files") ] && [ \$(wc -l <'$W/json') = 1 ] && grep -q '\"name\":\"expire_nodest_conn\",\"value\":\"0\",\"default\":\"0\",\"changed\":false' '$W/json'"
+
+# ------------------------------------------------------------ round trips
+# another value for each setting (what the kernel accepts and lvsadm too)
+other() { # NAME CURRENT
+    case $1 in
+    am_droprate) echo 20 ;; amemthresh) echo 2048 ;;
+    conn_reuse_mode) [ "$2" = 1 ] && echo 2 || echo 1 ;;
+    drop_entry | drop_packet | secure_tcp) [ "$2" = 0 ] && echo 1 || echo 0 ;;
+    est_nice) echo 5 ;; est_cpulist) echo 0 ;;
+    lblc_expiration | lblcr_expiration) echo 3600 ;;
+    sync_ports) [ "$2" = 1 ] && echo 2 || echo 1 ;;
+    sync_qlen_max) echo 5000 ;; sync_refresh_period) echo 10 ;;
+    sync_retries) echo 2 ;; sync_sock_size) echo 65536 ;;
+    sync_threshold) echo 4,60 ;; debug_level) echo 1 ;;
+    *) [ "$2" = 0 ] && echo 1 || echo 0 ;;
+    esac
+}
+# roundtrip LABEL LVSADM-PREFIX NETNS-PREFIX: each setting to another value
+# and back; the other namespace's settings stay as they were
+roundtrip() {
+    _bad= _n=0
+    (cd $D && for f in *; do printf '%s=%s\n' "$f" "$(cat $f | tr -s '\t ' '  ')"; done) >"$W/init-before"
+    for f in $(cat "$W/files"); do
+        old=$($3 cat $D/$f | tr -s '\t ' '  ')
+        new=$(other "$f" "$old")
+        shown=$(echo "$new" | tr ',' ' ')
+        $2 --sysctl "$f=$new" >"$W/out" 2>&1 || { _bad="$_bad $f(set: $(cat "$W/out"))"; continue; }
+        now=$($3 cat $D/$f | tr -s '\t ' '  ')
+        [ "$f" = est_cpulist ] || [ "$now" = "$shown" ] || _bad="$_bad $f(kernel shows $now, not $shown)"
+        got=$($2 --sysctl "$f" | awk '{ print $2 ($3 ~ /^[0-9]+$/ ? " " $3 : "") }')
+        [ "$got" = "$now" ] || _bad="$_bad $f(lvsadm shows $got, kernel $now)"
+        $2 --sysctl "$f=$(echo "$old" | tr ' ' ',')" >"$W/out" 2>&1 || _bad="$_bad $f(back: $(cat "$W/out"))"
+        back=$($3 cat $D/$f | tr -s '\t ' '  ')
+        [ "$back" = "$old" ] || _bad="$_bad $f(back is $back, not $old)"
+        _n=$((_n + 1))
+    done
+    check "$1: $_n settings set to another value and back with lvsadm --sysctl${_bad:+:$_bad}" [ -z "$_bad" ]
+}
+# a named namespace, its own ip_vs settings
+ip netns add s1
+roundtrip "initial namespace" "lvsadm" ""
+ip netns exec s1 ls $D >"$W/files" 2>/dev/null
+info "namespace s1 has $(wc -l <"$W/files") settings"
+(cd $D && for f in *; do printf '%s=%s\n' "$f" "$(cat $f | tr -s '\t ' '  ')"; done) >"$W/init-before"
+roundtrip "namespace s1 (--netns s1)" "lvsadm --netns s1" "ip netns exec s1"
+lvsadm --netns s1 --sysctl expire_nodest_conn=1 sloppy_tcp=1 >"$W/out" 2>&1
+(cd $D && for f in *; do printf '%s=%s\n' "$f" "$(cat $f | tr -s '\t ' '  ')"; done) >"$W/init-after"
+same "settings made in s1 leave the initial namespace alone" "$W/init-before" "$W/init-after"
+check "s1 has them ($(ip netns exec s1 cat $D/expire_nodest_conn $D/sloppy_tcp | tr '\n' ' '))" \
+    [ "$(ip netns exec s1 cat $D/expire_nodest_conn $D/sloppy_tcp | tr '\n' ' ')" = "1 1 " ]
+check "lvsadm --netns s1 --sysctl -j shows them" sh -c \
+    "lvsadm --netns s1 -j --sysctl expire_nodest_conn | grep -q '\"value\":\"1\",\"default\":\"0\",\"changed\":true'"
+check "the set command says what changed ($(cat "$W/out" | tr '\n' ' '))" \
+    [ "$(cat "$W/out" | tr '\n' ' ')" = "expire_nodest_conn = 1 (was 0) sloppy_tcp = 1 (was 0) " ]
+ls $D | grep -q est_nice && HAVE_EST=1 || HAVE_EST=0
+
+# ------------------------------------------------------------ refusals
+snap() { (cd $D && for f in *; do printf '%s=%s\n' "$f" "$(cat $f)"; done) >"$1"; }
+# refused ARGS... : exit 1, a message naming the problem, nothing changed
+refused() {
+    _what=$1; shift
+    snap "$W/before"
+    lvsadm --sysctl "$@" >"$W/out" 2>"$W/err"; _rc=$?
+    snap "$W/after"
+    check "$_what: exit $_rc, '$(cat "$W/err")', nothing changed" \
+        sh -c "[ $_rc = 1 ] && [ -s '$W/err' ] && [ ! -s '$W/out' ] && cmp -s '$W/before' '$W/after'"
+}
+refused "a bool set to 2" expire_nodest_conn=2
+grep -q "invalid value \`2' for expire_nodest_conn: 0 or 1" "$W/err"
+check "  its message says what the setting takes" [ $? = 0 ]
+refused "sync_ports not a power of two" sync_ports=3
+refused "sync_threshold with A >= B" sync_threshold=50,3
+refused "not a number" pmtu_disc=yes
+refused "a good value then a bad one (all or nothing)" expire_nodest_conn=1 sync_retries=9
+refused "an unknown name" no_such_setting=1
+grep -q "unknown IPVS setting \`no_such_setting'" "$W/err"
+check "  its message says the name is unknown" [ $? = 0 ]
+refused "a path for a name" ../../ipv4/ip_forward=1
+refused "showing an unknown name" no_such_setting
+if [ "$HAVE_EST" = 0 ]; then
+    refused "est_nice on a kernel without it" est_nice=0
+    grep -q "not in this kernel (it needs Linux 6.2)" "$W/err"
+    check "  its message names what it needs" [ $? = 0 ]
+else
+    refused "est_nice out of range" est_nice=20
+fi
+# the control: the kernel itself takes what lvsadm refuses
+echo 2 >$D/expire_nodest_conn 2>/dev/null
+check "control: the kernel itself takes expire_nodest_conn=2 ($(cat $D/expire_nodest_conn))" [ "$(cat $D/expire_nodest_conn)" = 2 ]
+echo 0 >$D/expire_nodest_conn
+rc=0; lvsadm --sysctl -n >/dev/null 2>&1 || rc=$?
+check "a stray option is a usage error (exit $rc)" [ $rc = 2 ]
+
+# ------------------------------------------------------------ rule files
+# a rule file with settings: --check, --apply --dry-run, --apply
+cat >"$W/good.rules" <<'R'
+# timeouts and settings with the table
+--set 1800 90 240
+--sysctl expire_nodest_conn=1 sync_threshold=4,60
+lvsadm --sysctl conn_reuse_mode=2
+-A -u 192.0.2.53:53 -s rr
+-a -u 192.0.2.53:53 -r 198.51.100.1:53 -g -w 1
+-a -u 192.0.2.53:53 -r 198.51.100.2:53 -g -w 1
+R
+out=$(lvsadm --check "$W/good.rules" 2>&1); rc=$?
+check "--check: a file with --set and --sysctl lines is clean (exit $rc: $out)" \
+    [ "$out" = "$W/good.rules: OK, 1 service, 2 destinations, 4 settings" ]
+cat >"$W/bad.rules" <<'R'
+--set 1800 90
+--sysctl expire_nodest_conn=2
+-A -u 192.0.2.53:53 -s rr
+--sysctl no_such=1 sync_ports=3
+R
+lvsadm --check "$W/bad.rules" >"$W/out" 2>"$W/err"; rc=$?
+info "$(cat "$W/err")"
+check "--check: each bad settings line reported as FILE:LINE (exit $rc)" sh -c \
+    "[ $rc = 1 ] && grep -q '^$W/bad.rules:1: ' '$W/err' && grep -q '^$W/bad.rules:2: invalid value .2. for expire_nodest_conn: 0 or 1' '$W/err' &&
+     grep -q '^$W/bad.rules:4: unknown IPVS setting .no_such.' '$W/err' && grep -q '^$W/bad.rules:4: invalid value .3. for sync_ports' '$W/err' &&
+     grep -q '4 problems' '$W/err'"
+snap "$W/before"; lvsadm -L --timeout >"$W/t-before"
+lvsadm --apply "$W/bad.rules" >/dev/null 2>&1; rc=$?
+snap "$W/after"; lvsadm -L --timeout >"$W/t-after"
+check "--apply of the bad file: exit $rc, no setting, timeout or service changed" sh -c \
+    "[ $rc = 1 ] && cmp -s '$W/before' '$W/after' && cmp -s '$W/t-before' '$W/t-after' && [ -z \"\$(lvsadm -Sn)\" ]"
+lvsadm --apply "$W/good.rules" --dry-run >"$W/out" 2>"$W/err"; rc=$?
+snap "$W/after"
+check "--apply --dry-run: the settings changes are part of the plan, nothing changed (exit $rc: $(cat "$W/out" | tr '\n' '|'))" sh -c \
+    "[ $rc = 0 ] && head -3 '$W/out' | tr '\n' '|' | grep -qx -- '--set 1800 90 240|--sysctl expire_nodest_conn=1|--sysctl sync_threshold=4,60|' &&
+     grep -qx -- '--sysctl conn_reuse_mode=2' '$W/out' && cmp -s '$W/before' '$W/after' && [ -z \"\$(lvsadm -Sn)\" ]"
+lvsadm --apply "$W/good.rules" --verbose >"$W/out" 2>"$W/err"; rc=$?
+check "--apply: timeouts, settings and table made (exit $rc; $(lvsadm -L --timeout))" sh -c \
+    "[ $rc = 0 ] && lvsadm -L --timeout | grep -q 'tcp 1800 tcpfin 90 udp 240' &&
+     [ \"\$(cat $D/expire_nodest_conn $D/conn_reuse_mode | tr '\n' ' ')\" = '1 2 ' ] &&
+     [ \"\$(lvsadm -Sn | wc -l)\" = 3 ]"
+lvsadm --apply "$W/good.rules" --dry-run >"$W/out" 2>&1
+check "--apply again: nothing left to change ($(head -1 "$W/out"))" sh -c "! grep -q -- '^--s' '$W/out'"
+if [ "$HAVE_EST" = 0 ]; then
+    printf '%s\n' '--sysctl est_nice=5' '-A -t 192.0.2.80:80 -s rr' >"$W/new.rules"
+    snap "$W/before"
+    lvsadm --apply "$W/new.rules" >/dev/null 2>"$W/err"; rc=$?
+    snap "$W/after"
+    check "--apply of a setting this kernel lacks: FILE:LINE, exit $rc, nothing changed ($(cat "$W/err"))" sh -c \
+        "[ $rc = 1 ] && grep -q 'new.rules:1: IPVS setting .est_nice. is not in this kernel' '$W/err' && cmp -s '$W/before' '$W/after' &&
+         ! lvsadm -Sn | grep -q 192.0.2.80"
+fi
+
+# save -> apply in a fresh namespace restores timeouts, settings and table
+lvsadm -A -t 192.0.2.80:80 -s wrr -p 600
+lvsadm -a -t 192.0.2.80:80 -r 198.51.100.3:80 -m -w 3
+lvsadm --sysctl sloppy_tcp=1 >/dev/null
+lvsadm -S -n --settings >"$W/saved"
+info "lvsadm -S -n --settings:" "$(cat "$W/saved")"
+check "-S --settings starts with the --set line and the changed settings" sh -c \
+    "head -1 '$W/saved' | grep -qx -- '--set 1800 90 240' && grep -qx -- '--sysctl sloppy_tcp=1' '$W/saved' &&
+     grep -qx -- '--sysctl sync_threshold=4,60' '$W/saved' && ! grep -q 'pmtu_disc' '$W/saved'"
+ip netns add s2
+ip netns exec s2 lvsadm --apply "$W/saved" >"$W/out" 2>&1; rc=$?
+info "$(cat "$W/out")"
+changed() { lvsadm "$@" -j --sysctl | grep -o '"name":"[a-z_]*","value":"[^"]*","default":"[^"]*","changed":true'; }
+changed >"$W/c-init"; changed --netns s2 >"$W/c-s2"
+check "save -> --apply in a fresh namespace: exit $rc, $(wc -l <"$W/c-init") changed settings" [ $rc = 0 ]
+same "  the same changed settings (--sysctl -j)" "$W/c-init" "$W/c-s2"
+lvsadm -L --timeout >"$W/t1"; lvsadm --netns s2 -L --timeout >"$W/t2"
+same "  the same timeouts (-L --timeout: $(cat "$W/t1"))" "$W/t1" "$W/t2"
+lvsadm -Sn >"$W/s1"; lvsadm --netns s2 -Sn >"$W/s2"
+same "  the same table (-Sn, $(wc -l <"$W/s1") lines)" "$W/s1" "$W/s2"
+check "  control: a fresh namespace starts with the defaults (sloppy_tcp 0, other timeouts)" \
+    sh -c "ip netns add s3 && [ \$(ip netns exec s3 cat $D/sloppy_tcp) = 0 ] && ! ip netns exec s3 lvsadm -L --timeout | grep -q 'tcp 1800'"
+# ipvsadm -R still takes what plain -S writes
+lvsadm -S -n | ip netns exec s3 ipvsadm -R; rc=$?
+ip netns exec s3 lvsadm -Sn >"$W/s3"
+check "ipvsadm -R takes plain lvsadm -S (exit $rc) and makes the same table" cmp -s "$W/s1" "$W/s3"
+
+tap_done
