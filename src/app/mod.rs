@@ -10,6 +10,7 @@
 //! * [`files`]: `--check` and `--apply` (the plans are [`crate::apply`]'s).
 
 mod ctx;
+pub mod doctor;
 pub mod drain;
 pub mod files;
 pub(crate) mod http;
@@ -98,6 +99,11 @@ pub fn main_entry() -> i32 {
         },
         None => None,
     };
+    if wrapper.is_none() {
+        if let Some(code) = doctor::early(&program, &argv[1..]) {
+            return code;
+        }
+    }
     let mut ipvs = match init() {
         Ok(i) => i,
         Err(errno) => {
@@ -154,7 +160,9 @@ pub fn main_entry() -> i32 {
                 eprintln!("{}: {msg}", ctx.program);
                 2
             }
-            None => match settings::dispatch(&mut ctx, &argv[1..], &mut out) {
+            None => match settings::dispatch(&mut ctx, &argv[1..], &mut out)
+                .or_else(|| doctor::dispatch(&mut ctx, &argv[1..], &mut out))
+            {
                 Some(code) => code,
                 None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
                     Some(code) => code,

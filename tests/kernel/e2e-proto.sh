@@ -516,26 +516,33 @@ sctp_drain_tests() {
         skip "SCTP drain: $HAVE_SCTP"
         return
     fi
-    V=192.0.2.150:3868 # NAT: the director sees both directions of each association
-    nsx cl proto-peer ask sctp $V 80 --interval 200 --timeout 2000 >"$W/sstream" 2>&1 &
+    # NAT (the director sees both directions of each association), a VIP
+    # of its own so that only this client's entries count
+    V=192.0.2.152:3868
+    conf "SCTP drain" "-A --sctp-service $V -s rr" \
+        "-a --sctp-service $V -r 198.51.100.11:3868 -m" "-a --sctp-service $V -r 198.51.100.12:3868 -m"
+    nsx dir ip addr add ${V%:*}/32 dev lo
+    nsx cl proto-peer ask sctp $V 60 --interval 200 --timeout 2000 >"$W/sstream" 2>&1 &
     sp=$!
-    wait_for 30 sh -c "ip netns exec dir lvsadm -Lnc | grep -q ' 198.51.100.11:3868 '"
-    n1=$(L -Lnc | grep -c ' 198.51.100.11:3868 ')
+    wait_for 50 sh -c "ip netns exec dir lvsadm -Lnc | grep -q ' 198.51.100.11:3868\$'"
+    L -Lnc | grep ' 198.51.100.11:3868$' >"$W/sconn0"
+    n1=$(wc -l <"$W/sconn0")
     t0=$(cut -d' ' -f1 /proc/uptime)
-    L -d --sctp-service $V -r 198.51.100.11:3868 --drain=60 >"$W/sdrain" 2>"$W/sdrain.err"
+    L -d --sctp-service $V -r 198.51.100.11:3868 --drain=40 >"$W/sdrain" 2>"$W/sdrain.err"
     drc=$?
     t1=$(cut -d' ' -f1 /proc/uptime)
     wait $sp
     R=$(cat "$W/sstream")
     seq=${R##*seq=}
-    info "SCTP drain: rs1 had $n1 entries; lvsadm -d --drain=60 (exit $drc, $t0..$t1 s): $(cat "$W/sdrain" "$W/sdrain.err")" \
-        "the client's associations (1 rs1, 2 rs2, . none): $seq"
+    info "SCTP drain: rs1's entries when the drain began:" "$(cat "$W/sconn0")" \
+        "lvsadm -d --drain=40 (exit $drc, $t0..$t1 s): $(cat "$W/sdrain" "$W/sdrain.err")" \
+        "the client's associations (1 rs1, 2 rs2, . none): $seq" "entries left: $(L -Lnc | grep ' 192.0.2.152:3868 ')"
     check "SCTP drain: rs1 had associations when the drain began ($n1)" [ "$n1" -gt 0 ]
-    check "SCTP drain: rs1 drained (no association left) and deleted before the 60 s deadline ($(cat "$W/sdrain"))" \
+    check "SCTP drain: rs1 drained (no association left) and deleted before the 40 s deadline ($(cat "$W/sdrain"))" \
         sh -c "[ $drc = 0 ] && grep -q 'drained after' '$W/sdrain'"
     check "SCTP drain: every association answered, by rs2 once the drain began (${seq})" \
         sh -c "[ '$(v none)' = 0 ] && echo '$seq' | grep -Eq '^[12]*1[2]{5,}\$'"
-    check "SCTP drain: expire_nodest_conn left alone, nothing on stderr ($(cat "$W/sdrain.err"))" \
+    check "SCTP drain: emptied before the deadline, expire_nodest_conn left alone, nothing on stderr ($(cat "$W/sdrain.err"))" \
         sh -c "[ ! -s '$W/sdrain.err' ] && [ \$(ip netns exec dir cat /proc/sys/net/ipv4/vs/expire_nodest_conn) = 0 ]"
 }
 
