@@ -210,4 +210,111 @@ lvsadm -S -n | ip netns exec s3 ipvsadm -R; rc=$?
 ip netns exec s3 lvsadm -Sn >"$W/s3"
 check "ipvsadm -R takes plain lvsadm -S (exit $rc) and makes the same table" cmp -s "$W/s1" "$W/s3"
 
+# ------------------------------------------------------------ --doctor
+# the direct-routing LAN of ops.sh (cl1, dir, rs1..rs3 on one bridge, VIP
+# 192.0.2.80 on dir's eth0 and on the real servers' lo, ARP hidden there),
+# plus a NAT path (ncl -- ndir -- nrs); each trap set, named by --doctor,
+# shown to lose the client's connection, fixed with the command --doctor
+# printed, then clean and working again
+. /job/topology.sh
+sysctl -q -w net.core.fb_tunnels_only_for_init_net=0
+modprobe ipip
+dr_lan "$W" 192.0.2.80 || bad "dr_lan"
+# rs1 serves a tunnelling director too: its tunl0 is up
+ip -n rs1 link set tunl0 up
+Ld() { ip netns exec dir lvsadm "$@"; }
+Ld -A -t 192.0.2.80:80 -s rr && Ld -a -t 192.0.2.80:80 -r 192.0.2.11:80 -g
+# get ADDR: R = the first line the client reads (empty when nothing comes)
+get() { R=$(echo once | ip netns exec cl1 timeout 5 nc -w 3 "$1" 80 2>/dev/null | head -n1); }
+# doc LABEL NS ARGS...: D = --doctor's output, DRC its exit status
+doc() { _ns=$1; shift; D=$(ip netns exec "$_ns" lvsadm --doctor "$@" 2>&1); DRC=$?; }
+# fix: run the fix line(s) of the finding NAME in D, in namespace NS
+fixit() { # NS NAME
+    _cmd=$(printf '%s\n' "$D" | awk -v n="PROBLEM $2:" 'index($0, n) == 1 { f = 1; next } f && /^  fix: / { sub(/^  fix: /, ""); print; exit }')
+    info "fix for $2 in $1: $_cmd"
+    ip netns exec "$1" sh -c "$_cmd"
+}
+# trap_case NS NAME DOCTOR-ARGS -- ADDR: the finding is named (exit 1),
+# the client gets nothing, the printed fix makes it clean and working
+trap_case() {
+    _ns=$1 _name=$2 _addr=$3; shift 3
+    doc "$_ns" "$@"
+    check "--doctor $* in $_ns names $_name (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM $_name: '" "$D" ||
+        info "$D"
+    get "$_addr"
+    check "  $_name: the client gets no answer ($R)" [ -z "$R" ]
+    fixit "$_ns" "$_name"
+    doc "$_ns" "$@"
+    get "$_addr"
+    check "  $_name fixed with the printed command: --doctor clean (exit $DRC) and the client answered ($R)" \
+        sh -c "[ $DRC = 0 ] && [ '$R' = rs1 ]" || info "$D"
+}
+doc dir
+check "--doctor on a right director: exit 0, 'no problems found' ($DRC: $D)" sh -c "[ $DRC = 0 ] && [ '$D' = 'no problems found' ]"
+doc rs1 --real-server 192.0.2.80
+check "--doctor --real-server on a right real server: exit 0 ($D)" [ "$DRC" = 0 ]
+get 192.0.2.80
+check "control: the client is answered by rs1 ($R)" [ "$R" = rs1 ]
+# a VIP not on the director
+ip -n dir addr del 192.0.2.80/32 dev eth0
+trap_case dir vip-not-on-director 192.0.2.80
+# DR real server without the VIP
+ip -n rs1 addr del 192.0.2.80/32 dev lo
+trap_case rs1 vip-not-on-lo 192.0.2.80 --real-server 192.0.2.80
+# DR real server answering ARP: named (its traffic effect depends on which
+# ARP reply the client keeps, so it is not measured)
+nsx rs1 sh -c 'cd /proc/sys/net/ipv4/conf && echo 0 >all/arp_ignore && echo 0 >all/arp_announce && echo 0 >lo/arp_ignore && echo 0 >lo/arp_announce'
+doc rs1 --real-server 192.0.2.80
+check "--doctor --real-server names arp-not-hidden (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM arp-not-hidden: '" "$D"
+fixit rs1 arp-not-hidden
+doc rs1 --real-server 192.0.2.80
+check "  arp-not-hidden fixed: clean (exit $DRC)" [ "$DRC" = 0 ]
+# TUN: tunl0 down, then strict rp_filter on it
+Ld -A -t 192.0.2.82:80 -s rr && Ld -a -t 192.0.2.82:80 -r 192.0.2.11:80 -i
+ip -n dir addr add 192.0.2.82/32 dev eth0
+ip -n rs1 addr add 192.0.2.82/32 dev lo
+ip -n rs1 link set tunl0 down
+trap_case rs1 tunl0-down 192.0.2.82 --real-server 192.0.2.82
+nsx rs1 sysctl -q -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.tunl0.rp_filter=1
+trap_case rs1 rp-filter-on-tunl0 192.0.2.82 --real-server 192.0.2.82
+# NAT without forwarding
+mkns ncl ndir nrs
+veth ncl eth0 ndir ext && veth ndir int nrs eth0
+ip -n ncl addr add 203.0.113.100/24 dev eth0 && ip -n ndir addr add 203.0.113.1/24 dev ext
+ip -n ndir addr add 203.0.113.80/32 dev ext
+ip -n ndir addr add 198.51.100.1/24 dev int && ip -n nrs addr add 198.51.100.11/24 dev eth0
+ip -n nrs route add default via 198.51.100.1
+nsx nrs nc -ll -p 80 -e "$W/srv-rs1" </dev/null >/dev/null 2>&1 &
+ip netns exec ndir lvsadm -A -t 203.0.113.80:80 -s rr && ip netns exec ndir lvsadm -a -t 203.0.113.80:80 -r 198.51.100.11:80 -m
+nsx ndir sysctl -q -w net.ipv4.ip_forward=0
+getn() { R=$(echo once | ip netns exec ncl timeout 5 nc -w 3 203.0.113.80 80 2>/dev/null | head -n1); }
+doc ndir
+check "--doctor names nat-without-forwarding (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM nat-without-forwarding: '" "$D"
+getn
+check "  nat-without-forwarding: the client gets no answer ($R)" [ -z "$R" ]
+fixit ndir nat-without-forwarding
+doc ndir; getn
+check "  nat-without-forwarding fixed: clean (exit $DRC) and the client answered ($R)" sh -c "[ $DRC = 0 ] && [ '$R' = rs1 ]"
+# the table traps, named only (no packet is lost: they are mistakes of intent)
+Ld -A -t 192.0.2.80:443 -s sh -p 60
+ip netns exec dir lvsadm -a -t 192.0.2.80:443 -r 192.0.2.12:443 -g -w 0
+ip link add sx0 netns dir type dummy && ip -n dir link set sx0 up
+Ld --start-daemon master --mcast-interface sx0 --syncid 7
+ip -n dir link del sx0
+doc dir
+info "$D"
+check "--doctor names persistence-with-hashing" sh -c "printf '%s\n' \"\$0\" | grep -q '^PROBLEM persistence-with-hashing: -t 192.0.2.80:443 is persistent'" "$D"
+check "--doctor names weight-0-idle" sh -c "printf '%s\n' \"\$0\" | grep -q '^PROBLEM weight-0-idle: -t 192.0.2.80:443 -r 192.0.2.12:443 has weight 0'" "$D"
+if Ld -L --daemon | grep -q sx0; then
+    check "--doctor names sync-daemon-interface-missing (its interface deleted)" sh -c "printf '%s\n' \"\$0\" | grep -q '^PROBLEM sync-daemon-interface-missing: '" "$D"
+else
+    info "the kernel stopped the sync daemon with its interface: sync-daemon-interface-missing not exercised"
+fi
+Ld --stop-daemon master
+dsnap() { ip netns exec dir sh -c 'cat /proc/sys/net/ipv4/vs/* /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/arp_* /proc/sys/net/ipv4/conf/*/rp_filter; lvsadm -Sn; lvsadm -L --timeout; ip addr' >"$1" 2>&1; }
+dsnap "$W/before"
+doc dir
+dsnap "$W/after"
+check "--doctor changes nothing (table, timeouts, IPVS and interface sysctls, addresses: $(wc -l <"$W/before") lines compared)" cmp -s "$W/before" "$W/after"
+
 tap_done
