@@ -168,7 +168,7 @@ check "--apply --dry-run: the settings changes are part of the plan, nothing cha
      grep -qx -- '--sysctl conn_reuse_mode=2' '$W/out' && cmp -s '$W/before' '$W/after' && [ -z \"\$(lvsadm -Sn)\" ]"
 lvsadm --apply "$W/good.rules" --verbose >"$W/out" 2>"$W/err"; rc=$?
 check "--apply: timeouts, settings and table made (exit $rc; $(lvsadm -L --timeout))" sh -c \
-    "[ $rc = 0 ] && lvsadm -L --timeout | grep -q 'tcp 1800 tcpfin 90 udp 240' &&
+    "[ $rc = 0 ] && lvsadm -L --timeout | grep -q ': 1800 90 240$' &&
      [ \"\$(cat $D/expire_nodest_conn $D/conn_reuse_mode | tr '\n' ' ')\" = '1 2 ' ] &&
      [ \"\$(lvsadm -Sn | wc -l)\" = 3 ]"
 lvsadm --apply "$W/good.rules" --dry-run >"$W/out" 2>&1
@@ -204,7 +204,7 @@ same "  the same timeouts (-L --timeout: $(cat "$W/t1"))" "$W/t1" "$W/t2"
 lvsadm -Sn >"$W/s1"; lvsadm --netns s2 -Sn >"$W/s2"
 same "  the same table (-Sn, $(wc -l <"$W/s1") lines)" "$W/s1" "$W/s2"
 check "  control: a fresh namespace starts with the defaults (sloppy_tcp 0, other timeouts)" \
-    sh -c "ip netns add s3 && [ \$(ip netns exec s3 cat $D/sloppy_tcp) = 0 ] && ! ip netns exec s3 lvsadm -L --timeout | grep -q 'tcp 1800'"
+    sh -c "ip netns add s3 && [ \$(ip netns exec s3 cat $D/sloppy_tcp) = 0 ] && ! ip netns exec s3 lvsadm -L --timeout | grep -q ': 1800 90 240'"
 # ipvsadm -R still takes what plain -S writes
 lvsadm -S -n | ip netns exec s3 ipvsadm -R; rc=$?
 ip netns exec s3 lvsadm -Sn >"$W/s3"
@@ -225,7 +225,7 @@ ip -n rs1 link set tunl0 up
 Ld() { ip netns exec dir lvsadm "$@"; }
 Ld -A -t 192.0.2.80:80 -s rr && Ld -a -t 192.0.2.80:80 -r 192.0.2.11:80 -g
 # get ADDR: R = the first line the client reads (empty when nothing comes)
-get() { R=$(echo once | ip netns exec cl1 timeout 5 nc -w 3 "$1" 80 2>/dev/null | head -n1); }
+get() { R=$(echo once | ip netns exec cl1 timeout 5 nc "$1" 80 2>/dev/null | head -n1); }
 # doc LABEL NS ARGS...: D = --doctor's output, DRC its exit status
 doc() { _ns=$1; shift; D=$(ip netns exec "$_ns" lvsadm --doctor "$@" 2>&1); DRC=$?; }
 # fix: run the fix line(s) of the finding NAME in D, in namespace NS
@@ -287,7 +287,7 @@ ip -n nrs route add default via 198.51.100.1
 nsx nrs nc -ll -p 80 -e "$W/srv-rs1" </dev/null >/dev/null 2>&1 &
 ip netns exec ndir lvsadm -A -t 203.0.113.80:80 -s rr && ip netns exec ndir lvsadm -a -t 203.0.113.80:80 -r 198.51.100.11:80 -m
 nsx ndir sysctl -q -w net.ipv4.ip_forward=0
-getn() { R=$(echo once | ip netns exec ncl timeout 5 nc -w 3 203.0.113.80 80 2>/dev/null | head -n1); }
+getn() { R=$(echo once | ip netns exec ncl timeout 5 nc 203.0.113.80 80 2>/dev/null | head -n1); }
 doc ndir
 check "--doctor names nat-without-forwarding (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM nat-without-forwarding: '" "$D"
 getn
