@@ -433,6 +433,28 @@ pub fn run_apply_draining<W: Write>(
     lvs::process::signals::catch();
     let code = make_changes(ctx, a, &changes, &live, out);
     lvs::process::signals::release();
+    if code != 0 && !set_plan.is_empty() {
+        // the table was rolled back: so are the settings
+        let undo: Vec<SetChange> = set_plan
+            .iter()
+            .map(|c| match c {
+                SetChange::Timeouts(t, old) => SetChange::Timeouts(*old, *t),
+                SetChange::Sysctl(n, v, old) => {
+                    SetChange::Sysctl(n.clone(), old.clone(), v.clone())
+                }
+            })
+            .collect();
+        match make_settings(ctx, &undo, sys.as_ref(), false, out) {
+            Ok(()) => eprintln!(
+                "{}: the settings of the file were put back too",
+                ctx.program
+            ),
+            Err(e) => eprintln!(
+                "{}: the settings of the file could not be put back: {e}",
+                ctx.program
+            ),
+        }
+    }
     code
 }
 

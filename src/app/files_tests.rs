@@ -714,3 +714,21 @@ fn apply_sets_the_timeouts_of_a_set_line_before_the_table() {
     assert_eq!(r, 1);
     assert_eq!(table_text(&k), "-A -t 192.0.2.1:80 -s rr\n");
 }
+
+#[test]
+fn a_refused_table_puts_the_timeouts_back() {
+    use lvs::kernel::Kernel;
+    let mut k = StandIn::new();
+    let before = k.timeouts().unwrap();
+    // the kernel refuses the real server: the table is rolled back, and
+    // the --set line's timeouts with it
+    k.refuse_when(|r| matches!(r, lvs::netlink::Request::NewDest(..)).then_some(libc::EINVAL));
+    let (r, _) = apply_text(
+        &mut k,
+        "--set 1800 90 240\n-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g\n",
+        ApplyArgs::default(),
+    );
+    assert_eq!(r, 1);
+    assert_eq!(k.timeouts().unwrap(), before);
+    assert_eq!(table_text(&k), "");
+}
