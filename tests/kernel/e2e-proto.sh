@@ -507,7 +507,8 @@ udp_drain_tests() {
 
 # ================================================================== SCTP drain
 # Associations end (SHUTDOWN) like TCP connections, and their entries
-# leave the table some seconds later (CLOSED), so the drain's wait for
+# leave the table a minute later (CLOSED, shown as 01:00 by -Lnc on 6.1
+# and 6.12), so the drain's wait for
 # ActiveConn and InActConn to reach 0 ends on its own: a client opening an
 # association every 200 ms keeps being answered, by rs2 once rs1 has
 # weight 0, and rs1 is deleted long before the deadline.
@@ -528,17 +529,17 @@ sctp_drain_tests() {
     L -Lnc | grep ' 198.51.100.11:3868$' >"$W/sconn0"
     n1=$(wc -l <"$W/sconn0")
     t0=$(cut -d' ' -f1 /proc/uptime)
-    L -d --sctp-service $V -r 198.51.100.11:3868 --drain=40 >"$W/sdrain" 2>"$W/sdrain.err"
+    L -d --sctp-service $V -r 198.51.100.11:3868 --drain=90 >"$W/sdrain" 2>"$W/sdrain.err"
     drc=$?
     t1=$(cut -d' ' -f1 /proc/uptime)
     wait $sp
     R=$(cat "$W/sstream")
     seq=${R##*seq=}
     info "SCTP drain: rs1's entries when the drain began:" "$(cat "$W/sconn0")" \
-        "lvsadm -d --drain=40 (exit $drc, $t0..$t1 s): $(cat "$W/sdrain" "$W/sdrain.err")" \
+        "lvsadm -d --drain=90 (exit $drc, $t0..$t1 s): $(cat "$W/sdrain" "$W/sdrain.err")" \
         "the client's associations (1 rs1, 2 rs2, . none): $seq" "entries left: $(L -Lnc | grep ' 192.0.2.152:3868 ')"
     check "SCTP drain: rs1 had associations when the drain began ($n1)" [ "$n1" -gt 0 ]
-    check "SCTP drain: rs1 drained (no association left) and deleted before the 40 s deadline ($(cat "$W/sdrain"))" \
+    check "SCTP drain: rs1 drained (no association left) and deleted before the 90 s deadline ($(cat "$W/sdrain"))" \
         sh -c "[ $drc = 0 ] && grep -q 'drained after' '$W/sdrain'"
     check "SCTP drain: every association answered, by rs2 once the drain began (${seq})" \
         sh -c "[ '$(v none)' = 0 ] && echo '$seq' | grep -Eq '^[12]*1[2]{5,}\$'"
