@@ -187,7 +187,7 @@ if [ "$HAVE_EST" = 0 ]; then
     snap "$W/before"
     lvsadm --apply "$W/new.rules" >/dev/null 2>"$W/err"; rc=$?
     snap "$W/after"
-    check "--apply of a setting this kernel lacks: FILE:LINE, exit $rc, nothing changed ($(cat "$W/err"))" sh -c \
+    check "--apply of a setting this kernel lacks: FILE:LINE, exit $rc, nothing changed ($(tr '\n' ' ' <"$W/err"))" sh -c \
         "[ $rc = 1 ] && grep -q 'new.rules:1: IPVS setting .est_nice. is not in this kernel' '$W/err' && cmp -s '$W/before' '$W/after' &&
          ! lvsadm -Sn | grep -q 192.0.2.80"
 fi
@@ -328,4 +328,5 @@ doc dir
 dsnap "$W/after"
 check "--doctor changes nothing (table, timeouts, IPVS and interface sysctls, addresses: $(wc -l <"$W/before") lines compared)" cmp -s "$W/before" "$W/after"
 
+info "guest time: $(cut -d' ' -f1 /proc/uptime) s uptime at the end"
 tap_done
