@@ -11,6 +11,7 @@
 mod app;
 mod apply;
 mod cli;
+mod doctor;
 mod drain;
 mod format;
 mod json;

@@ -47,6 +47,68 @@ pub struct Settings {
     /// where a hold on the drained real servers is recorded when the
     /// supervisor owns the service ([`super::hold`]); `None`: no hold.
     pub state_dir: Option<std::path::PathBuf>,
+    /// The IPVS settings of the namespace, where `expire_nodest_conn` is
+    /// turned on before a connectionless real server is deleted at the
+    /// deadline (see [`NodestConn`]); `None` leaves them alone.
+    pub sysctls: Option<lvs::sysctl::Sysctls>,
+}
+
+/// `net.ipv4.vs.expire_nodest_conn` at the deadline of a UDP, SCTP or
+/// firewall-mark real server that still has connections.
+///
+/// A UDP flow never ends on its own: each datagram refreshes its entry, so
+/// weight 0 does not move a steady client and the deadline is reached
+/// with the flow still there. Once the real server is deleted, the kernel
+/// (with the default 0) drops the flow's datagrams until the entry times
+/// out (`--set`'s UDP timeout, 300 s by default); with 1 the next datagram
+/// expires the entry and is scheduled to another real server. So before
+/// such a deletion the drain turns it on (once per run) and says so with
+/// the command that undoes it. An SCTP association that outlives the
+/// deadline is in the same place as a UDP flow, and a firewall-mark service
+/// may carry UDP. TCP services are left alone: a TCP connection cut at
+/// the deadline is broken on any other real server too.
+#[derive(Debug, Default)]
+pub struct NodestConn {
+    done: bool,
+}
+
+impl NodestConn {
+    /// Whether a deadline deletion from `svc` wants the setting.
+    pub fn wanted(svc: &Service) -> bool {
+        svc.fwmark != 0 || svc.protocol == IPPROTO_UDP || svc.protocol == IPPROTO_SCTP
+    }
+
+    /// Turn the setting on in `sys` if it is 0 (the first time only).
+    /// The line to print on stderr, when something was done or failed.
+    pub fn ensure(
+        &mut self,
+        program: &str,
+        netns: Option<&str>,
+        sys: &lvs::sysctl::Sysctls,
+    ) -> Option<String> {
+        if std::mem::replace(&mut self.done, true) {
+            return None;
+        }
+        const NAME: &str = "expire_nodest_conn";
+        let cmd = match netns {
+            Some(ns) => format!("{program} --netns {ns}"),
+            None => program.to_string(),
+        };
+        match sys.get(NAME) {
+            Ok(s) if s.value != "0" => None,
+            Ok(_) => match sys.set(&[(NAME.to_string(), "1".to_string())]) {
+                Ok(_) => Some(format!(
+                    "{program}: set net.ipv4.vs.{NAME}=1 so that the flows of real servers deleted at the deadline move to the others (it was 0; to undo: {cmd} --sysctl {NAME}=0)"
+                )),
+                Err(e) => Some(format!(
+                    "{program}: could not set net.ipv4.vs.{NAME}=1 ({e}): the flows left on deleted real servers are dropped until they time out"
+                )),
+            },
+            Err(e) => Some(format!(
+                "{program}: could not read net.ipv4.vs.{NAME} ({e}): the flows left on deleted real servers may be dropped until they time out"
+            )),
+        }
+    }
 }
 
 fn dest_text(d: &Dest) -> String {
@@ -143,6 +205,7 @@ fn run_jobs<W: Write>(
         }
     }
     let mut drain = Drain::new(labels, set.deadline);
+    let mut nodest = NodestConn::default();
     let start = Instant::now();
 
     // Weight 0 for every real server first: no new connections anywhere.
@@ -187,6 +250,18 @@ fn run_jobs<W: Write>(
                         inactive: l.inact_conns,
                     });
                     if let Step::Delete(why) = drain.observe(i, counts, elapsed) {
+                        if why == crate::drain::Why::Deadline && NodestConn::wanted(&job.svc) {
+                            if let Some(sys) = &set.sysctls {
+                                if let Some(line) =
+                                    nodest.ensure(program, set.netns.as_deref(), sys)
+                                {
+                                    if tty {
+                                        eprint!("\r\x1b[K");
+                                    }
+                                    eprintln!("{line}");
+                                }
+                            }
+                        }
                         let r = ipvs
                             .execute(&Request::DelDest(
                                 crate::apply::key_only(&job.svc),
@@ -469,6 +544,59 @@ pub fn apply_planned<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expire_nodest_conn_is_turned_on_once_for_connectionless_services() {
+        let svc = |p: &str| {
+            let (_, parsed) = crate::cli::parse(
+                &format!("-A {p}")
+                    .split(' ')
+                    .map(String::from)
+                    .collect::<Vec<_>>(),
+            )
+            .map(|o| match o {
+                crate::cli::Outcome::Run(p) => ((), p),
+                _ => panic!("not a run"),
+            })
+            .unwrap();
+            parsed.svc
+        };
+        assert!(NodestConn::wanted(&svc("-u 192.0.2.1:53")));
+        assert!(NodestConn::wanted(&svc("--sctp-service 192.0.2.1:3868")));
+        assert!(NodestConn::wanted(&svc("-f 7")));
+        assert!(!NodestConn::wanted(&svc("-t 192.0.2.1:80")));
+
+        let dir = std::env::temp_dir().join(format!("lvsadm-nodest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("expire_nodest_conn");
+        std::fs::write(&file, "0\n").unwrap();
+        let sys = lvs::sysctl::Sysctls::at(&dir);
+        let mut n = NodestConn::default();
+        assert_eq!(
+            n.ensure("lvsadm", Some("blue"), &sys).as_deref(),
+            Some(
+                "lvsadm: set net.ipv4.vs.expire_nodest_conn=1 so that the flows of real servers \
+                 deleted at the deadline move to the others (it was 0; to undo: \
+                 lvsadm --netns blue --sysctl expire_nodest_conn=0)"
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "1\n");
+        // once per run
+        std::fs::write(&file, "0\n").unwrap();
+        assert_eq!(n.ensure("lvsadm", None, &sys), None);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "0\n");
+        // already on: nothing said, nothing written
+        std::fs::write(&file, "1\n").unwrap();
+        assert_eq!(NodestConn::default().ensure("lvsadm", None, &sys), None);
+        // ip_vs without the file: said, not fatal
+        std::fs::remove_file(&file).unwrap();
+        let line = NodestConn::default().ensure("lvsadm", None, &sys).unwrap();
+        assert!(
+            line.starts_with("lvsadm: could not read net.ipv4.vs.expire_nodest_conn"),
+            "{line}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn interrupted_drain_names_the_old_weight_and_the_undo() {

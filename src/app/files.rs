@@ -6,6 +6,7 @@ use crate::apply::health::HealthLines;
 use crate::apply::render::plural;
 use crate::apply::*;
 use crate::cli::rules::{parse_rules, parse_rules_health, parse_scope};
+use crate::cli::settings::{parse_settings, FileSettings};
 use crate::cli::ApplyArgs;
 use lvs::model::*;
 use lvs::netlink::{ipvs_strerror, Op, Request};
@@ -34,16 +35,144 @@ fn report(file: &str, problems: &[Problem]) {
 /// Read and check; prints every problem as `FILE:LINE: message`. The
 /// health options of the file's lines come with the services.
 pub(crate) fn load_health(program: &str, file: &str) -> Result<(Vec<Wanted>, HealthLines), i32> {
+    load_all(program, file).map(|(w, h, _)| (w, h))
+}
+
+/// [`load_health`], and the settings lines (`--set`, `--sysctl`).
+fn load_all(program: &str, file: &str) -> Result<(Vec<Wanted>, HealthLines, FileSettings), i32> {
     let text = read_file(file).map_err(|e| {
         eprintln!("{program}: {e}");
         2
     })?;
-    let (wanted, problems, health) = parse_rules_health(&text);
+    let (wanted, mut problems, health) = parse_rules_health(&text);
+    let (settings, more) = parse_settings(&text);
+    if !more.is_empty() {
+        problems.extend(more);
+        problems.sort_by_key(|p| p.line);
+    }
     if problems.is_empty() {
-        return Ok((wanted, health));
+        return Ok((wanted, health, settings));
     }
     report(file, &problems);
     Err(1)
+}
+
+/// A settings change of `--apply`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SetChange {
+    /// `--set`: the timeouts to set, and those before.
+    Timeouts(Timeouts, Timeouts),
+    /// `--sysctl NAME=VALUE`: name, value, the value before.
+    Sysctl(String, String, String),
+}
+
+impl SetChange {
+    fn command_line(&self) -> String {
+        match self {
+            SetChange::Timeouts(t, _) => crate::cli::settings::set_line(t),
+            SetChange::Sysctl(n, v, _) => crate::cli::settings::sysctl_line(n, v),
+        }
+    }
+}
+
+/// The settings changes `fs` asks for: only what differs from the live
+/// values. An error (`FILE:LINE: ...` lines printed) when a setting is not
+/// in this kernel.
+fn settings_plan(
+    ctx: &mut Ctx<'_>,
+    file: &str,
+    fs: &FileSettings,
+) -> Result<(Vec<SetChange>, Option<lvs::sysctl::Sysctls>), i32> {
+    let mut plan = Vec::new();
+    if let Some((t, _)) = fs.timeouts {
+        let live = ctx.kernel.timeouts().map_err(|e| {
+            eprintln!(
+                "{}: reading the timeouts: {}",
+                ctx.program,
+                ipvs_strerror(Op::Other, e.errno())
+            );
+            1
+        })?;
+        let pick = |want: u32, have: u32| if want == 0 { have } else { want };
+        let want = Timeouts {
+            tcp: pick(t.tcp, live.tcp),
+            tcp_fin: pick(t.tcp_fin, live.tcp_fin),
+            udp: pick(t.udp, live.udp),
+        };
+        if want != live {
+            plan.push(SetChange::Timeouts(want, live));
+        }
+    }
+    if fs.sysctls.is_empty() {
+        return Ok((plan, None));
+    }
+    let sys = super::settings::open().map_err(|e| {
+        eprintln!("{}: {e}", ctx.program);
+        1
+    })?;
+    let mut problems = Vec::new();
+    for (name, value, line) in &fs.sysctls {
+        match sys
+            .validate(name, value)
+            .and_then(|v| Ok((v, sys.get(name)?.value)))
+        {
+            Ok((v, old)) if v != old => plan.push(SetChange::Sysctl(name.clone(), v, old)),
+            Ok(_) => {}
+            Err(e) => problems.push(Problem {
+                line: *line,
+                msg: e.to_string(),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        report(file, &problems);
+        return Err(1);
+    }
+    Ok((plan, Some(sys)))
+}
+
+/// Make the settings changes, all or nothing; a message on failure.
+fn make_settings<W: Write>(
+    ctx: &mut Ctx<'_>,
+    plan: &[SetChange],
+    sys: Option<&lvs::sysctl::Sysctls>,
+    verbose: bool,
+    out: &mut W,
+) -> Result<(), String> {
+    let mut old_t = None;
+    for c in plan {
+        if let SetChange::Timeouts(t, old) = c {
+            ctx.kernel.execute(&Request::SetConfig(*t)).map_err(|e| {
+                format!(
+                    "{}: {}",
+                    c.command_line(),
+                    ipvs_strerror(Op::Other, e.errno())
+                )
+            })?;
+            old_t = Some(*old);
+        }
+    }
+    let wanted: Vec<(String, String)> = plan
+        .iter()
+        .filter_map(|c| match c {
+            SetChange::Sysctl(n, v, _) => Some((n.clone(), v.clone())),
+            _ => None,
+        })
+        .collect();
+    if let (Some(sys), false) = (sys, wanted.is_empty()) {
+        if let Err(e) = sys.set(&wanted) {
+            if let Some(t) = old_t {
+                let _ = ctx.kernel.execute(&Request::SetConfig(t));
+            }
+            return Err(e.to_string());
+        }
+    }
+    if verbose {
+        for c in plan {
+            let _ = writeln!(out, "{}", c.command_line());
+        }
+    }
+    Ok(())
 }
 
 /// How `--apply` names its input in messages.
@@ -59,17 +188,23 @@ fn input_name(file: &str) -> String {
 /// file cannot be read. Needs no kernel. A file without services is clean
 /// but gets a warning (`--apply` refuses it without `--allow-empty`).
 pub fn run_check<W: Write>(program: &str, file: &str, out: &mut W) -> i32 {
-    match load_health(program, file) {
-        Ok((wanted, health)) => {
+    match load_all(program, file) {
+        Ok((wanted, health, fs)) => {
             let dests: usize = wanted.iter().map(|w| w.dests.len()).sum();
             let checked = if health.any() {
                 format!(", {} health-checked", health.checked(&wanted))
             } else {
                 String::new()
             };
+            let n = usize::from(fs.timeouts.is_some()) + fs.sysctls.len();
+            let settings = if n > 0 {
+                format!(", {}", plural(n, "setting"))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "{file}: OK, {}, {}{checked}",
+                "{file}: OK, {}, {}{checked}{settings}",
                 plural(wanted.len(), "service"),
                 plural(dests, "destination")
             );
@@ -105,7 +240,12 @@ pub fn run_check_json<W: Write>(file: &str, out: &mut W) -> i32 {
             }),
         ),
         Ok(text) => {
-            let (wanted, problems) = parse_rules(&text);
+            let (wanted, mut problems) = parse_rules(&text);
+            let (_, more) = parse_settings(&text);
+            if !more.is_empty() {
+                problems.extend(more);
+                problems.sort_by_key(|p| p.line);
+            }
             let dests: usize = wanted.iter().map(|w| w.dests.len()).sum();
             let ok = problems.is_empty();
             let mut warnings = Vec::new();
@@ -188,8 +328,8 @@ pub fn run_apply_draining<W: Write>(
             return 2;
         }
     };
-    let wanted = match load_health(&ctx.program, &a.file) {
-        Ok((w, health)) => {
+    let (wanted, file_settings) = match load_all(&ctx.program, &a.file) {
+        Ok((w, health, fs)) => {
             if health.any() {
                 eprintln!(
                     "{}: note: health options are used by --supervise only; \
@@ -197,7 +337,7 @@ pub fn run_apply_draining<W: Write>(
                     input_name(&a.file)
                 );
             }
-            w
+            (w, fs)
         }
         Err(code) => return code,
     };
@@ -243,7 +383,26 @@ pub fn run_apply_draining<W: Write>(
     let refused = rules
         .max_delete
         .and_then(|max| guard(&changes, live.len(), max).err());
+    // the settings lines: global, so left out of a scoped run
+    let (set_plan, sys) = if file_settings.is_empty() {
+        (Vec::new(), None)
+    } else if !rules.scopes.is_empty() {
+        eprintln!(
+            "{}: note: with --scope the --set and --sysctl lines of {} are left out (they are not per service)",
+            ctx.program,
+            input_name(&a.file)
+        );
+        (Vec::new(), None)
+    } else {
+        match settings_plan(ctx, &input_name(&a.file), &file_settings) {
+            Ok(p) => p,
+            Err(code) => return code,
+        }
+    };
     if a.dry_run {
+        for c in &set_plan {
+            let _ = writeln!(out, "{}", c.command_line());
+        }
         for c in &changes {
             let _ = writeln!(out, "{}", c.command_line());
         }
@@ -261,12 +420,41 @@ pub fn run_apply_draining<W: Write>(
     if a.dry_run {
         return 0;
     }
+    if !set_plan.is_empty() {
+        if let Err(e) = make_settings(ctx, &set_plan, sys.as_ref(), a.verbose, out) {
+            let _ = out.flush();
+            eprintln!("{}: {e}; nothing changed", ctx.program);
+            return 1;
+        }
+    }
     if let Some(set) = drain {
         return super::drain::apply_planned(&ctx.program, ctx.kernel, a, &changes, &live, set, out);
     }
     lvs::process::signals::catch();
     let code = make_changes(ctx, a, &changes, &live, out);
     lvs::process::signals::release();
+    if code != 0 && !set_plan.is_empty() {
+        // the table was rolled back: so are the settings
+        let undo: Vec<SetChange> = set_plan
+            .iter()
+            .map(|c| match c {
+                SetChange::Timeouts(t, old) => SetChange::Timeouts(*old, *t),
+                SetChange::Sysctl(n, v, old) => {
+                    SetChange::Sysctl(n.clone(), old.clone(), v.clone())
+                }
+            })
+            .collect();
+        match make_settings(ctx, &undo, sys.as_ref(), false, out) {
+            Ok(()) => eprintln!(
+                "{}: the settings of the file were put back too",
+                ctx.program
+            ),
+            Err(e) => eprintln!(
+                "{}: the settings of the file could not be put back: {e}",
+                ctx.program
+            ),
+        }
+    }
     code
 }
 

@@ -561,6 +561,7 @@ fn apply_draining(k: &mut StandIn, text: &str, verbose: bool) -> (i32, String) {
         verbose,
         netns: None,
         state_dir: None,
+        sysctls: None,
     };
     let mut out = Vec::new();
     let mut ctx = Ctx {
@@ -664,4 +665,71 @@ fn check_json_reports_problems_for_machines() {
     let (code, text) = run(&name);
     assert_eq!(code, 2);
     assert!(text.starts_with("{\"error\":\"cannot read "), "{text}");
+}
+
+#[test]
+fn apply_sets_the_timeouts_of_a_set_line_before_the_table() {
+    use lvs::kernel::Kernel;
+    let mut k = StandIn::new();
+    let before = k.timeouts().unwrap();
+    let text = "--set 1800 0 240\n-A -t 192.0.2.1:80 -s rr\n";
+    // the dry run: the --set line first (0 keeps the live value), nothing made
+    let (r, out) = apply_text(
+        &mut k,
+        text,
+        ApplyArgs {
+            dry_run: true,
+            ..ApplyArgs::default()
+        },
+    );
+    assert_eq!(r, 0);
+    assert_eq!(
+        out,
+        format!(
+            "--set 1800 {} 240\n-A -t 192.0.2.1:80 -s rr\n",
+            before.tcp_fin
+        )
+    );
+    assert_eq!(k.timeouts().unwrap(), before);
+    let (r, out) = apply_text(&mut k, text, ApplyArgs::default());
+    assert_eq!(r, 0, "{out}");
+    let t = k.timeouts().unwrap();
+    assert_eq!((t.tcp, t.tcp_fin, t.udp), (1800, before.tcp_fin, 240));
+    assert_eq!(table_text(&k), "-A -t 192.0.2.1:80 -s rr\n");
+    // nothing left to change
+    let (_, out) = apply_text(
+        &mut k,
+        text,
+        ApplyArgs {
+            dry_run: true,
+            ..ApplyArgs::default()
+        },
+    );
+    assert_eq!(out, "");
+    // a bad --set line: reported, nothing made
+    let (r, _) = apply_text(
+        &mut k,
+        "--set 1800 90\n-A -t 192.0.2.2:80\n",
+        ApplyArgs::default(),
+    );
+    assert_eq!(r, 1);
+    assert_eq!(table_text(&k), "-A -t 192.0.2.1:80 -s rr\n");
+}
+
+#[test]
+fn a_refused_table_puts_the_timeouts_back() {
+    use lvs::kernel::Kernel;
+    let mut k = StandIn::new();
+    let before = k.timeouts().unwrap();
+    // the kernel refuses the real server: the table is rolled back, and
+    // the --set line's timeouts with it
+    k.refuse_when(|r| matches!(r, lvs::netlink::Request::NewDest(..)).then_some(libc::EINVAL));
+    let (r, _) = apply_text(
+        &mut k,
+        "--set 1800 90 240\n-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g\n",
+        ApplyArgs::default(),
+    );
+    assert_eq!(r, 1);
+    assert_eq!(k.timeouts().unwrap(), before);
+    assert_eq!(table_text(&k), "");
 }

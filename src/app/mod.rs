@@ -10,6 +10,7 @@
 //! * [`files`]: `--check` and `--apply` (the plans are [`crate::apply`]'s).
 
 mod ctx;
+pub mod doctor;
 pub mod drain;
 pub mod files;
 pub mod hold;
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod ops;
 pub mod restore;
 pub mod run;
+pub mod settings;
 pub mod supervise;
 pub mod top;
 
@@ -99,6 +101,11 @@ pub fn main_entry() -> i32 {
         },
         None => None,
     };
+    if wrapper.is_none() {
+        if let Some(code) = doctor::early(&program, &argv[1..]) {
+            return code;
+        }
+    }
     let mut ipvs = match init() {
         Ok(i) => i,
         Err(errno) => {
@@ -149,33 +156,44 @@ pub fn main_entry() -> i32 {
             // No arguments at all: like -L, with names resolved.
             status(list_all(&mut ctx, &Format::default(), false, &mut out).map(|_| 0))
         }
-        None => match top::parse(&argv[1..]) {
-            Some(Ok(a)) => top::run(&mut ctx, &a),
-            Some(Err(msg)) => {
-                eprintln!("{}: {msg}", ctx.program);
-                2
-            }
-            None => match crate::app::supervise::run::parse(&argv[1..]) {
-                Some(Ok(a)) => crate::app::supervise::run::run(&mut ctx, &a),
-                Some(Err(msg)) => {
-                    eprintln!("{}: {msg}", ctx.program);
-                    2
-                }
-                None => match crate::app::supervise::status::parse(&argv[1..]) {
-                    Some(Ok(a)) => crate::app::supervise::status::run(&ctx.program, &a, &mut out),
-                    Some(Err(msg)) => {
-                        eprintln!("{}: {msg}", ctx.program);
-                        2
-                    }
-                    None => match ops::dispatch(&mut ctx, &argv[1..], &mut out) {
-                        Some(code) => code,
-                        None => status(process(&mut ctx, &argv[1..], false, &mut out)),
-                    },
-                },
-            },
+        None => match extension(&mut ctx, &argv[1..], &mut out) {
+            Some(code) => code,
+            None => status(process(&mut ctx, &argv[1..], false, &mut out)),
         },
     };
     crate::stdio::finish(&mut out, &base).map_or_else(|c| c, |()| code)
+}
+
+/// lvsadm's own commands, which ipvsadm's grammar does not have (`--top`,
+/// `--supervise`, `-L --health-status`, `--sysctl`, `--doctor`, then the
+/// ones of `ops`: `--apply`, `--drain`, `--metrics`...), tried in this
+/// order; `None`: the command line is ipvsadm's.
+fn extension<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option<i32> {
+    fn failed(program: &str, msg: String) -> i32 {
+        eprintln!("{program}: {msg}");
+        2
+    }
+    if let Some(r) = top::parse(args) {
+        return Some(match r {
+            Ok(a) => top::run(ctx, &a),
+            Err(msg) => failed(&ctx.program, msg),
+        });
+    }
+    if let Some(r) = supervise::run::parse(args) {
+        return Some(match r {
+            Ok(a) => supervise::run::run(ctx, &a),
+            Err(msg) => failed(&ctx.program, msg),
+        });
+    }
+    if let Some(r) = supervise::status::parse(args) {
+        return Some(match r {
+            Ok(a) => supervise::status::run(&ctx.program, &a, out),
+            Err(msg) => failed(&ctx.program, msg),
+        });
+    }
+    settings::dispatch(ctx, args, out)
+        .or_else(|| doctor::dispatch(ctx, args, out))
+        .or_else(|| ops::dispatch(ctx, args, out))
 }
 
 /// `--netns` (entered now, removed from the command line) and `--check`

@@ -196,6 +196,7 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
                 verbose,
                 netns: super::ctx::NETNS.get().cloned(),
                 state_dir: None,
+                sysctls: Some(lvs::sysctl::Sysctls::open()),
             };
             match cli::parse(&rest) {
                 Ok(Outcome::Run(p)) if matches!(p.cmd, Cmd::DelDest | Cmd::DelService) => {

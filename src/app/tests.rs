@@ -219,3 +219,42 @@ fn wait_without_a_value_is_an_error_with_the_program_prefix() {
     assert_eq!(ok, w("lvsadm --apply r.rules"));
     assert_eq!(super::wait_without_value(&w("-A -t 192.0.2.1:80 -s")), None);
 }
+
+#[test]
+fn the_settings_words_elsewhere_are_errors_not_panics() {
+    let mut k = StandIn::new();
+    for line in [
+        "--settings",
+        "-L --settings",
+        "-A -t 192.0.2.1:80 --settings",
+        "--doctor",
+        "-L --doctor",
+    ] {
+        let (r, out) = run(&mut k, line);
+        assert!(matches!(r, Err(c) | Ok(c) if c != 0), "{line}: {r:?} {out}");
+    }
+    // --doctor on the stand-in: its table has a VIP this host lacks
+    let mut ctx = crate::app::Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let _ = crate::app::process(
+        &mut ctx,
+        &words("-A -t 192.0.2.1:80 -s sh -p 60"),
+        false,
+        &mut Vec::new(),
+    );
+    let mut out = Vec::new();
+    let code = super::doctor::dispatch(&mut ctx, &words("--doctor"), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("PROBLEM persistence-with-hashing: -t 192.0.2.1:80 is persistent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PROBLEM vip-not-on-director: -t 192.0.2.1:80"),
+        "{text}"
+    );
+    assert_eq!(k.table().len(), 1);
+}

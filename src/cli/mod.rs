@@ -14,6 +14,7 @@ mod matrix;
 pub mod options;
 pub mod popt;
 pub mod rules;
+pub mod settings;
 pub mod usage;
 pub mod words;
 

@@ -212,6 +212,12 @@ pub fn command() -> Command {
             .help("lvsadm: with --top, seconds between reads of the table (default 1, 0.2 to 3600)"))
         .arg(flag("health-status").long("health-status")
             .help("lvsadm: with -L (and -j for JSON), list what lvsadm --supervise publishes: each supervised real server's check, state, weight wanted/written, since when and last result"))
+        .arg(Arg::new("sysctl").long("sysctl").action(ArgAction::SetTrue).value_name("[NAME[=VALUE]...]")
+            .help("lvsadm: list the kernel's IPVS settings (/proc/sys/net/ipv4/vs/*) with their values and meanings (-j for JSON), show the NAMEs given, or set NAME=VALUE (validated, all or nothing; loads ip_vs if needed)"))
+        .arg(flag("settings").long("settings")
+            .help("lvsadm: with -S, write the timeouts (a --set line) and the IPVS settings that differ from the kernel's defaults (--sysctl lines) before the table, so that --apply restores them too (ipvsadm -R does not take --sysctl lines)"))
+        .arg(Arg::new("doctor").long("doctor").action(ArgAction::SetTrue).value_name("[VIP...]")
+            .help("lvsadm: look for the classic mistakes around the table (NAT without ip_forward, a VIP not on the director, persistence with sh/mh, a weight-0 real server left idle, a sync daemon on a missing interface) and print each with what breaks and the fixing command; with --real-server VIP, check this host as a DR/TUN real server (VIP on lo, ARP settings, tunl0, rp_filter); changes nothing, exit 0 when clean"))
         .arg(value("netns", "NAME").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----

@@ -114,7 +114,8 @@ pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines
             continue;
         }
         let words = rule_words(raw);
-        if words.is_empty() {
+        // the settings lines are `super::settings`'s
+        if words.is_empty() || super::settings::is_settings_line(&words) {
             continue;
         }
         let mut problem = |msg: String| problems.push(Problem { line, msg });

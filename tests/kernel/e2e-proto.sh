@@ -122,7 +122,7 @@ topology() {
         ip -n $r route add default via 192.0.2.126 && ip -n $r -6 route add default via 2001:db8:1::254 || return 1
         nsx $r sysctl -q -w net.ipv4.ip_nonlocal_bind=1 net.ipv6.ip_nonlocal_bind=1 || return 1
         # the VIPs of the direct-routing and tunnel cases
-        for x in 130 141 142 143 144 151 160 170 171 180 181; do a4 $r 192.0.2.$x/32 lo || return 1; done
+        for x in 130 141 142 143 144 151 160 170 171 180 181 182; do a4 $r 192.0.2.$x/32 lo || return 1; done
         for x in 2 3 10; do a6 $r 2001:db8:f::$x/128 lo || return 1; done
         ip -n $r link set tunl0 up || return 1
     done
@@ -136,7 +136,7 @@ topology() {
     for r in rs1 rs2; do
         case $r in rs1) n=11 ;; *) n=12 ;; esac
         s="tcp:[::]:80 tcp:[::]:443 udp:198.51.100.$n:53 udp:[2001:db8:2::$n]:53"
-        for x in 141 142 143 144 180 181; do s="$s udp:192.0.2.$x:53"; done
+        for x in 141 142 143 144 180 181 182; do s="$s udp:192.0.2.$x:53"; done
         # SCTP bound to one address per socket: an association lists the
         # addresses of its socket, and the client must see only the one it
         # asked (NAT: the inside address, DR: the VIP)
@@ -428,51 +428,123 @@ gre_gue_tests() {
 }
 
 # ================================================================== UDP drain
-# What --drain does to a steady UDP client today (each datagram refreshes
-# its connection entry, counted as inactive): a client sends from one
-# source port every 100 ms while its real server (rs1) is drained with a
-# 3 s deadline. The weight 0 does not move it; at the deadline lvsadm
-# deletes rs1; then, with net.ipv4.vs.expire_nodest_conn=0 (the default),
-# the kernel drops the client's datagrams (the entry is not refreshed and
-# lives out its UDP timeout), with 1 the next datagram expires the entry
-# and is scheduled to rs2.
+# --drain with a steady UDP client (each datagram refreshes its connection
+# entry, counted as inactive): the client sends from one source port every
+# 100 ms while its real server (rs1) gets weight 0 and, 3 s later, is
+# deleted. The weight 0 does not move the flow. Then, with
+# net.ipv4.vs.expire_nodest_conn=0 (the default), the kernel drops the
+# flow's datagrams (the entry is not refreshed and lives out its UDP
+# timeout); with 1 the next datagram expires the entry and is scheduled to
+# rs2. lvsadm's drain turns the setting on before it deletes a UDP real
+# server at the deadline, and says so on stderr with the undo command.
 # wait_for N COMMAND...: until COMMAND succeeds, at most N times 0.1 s
 wait_for() {
     _n=$1; shift
     while ! "$@" && [ "$_n" -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
 }
-udp_drain_case() { # EXPIRE VIP
-    nsx dir sysctl -q -w net.ipv4.vs.expire_nodest_conn=$1
-    conf "UDP drain (expire_nodest_conn=$1)" "-A -u $2:53 -s rr" "-a -u $2:53 -r 192.0.2.11:53 -g"
-    nsx dir ip addr add $2/32 dev lo
-    nsx cl proto-peer ask udp $2:53 60 --one-port --interval 100 --timeout 300 >"$W/stream" 2>&1 &
+weight0() { # VIP: rs1 of VIP has weight 0
+    ip netns exec dir lvsadm -Ln -u "$1:53" | awk '$2 == "192.0.2.11:53" { w = $4 } END { exit w != "0" }'
+}
+# udp_drain_case HOW EXPIRE VIP: HOW is drain (lvsadm -d --drain=3) or
+# plain (lvsadm -e -w 0, 3 s, lvsadm -d: what a script without the drain
+# does); sets seq (the client's answers) and fresh (a new client's)
+udp_drain_case() {
+    nsx dir sysctl -q -w net.ipv4.vs.expire_nodest_conn=$2
+    conf "UDP drain ($1, expire_nodest_conn=$2)" "-A -u $3:53 -s rr" "-a -u $3:53 -r 192.0.2.11:53 -g"
+    nsx dir ip addr add $3/32 dev lo
+    nsx cl proto-peer ask udp $3:53 60 --one-port --interval 100 --timeout 300 >"$W/stream" 2>&1 &
     sp=$!
     # the client's flow is on rs1 (the only real server) before rs2 comes
-    wait_for 20 sh -c "ip netns exec dir lvsadm -Lnc | grep -q ' $2:53 '"
-    L -a -u $2:53 -r 192.0.2.12:53 -g
-    L -d -u $2:53 -r 192.0.2.11:53 --drain=3 >"$W/drain" 2>&1 &
-    dp=$!
+    wait_for 20 sh -c "ip netns exec dir lvsadm -Lnc | grep -q ' $3:53 '"
+    L -a -u $3:53 -r 192.0.2.12:53 -g
+    if [ "$1" = drain ]; then
+        L -d -u $3:53 -r 192.0.2.11:53 --drain=3 >"$W/drain" 2>"$W/drain.err" &
+        dp=$!
+    else
+        L -e -u $3:53 -r 192.0.2.11:53 -g -w 0
+        (sleep 3; ip netns exec dir lvsadm -d -u $3:53 -r 192.0.2.11:53) >"$W/drain" 2>"$W/drain.err" &
+        dp=$!
+    fi
     # a new client once rs1 has weight 0
-    wait_for 20 sh -c "ip netns exec dir lvsadm -Ln -u $2:53 | awk '\$2 == \"192.0.2.11:53\" { w = \$4 } END { exit w != \"0\" }'"
-    ask cl udp $2:53 1; fresh=$R
+    wait_for 20 weight0 $3
+    ask cl udp $3:53 1; fresh=$R
     wait $dp; drc=$?
     wait $sp
     R=$(cat "$W/stream")
     seq=${R##*seq=}
-    info "expire_nodest_conn=$1: lvsadm -d --drain=3 (exit $drc): $(cat "$W/drain")" \
+    nodest=$(nsx dir cat /proc/sys/net/ipv4/vs/expire_nodest_conn)
+    info "$1, expire_nodest_conn=$2 (now $nodest): exit $drc: $(cat "$W/drain" "$W/drain.err")" \
         "the client's answers, one per datagram (1 rs1, 2 rs2, . none): $seq"
-    check "UDP drain (expire_nodest_conn=$1): lvsadm deletes rs1 at the deadline, the client still sending (exit $drc)" \
-        sh -c "[ $drc = 0 ] && grep -q 'deadline reached' '$W/drain'"
-    check "UDP drain control: a new client during the drain goes to rs2 ($fresh)" [ "$(R=$fresh; got)" = "0 1 0 0" ]
+    check "UDP drain ($1, expire_nodest_conn=$2): rs1 deleted after 3 s, the client still sending (exit $drc)" \
+        sh -c "[ $drc = 0 ] && ! ip netns exec dir lvsadm -Ln -u $3:53 | grep -q 192.0.2.11:53"
+    check "UDP drain ($1): a new client during the drain goes to rs2 ($fresh)" [ "$(R=$fresh; got)" = "0 1 0 0" ]
 }
 udp_drain_tests() {
-    udp_drain_case 0 192.0.2.180
-    check "UDP drain, expire_nodest_conn=0: the flow stays on rs1 at weight 0, then gets no answer at all (${seq})" \
+    # the control: without lvsadm's drain (weight 0, then -d), the default
+    # setting loses the flow
+    udp_drain_case plain 0 192.0.2.180
+    check "UDP drain control (weight 0 + -d, expire_nodest_conn=0): the flow stays on rs1 at weight 0, then gets no answer at all (${seq})" \
         sh -c "echo '$seq' | grep -Eq '^1{5,}[.]{5,}\$'"
-    udp_drain_case 1 192.0.2.181
-    check "UDP drain, expire_nodest_conn=1: the flow stays on rs1 at weight 0, then moves to rs2 losing at most 2 datagrams (${seq})" \
+    check "UDP drain control: expire_nodest_conn stays 0 ($nodest)" [ "$nodest" = 0 ]
+    # lvsadm -d --drain: the setting is turned on, the flow moves
+    udp_drain_case drain 0 192.0.2.181
+    check "UDP --drain (expire_nodest_conn was 0): the flow stays on rs1 at weight 0, then moves to rs2 losing at most 2 datagrams (${seq})" \
         sh -c "echo '$seq' | grep -Eq '^1{5,}[.]{0,2}2{5,}\$'"
+    check "UDP --drain: lvsadm turned expire_nodest_conn on ($nodest)" [ "$nodest" = 1 ]
+    check "UDP --drain: one stderr line says so, with the undo command ($(cat "$W/drain.err"))" \
+        sh -c "[ \$(wc -l <'$W/drain.err') = 1 ] && grep -q 'set net.ipv4.vs.expire_nodest_conn=1 .*(it was 0; to undo: lvsadm --sysctl expire_nodest_conn=0)' '$W/drain.err'"
+    check "UDP --drain: stdout names the deadline deletion ($(cat "$W/drain"))" grep -q 'deadline reached' "$W/drain"
+    L --sysctl expire_nodest_conn=0 >"$W/undo" 2>&1
+    check "UDP --drain: the undo command puts it back ($(cat "$W/undo"))" \
+        [ "$(nsx dir cat /proc/sys/net/ipv4/vs/expire_nodest_conn)" = 0 ]
+    # already on (kube-proxy's way): nothing said, the flow moves
+    udp_drain_case drain 1 192.0.2.182
+    check "UDP --drain (expire_nodest_conn already 1): the flow moves to rs2 losing at most 2 datagrams (${seq})" \
+        sh -c "echo '$seq' | grep -Eq '^1{5,}[.]{0,2}2{5,}\$'"
+    check "UDP --drain (already 1): nothing on stderr ($(cat "$W/drain.err"))" [ ! -s "$W/drain.err" ]
     nsx dir sysctl -q -w net.ipv4.vs.expire_nodest_conn=0
+}
+
+# ================================================================== SCTP drain
+# Associations end (SHUTDOWN) like TCP connections, and their entries
+# leave the table a minute later (CLOSED, shown as 01:00 by -Lnc on 6.1
+# and 6.12), so the drain's wait for
+# ActiveConn and InActConn to reach 0 ends on its own: a client opening an
+# association every 200 ms keeps being answered, by rs2 once rs1 has
+# weight 0, and rs1 is deleted long before the deadline.
+sctp_drain_tests() {
+    if [ "$HAVE_SCTP" != 1 ]; then
+        skip "SCTP drain: $HAVE_SCTP"
+        return
+    fi
+    # NAT (the director sees both directions of each association), a VIP
+    # of its own so that only this client's entries count
+    V=192.0.2.152:3868
+    conf "SCTP drain" "-A --sctp-service $V -s rr" \
+        "-a --sctp-service $V -r 198.51.100.11:3868 -m" "-a --sctp-service $V -r 198.51.100.12:3868 -m"
+    nsx dir ip addr add ${V%:*}/32 dev lo
+    nsx cl proto-peer ask sctp $V 60 --interval 200 --timeout 2000 >"$W/sstream" 2>&1 &
+    sp=$!
+    wait_for 50 sh -c "ip netns exec dir lvsadm -Lnc | grep -q ' 198.51.100.11:3868\$'"
+    L -Lnc | grep ' 198.51.100.11:3868$' >"$W/sconn0"
+    n1=$(wc -l <"$W/sconn0")
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    L -d --sctp-service $V -r 198.51.100.11:3868 --drain=90 >"$W/sdrain" 2>"$W/sdrain.err"
+    drc=$?
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    wait $sp
+    R=$(cat "$W/sstream")
+    seq=${R##*seq=}
+    info "SCTP drain: rs1's entries when the drain began:" "$(cat "$W/sconn0")" \
+        "lvsadm -d --drain=90 (exit $drc, $t0..$t1 s): $(cat "$W/sdrain" "$W/sdrain.err")" \
+        "the client's associations (1 rs1, 2 rs2, . none): $seq" "entries left: $(L -Lnc | grep ' 192.0.2.152:3868 ')"
+    check "SCTP drain: rs1 had associations when the drain began ($n1)" [ "$n1" -gt 0 ]
+    check "SCTP drain: rs1 drained (no association left) and deleted before the 90 s deadline ($(cat "$W/sdrain"))" \
+        sh -c "[ $drc = 0 ] && grep -q 'drained after' '$W/sdrain'"
+    check "SCTP drain: every association answered, by rs2 once the drain began (${seq})" \
+        sh -c "[ '$(v none)' = 0 ] && echo '$seq' | grep -Eq '^[12]*1[2]{5,}\$'"
+    check "SCTP drain: emptied before the deadline, expire_nodest_conn left alone, nothing on stderr ($(cat "$W/sdrain.err"))" \
+        sh -c "[ ! -s '$W/sdrain.err' ] && [ \$(ip netns exec dir cat /proc/sys/net/ipv4/vs/expire_nodest_conn) = 0 ]"
 }
 
 T0=$(cut -d' ' -f1 /proc/uptime)
@@ -489,6 +561,8 @@ if check "topology (namespaces, bridges, routes, tunnel devices, servers)" topol
     info "GRE/GUE done at $(cut -d' ' -f1 /proc/uptime)s uptime"
     udp_drain_tests
     info "UDP drain done at $(cut -d' ' -f1 /proc/uptime)s uptime"
+    sctp_drain_tests
+    info "SCTP drain done at $(cut -d' ' -f1 /proc/uptime)s uptime"
 fi
 T1=$(cut -d' ' -f1 /proc/uptime)
 info "guest time for the tests: ${T0}s .. ${T1}s uptime"

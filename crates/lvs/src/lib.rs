@@ -34,7 +34,8 @@
 //! * [`netlink`]: the socket handle ([`Ipvs`]), with [`netns`] for other
 //!   network namespaces, over the pure generic-netlink codec
 //!   ([`netlink::codec`]: wire numbers, encode, decode; no I/O);
-//! * [`procfs`]: the kernel's `/proc/net/ip_vs*` tables;
+//! * [`procfs`]: the kernel's `/proc/net/ip_vs*` tables; [`sysctl`]: its
+//!   settings, `/proc/sys/net/ipv4/vs/*` (per namespace, validated writes);
 //! * [`model`]: the records and the typed names they carry; [`cnum`]: the
 //!   C library's number parsing that the kernel's text tables follow;
 //! * [`resolve`] (host and service names through the C library) and
@@ -52,6 +53,7 @@ pub mod netlink;
 pub mod netns;
 pub mod procfs;
 mod sys;
+pub mod sysctl;
 
 pub use kernel::{Kernel, StandIn};
 pub use model::{

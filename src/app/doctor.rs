@@ -1,0 +1,207 @@
+//! `lvsadm --doctor [VIP...]` (a director) and `lvsadm --doctor
+//! --real-server VIP` (a direct-routing or tunnelling real server): read
+//! the table, the sync daemons, the interfaces, their addresses and the
+//! sysctls that matter, and report what [`crate::doctor`] finds. Changes
+//! nothing; exit status 0 when nothing is wrong, 1 with problems, 2 for a
+//! bad command line.
+
+use super::ctx::Ctx;
+use crate::cli::popt::Walker;
+use crate::doctor::{self, Facts};
+use std::io::Write;
+use std::net::IpAddr;
+
+/// A `--doctor` command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoctorArgs {
+    /// `--real-server VIP`: check this host as a real server of VIP.
+    pub real_server: Option<IpAddr>,
+    /// The VIPs to look at (all when empty).
+    pub vips: Vec<IpAddr>,
+}
+
+fn ip(word: &str) -> Result<IpAddr, String> {
+    word.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| format!("--doctor: `{word}' is not an IP address"))
+}
+
+/// The `--doctor` command in `args`, if it is one.
+pub fn parse(args: &[String]) -> Option<Result<DoctorArgs, String>> {
+    let mut w = Walker::new(args);
+    let (mut doctor, mut rs, mut bad, mut others) = (false, None, None, Vec::new());
+    while let Some(ev) = w.next_opt() {
+        match ev {
+            Ok(e) if e.id == "doctor" => doctor = true,
+            Ok(e) if e.id == "real-server" => rs = e.value,
+            Ok(e) => others.push(e.id),
+            Err(e) => {
+                bad = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    if !doctor {
+        return None;
+    }
+    if let Some(b) = bad {
+        return Some(Err(b));
+    }
+    if let Some(o) = others.first() {
+        return Some(Err(format!(
+            "--doctor takes only VIPs, or --real-server VIP (not --{o})"
+        )));
+    }
+    let mut vips = Vec::new();
+    while let Some(a) = w.next_arg() {
+        match ip(&a) {
+            Ok(v) => vips.push(v),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    let real_server = match rs.as_deref().map(ip) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => return Some(Err(e)),
+    };
+    if real_server.is_some() && !vips.is_empty() {
+        return Some(Err("--doctor --real-server takes one VIP".into()));
+    }
+    Some(Ok(DoctorArgs { real_server, vips }))
+}
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// The interfaces, addresses and sysctls of this namespace.
+fn network(f: &mut Facts) {
+    if let Ok(list) = nix::ifaddrs::getifaddrs() {
+        for ifa in list {
+            let up = ifa.flags.contains(nix::net::if_::InterfaceFlags::IFF_UP);
+            f.links.insert(ifa.interface_name.clone(), up);
+            let Some(a) = ifa.address else { continue };
+            let ip = if let Some(v4) = a.as_sockaddr_in() {
+                IpAddr::V4(v4.ip())
+            } else if let Some(v6) = a.as_sockaddr_in6() {
+                IpAddr::V6(v6.ip())
+            } else {
+                continue;
+            };
+            f.addrs.push((ifa.interface_name.clone(), ip));
+        }
+    }
+    let mut names = vec![
+        "net.ipv4.ip_forward".to_string(),
+        "net.ipv6.conf.all.forwarding".to_string(),
+    ];
+    let ifaces: Vec<String> = std::iter::once("all".to_string())
+        .chain(f.links.keys().cloned())
+        .collect();
+    for i in &ifaces {
+        for k in ["arp_ignore", "arp_announce", "rp_filter"] {
+            names.push(format!("net.ipv4.conf.{i}.{k}"));
+        }
+    }
+    for n in names {
+        let path = format!("/proc/sys/{}", n.replace('.', "/"));
+        if let Some(v) = read(&path) {
+            f.sysctls.insert(n, v);
+        }
+    }
+}
+
+/// `--doctor --real-server VIP` (and `--doctor` mistakes) before IPVS is
+/// opened: a real server need not have the `ip_vs` module, and the doctor
+/// must not load it. `None` for every other command line.
+pub fn early(program: &str, args: &[String]) -> Option<i32> {
+    let a = match parse(args)? {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{program}: {msg}");
+            return Some(2);
+        }
+    };
+    let vip = a.real_server?;
+    let mut f = Facts::default();
+    network(&mut f);
+    let findings = doctor::real_server(&f, vip);
+    print!("{}", doctor::render(&findings));
+    Some(if findings.is_empty() { 0 } else { 1 })
+}
+
+/// Run `args` if it is a `--doctor` command line; `None` otherwise.
+pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option<i32> {
+    let a = match parse(args)? {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{}: {msg}", ctx.program);
+            return Some(2);
+        }
+    };
+    let mut f = Facts::default();
+    network(&mut f);
+    let findings = match a.real_server {
+        Some(vip) => doctor::real_server(&f, vip),
+        None => {
+            let services = match ctx.kernel.services() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{}: --doctor: reading the table: {e}", ctx.program);
+                    return Some(1);
+                }
+            };
+            let dests = match ctx.kernel.dests_many(&services) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("{}: --doctor: reading the table: {e}", ctx.program);
+                    return Some(1);
+                }
+            };
+            f.table = services.into_iter().zip(dests).collect();
+            f.daemons = ctx.kernel.daemons().unwrap_or_default();
+            doctor::director(&f, &a.vips)
+        }
+    };
+    let _ = out.write_all(doctor::render(&findings).as_bytes());
+    Some(if findings.is_empty() { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn command_lines() {
+        assert_eq!(parse(&words("-L -n")), None);
+        assert_eq!(
+            parse(&words("--doctor 192.0.2.1 2001:db8::1")),
+            Some(Ok(DoctorArgs {
+                real_server: None,
+                vips: vec!["192.0.2.1".parse().unwrap(), "2001:db8::1".parse().unwrap()]
+            }))
+        );
+        assert_eq!(
+            parse(&words("--doctor --real-server 192.0.2.1")),
+            Some(Ok(DoctorArgs {
+                real_server: Some("192.0.2.1".parse().unwrap()),
+                vips: vec![]
+            }))
+        );
+        for bad in [
+            "--doctor nonsense",
+            "--doctor -n",
+            "--doctor --real-server x",
+            "--doctor --real-server 192.0.2.1 192.0.2.2",
+        ] {
+            assert!(matches!(parse(&words(bad)), Some(Err(_))), "{bad}");
+        }
+    }
+}
