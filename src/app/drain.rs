@@ -46,8 +46,8 @@ pub struct Settings {
 }
 
 fn dest_text(d: &Dest) -> String {
-    let ip = crate::format::ntop(&d.ip());
-    if d.af == AF_INET6 {
+    let ip = crate::format::ntop(&d.addr);
+    if d.family == Family::Inet6 {
         format!("[{ip}]:{}", d.port)
     } else {
         format!("{ip}:{}", d.port)
@@ -55,7 +55,7 @@ fn dest_text(d: &Dest) -> String {
 }
 
 fn same_dest(a: &Dest, b: &Dest) -> bool {
-    a.af == b.af && a.addr == b.addr && a.port == b.port
+    a.family == b.family && a.addr == b.addr && a.port == b.port
 }
 
 /// Block SIGINT and SIGTERM in this thread (and the threads it starts)
@@ -171,8 +171,9 @@ fn run_jobs<W: Write>(
                 .filter(|&i| index[i].0 == j)
                 .collect();
             if !mine.is_empty() {
-                let live = match ipvs.service(&crate::apply::key_only(&job.svc)) {
-                    Ok(_) => ipvs.dests(&crate::apply::key_only(&job.svc)).ok(),
+                let key = job.svc.key();
+                let live = match ipvs.service(&key) {
+                    Ok(_) => ipvs.dests(&key).ok(),
                     Err(_) => Some(Vec::new()),
                 };
                 let Some(live) = live else { continue };
@@ -325,7 +326,7 @@ pub fn run_command<W: Write>(
         Cmd::DelDest => (Op::DelDest, false),
         _ => (Op::DelService, true),
     };
-    let key = crate::apply::key_only(&p.svc);
+    let key = p.svc.key();
     let fail = |errno| {
         eprintln!("{}", ipvs_strerror(op, errno));
         255
@@ -334,7 +335,7 @@ pub fn run_command<W: Write>(
         Ok(s) => s,
         Err(e) => return fail(e.errno()),
     };
-    let live = match ipvs.dests(&svc) {
+    let live = match ipvs.dests(&key) {
         Ok(d) => d,
         Err(e) => return fail(e.errno()),
     };

@@ -231,7 +231,7 @@ pub fn run_apply_draining<W: Write>(
         .into_iter()
         .filter(|s| in_scope(&rules.scopes, s))
         .collect();
-    let dests = match ctx.kernel.dests_many(&services) {
+    let dests = match ctx.kernel.dests_many(&ServiceKey::of_each(&services)) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{}", ipvs_strerror(Op::GetDests, e.errno()));

@@ -466,7 +466,7 @@ fn apply_sets_the_table_as_written_with_health_options() {
     assert_eq!(code, 0);
     let svcs = k.services().unwrap();
     assert_eq!(svcs.len(), 1);
-    let d = k.dests(&svcs[0]).unwrap();
+    let d = k.dests(&svcs[0].key()).unwrap();
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].weight, 4);
 }

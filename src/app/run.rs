@@ -69,7 +69,7 @@ pub fn request_from(p: Parsed) -> Option<(Request, Op)> {
         Cmd::EditService => (Request::SetService(svc), Op::EditService),
         Cmd::DelService => (Request::DelService(svc), Op::DelService),
         Cmd::Zero => {
-            let keyless = svc.fwmark == 0 && svc.addr == [0; 16] && svc.port == 0;
+            let keyless = svc.fwmark == 0 && svc.addr.is_unspecified() && svc.port == 0;
             (
                 Request::Zero(if keyless { None } else { Some(svc) }),
                 Op::ZeroService,

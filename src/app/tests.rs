@@ -148,9 +148,9 @@ fn single_commands_and_their_statuses() {
     assert_eq!(
         k.timeouts().unwrap(),
         Timeouts {
-            tcp: 10,
-            tcp_fin: 120,
-            udp: 5
+            tcp: std::time::Duration::from_secs(10),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(5)
         }
     );
     assert_eq!(run(&mut k, "-C").0, Ok(0));

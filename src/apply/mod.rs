@@ -83,7 +83,7 @@ pub struct Problem {
 pub enum Scope {
     /// `ADDR` (`192.0.2.1`, `2001:db8::1`, `[2001:db8::1]`): every service
     /// on that virtual address, any protocol and port.
-    Addr(u16, RawAddr),
+    Addr(Family, RawAddr),
     /// `tcp:ADDR:PORT`, `udp:...`, `sctp:...`: one service (names and
     /// `inet_aton` forms as in `-t`).
     Service(ServiceKey),
@@ -95,7 +95,9 @@ impl Scope {
     /// Whether the service is in this scope.
     pub fn contains(&self, s: &Service) -> bool {
         match self {
-            Scope::Addr(af, addr) => s.fwmark == 0 && s.af == *af && s.addr == *addr,
+            Scope::Addr(af, addr) => {
+                s.fwmark == 0 && s.family == *af && lvs::model::raw_from_ip(s.addr) == *addr
+            }
             Scope::Service(key) => s.fwmark == 0 && s.key() == *key,
             Scope::Fwmark(m) => s.fwmark == *m,
         }
@@ -170,8 +172,9 @@ pub enum Change {
 }
 
 /// Service flags a rule file can set (the kernel adds `HASHED`).
-const SETTABLE_FLAGS: u32 =
-    SVC_F_PERSISTENT | SVC_F_ONEPACKET | SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+const SETTABLE_FLAGS: ServiceFlags = ServiceFlags::PERSISTENT
+    .union(ServiceFlags::ONEPACKET)
+    .union(ServiceFlags::SCHED);
 
 /// Whether a live service already has every setting the file asks for.
 /// The timeout and the mask count only for a persistent service, and flag 3
@@ -179,10 +182,12 @@ const SETTABLE_FLAGS: u32 =
 /// saved table applies as 0 changes.
 pub fn same_service(want: &Service, live: &Service) -> bool {
     let mut mask = SETTABLE_FLAGS;
-    if matches!(want.sched_name.as_str(), "sh" | "mh") && want.flags & SVC_F_SCHED3 == 0 {
-        mask &= !SVC_F_SCHED3;
+    if matches!(want.sched_name.as_str(), "sh" | "mh")
+        && !want.flags.intersects(ServiceFlags::SCHED3)
+    {
+        mask &= !ServiceFlags::SCHED3;
     }
-    let persistent = want.flags & SVC_F_PERSISTENT != 0;
+    let persistent = want.flags.intersects(ServiceFlags::PERSISTENT);
     want.sched_name == live.sched_name
         && want.flags & mask == live.flags & mask
         && (!persistent || (want.timeout == live.timeout && want.netmask == live.netmask))
@@ -191,26 +196,26 @@ pub fn same_service(want: &Service, live: &Service) -> bool {
 
 /// Whether a live destination already has every setting the file asks for.
 pub fn same_dest(want: &Dest, live: &Dest) -> bool {
-    let tunnel = want.fwd & FWD_MASK == FWD_TUNNEL;
-    want.fwd & FWD_MASK == live.fwd & FWD_MASK
+    let tunnel = want.forward.is_tunnel();
+    want.forward.method() == live.forward.method()
         && want.weight == live.weight
         && want.u_threshold == live.u_threshold
         && want.l_threshold == live.l_threshold
         && (!tunnel
             || (want.tun_type == live.tun_type
                 && want.tun_port == live.tun_port
-                && want.tun_flags == live.tun_flags))
+                && want.tun_checksum == live.tun_checksum))
 }
 
 /// The service part of a request: its key and ipvsadm's defaults.
 pub fn key_only(s: &Service) -> Service {
     Service {
-        af: s.af,
+        family: s.family,
         protocol: s.protocol,
         addr: s.addr,
         port: s.port,
         fwmark: s.fwmark,
-        ..Service::new(s.af)
+        ..Service::new(s.family)
     }
 }
 
@@ -350,7 +355,7 @@ pub fn inverse(change: &Change, live: &[(Service, Vec<Dest>)]) -> Vec<Change> {
 /// kernel's own flag and the counters).
 fn restorable(s: &Service) -> Service {
     let mut s = s.clone();
-    s.flags &= !SVC_F_HASHED;
+    s.flags &= !ServiceFlags::HASHED;
     s.stats = Stats::default();
     s
 }

@@ -190,7 +190,11 @@ pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines
                 if let Some(first) = dest_lines.get(&dk) {
                     problem(format!(
                         "duplicate real server {} in service {} (first defined on line {first})",
-                        addrport(p.dest.af, &p.dest.addr, p.dest.port),
+                        addrport(
+                            p.dest.family,
+                            &lvs::model::raw_from_ip(p.dest.addr),
+                            p.dest.port
+                        ),
                         service_rule(&p.svc)
                     ));
                     continue;
@@ -250,7 +254,11 @@ pub fn parse_scope(spec: &str) -> Result<Scope, String> {
         .unwrap_or(spec);
     match bare.parse::<std::net::IpAddr>() {
         Ok(ip) => {
-            let af = if ip.is_ipv6() { AF_INET6 } else { AF_INET };
+            let af = if ip.is_ipv6() {
+                Family::Inet6
+            } else {
+                Family::Inet
+            };
             Ok(Scope::Addr(af, raw_from_ip(ip)))
         }
         Err(_) => Err(bad(
