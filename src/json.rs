@@ -227,8 +227,8 @@ fn family(af: Family) -> &'static str {
     af.name()
 }
 
-fn addr_text(af: Family, raw: &RawAddr) -> String {
-    format::ntop(&ip_from_raw(af, raw))
+fn addr_text(af: Family, raw: &format::RawAddr) -> String {
+    format::ntop(&format::ip_from_raw(af, raw))
 }
 
 fn protocol_name(p: Protocol) -> String {
@@ -264,7 +264,7 @@ pub fn dest(d: &Dest) -> JDest {
     });
     JDest {
         family: family(d.family),
-        address: addr_text(d.family, &lvs::model::raw_from_ip(d.addr)),
+        address: format::ntop(&d.addr),
         port: d.port,
         forward: d.forward.name(),
         weight: d.weight,
@@ -287,7 +287,7 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
     JService {
         family: family(s.family),
         protocol: (!fw).then(|| protocol_name(s.protocol)),
-        address: (!fw).then(|| addr_text(s.family, &lvs::model::raw_from_ip(s.addr))),
+        address: (!fw).then(|| format::ntop(&s.addr)),
         port: (!fw).then_some(s.port),
         fwmark: fw.then_some(s.fwmark),
         scheduler: s.sched_name.clone(),
@@ -329,16 +329,10 @@ pub fn conn(c: &format::Conn) -> JConn {
     }
 }
 
-/// A daemon as JSON; `None` for entries with neither state bit.
-pub fn daemon(d: &Daemon) -> Option<JDaemon> {
-    let state = if d.state & DAEMON_MASTER != 0 {
-        "master"
-    } else if d.state & DAEMON_BACKUP != 0 {
-        "backup"
-    } else {
-        return None;
-    };
-    Some(JDaemon {
+/// A daemon as JSON.
+pub fn daemon(d: &Daemon) -> JDaemon {
+    let state = d.role.name();
+    JDaemon {
         state,
         mcast_interface: d.mcast_ifn.clone(),
         syncid: d.syncid,
@@ -346,7 +340,7 @@ pub fn daemon(d: &Daemon) -> Option<JDaemon> {
         mcast_group: d.mcast_group.as_ref().map(format::ntop),
         mcast_port: d.mcast_port,
         mcast_ttl: d.mcast_ttl,
-    })
+    }
 }
 
 /// An empty document carrying the banner's information.
@@ -486,7 +480,7 @@ mod tests {
     #[test]
     fn daemons_and_conns() {
         let d = Daemon {
-            state: DAEMON_BACKUP,
+            role: DaemonRole::Backup,
             mcast_ifn: "dummy0".into(),
             syncid: 7,
             sync_maxlen: 1024,
@@ -494,18 +488,17 @@ mod tests {
             mcast_port: 9999,
             mcast_ttl: 5,
         };
-        let v = serde_json::to_value(daemon(&d).unwrap()).unwrap();
+        let v = serde_json::to_value(daemon(&d)).unwrap();
         assert_eq!(v["state"], "backup");
         assert_eq!(v["mcast_group"], "239.1.2.3");
-        assert!(daemon(&Daemon { state: 0, ..d }).is_none());
         let c = format::Conn {
             protocol: "TCP".into(),
             family: Family::Inet,
-            client: raw_from_ip("203.0.113.9".parse().unwrap()),
+            client: format::raw_from_ip("203.0.113.9".parse().unwrap()),
             client_port: 40000,
-            virtual_addr: raw_from_ip("192.0.2.1".parse().unwrap()),
+            virtual_addr: format::raw_from_ip("192.0.2.1".parse().unwrap()),
             virtual_port: 80,
-            dest: raw_from_ip("198.51.100.1".parse().unwrap()),
+            dest: format::raw_from_ip("198.51.100.1".parse().unwrap()),
             dest_port: 8080,
             state: "ESTABLISHED".into(),
             expires: 899,

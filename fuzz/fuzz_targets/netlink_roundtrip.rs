@@ -6,7 +6,7 @@
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use lvs::model::{
-    Daemon, Dest, Family, Forward, Netmask, Protocol, Service, ServiceFlags, Stats, Timeouts,
+    Daemon, DaemonRole, Dest, Family, Forward, Netmask, Protocol, Service, ServiceFlags, Stats, Timeouts,
     TunnelChecksum, TunnelType,
 };
 use lvs::netlink::decode::{
@@ -102,7 +102,11 @@ fn daemon(u: &mut Unstructured<'_>) -> Result<Daemon> {
         _ => Some(IpAddr::V6(<[u8; 16]>::arbitrary(u)?.into())),
     };
     Ok(Daemon {
-        state: u32::arbitrary(u)?,
+        role: if bool::arbitrary(u)? {
+            DaemonRole::Master
+        } else {
+            DaemonRole::Backup
+        },
         mcast_ifn: name(u)?,
         syncid: u32::arbitrary(u)?,
         sync_maxlen: u16::arbitrary(u)?,
@@ -164,14 +168,14 @@ fuzz_target!(|data: &[u8]| {
         }
         Request::SetConfig(t) => assert_eq!(&parse_config(attrs).unwrap(), t),
         // Zero fields are not sent, and absent ones decode as zero.
-        Request::NewDaemon(d) => assert_eq!(&parse_daemon_msg(attrs).unwrap(), d),
+        Request::NewDaemon(d) => assert_eq!(parse_daemon_msg(attrs).unwrap().as_ref(), Some(d)),
         Request::DelDaemon(d) => {
             let want = Daemon {
-                state: d.state,
+                role: d.role,
                 syncid: d.syncid,
                 ..Daemon::default()
             };
-            assert_eq!(parse_daemon_msg(attrs).unwrap(), want);
+            assert_eq!(parse_daemon_msg(attrs).unwrap(), Some(want));
         }
         _ => unreachable!(),
     }

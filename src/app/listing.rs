@@ -291,7 +291,7 @@ pub fn list_json<W: Write>(ctx: &mut Ctx<'_>, p: &Parsed, out: &mut W) -> Result
         doc.timeouts = Some(json::timeouts(&t));
     } else if p.has(Opt::Daemon) {
         let d = ctx.kernel.daemons().map_err(|_| Exit(1))?;
-        doc.daemons = Some(d.iter().filter_map(json::daemon).collect());
+        doc.daemons = Some(d.iter().map(json::daemon).collect());
     } else {
         let mut services = if p.has(Opt::Service) {
             vec![ctx

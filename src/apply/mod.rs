@@ -83,7 +83,7 @@ pub struct Problem {
 pub enum Scope {
     /// `ADDR` (`192.0.2.1`, `2001:db8::1`, `[2001:db8::1]`): every service
     /// on that virtual address, any protocol and port.
-    Addr(Family, RawAddr),
+    Addr(std::net::IpAddr),
     /// `tcp:ADDR:PORT`, `udp:...`, `sctp:...`: one service (names and
     /// `inet_aton` forms as in `-t`).
     Service(ServiceKey),
@@ -95,9 +95,7 @@ impl Scope {
     /// Whether the service is in this scope.
     pub fn contains(&self, s: &Service) -> bool {
         match self {
-            Scope::Addr(af, addr) => {
-                s.fwmark == 0 && s.family == *af && lvs::model::raw_from_ip(s.addr) == *addr
-            }
+            Scope::Addr(addr) => s.fwmark == 0 && s.addr == *addr,
             Scope::Service(key) => s.fwmark == 0 && s.key() == *key,
             Scope::Fwmark(m) => s.fwmark == *m,
         }

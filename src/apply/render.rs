@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::io::Write as _;
 
 /// `192.0.2.1:80`, `[2001:db8::1]:80` (numeric).
-pub(crate) fn addrport(af: Family, addr: &RawAddr, port: u16) -> String {
-    AddrPort(ip_from_raw(af, addr), port).to_string()
+pub(crate) fn addrport(addr: std::net::IpAddr, port: u16) -> String {
+    AddrPort(addr, port).to_string()
 }
 
 /// `-t 192.0.2.1:80`, `-u [2001:db8::1]:53`, `-f 7`, `-f 7 -6`.
@@ -46,7 +46,7 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
     let mut l = format!(
         "{cmd} {} -r {} {fwd} -w {}",
         service_rule(s),
-        addrport(d.family, &lvs::model::raw_from_ip(d.addr), d.port),
+        addrport(d.addr, d.port),
         d.weight
     );
     let show = |v: u32, old: Option<u32>| v != 0 || old.is_some_and(|o| o != v);
@@ -79,11 +79,9 @@ impl Change {
             Change::EditService(s) => service_line("-E", s),
             Change::AddDest(s, d) => dest_line("-a", s, d, None),
             Change::EditDest(s, d, live) => dest_line("-e", s, d, Some(live)),
-            Change::DelDest(s, d) => format!(
-                "-d {} -r {}",
-                service_rule(s),
-                addrport(d.family, &lvs::model::raw_from_ip(d.addr), d.port)
-            ),
+            Change::DelDest(s, d) => {
+                format!("-d {} -r {}", service_rule(s), addrport(d.addr, d.port))
+            }
             Change::DelService(s) => format!("-D {}", service_rule(s)),
         }
     }

@@ -80,8 +80,8 @@ mod tests {
         let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("192.0.2.1:80", &mut s), Some(true));
         assert_eq!(
-            (s.family, &lvs::model::raw_from_ip(s.addr)[..4], s.port),
-            (Family::Inet, &[192, 0, 2, 1][..], 80)
+            (s.family, s.addr, s.port),
+            (Family::Inet, "192.0.2.1".parse().unwrap(), 80)
         );
         let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("192.0.2.1", &mut s), Some(false));

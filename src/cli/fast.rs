@@ -12,7 +12,7 @@
 
 use super::{bit, Cmd, Format, Opt, Parsed};
 use lvs::model::*;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A command line of exactly one word, `-R`/`--restore` or `-C`/`--clear`:
 /// the very same [`Parsed`] as [`super::parse`] gives, without building
@@ -66,7 +66,7 @@ fn ipv4(s: &str) -> Option<Ipv4Addr> {
 }
 
 /// `a.b.c.d:port` or `[v6]:port`, numeric, port given: (af, addr, port).
-fn addr_port(s: &str) -> Option<(Family, RawAddr, u16)> {
+fn addr_port(s: &str) -> Option<(Family, IpAddr, u16)> {
     if let Some(inner) = s.strip_prefix('[') {
         let (host, port) = inner.split_once("]:")?;
         // Only plain hex-and-colon text: no scope ids, no dotted tails.
@@ -74,16 +74,12 @@ fn addr_port(s: &str) -> Option<(Family, RawAddr, u16)> {
             return None;
         }
         let v6: Ipv6Addr = host.parse().ok()?;
-        return Some((Family::Inet6, v6.octets(), decimal(port, 65535)? as u16));
+        return Some((Family::Inet6, v6.into(), decimal(port, 65535)? as u16));
     }
     let colon = s.bytes().position(|b| b == b':')?;
     let (host, port) = (&s[..colon], &s[colon + 1..]);
     let v4 = ipv4(host)?;
-    Some((
-        Family::Inet,
-        raw_from_ip(v4.into()),
-        decimal(port, 65535)? as u16,
-    ))
+    Some((Family::Inet, v4.into(), decimal(port, 65535)? as u16))
 }
 
 /// Scheduler names as ipvsadm would send them unchanged.
@@ -129,7 +125,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                     Protocol::Udp
                 };
                 svc.family = af;
-                svc.addr = ip_from_raw(af, &addr);
+                svc.addr = addr;
                 svc.port = port;
                 if af == Family::Inet6 {
                     svc.netmask = Netmask::Prefix(128);
@@ -166,7 +162,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                 once(Opt::Server)?;
                 let (af, addr, port) = addr_port(val?)?;
                 dest.family = af;
-                dest.addr = ip_from_raw(af, &addr);
+                dest.addr = addr;
                 dest.port = port;
                 have_dest = true;
             }
@@ -220,7 +216,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
         dest,
         timeouts: Timeouts::default(),
         daemon: Daemon {
-            state: 0,
+            role: DaemonRole::Master,
             mcast_ifn: String::new(),
             syncid: 0,
             sync_maxlen: 0,

@@ -69,15 +69,15 @@ pub(crate) fn parse_general(args: &[String]) -> Result<Outcome, CliError> {
         "zero" => Cmd::Zero,
         "set" => Cmd::SetTimeout,
         "start-daemon" => {
-            d.daemon.state = match first.value.as_deref().and_then(DaemonRole::from_name) {
-                Some(r) => r.state(),
+            d.daemon.role = match first.value.as_deref().and_then(DaemonRole::from_name) {
+                Some(r) => r,
                 None => return Err(fail("illegal start-daemon parameter specified")),
             };
             Cmd::StartDaemon
         }
         "stop-daemon" => {
-            d.daemon.state = match first.value.as_deref().and_then(DaemonRole::from_name) {
-                Some(r) => r.state(),
+            d.daemon.role = match first.value.as_deref().and_then(DaemonRole::from_name) {
+                Some(r) => r,
                 None => return Err(fail("illegal start_daemon specified")),
             };
             Cmd::StopDaemon

@@ -256,8 +256,8 @@ fn daemons() {
     assert_eq!(run("--start-daemon").unwrap_err(), CliError::TryHelp);
     let p = parsed("--start-daemon master");
     assert_eq!(
-        (p.daemon.state, p.daemon.mcast_ifn.as_str()),
-        (DAEMON_MASTER, "eth0")
+        (p.daemon.role, p.daemon.mcast_ifn.as_str()),
+        (DaemonRole::Master, "eth0")
     );
     let p = parsed(
         "--start-daemon backup --mcast-interface dummy0 --syncid 7 --mcast-group ff02::1234",

@@ -3,7 +3,34 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use lvs::model::{ip_from_raw, Family, Protocol, RawAddr};
+use lvs::model::{Family, Protocol};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The kernel's 16-byte address union as the proc connection table and
+/// ipvsadm's comparisons see it: an IPv4 address in the first 4 bytes,
+/// the rest zero.
+pub(crate) type RawAddr = [u8; 16];
+
+/// The [`RawAddr`] of an address.
+pub(crate) fn raw_from_ip(ip: IpAddr) -> RawAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut raw = [0u8; 16];
+            raw[..4].copy_from_slice(&v4.octets());
+            raw
+        }
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+/// A [`RawAddr`] read in the family `af`.
+pub(crate) fn ip_from_raw(af: Family, raw: &RawAddr) -> IpAddr {
+    if af == Family::Inet6 {
+        IpAddr::V6(Ipv6Addr::from(*raw))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+    }
+}
 pub(crate) use lvs::model::{ntop, write_ntop6};
 
 /// Host and service names for a listing without `-n`, looked up by the
@@ -247,7 +274,7 @@ mod tests {
             (Family::Inet6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
             (Family::Inet6, "::ffff:1.2.3.4"),
         ] {
-            let raw = lvs::model::raw_from_ip(a.parse().unwrap());
+            let raw = raw_from_ip(a.parse().unwrap());
             for port in [0, 80, 65535] {
                 assert_eq!(
                     addrport_numeric(af, &raw, port).as_str(),

@@ -12,9 +12,9 @@ use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-use lvs::model::{Family, Protocol, RawAddr};
+use lvs::model::{Family, Protocol};
 
-use super::addr::{addrport, Names};
+use super::addr::{addrport, Names, RawAddr};
 use lvs::cnum::Scan;
 
 /// Failures of [`write_connections`]; ipvsadm exits with status 1 on each.

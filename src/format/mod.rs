@@ -6,7 +6,9 @@
 
 mod addr;
 mod conn;
-pub(crate) use addr::ntop;
+#[cfg(test)]
+pub(crate) use addr::raw_from_ip;
+pub(crate) use addr::{ip_from_raw, ntop, RawAddr};
 pub use addr::{Names, Resolver};
 pub use conn::{read_connections, Conn};
 pub mod prometheus;
@@ -149,7 +151,7 @@ fn proto_option(protocol: Protocol) -> &'static str {
 fn service_addrport(svc: &Service, names: Names) -> String {
     addr::addrport(
         svc.family,
-        &lvs::model::raw_from_ip(svc.addr),
+        &addr::raw_from_ip(svc.addr),
         svc.port,
         svc.protocol,
         names,
@@ -202,8 +204,7 @@ impl Label {
     /// cut to 33 never applies to them.
     fn of_service(svc: &Service, names: Names) -> Label {
         if names.is_numeric() && !svc.is_fwmark() {
-            let a =
-                addr::addrport_numeric(svc.family, &lvs::model::raw_from_ip(svc.addr), svc.port);
+            let a = addr::addrport_numeric(svc.family, &addr::raw_from_ip(svc.addr), svc.port);
             let mut s = addr::Line::new();
             if write!(s, "{:<4} {}", proto_label(svc.protocol), a.as_str()).is_ok() {
                 return Label::Stack(s);
@@ -218,7 +219,7 @@ impl Label {
         if names.is_numeric() {
             return Label::Stack(addr::addrport_numeric(
                 dest.family,
-                &lvs::model::raw_from_ip(dest.addr),
+                &addr::raw_from_ip(dest.addr),
                 dest.port,
             ));
         }
@@ -244,7 +245,7 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, names: Names) {
     l.push(proto_option(svc.protocol).as_bytes());
     l.push(b" ");
     if names.is_numeric() {
-        l.addrport(svc.family, &lvs::model::raw_from_ip(svc.addr), svc.port);
+        l.addrport(svc.family, &addr::raw_from_ip(svc.addr), svc.port);
     } else {
         l.push(service_addrport(svc, names).as_bytes());
     }
@@ -356,7 +357,7 @@ fn tun_info(dest: &Dest) -> String {
 fn dest_addrport(svc: &Service, dest: &Dest, names: Names) -> String {
     addr::addrport(
         dest.family,
-        &lvs::model::raw_from_ip(dest.addr),
+        &addr::raw_from_ip(dest.addr),
         dest.port,
         svc.protocol,
         names,
@@ -379,7 +380,7 @@ pub fn write_dest<W: Write>(
         let mut l = addr::Line::new();
         l.push(b"  -> ");
         l.column(28, |l| {
-            l.addrport(dest.family, &lvs::model::raw_from_ip(dest.addr), dest.port)
+            l.addrport(dest.family, &addr::raw_from_ip(dest.addr), dest.port)
         });
         l.push(b" ");
         l.column(7, |l| l.push(fwd_name(dest.forward).as_bytes()));
@@ -487,7 +488,7 @@ pub fn write_save_dest<W: Write>(
     push_service_rule(&mut l, svc, names);
     l.push(b" -r ");
     if names.is_numeric() {
-        l.addrport(dest.family, &lvs::model::raw_from_ip(dest.addr), dest.port);
+        l.addrport(dest.family, &addr::raw_from_ip(dest.addr), dest.port);
     } else {
         l.push(dest_addrport(svc, dest, names).as_bytes());
     }
@@ -530,13 +531,7 @@ pub fn write_timeouts<W: Write>(out: &mut W, t: &Timeouts) -> io::Result<()> {
 /// kernel dumps them); entries with neither state bit print nothing.
 pub fn write_daemons<W: Write>(out: &mut W, daemons: &[Daemon]) -> io::Result<()> {
     for d in daemons {
-        let kind = if d.state & DAEMON_MASTER != 0 {
-            "master"
-        } else if d.state & DAEMON_BACKUP != 0 {
-            "backup"
-        } else {
-            continue;
-        };
+        let kind = d.role.name();
         let mut line = format!(
             "{kind} sync daemon (mcast={}, syncid={}",
             d.mcast_ifn, d.syncid as i32

@@ -359,8 +359,11 @@ pub fn render(snap: &Snapshot, opts: &RenderOptions) -> String {
         Kind::Gauge,
         "A running connection synchronisation daemon and its settings (value 1).",
     );
-    for (role, bit) in [("master", DAEMON_MASTER), ("backup", DAEMON_BACKUP)] {
-        let d = snap.daemons.iter().find(|d| d.state & bit != 0);
+    for (role, want) in [
+        ("master", DaemonRole::Master),
+        ("backup", DaemonRole::Backup),
+    ] {
+        let d = snap.daemons.iter().find(|d| d.role == want);
         running
             .samples
             .push((labels(&[("role", role)]), d.is_some() as u64));
@@ -580,7 +583,7 @@ mod tests {
     fn daemons_and_escaping() {
         let snap = Snapshot {
             daemons: vec![Daemon {
-                state: DAEMON_BACKUP,
+                role: DaemonRole::Backup,
                 mcast_ifn: "e\"th\\0".into(),
                 syncid: 3,
                 ..Default::default()

@@ -9,7 +9,8 @@
 //! as merging the elements directly. This module reproduces that merge sort
 //! and the two comparators.
 
-use lvs::model::{Dest, Family, RawAddr, Service};
+use super::addr::RawAddr;
+use lvs::model::{Dest, Family, Service};
 
 /// Stable top-down merge sort with glibc 2.36 msort's exact split
 /// (`n1 = n / 2`, `n2 = n - n1`); the merge takes the left element when
@@ -99,8 +100,8 @@ pub fn cmp_services(a: &Service, b: &Service) -> i32 {
     }
     let r = cmp_addr(
         a.family,
-        &lvs::model::raw_from_ip(a.addr),
-        &lvs::model::raw_from_ip(b.addr),
+        &super::addr::raw_from_ip(a.addr),
+        &super::addr::raw_from_ip(b.addr),
     );
     if r != 0 {
         return r;
@@ -113,8 +114,8 @@ pub fn cmp_services(a: &Service, b: &Service) -> i32 {
 pub fn cmp_dests(a: &Dest, b: &Dest) -> i32 {
     let r = cmp_addr(
         a.family,
-        &lvs::model::raw_from_ip(a.addr),
-        &lvs::model::raw_from_ip(b.addr),
+        &super::addr::raw_from_ip(a.addr),
+        &super::addr::raw_from_ip(b.addr),
     );
     if r != 0 {
         return r;

@@ -748,9 +748,9 @@ fn timeouts() {
     same(&String::from_utf8(out).unwrap(), LN_TIMEOUT);
 }
 
-fn daemon(state: u32, syncid: u32, maxlen: u16, group: &str, port: u16, ttl: u8) -> Daemon {
+fn daemon(role: DaemonRole, syncid: u32, maxlen: u16, group: &str, port: u16, ttl: u8) -> Daemon {
     Daemon {
-        state,
+        role,
         mcast_ifn: "dummy0".to_string(),
         syncid,
         sync_maxlen: maxlen,
@@ -766,8 +766,8 @@ fn daemons() {
     write_daemons(
         &mut out,
         &[
-            daemon(DAEMON_MASTER, 0, 1472, "224.0.0.81", 8848, 1),
-            daemon(DAEMON_BACKUP, 7, 1024, "239.1.2.3", 9999, 5),
+            daemon(DaemonRole::Master, 0, 1472, "224.0.0.81", 8848, 1),
+            daemon(DaemonRole::Backup, 7, 1024, "239.1.2.3", 9999, 5),
         ],
     )
     .unwrap();
@@ -776,17 +776,17 @@ fn daemons() {
     write_daemons(
         &mut out,
         &[
-            daemon(DAEMON_MASTER, 0, 1472, "224.0.0.81", 8848, 1),
-            daemon(DAEMON_BACKUP, 0, 1452, "ff02::1234", 8848, 1),
+            daemon(DaemonRole::Master, 0, 1472, "224.0.0.81", 8848, 1),
+            daemon(DaemonRole::Backup, 0, 1452, "ff02::1234", 8848, 1),
         ],
     )
     .unwrap();
     same(&String::from_utf8(out).unwrap(), DAEMON_V6);
-    // Optional parts left out; no state → no line.
-    let mut bare = daemon(DAEMON_BACKUP, 255, 0, "::", 0, 0);
+    // Optional parts left out.
+    let mut bare = daemon(DaemonRole::Backup, 255, 0, "::", 0, 0);
     bare.mcast_group = None;
     let mut out = Vec::new();
-    write_daemons(&mut out, &[bare.clone(), Daemon { state: 0, ..bare }]).unwrap();
+    write_daemons(&mut out, &[bare]).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "backup sync daemon (mcast=dummy0, syncid=255)\n"

@@ -21,16 +21,15 @@ use std::net::Ipv6Addr;
 /// Key of a service: (protocol, address family, address, port) for an
 /// address-based one; (`Other(0)`, IPv4, the mark in the first four bytes,
 /// 0) for a fwmark service, whose family the table does not show.
-pub type ProcKey = (Protocol, Family, RawAddr, u16);
+type ProcKey = (Protocol, Family, RawAddr, u16);
 
 /// Destinations per service, in the kernel's list order.
 #[derive(Debug, Default)]
 pub struct ProcTable {
-    /// The `services` value.
-    pub services: HashMap<ProcKey, Vec<Dest>>,
+    services: HashMap<ProcKey, Vec<Dest>>,
     /// Marks listed more than once (an IPv4 and an IPv6 fwmark service):
     /// which destinations belong to which is unknown, so neither is served.
-    pub shared_marks: Vec<u32>,
+    shared_marks: Vec<u32>,
 }
 
 fn fwmark_key(mark: u32) -> ProcKey {
@@ -40,6 +39,16 @@ fn fwmark_key(mark: u32) -> ProcKey {
 }
 
 impl ProcTable {
+    /// How many services the table holds (those it understood completely).
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    /// True when the table holds no service.
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
     /// The destinations of the service `key` names, if the table has it.
     pub fn dests(&self, key: &ServiceKey) -> Option<&Vec<Dest>> {
         match *key {

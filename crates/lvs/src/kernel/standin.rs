@@ -194,10 +194,7 @@ impl StandIn {
                 }
             }
             Request::NewDaemon(d) => {
-                if !matches!(d.state, DAEMON_MASTER | DAEMON_BACKUP) {
-                    return Err(libc::EINVAL);
-                }
-                if self.daemons.iter().any(|x| x.state == d.state) {
+                if self.daemons.iter().any(|x| x.role == d.role) {
                     return Err(libc::EEXIST);
                 }
                 let mut d = d.clone();
@@ -216,7 +213,7 @@ impl StandIn {
                 let i = self
                     .daemons
                     .iter()
-                    .position(|x| x.state == d.state)
+                    .position(|x| x.role == d.role)
                     .ok_or(libc::ESRCH)?;
                 self.daemons.remove(i);
             }

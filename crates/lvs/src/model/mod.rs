@@ -171,17 +171,16 @@ pub(crate) const TUN_F_CSUM: u16 = 1;
 /// Remote checksum offload.
 pub(crate) const TUN_F_REMCSUM: u16 = 2;
 
-/// Sync daemon states.
-pub const DAEMON_MASTER: u32 = 1;
-/// Backup sync daemon.
-pub const DAEMON_BACKUP: u32 = 2;
+/// The kernel's sync daemon state bits (`IP_VS_STATE_MASTER`, `_BACKUP`).
+pub(crate) const DAEMON_MASTER: u32 = 1;
+pub(crate) const DAEMON_BACKUP: u32 = 2;
 
 /// The kernel's 16-byte address union (`union nf_inet_addr`): an IPv4
 /// address occupies the first 4 bytes, the rest are zero.
-pub type RawAddr = [u8; 16];
+pub(crate) type RawAddr = [u8; 16];
 
 /// Build a [`RawAddr`] from an IP address.
-pub fn raw_from_ip(ip: IpAddr) -> RawAddr {
+pub(crate) fn raw_from_ip(ip: IpAddr) -> RawAddr {
     let mut raw = [0u8; 16];
     match ip {
         IpAddr::V4(v4) => raw[..4].copy_from_slice(&v4.octets()),
@@ -191,7 +190,7 @@ pub fn raw_from_ip(ip: IpAddr) -> RawAddr {
 }
 
 /// Interpret a [`RawAddr`] in the given address family.
-pub fn ip_from_raw(af: Family, raw: &RawAddr) -> IpAddr {
+pub(crate) fn ip_from_raw(af: Family, raw: &RawAddr) -> IpAddr {
     if af == Family::Inet6 {
         IpAddr::V6(Ipv6Addr::from(*raw))
     } else {
@@ -371,8 +370,8 @@ pub struct Timeouts {
 /// When starting, zero / `None` optional fields are not sent, as ipvsadm does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Daemon {
-    /// [`DAEMON_MASTER`] or [`DAEMON_BACKUP`].
-    pub state: u32,
+    /// Master (sends) or backup (receives).
+    pub role: DaemonRole,
     /// Multicast interface name.
     pub mcast_ifn: String,
     /// Sync ID (`--syncid`).
@@ -415,12 +414,5 @@ impl Dest {
         d.port = addr.port();
         d.forward = forward;
         d
-    }
-}
-
-impl Daemon {
-    /// The daemon's role, `None` for a state the kernel does not define.
-    pub fn role(&self) -> Option<DaemonRole> {
-        DaemonRole::from_state(self.state)
     }
 }

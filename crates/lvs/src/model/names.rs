@@ -473,9 +473,10 @@ pub const PERSISTENCE_ENGINES: [&str; 1] = ["sip"];
 
 /// The role of a connection synchronisation daemon.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DaemonRole {
     /// Sends the director's connections.
+    #[default]
     Master,
     /// Receives a master's connections.
     Backup,
@@ -483,19 +484,22 @@ pub enum DaemonRole {
 
 impl DaemonRole {
     /// The kernel's state number.
-    pub fn state(self) -> u32 {
+    pub(crate) fn state(self) -> u32 {
         match self {
             DaemonRole::Master => DAEMON_MASTER,
             DaemonRole::Backup => DAEMON_BACKUP,
         }
     }
 
-    /// The role of a kernel state number.
-    pub fn from_state(state: u32) -> Option<DaemonRole> {
-        match state {
-            DAEMON_MASTER => Some(DaemonRole::Master),
-            DAEMON_BACKUP => Some(DaemonRole::Backup),
-            _ => None,
+    /// The role of a kernel state word, tested bit by bit as ipvsadm
+    /// does (the master bit first); `None` when neither bit is set.
+    pub(crate) fn from_state(state: u32) -> Option<DaemonRole> {
+        if state & DAEMON_MASTER != 0 {
+            Some(DaemonRole::Master)
+        } else if state & DAEMON_BACKUP != 0 {
+            Some(DaemonRole::Backup)
+        } else {
+            None
         }
     }
 

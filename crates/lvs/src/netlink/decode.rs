@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
 use super::wire::{secs, WireDest, WireService};
-use crate::model::{Daemon, Dest, Family, Info, RawAddr, Service, Stats, Timeouts};
+use crate::model::{Daemon, DaemonRole, Dest, Family, Info, RawAddr, Service, Stats, Timeouts};
 
 /// A malformed or unexpected reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -515,8 +515,10 @@ pub fn parse_config(attrs_buf: &[u8]) -> Result<Timeouts, DecodeError> {
 }
 
 /// Decodes the contents of a DAEMON nest (STATE, MCAST_IFN and SYNC_ID are
-/// required; the rest default to 0 / no group).
-pub fn parse_daemon(nest: &[u8]) -> Result<Daemon, DecodeError> {
+/// required; the rest default to 0 / no group). `None` for a state with
+/// neither the master nor the backup bit, an entry ipvsadm prints nothing
+/// for.
+pub fn parse_daemon(nest: &[u8]) -> Result<Option<Daemon>, DecodeError> {
     let mut state = None;
     let mut ifn = None;
     let mut syncid = None;
@@ -545,10 +547,10 @@ pub fn parse_daemon(nest: &[u8]) -> Result<Daemon, DecodeError> {
             _ => {}
         }
     }
-    d.state = state.ok_or(DecodeError::Missing("daemon STATE"))?;
+    let state = state.ok_or(DecodeError::Missing("daemon STATE"))?;
     d.mcast_ifn = get_string(ifn.ok_or(DecodeError::Missing("daemon MCAST_IFN"))?);
     d.syncid = syncid.ok_or(DecodeError::Missing("daemon SYNC_ID"))?;
-    Ok(d)
+    Ok(DaemonRole::from_state(state).map(|role| Daemon { role, ..d }))
 }
 
 /// The SERVICE nest of a service reply message's attributes, decoded.
@@ -564,7 +566,7 @@ pub fn parse_dest_msg(attrs_buf: &[u8], default_af: Family) -> Result<Dest, Deco
 }
 
 /// The DAEMON nest of a daemon reply message's attributes, decoded.
-pub fn parse_daemon_msg(attrs_buf: &[u8]) -> Result<Daemon, DecodeError> {
+pub fn parse_daemon_msg(attrs_buf: &[u8]) -> Result<Option<Daemon>, DecodeError> {
     let nest = find_attr(attrs_buf, cmd_attr::DAEMON)?.ok_or(DecodeError::Missing("DAEMON"))?;
     parse_daemon(nest)
 }

@@ -328,7 +328,7 @@ fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
 
 fn put_daemon_start(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeError> {
     let nest = w.begin_nest(cmd_attr::DAEMON);
-    w.u32(daemon_attr::STATE, d.state)?;
+    w.u32(daemon_attr::STATE, d.role.state())?;
     w.name(
         daemon_attr::MCAST_IFN,
         &d.mcast_ifn,
@@ -356,7 +356,7 @@ fn put_daemon_start(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeErro
 
 fn put_daemon_stop(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeError> {
     let nest = w.begin_nest(cmd_attr::DAEMON);
-    w.u32(daemon_attr::STATE, d.state)?;
+    w.u32(daemon_attr::STATE, d.role.state())?;
     // ipvsadm always sends an empty interface name when stopping.
     w.string(daemon_attr::MCAST_IFN, "")?;
     w.u32(daemon_attr::SYNC_ID, d.syncid)?;

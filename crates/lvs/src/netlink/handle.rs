@@ -515,7 +515,7 @@ impl Ipvs {
     pub fn daemons(&mut self) -> Result<Vec<Daemon>, Error> {
         let mut out = Vec::new();
         self.request(&Request::GetDaemons, |_, attrs| {
-            out.push(codec::parse_daemon_msg(attrs)?);
+            out.extend(codec::parse_daemon_msg(attrs)?);
             Ok(())
         })
         .map_err(|f| f.with(Op::Other))?;

@@ -37,7 +37,7 @@ impl Request {
     /// `--stop-daemon`.
     pub fn del_daemon(role: DaemonRole) -> Request {
         Request::DelDaemon(Daemon {
-            state: role.state(),
+            role,
             ..Daemon::default()
         })
     }

@@ -323,7 +323,7 @@ fn decode_daemons() {
         .unwrap()
         .iter()
         .filter_map(|m| match m {
-            Reply::Message { attrs: a, .. } => Some(parse_daemon_msg(a).unwrap()),
+            Reply::Message { attrs: a, .. } => parse_daemon_msg(a).unwrap(),
             _ => None,
         })
         .collect();
@@ -331,7 +331,7 @@ fn decode_daemons() {
         daemons,
         [
             Daemon {
-                state: DAEMON_MASTER,
+                role: DaemonRole::Master,
                 mcast_ifn: "dummy0".into(),
                 syncid: 0,
                 sync_maxlen: 1472,
@@ -340,7 +340,7 @@ fn decode_daemons() {
                 mcast_ttl: 1,
             },
             Daemon {
-                state: DAEMON_BACKUP,
+                role: DaemonRole::Backup,
                 mcast_ifn: "dummy0".into(),
                 syncid: 7,
                 sync_maxlen: 1452,
@@ -529,6 +529,24 @@ fn malformed_buffers_are_errors() {
         parse_daemon(&d.buf),
         Err(DecodeError::BadPayload("daemon MCAST_GROUP6"))
     );
+}
+
+/// The state word is read bit by bit as ipvsadm reads it: the master bit
+/// wins, and a word with neither bit is an entry nobody is shown.
+#[test]
+fn daemon_state_bits() {
+    let role = |state: u32| {
+        let mut d = Msg::new();
+        d.attr(daemon_attr::STATE, &state.to_ne_bytes())
+            .attr(daemon_attr::MCAST_IFN, b"eth0\0")
+            .attr(daemon_attr::SYNC_ID, &7u32.to_ne_bytes());
+        parse_daemon(&d.buf).unwrap().map(|d| (d.role, d.syncid))
+    };
+    assert_eq!(role(1), Some((DaemonRole::Master, 7)));
+    assert_eq!(role(2), Some((DaemonRole::Backup, 7)));
+    assert_eq!(role(3), Some((DaemonRole::Master, 7)));
+    assert_eq!(role(0), None);
+    assert_eq!(role(4), None);
 }
 
 /// Every truncation and many single-byte corruptions of a realistic

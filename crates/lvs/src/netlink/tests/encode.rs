@@ -278,9 +278,9 @@ fn encode_set_config_refuses_what_the_kernel_cannot_hold() {
     }
 }
 
-fn daemon(state: u32) -> Daemon {
+fn daemon(role: DaemonRole) -> Daemon {
     Daemon {
-        state,
+        role,
         mcast_ifn: "eth0".into(),
         syncid: 7,
         sync_maxlen: 0,
@@ -295,7 +295,7 @@ fn encode_daemons() {
     // Minimal start: STATE, MCAST_IFN, SYNC_ID only.
     let mut out = Vec::new();
     encode(
-        &Request::NewDaemon(daemon(DAEMON_MASTER)),
+        &Request::NewDaemon(daemon(DaemonRole::Master)),
         FAM,
         1,
         0,
@@ -312,7 +312,7 @@ fn encode_daemons() {
     assert_eq!(out, want);
 
     // Everything, IPv4 group.
-    let mut d = daemon(DAEMON_BACKUP);
+    let mut d = daemon(DaemonRole::Backup);
     d.sync_maxlen = 1000;
     d.mcast_port = 9999;
     d.mcast_ttl = 5;
@@ -344,7 +344,7 @@ fn encode_daemons() {
     // Stop: STATE, empty MCAST_IFN, SYNC_ID.
     out.clear();
     encode(
-        &Request::DelDaemon(daemon(DAEMON_BACKUP)),
+        &Request::DelDaemon(daemon(DaemonRole::Backup)),
         FAM,
         1,
         0,
@@ -536,7 +536,7 @@ fn name_limits_are_the_kernels() {
     );
     // Key-only requests carry no names.
     assert!(enc(Request::GetService(s.clone())).is_ok());
-    let mut d = daemon(DAEMON_MASTER);
+    let mut d = daemon(DaemonRole::Master);
     d.mcast_ifn = "i".repeat(15);
     assert!(enc(Request::NewDaemon(d.clone())).is_ok());
     d.mcast_ifn = "i".repeat(16);

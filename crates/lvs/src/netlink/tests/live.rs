@@ -208,7 +208,7 @@ fn live_ipvs() {
     ipvs.execute(&Request::Flush).unwrap();
     assert!(ipvs.daemons().unwrap().is_empty());
     let master = Daemon {
-        state: DAEMON_MASTER,
+        role: DaemonRole::Master,
         mcast_ifn: "dummy0".into(),
         syncid: 0,
         sync_maxlen: 0,
@@ -217,7 +217,7 @@ fn live_ipvs() {
         mcast_ttl: 0,
     };
     let backup = Daemon {
-        state: DAEMON_BACKUP,
+        role: DaemonRole::Backup,
         syncid: 7,
         sync_maxlen: 1000,
         mcast_group: Some("ff02::1234".parse().unwrap()),
@@ -245,7 +245,7 @@ fn live_ipvs() {
     let ds = ipvs.daemons().unwrap();
     println!("daemons {ds:?}");
     assert_eq!(ds.len(), 2);
-    assert_eq!(ds[0].state, DAEMON_MASTER);
+    assert_eq!(ds[0].role, DaemonRole::Master);
     assert_eq!(ds[0].mcast_group, Some("224.0.0.81".parse().unwrap()));
     assert_eq!(ds[0].mcast_port, 8848);
     assert_eq!(ds[1].mcast_group, backup.mcast_group);

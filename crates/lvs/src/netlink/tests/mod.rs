@@ -13,8 +13,7 @@ use super::codec::*;
 use super::decode::rd_u16;
 use super::encode::AttrWriter;
 use crate::model::{
-    raw_from_ip, Family, Forward, Protocol, ServiceFlags, TunnelChecksum, TunnelType,
-    DAEMON_BACKUP, DAEMON_MASTER,
+    raw_from_ip, DaemonRole, Family, Forward, Protocol, ServiceFlags, TunnelChecksum, TunnelType,
 };
 use crate::model::{
     Daemon, Dest, Info, Netmask, RawAddr, Service, Stats, Timeouts, AF_INET, AF_INET6,
