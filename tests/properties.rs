@@ -392,7 +392,7 @@ fn load(text: &str) -> StandIn {
     for w in rules(text) {
         k.execute(&Request::NewService(w.svc.clone())).unwrap();
         for d in &w.dests {
-            k.execute(&Request::NewDest(w.svc.clone(), d.dest.clone()))
+            k.execute(&Request::NewDest(w.svc.key(), d.dest.clone()))
                 .unwrap();
         }
     }

@@ -120,10 +120,10 @@ fn request(u: &mut Unstructured<'_>) -> Result<Request> {
     Ok(match u.int_in_range(0..=8)? {
         0 => Request::NewService(service(u)?),
         1 => Request::SetService(service(u)?),
-        2 => Request::DelService(service(u)?),
-        3 => Request::NewDest(service(u)?, dest(u)?),
-        4 => Request::SetDest(service(u)?, dest(u)?),
-        5 => Request::DelDest(service(u)?, dest(u)?),
+        2 => Request::DelService(service(u)?.key()),
+        3 => Request::NewDest(service(u)?.key(), dest(u)?),
+        4 => Request::SetDest(service(u)?.key(), dest(u)?),
+        5 => Request::DelDest(service(u)?.key(), dest(u)?),
         6 => Request::SetConfig(Timeouts {
             tcp: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
             tcp_fin: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
@@ -159,12 +159,13 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!((s, msg_type, cmd), (seq, FAM, req.cmd()));
     match &req {
-        Request::NewService(svc) | Request::SetService(svc) | Request::DelService(svc) => {
+        Request::NewService(svc) | Request::SetService(svc) => {
             assert_eq!(&parse_service_msg(attrs).unwrap(), svc);
         }
-        Request::NewDest(svc, d) | Request::SetDest(svc, d) | Request::DelDest(svc, d) => {
-            assert_eq!(&parse_service_msg(attrs).unwrap(), svc);
-            assert_eq!(&parse_dest_msg(attrs, svc.family).unwrap(), d);
+        Request::DelService(key) => assert_eq!(parse_service_msg(attrs).unwrap().key(), *key),
+        Request::NewDest(key, d) | Request::SetDest(key, d) | Request::DelDest(key, d) => {
+            assert_eq!(parse_service_msg(attrs).unwrap().key(), *key);
+            assert_eq!(&parse_dest_msg(attrs, key.family()).unwrap(), d);
         }
         Request::SetConfig(t) => assert_eq!(&parse_config(attrs).unwrap(), t),
         // Zero fields are not sent, and absent ones decode as zero.

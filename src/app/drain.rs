@@ -151,10 +151,7 @@ fn run_jobs<W: Write>(
             weight: 0,
             ..d.clone()
         };
-        if let Err(e) = ipvs.execute(&Request::SetDest(
-            crate::apply::key_only(&jobs[j].svc),
-            zero,
-        )) {
+        if let Err(e) = ipvs.execute(&Request::SetDest(jobs[j].svc.key(), zero)) {
             drain.failed(i, ipvs_strerror(Op::EditDest, e.errno()));
         }
     }
@@ -185,10 +182,7 @@ fn run_jobs<W: Write>(
                     });
                     if let Step::Delete(why) = drain.observe(i, counts, elapsed) {
                         let r = ipvs
-                            .execute(&Request::DelDest(
-                                crate::apply::key_only(&job.svc),
-                                d.clone(),
-                            ))
+                            .execute(&Request::DelDest(job.svc.key(), d.clone()))
                             .map_err(|e| ipvs_strerror(Op::DelDest, e.errno()));
                         drain.deleted(i, why, start.elapsed(), r);
                     }
@@ -206,7 +200,7 @@ fn run_jobs<W: Write>(
                 });
             if job.delete_service && svc_done[j].is_none() && all_out {
                 svc_done[j] = Some(
-                    ipvs.execute(&Request::DelService(crate::apply::key_only(&job.svc)))
+                    ipvs.execute(&Request::DelService(job.svc.key()))
                         .map_err(|e| ipvs_strerror(Op::DelService, e.errno())),
                 );
             }

@@ -298,10 +298,10 @@ impl Change {
         match self {
             Change::AddService(s) => (Request::NewService(s.clone()), Op::AddService),
             Change::EditService(s) => (Request::SetService(s.clone()), Op::EditService),
-            Change::AddDest(s, d) => (Request::NewDest(s.clone(), d.clone()), Op::AddDest),
-            Change::EditDest(s, d, _) => (Request::SetDest(s.clone(), d.clone()), Op::EditDest),
-            Change::DelDest(s, d) => (Request::DelDest(s.clone(), d.clone()), Op::DelDest),
-            Change::DelService(s) => (Request::DelService(s.clone()), Op::DelService),
+            Change::AddDest(s, d) => (Request::NewDest(s.key(), d.clone()), Op::AddDest),
+            Change::EditDest(s, d, _) => (Request::SetDest(s.key(), d.clone()), Op::EditDest),
+            Change::DelDest(s, d) => (Request::DelDest(s.key(), d.clone()), Op::DelDest),
+            Change::DelService(s) => (Request::DelService(s.key()), Op::DelService),
         }
     }
 }

@@ -102,12 +102,12 @@ fn differences_in_order() {
     assert_eq!(tally(&p), [[1, 1, 1], [1, 1, 1]]);
     assert!(summary(&p, &live, Outcome::Made)
         .ends_with("\ndeleted service -u 192.0.2.2:53 (1 destination)\n6 changes\n"));
-    // Requests carry the key only for dests and deletions.
+    // Requests for real servers and deletions carry the service's key.
     let (req, op) = p[4].request();
     assert_eq!(op, Op::DelDest);
     match req {
         Request::DelDest(s, d) => {
-            assert!(s.sched_name.is_empty());
+            assert_eq!(s, ServiceKey::tcp("192.0.2.1:80".parse().unwrap()));
             assert_eq!(d.port, 80);
         }
         other => panic!("{other:?}"),

@@ -99,16 +99,15 @@ impl StandIn {
         &self.services
     }
 
-    fn find(&self, key: &Service) -> Option<usize> {
-        let k = key.key();
-        self.services.iter().position(|(s, _)| s.key() == k)
+    fn find(&self, k: &ServiceKey) -> Option<usize> {
+        self.services.iter().position(|(s, _)| s.key() == *k)
     }
 
     fn apply(&mut self, req: &Request) -> Result<(), i32> {
         match req {
             Request::NewService(s) => {
                 check_service(s)?;
-                if self.find(s).is_some() {
+                if self.find(&s.key()).is_some() {
                     return Err(libc::EEXIST);
                 }
                 let mut s = s.clone();
@@ -117,7 +116,7 @@ impl StandIn {
                 self.services.push((s, Vec::new()));
             }
             Request::SetService(s) => {
-                let i = self.find(s).ok_or(libc::ESRCH)?;
+                let i = self.find(&s.key()).ok_or(libc::ESRCH)?;
                 check_service(s)?;
                 let live = &mut self.services[i].0;
                 live.sched_name = s.sched_name.clone();
@@ -288,14 +287,14 @@ impl Kernel for StandIn {
 
     fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
         let i = self
-            .find(&key.to_service())
+            .find(key)
             .ok_or(Error::kernel(Op::GetService, libc::ESRCH))?;
         Ok(self.services[i].0.clone())
     }
 
     fn dests_into(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Error> {
         let i = self
-            .find(&key.to_service())
+            .find(key)
             .ok_or(Error::kernel(Op::GetDests, libc::ESRCH))?;
         out.clear();
         out.extend(self.services[i].1.iter().cloned());

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use super::consts::*;
 use super::error::Op;
 use super::wire::{whole_secs, WireDest, WireService};
-use crate::model::{Daemon, Dest, Service, Timeouts};
+use crate::model::{Daemon, Dest, Service, ServiceKey, Timeouts};
 
 /// A request the encoder refuses to put on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,9 +72,9 @@ pub enum Request {
     /// `IPVS_CMD_GET_SERVICE` dump: every service.
     GetServices,
     /// `IPVS_CMD_GET_SERVICE` do: one service by key (ESRCH if absent).
-    GetService(Service),
+    GetService(ServiceKey),
     /// `IPVS_CMD_GET_DEST` dump: the destinations of one service.
-    GetDests(Service),
+    GetDests(ServiceKey),
     /// `IPVS_CMD_GET_CONFIG` (timeouts).
     GetConfig,
     /// `IPVS_CMD_GET_DAEMON` dump.
@@ -84,15 +84,15 @@ pub enum Request {
     /// `-E`.
     SetService(Service),
     /// `-D`.
-    DelService(Service),
-    /// `-a`.
-    NewDest(Service, Dest),
+    DelService(ServiceKey),
+    /// `-a`: the real server, in the service the key names.
+    NewDest(ServiceKey, Dest),
     /// `-e`.
-    SetDest(Service, Dest),
-    /// `-d`.
-    DelDest(Service, Dest),
+    SetDest(ServiceKey, Dest),
+    /// `-d` (only the real server's address and port matter).
+    DelDest(ServiceKey, Dest),
     /// `-Z` (all services when `None`).
-    Zero(Option<Service>),
+    Zero(Option<ServiceKey>),
     /// `-C`.
     Flush,
     /// `--set tcp tcpfin udp`.
@@ -445,13 +445,20 @@ pub fn encode(
         | Request::GetDaemons
         | Request::Flush
         | Request::Zero(None) => Ok(()),
-        Request::GetService(svc) | Request::GetDests(svc) => put_service(&mut w, svc, SvcForm::Key),
-        Request::NewService(svc)
-        | Request::SetService(svc)
-        | Request::DelService(svc)
-        | Request::Zero(Some(svc)) => put_service(&mut w, svc, SvcForm::Full),
-        Request::NewDest(svc, dest) | Request::SetDest(svc, dest) | Request::DelDest(svc, dest) => {
-            put_service(&mut w, svc, SvcForm::Full).and_then(|()| put_dest(&mut w, dest))
+        Request::GetService(key) | Request::GetDests(key) => {
+            put_service(&mut w, &key.to_service(), SvcForm::Key)
+        }
+        Request::NewService(svc) | Request::SetService(svc) => {
+            put_service(&mut w, svc, SvcForm::Full)
+        }
+        // The kernel reads only the key of these; the rest is what ipvsadm
+        // sends beside it (its defaults), so the bytes stay ipvsadm's.
+        Request::DelService(key) | Request::Zero(Some(key)) => {
+            put_service(&mut w, &key.to_service(), SvcForm::Full)
+        }
+        Request::NewDest(key, dest) | Request::SetDest(key, dest) | Request::DelDest(key, dest) => {
+            put_service(&mut w, &key.to_service(), SvcForm::Full)
+                .and_then(|()| put_dest(&mut w, dest))
         }
         Request::SetConfig(t) => put_timeouts(&mut w, t),
         Request::NewDaemon(d) => put_daemon_start(&mut w, d),
@@ -460,10 +467,10 @@ pub fn encode(
     end_message(out, start, body)
 }
 
-/// Appends a GET_DEST dump request for the service `svc` (the same bytes as
-/// `encode(&Request::GetDests(svc.clone()), ..)`, without the copy).
+/// Appends a GET_DEST dump request for the service `key` names (the same
+/// bytes as `encode(&Request::GetDests(*key), ..)`).
 pub fn encode_get_dests(
-    svc: &Service,
+    key: &ServiceKey,
     family: u16,
     seq: u32,
     pid: u32,
@@ -478,6 +485,10 @@ pub fn encode_get_dests(
         cmd::GET_DEST,
         IPVS_GENL_VERSION,
     );
-    let body = put_service(&mut AttrWriter { out: &mut *out }, svc, SvcForm::Key);
+    let body = put_service(
+        &mut AttrWriter { out: &mut *out },
+        &key.to_service(),
+        SvcForm::Key,
+    );
     end_message(out, start, body)
 }

@@ -430,7 +430,7 @@ impl Ipvs {
     pub fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
         let op = Op::GetService;
         let mut found = None;
-        self.request(&Request::GetService(key.to_service()), |_, attrs| {
+        self.request(&Request::GetService(*key), |_, attrs| {
             if found.is_none() {
                 found = Some(codec::parse_service_msg(attrs)?);
             }
@@ -457,21 +457,20 @@ impl Ipvs {
     /// larger than the one page offered), the offer has grown
     /// by then and the dump is run once more.
     pub fn dests_into(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Error> {
-        let svc = &key.to_service();
         let small = self.offer < RECV_BUF;
-        match self.dump_dests(svc, out) {
-            Err(Fail::Os(libc::EMSGSIZE)) if small => self.dump_dests(svc, out),
+        match self.dump_dests(key, out) {
+            Err(Fail::Os(libc::EMSGSIZE)) if small => self.dump_dests(key, out),
             r => r,
         }
         .map_err(|f| f.with(Op::GetDests))
     }
 
-    fn dump_dests(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Fail> {
+    fn dump_dests(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Fail> {
         out.clear();
-        let af = svc.family;
+        let af = key.family();
         let seq = self.next_seq();
         self.wbuf.clear();
-        codec::encode_get_dests(svc, self.family, seq, self.pid, &mut self.wbuf)?;
+        codec::encode_get_dests(key, self.family, seq, self.pid, &mut self.wbuf)?;
         self.send_wbuf()?;
         self.wait_for(seq, |_, attrs| {
             out.push(codec::parse_dest_msg(attrs, af)?);

@@ -83,10 +83,10 @@ fn live_ipvs() {
     d.weight = 2;
     d.u_threshold = 10;
     d.l_threshold = 5;
-    ipvs.execute(&Request::NewDest(key.clone(), d.clone()))
+    ipvs.execute(&Request::NewDest(key.key(), d.clone()))
         .unwrap();
     let e = ipvs
-        .execute(&Request::NewDest(key.clone(), d.clone()))
+        .execute(&Request::NewDest(key.key(), d.clone()))
         .unwrap_err();
     assert_eq!(e.errno(), libc::EEXIST);
     let mut t = dest("2001:db8::5", 80);
@@ -94,11 +94,11 @@ fn live_ipvs() {
     t.tun_type = TunnelType::Gue;
     t.tun_port = 6080;
     t.tun_checksum = TunnelChecksum::Csum;
-    ipvs.execute(&Request::NewDest(key.clone(), t.clone()))
+    ipvs.execute(&Request::NewDest(key.key(), t.clone()))
         .unwrap();
     let mut x = d.clone();
     x.l_threshold = 50;
-    let e = ipvs.execute(&Request::SetDest(key.clone(), x)).unwrap_err();
+    let e = ipvs.execute(&Request::SetDest(key.key(), x)).unwrap_err();
     assert_eq!(e.errno(), libc::ERANGE);
     let ds = ipvs.dests(&key.key()).unwrap();
     println!("dests {ds:?}");
@@ -166,17 +166,17 @@ fn live_ipvs() {
         .execute(&Request::SetService(svc("192.0.2.9", 80)))
         .unwrap_err();
     assert_eq!(e.errno(), libc::ESRCH);
-    ipvs.execute(&Request::Zero(Some(key.clone()))).unwrap();
+    ipvs.execute(&Request::Zero(Some(key.key()))).unwrap();
     ipvs.execute(&Request::Zero(None)).unwrap();
     let e = ipvs
-        .execute(&Request::Zero(Some(svc("192.0.2.9", 80))))
+        .execute(&Request::Zero(Some(svc("192.0.2.9", 80).key())))
         .unwrap_err();
     assert_eq!(e.errno(), libc::ESRCH);
-    ipvs.execute(&Request::DelDest(key.clone(), d.clone()))
+    ipvs.execute(&Request::DelDest(key.key(), d.clone()))
         .unwrap();
-    let e = ipvs.execute(&Request::DelDest(key.clone(), d)).unwrap_err();
+    let e = ipvs.execute(&Request::DelDest(key.key(), d)).unwrap_err();
     assert_eq!(e.errno(), libc::ENOENT);
-    ipvs.execute(&Request::DelService(fw)).unwrap();
+    ipvs.execute(&Request::DelService(fw.key())).unwrap();
 
     // Timeouts.
     let t0 = ipvs.timeouts().unwrap();
@@ -272,7 +272,7 @@ fn live_ipvs() {
         reqs.push(Request::NewService(s.clone()));
         for j in 0..4u16 {
             reqs.push(Request::NewDest(
-                s.clone(),
+                s.key(),
                 dest(&format!("198.51.100.{}", j + 1), 80),
             ));
         }
@@ -282,7 +282,7 @@ fn live_ipvs() {
     reqs.insert(dup_at, reqs[dup_at - 1].clone()); // a duplicate → EEXIST exactly there
     reqs.insert(
         9001,
-        Request::DelDest(svc("192.0.2.9", 1), dest("198.51.100.1", 80)),
+        Request::DelDest(svc("192.0.2.9", 1).key(), dest("198.51.100.1", 80)),
     );
     let t = Instant::now();
     let res = ipvs.execute_batch(&reqs);
@@ -329,7 +329,7 @@ fn live_scale_populate() {
             d.addr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, j + 1));
             d.port = 80;
             d.forward = Forward::Masq;
-            reqs.push(Request::NewDest(s.clone(), d));
+            reqs.push(Request::NewDest(s.key(), d));
         }
     }
     let t = Instant::now();
@@ -383,7 +383,7 @@ fn live_netns() {
     // Changes through the handle land in its namespace.
     let mut d = dest("198.51.100.77", 8080);
     d.forward = Forward::Masq;
-    inside.execute(&Request::NewDest(key.clone(), d)).unwrap();
+    inside.execute(&Request::NewDest(key.key(), d)).unwrap();
     assert_eq!(inside.dests(&key.key()).unwrap().len(), 1);
     let mut other = svc("192.0.2.78", 443);
     other.sched_name = "rr".into();
