@@ -23,6 +23,18 @@ fn read_file(file: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// Whether the rule file can be opened (`-`, standard input, always
+/// can); the error is [`read_file`]'s. Checked before the kernel is
+/// opened, so that a wrong FILE is reported as such on any host.
+pub(crate) fn openable(file: &str) -> Result<(), String> {
+    if file == "-" {
+        return Ok(());
+    }
+    std::fs::File::open(file)
+        .map(drop)
+        .map_err(|e| format!("cannot read {file}: {e}"))
+}
+
 /// Print problems as `FILE:LINE: message` and a count line.
 fn report(file: &str, problems: &[Problem]) {
     for p in problems {

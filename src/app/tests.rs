@@ -219,3 +219,38 @@ fn wait_without_a_value_is_an_error_with_the_program_prefix() {
     assert_eq!(ok, w("lvsadm --apply r.rules"));
     assert_eq!(super::wait_without_value(&w("-A -t 192.0.2.1:80 -s")), None);
 }
+
+/// `--apply FILE` and `--supervise FILE` check their file before the
+/// lock and the kernel: a missing one is the error, whatever the host.
+#[test]
+fn rule_file_is_checked_before_the_kernel() {
+    let args = |s: &str| -> Vec<String> { s.split_whitespace().map(String::from).collect() };
+    let missing = std::env::temp_dir().join(format!("lvsadm-missing-{}.rules", std::process::id()));
+    let m = missing.to_str().unwrap();
+    let want = format!("cannot read {m}: No such file or directory (os error 2)");
+    for line in [
+        format!("--apply {m}"),
+        format!("--apply {m} --dry-run"),
+        format!("--supervise {m}"),
+        format!("--supervise {m} --listen 127.0.0.1:9100"),
+    ] {
+        assert_eq!(
+            super::rule_file_first(&args(&line)),
+            Err(want.clone()),
+            "{line}"
+        );
+    }
+    let here = std::env::temp_dir().join(format!("lvsadm-here-{}.rules", std::process::id()));
+    std::fs::write(&here, "").unwrap();
+    let h = here.to_str().unwrap();
+    for line in [
+        format!("--apply {h}"),
+        format!("--supervise {h}"),
+        "--apply -".to_string(),
+        "-L -n".to_string(),
+        format!("-A -t 192.0.2.1:80 {m}"),
+    ] {
+        assert_eq!(super::rule_file_first(&args(&line)), Ok(()), "{line}");
+    }
+    std::fs::remove_file(&here).unwrap();
+}
