@@ -12,7 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut ipvs = Ipvs::open().map_err(|e| format!("cannot open IPVS: {e}"))?;
     let mut doc = json::document(&ipvs.info());
     let services = ipvs.services()?;
-    let dests = ipvs.dests_many(&services)?;
+    let keys = lvs::ServiceKey::of_each(&services);
+    let dests = ipvs.dests_many(&keys)?;
     doc.services = Some(
         services
             .iter()

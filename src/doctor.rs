@@ -70,25 +70,27 @@ fn host_prefix(ip: IpAddr) -> String {
 /// services of those addresses.
 pub fn director(f: &Facts, vips: &[IpAddr]) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mine = |s: &Service| vips.is_empty() || (s.fwmark == 0 && vips.contains(&s.ip()));
+    let mine = |s: &Service| vips.is_empty() || (s.fwmark == 0 && vips.contains(&s.addr));
     let table: Vec<&(Service, Vec<Dest>)> = f.table.iter().filter(|(s, _)| mine(s)).collect();
 
     // NAT needs forwarding, per family
     for (af, key, fix) in [
         (
-            AF_INET,
+            Family::Inet,
             "net.ipv4.ip_forward",
             "sysctl -w net.ipv4.ip_forward=1",
         ),
         (
-            AF_INET6,
+            Family::Inet6,
             "net.ipv6.conf.all.forwarding",
             "sysctl -w net.ipv6.conf.all.forwarding=1",
         ),
     ] {
         let nat: Vec<String> = table
             .iter()
-            .filter(|(s, d)| s.af == af && d.iter().any(|d| d.forward() == Some(Forward::Masq)))
+            .filter(|(s, d)| {
+                s.family == af && d.iter().any(|d| d.forward.method() == Forward::Masq)
+            })
             .map(|(s, _)| service_rule(s))
             .collect();
         if !nat.is_empty() && f.num(key) == Some(0) {
@@ -107,7 +109,7 @@ pub fn director(f: &Facts, vips: &[IpAddr]) -> Vec<Finding> {
         if s.fwmark != 0 {
             continue;
         }
-        let ip = s.ip();
+        let ip = s.addr;
         if ip.is_unspecified() || f.has_addr(ip) {
             continue;
         }
@@ -150,7 +152,7 @@ pub fn director(f: &Facts, vips: &[IpAddr]) -> Vec<Finding> {
     for (s, ds) in &table {
         for d in ds {
             if d.weight == 0 && d.active_conns == 0 && d.inact_conns == 0 {
-                let rs = crate::apply::render::addrport(d.af, &d.addr, d.port);
+                let rs = crate::apply::render::addrport(d.addr, d.port);
                 out.push(Finding {
                     name: "weight-0-idle",
                     what: format!(
@@ -172,7 +174,7 @@ pub fn director(f: &Facts, vips: &[IpAddr]) -> Vec<Finding> {
     // the sync daemon's interface
     for d in &f.daemons {
         if !f.links.contains_key(&d.mcast_ifn) {
-            let role = if d.state & 2 != 0 { "backup" } else { "master" };
+            let role = d.role.name();
             out.push(Finding {
                 name: "sync-daemon-interface-missing",
                 what: format!(
@@ -348,7 +350,7 @@ mod tests {
         d0.weight = 0;
         f.table[0].1.push(Dest { port: 81, ..d0 });
         f.daemons.push(Daemon {
-            state: 1,
+            role: DaemonRole::Master,
             mcast_ifn: "eth9".into(),
             ..Daemon::default()
         });

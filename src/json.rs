@@ -223,16 +223,16 @@ pub struct JDaemon {
     pub mcast_ttl: u8,
 }
 
-fn family(af: u16) -> &'static str {
-    Family::from_af(af).name()
+fn family(af: Family) -> &'static str {
+    af.name()
 }
 
-fn addr_text(af: u16, raw: &RawAddr) -> String {
-    format::ntop(&ip_from_raw(af, raw))
+fn addr_text(af: Family, raw: &format::RawAddr) -> String {
+    format::ntop(&format::ip_from_raw(af, raw))
 }
 
-fn protocol_name(p: u16) -> String {
-    Protocol::from_number(p).name()
+fn protocol_name(p: Protocol) -> String {
+    p.name()
 }
 
 fn stats(s: &Stats) -> (JStats, JRate) {
@@ -258,19 +258,15 @@ fn stats(s: &Stats) -> (JStats, JRate) {
 pub fn dest(d: &Dest) -> JDest {
     let (st, rate) = stats(&d.stats);
     let tunnel = d.is_tunnel().then(|| JTunnel {
-        kind: d
-            .tunnel_type()
-            .map_or_else(|| d.tun_type.to_string(), |t| t.name().to_string()),
+        kind: d.tun_type.name(),
         port: d.tun_port,
-        csum: d
-            .tunnel_checksum()
-            .map_or_else(|| d.tun_flags.to_string(), |c| c.name().to_string()),
+        csum: d.tun_checksum.name(),
     });
     JDest {
-        family: family(d.af),
-        address: addr_text(d.af, &d.addr),
+        family: family(d.family),
+        address: format::ntop(&d.addr),
         port: d.port,
-        forward: forward_name(d.fwd),
+        forward: d.forward.name(),
         weight: d.weight,
         u_threshold: d.u_threshold,
         l_threshold: d.l_threshold,
@@ -289,19 +285,25 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
     let fw = s.is_fwmark();
     let sched_flags = sched_flags_all_named(&s.sched_name, s.flags);
     JService {
-        family: family(s.af),
+        family: family(s.family),
         protocol: (!fw).then(|| protocol_name(s.protocol)),
-        address: (!fw).then(|| addr_text(s.af, &s.addr)),
+        address: (!fw).then(|| format::ntop(&s.addr)),
         port: (!fw).then_some(s.port),
         fwmark: fw.then_some(s.fwmark),
         scheduler: s.sched_name.clone(),
-        persistent: s.flags & SVC_F_PERSISTENT != 0,
+        persistent: s.flags.intersects(ServiceFlags::PERSISTENT),
         timeout: s.timeout.as_secs(),
-        netmask: (s.af != AF_INET6).then(|| std::net::Ipv4Addr::from(s.netmask).to_string()),
-        prefix_len: (s.af == AF_INET6).then_some(s.netmask),
-        one_packet: s.flags & SVC_F_ONEPACKET != 0,
+        netmask: match s.netmask {
+            Netmask::Mask(m) => Some(m.to_string()),
+            Netmask::Prefix(_) => None,
+        },
+        prefix_len: match s.netmask {
+            Netmask::Prefix(n) => Some(n),
+            Netmask::Mask(_) => None,
+        },
+        one_packet: s.flags.intersects(ServiceFlags::ONEPACKET),
         sched_flags,
-        flags: s.flags,
+        flags: s.flags.bits(),
         pe: (!s.pe_name.is_empty()).then(|| s.pe_name.clone()),
         stats: st,
         rate,
@@ -313,12 +315,12 @@ pub fn service(s: &Service, dests: &[Dest]) -> JService {
 pub fn conn(c: &format::Conn) -> JConn {
     JConn {
         protocol: c.protocol.clone(),
-        family: family(c.af),
-        client_address: addr_text(c.af, &c.client),
+        family: family(c.family),
+        client_address: addr_text(c.family, &c.client),
         client_port: c.client_port,
-        virtual_address: addr_text(c.af, &c.virtual_addr),
+        virtual_address: addr_text(c.family, &c.virtual_addr),
         virtual_port: c.virtual_port,
-        dest_address: addr_text(c.af, &c.dest),
+        dest_address: addr_text(c.family, &c.dest),
         dest_port: c.dest_port,
         state: c.state.clone(),
         expires: c.expires,
@@ -327,16 +329,10 @@ pub fn conn(c: &format::Conn) -> JConn {
     }
 }
 
-/// A daemon as JSON; `None` for entries with neither state bit.
-pub fn daemon(d: &Daemon) -> Option<JDaemon> {
-    let state = if d.state & DAEMON_MASTER != 0 {
-        "master"
-    } else if d.state & DAEMON_BACKUP != 0 {
-        "backup"
-    } else {
-        return None;
-    };
-    Some(JDaemon {
+/// A daemon as JSON.
+pub fn daemon(d: &Daemon) -> JDaemon {
+    let state = d.role.name();
+    JDaemon {
         state,
         mcast_interface: d.mcast_ifn.clone(),
         syncid: d.syncid,
@@ -344,7 +340,7 @@ pub fn daemon(d: &Daemon) -> Option<JDaemon> {
         mcast_group: d.mcast_group.as_ref().map(format::ntop),
         mcast_port: d.mcast_port,
         mcast_ttl: d.mcast_ttl,
-    })
+    }
 }
 
 /// An empty document carrying the banner's information.
@@ -371,9 +367,9 @@ pub fn write<W: Write>(out: &mut W, doc: &Document) -> std::io::Result<()> {
 /// The timeouts as JSON.
 pub fn timeouts(t: &Timeouts) -> JTimeouts {
     JTimeouts {
-        tcp: t.tcp,
-        tcp_fin: t.tcp_fin,
-        udp: t.udp,
+        tcp: t.tcp.as_secs() as u32,
+        tcp_fin: t.tcp_fin.as_secs() as u32,
+        udp: t.udp.as_secs() as u32,
     }
 }
 
@@ -383,28 +379,28 @@ mod tests {
     use serde_json::Value;
 
     fn sample() -> (Service, Vec<Dest>) {
-        let mut s = Service::new(AF_INET);
-        s.protocol = IPPROTO_TCP;
-        s.addr = raw_from_ip("192.0.2.1".parse().unwrap());
+        let mut s = Service::new(Family::Inet);
+        s.protocol = Protocol::Tcp;
+        s.addr = "192.0.2.1".parse().unwrap();
         s.port = 80;
         s.sched_name = "rr".into();
-        s.flags = SVC_F_PERSISTENT | SVC_F_HASHED | SVC_F_SCHED2;
+        s.flags = ServiceFlags::PERSISTENT | ServiceFlags::HASHED | ServiceFlags::SCHED2;
         s.timeout = std::time::Duration::from_secs(360);
-        s.netmask = 0xffff_ff00;
+        s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
         s.stats.inbytes = 1 << 40;
         s.stats.conns = u32::MAX as u64 + 7;
-        let mut d = Dest::new(AF_INET);
-        d.addr = raw_from_ip("198.51.100.1".parse().unwrap());
+        let mut d = Dest::new(Family::Inet);
+        d.addr = "198.51.100.1".parse().unwrap();
         d.port = 80;
         d.weight = 3;
         d.u_threshold = 10;
-        let mut t = Dest::new(AF_INET6);
-        t.addr = raw_from_ip("2001:db8::5".parse().unwrap());
+        let mut t = Dest::new(Family::Inet6);
+        t.addr = "2001:db8::5".parse().unwrap();
         t.port = 80;
-        t.fwd = FWD_TUNNEL;
-        t.tun_type = TUN_TYPE_GUE;
+        t.forward = Forward::Tunnel;
+        t.tun_type = TunnelType::Gue;
         t.tun_port = 6080;
-        t.tun_flags = TUN_F_CSUM;
+        t.tun_checksum = TunnelChecksum::Csum;
         (s, vec![d, t])
     }
 
@@ -455,23 +451,23 @@ mod tests {
 
     #[test]
     fn sched_flags_named_for_the_scheduler() {
-        let mut s = Service::new(AF_INET);
-        s.flags = SVC_F_SCHED1 | SVC_F_SCHED2;
+        let mut s = Service::new(Family::Inet);
+        s.flags = ServiceFlags::SCHED1 | ServiceFlags::SCHED2;
         s.sched_name = "sh".into();
         assert_eq!(service(&s, &[]).sched_flags, vec!["sh-fallback", "sh-port"]);
         s.sched_name = "mh".into();
-        s.flags = SVC_F_SCHED2;
+        s.flags = ServiceFlags::SCHED2;
         assert_eq!(service(&s, &[]).sched_flags, vec!["mh-port"]);
         s.sched_name = "rr".into();
-        s.flags = SVC_F_SCHED1 | SVC_F_SCHED3;
+        s.flags = ServiceFlags::SCHED1 | ServiceFlags::SCHED3;
         assert_eq!(service(&s, &[]).sched_flags, vec!["flag-1", "flag-3"]);
     }
 
     #[test]
     fn fwmark_v6_service() {
-        let mut s = Service::new(AF_INET6);
+        let mut s = Service::new(Family::Inet6);
         s.fwmark = 3_000_000_000;
-        s.protocol = IPPROTO_TCP;
+        s.protocol = Protocol::Tcp;
         s.sched_name = "wlc".into();
         let v = serde_json::to_value(service(&s, &[])).unwrap();
         assert_eq!(v["fwmark"], 3_000_000_000u64);
@@ -484,7 +480,7 @@ mod tests {
     #[test]
     fn daemons_and_conns() {
         let d = Daemon {
-            state: DAEMON_BACKUP,
+            role: DaemonRole::Backup,
             mcast_ifn: "dummy0".into(),
             syncid: 7,
             sync_maxlen: 1024,
@@ -492,18 +488,17 @@ mod tests {
             mcast_port: 9999,
             mcast_ttl: 5,
         };
-        let v = serde_json::to_value(daemon(&d).unwrap()).unwrap();
+        let v = serde_json::to_value(daemon(&d)).unwrap();
         assert_eq!(v["state"], "backup");
         assert_eq!(v["mcast_group"], "239.1.2.3");
-        assert!(daemon(&Daemon { state: 0, ..d }).is_none());
         let c = format::Conn {
             protocol: "TCP".into(),
-            af: AF_INET,
-            client: raw_from_ip("203.0.113.9".parse().unwrap()),
+            family: Family::Inet,
+            client: format::raw_from_ip("203.0.113.9".parse().unwrap()),
             client_port: 40000,
-            virtual_addr: raw_from_ip("192.0.2.1".parse().unwrap()),
+            virtual_addr: format::raw_from_ip("192.0.2.1".parse().unwrap()),
             virtual_port: 80,
-            dest: raw_from_ip("198.51.100.1".parse().unwrap()),
+            dest: format::raw_from_ip("198.51.100.1".parse().unwrap()),
             dest_port: 8080,
             state: "ESTABLISHED".into(),
             expires: 899,

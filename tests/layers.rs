@@ -11,9 +11,10 @@
 //! `main.rs`) declare the modules and are not checked.
 //!
 //! A module is a crate's top-level module (`lvsadm::format`, `lvs::netlink`);
-//! a file inside a module's directory is also a sub-module
-//! (`lvsadm::app::ctx`) whose edges to its siblings are checked when the
-//! block has a line for it.
+//! a file inside a module's directory, at any depth, is also a sub-module
+//! (`lvsadm::app::ctx`, `lvsadm::app::supervise::state`) whose edges to
+//! its siblings are checked when the block has a line for it; once one
+//! child of a directory module has a line, every child needs one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -76,110 +77,170 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
-/// The first path segments after `prefix::` in `code`, with the members
-/// of a `prefix::{a, b::c}` group.
-fn segments_after(code: &str, prefix: &str) -> Vec<String> {
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect()
-    };
-    let pat = format!("{prefix}::");
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = code[from..].find(&pat) {
-        let at = from + i;
-        from = at + pat.len();
-        // `foo_crate::` or `xcrate::` is not `crate::`.
-        let before = code[..at].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
-            continue;
-        }
-        let rest = &code[from..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let end = group.find('}').unwrap_or(group.len());
-            // top-level members only: split on commas outside nested braces
-            let mut depth = 0;
-            let mut member_start = true;
-            for (k, c) in group[..end].char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => member_start = true,
-                    c if member_start && !c.is_whitespace() => {
-                        member_start = false;
-                        let id = ident(&group[k..]);
-                        if !id.is_empty() {
-                            out.push(id);
-                        }
-                    }
-                    _ => {}
+fn ident(s: &str) -> &str {
+    let n = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    &s[..n]
+}
+
+/// Parses the rest of a path after `prefix` (its segments so far) at the
+/// start of `s`: more `seg::` segments, a `{a, b::c, self}` group (each
+/// member a path of its own) or the end of the path. Pushes each full path.
+fn path_tail(prefix: Vec<String>, s: &str, out: &mut Vec<Vec<String>>) {
+    let s = s.trim_start();
+    if let Some(group) = s.strip_prefix('{') {
+        // the members, split on commas outside nested braces
+        let mut depth = 0;
+        let mut member = 0;
+        for (k, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    path_tail_member(&prefix, &group[member..k], out);
+                    return;
                 }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    path_tail_member(&prefix, &group[member..k], out);
+                    member = k + 1;
+                }
+                _ => {}
             }
-        } else {
-            let id = ident(rest);
-            if !id.is_empty() {
-                out.push(id);
+        }
+        return;
+    }
+    let id = ident(s);
+    if id.is_empty() {
+        out.push(prefix);
+        return;
+    }
+    let mut path = prefix;
+    path.push(id.to_string());
+    match s[id.len()..].strip_prefix("::") {
+        Some(rest) => path_tail(path, rest, out),
+        None => out.push(path),
+    }
+}
+
+fn path_tail_member(prefix: &[String], member: &str, out: &mut Vec<Vec<String>>) {
+    let m = member.trim();
+    if m.is_empty() || m == "self" || m == "*" || m.starts_with("self ") {
+        out.push(prefix.to_vec());
+    } else {
+        path_tail(prefix.to_vec(), m, out);
+    }
+}
+
+/// Every path in `code` that starts with `crate::`, `super::` or `lvs::`,
+/// as its segments (`["super", "super", "ctx", "Ctx"]`), a group's members
+/// each a path.
+fn paths_in(code: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for root in ["crate", "super", "lvs"] {
+        let pat = format!("{root}::");
+        let mut from = 0;
+        while let Some(i) = code[from..].find(&pat) {
+            let at = from + i;
+            from = at + pat.len();
+            // `foo_crate::`, `xcrate::`, `a::super::` are not path starts.
+            let before = code[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+                continue;
             }
+            path_tail(vec![root.to_string()], &code[from..], &mut out);
         }
     }
     out
 }
 
-/// The edges of one file of crate `krate`, at `rel` below its `src/`.
-fn edges_of(krate: &str, rel: &str, text: &str) -> Vec<Edge> {
-    let parts: Vec<&str> = rel.trim_end_matches(".rs").split('/').collect();
-    let top = parts[0];
-    // `app/ctx.rs` (or `app/ctx/mod.rs`) is the sub-module `app::ctx`;
-    // `app/mod.rs` is `app` itself.
-    let sub = match parts.as_slice() {
-        [_, s] | [_, s, "mod"] if *s != "mod" => Some(*s),
-        _ => None,
-    };
+/// The module a file is: `app/supervise/core.rs` is `app::supervise::core`,
+/// `app/supervise/mod.rs` is `app::supervise`.
+fn module_of(rel: &str) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .trim_end_matches(".rs")
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    if parts.len() > 1 && parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The edges of one file of crate `krate`, at `rel` below its `src/`;
+/// `modules` are the crate's modules (`app`, `app::supervise::core`).
+///
+/// A `crate::` or `super::` path is resolved to the module path it names
+/// and compared with the file's own module path: where they first differ,
+/// at depth 0 it is an edge between top-level modules (`lvsadm::app ->
+/// format`), deeper an edge between siblings inside a directory module
+/// (`lvsadm::app::supervise::core -> state`, `lvsadm::app::supervise ->
+/// ctx`). A name there that is not a module (an item the parent module
+/// defines or re-exports, like `crate::app::Ctx`) makes no edge.
+fn edges_of(krate: &str, rel: &str, text: &str, modules: &BTreeSet<String>) -> Vec<Edge> {
+    let own = module_of(rel);
     let code = code_of(text);
-    let from = format!("{krate}::{top}");
     let mut edges = BTreeSet::new();
-    let mut edge = |from: String, to: String| {
+    for path in paths_in(&code) {
+        let target: Vec<String> = match path[0].as_str() {
+            "lvs" if krate != "lvs" => {
+                if path.len() > 1 {
+                    edges.insert(Edge {
+                        file: rel.to_string(),
+                        from: format!("{krate}::{}", own[0]),
+                        to: format!("lvs::{}", path[1]),
+                    });
+                }
+                continue;
+            }
+            "crate" => path[1..].to_vec(),
+            "super" => {
+                let ups = path.iter().take_while(|p| *p == "super").count();
+                let Some(keep) = own.len().checked_sub(ups) else {
+                    continue;
+                };
+                own[..keep].iter().chain(&path[ups..]).cloned().collect()
+            }
+            _ => continue,
+        };
+        // the first depth where the two module paths part
+        let Some(i) = (0..own.len().min(target.len())).find(|&i| own[i] != target[i]) else {
+            continue; // the module itself, its parent or its child
+        };
+        if i > 0 && !modules.contains(&target[..=i].join("::")) {
+            continue;
+        }
         edges.insert(Edge {
             file: rel.to_string(),
-            from,
-            to,
+            from: format!("{krate}::{}", own[..=i].join("::")),
+            to: target[i].clone(),
         });
-    };
-    for seg in segments_after(&code, "crate") {
-        if seg != top {
-            edge(from.clone(), seg);
-        }
-    }
-    if krate != "lvs" {
-        for seg in segments_after(&code, "lvs") {
-            edge(from.clone(), format!("lvs::{seg}"));
-        }
-    }
-    if let Some(sub) = sub {
-        // a sibling: `super::x` from a sub-module, `crate::top::x`
-        let own = format!("crate::{top}");
-        let mut siblings = segments_after(&code, "super");
-        siblings.extend(segments_after(&code, &own));
-        for s in siblings {
-            if s != sub {
-                edge(format!("{from}::{sub}"), s);
-            }
-        }
     }
     edges.into_iter().collect()
 }
 
 /// The edges that the rules do not allow. A module with no line is an
-/// error for every edge it has (a new module needs its line); a
-/// sub-module without a line is not checked against its siblings.
+/// error for every edge it has (a new module needs its line). A
+/// sub-module without a line is not checked against its siblings unless
+/// one of its siblings has a line: a directory module whose children are
+/// in the block has all of them there (a new file in it needs its line).
 fn forbidden(rules: &Rules, edges: &[Edge]) -> Vec<String> {
+    let parent = |m: &str| {
+        m.rsplit_once("::")
+            .map_or(String::new(), |(p, _)| p.to_string())
+    };
+    let listed_parents: BTreeSet<String> = rules
+        .keys()
+        .filter(|k| k.matches("::").count() >= 2)
+        .map(|k| parent(k))
+        .collect();
     let mut bad = Vec::new();
     for e in edges {
-        let sibling = e.from.matches("::").count() == 2;
+        let sibling = e.from.matches("::").count() >= 2;
         match rules.get(&e.from) {
             Some(allowed) if allowed.contains(&e.to) => {}
-            None if sibling => {}
+            None if sibling && !listed_parents.contains(&parent(&e.from)) => {}
             Some(_) => bad.push(format!(
                 "{}: {} -> {} is not an allowed edge (ARCHITECTURE.md, ```edges)",
                 e.file, e.from, e.to
@@ -214,18 +275,25 @@ fn crate_edges(krate: &str, src: &Path) -> Vec<Edge> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     files.sort();
+    let rels: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .map(|path| {
+            let rel = path
+                .strip_prefix(src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (path, rel)
+        })
+        .collect();
+    let modules: BTreeSet<String> = rels.iter().map(|(_, r)| module_of(r).join("::")).collect();
     let mut edges = Vec::new();
-    for path in files {
-        let rel = path
-            .strip_prefix(src)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        if rel == "lib.rs" || rel == "main.rs" || is_test_file(&rel) {
+    for (path, rel) in &rels {
+        if rel == "lib.rs" || rel == "main.rs" || is_test_file(rel) {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        edges.extend(edges_of(krate, &rel, &text));
+        let text = std::fs::read_to_string(path).unwrap();
+        edges.extend(edges_of(krate, rel, &text, &modules));
     }
     edges
 }
@@ -270,30 +338,41 @@ fn every_import_is_an_allowed_edge() {
 fn the_checker_reports_a_forbidden_import() {
     let rules = parse_rules(
         "# x\n```edges\nlvsadm::format -> lvs::model  # pure\nlvsadm::app -> format\n\
-         lvsadm::app::ctx ->\nlvs::sys -> model\n```\n",
+         lvsadm::app::ctx ->\nlvsadm::app::listing -> ctx\nlvs::sys -> model\n```\n",
     )
     .unwrap();
+    let modules: BTreeSet<String> = ["app", "app::ctx", "app::listing", "app::run", "format"]
+        .map(String::from)
+        .into();
     let format_src = "//! uses [`crate::app`] in a comment only\n\
         use lvs::model::Service;\nuse lvs::{model::Dest, resolve};\n\
         fn f() { crate::app::run(); }\n\
         #[cfg(test)]\nmod tests { use crate::cli; }\n";
-    let mut edges = edges_of("lvsadm", "format/mod.rs", format_src);
+    let mut edges = edges_of("lvsadm", "format/mod.rs", format_src, &modules);
     edges.extend(edges_of(
         "lvsadm",
         "app/ctx.rs",
         "use super::run::process;\nuse crate::format::X;\n",
+        &modules,
     ));
     edges.extend(edges_of(
         "lvsadm",
         "app/listing.rs",
         "use super::ctx::Ctx;\n",
+        &modules,
     ));
     edges.extend(edges_of(
         "lvs",
         "sys/netlink.rs",
         "use crate::netlink::consts::X;\nuse crate::model::Y;\n",
+        &modules,
     ));
-    edges.extend(edges_of("lvsadm", "stdio.rs", "use lvs::process;\n"));
+    edges.extend(edges_of(
+        "lvsadm",
+        "stdio.rs",
+        "use lvs::process;\n",
+        &modules,
+    ));
     let bad = forbidden(&rules, &edges);
     assert_eq!(
         bad,
@@ -307,4 +386,76 @@ fn the_checker_reports_a_forbidden_import() {
     );
     assert!(parse_rules("no block").is_err());
     assert!(parse_rules("```edges\nlvs::a b\n```\n").is_err());
+}
+
+/// The control for modules inside a directory module (`app::supervise`):
+/// its files' imports of each other (`super::x`, `crate::app::supervise::x`,
+/// groups) and of their uncle modules (`super::super::x`, `crate::app::x`)
+/// are edges checked against the block; a forbidden one added to a
+/// copy of a real file is reported, and a new file with no line is too.
+#[test]
+fn sibling_edges_inside_a_directory_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let md = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let rules = parse_rules(&md).unwrap();
+    let src = root.join("src");
+    let modules: BTreeSet<String> = {
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        files
+            .iter()
+            .map(|p| module_of(&p.strip_prefix(&src).unwrap().to_string_lossy()).join("::"))
+            .chain(["app::supervise::newbie".to_string()])
+            .collect()
+    };
+    // The real state.rs: its sibling edges are seen and allowed.
+    let state = std::fs::read_to_string(src.join("app/supervise/state.rs")).unwrap();
+    let edges = edges_of("lvsadm", "app/supervise/state.rs", &state, &modules);
+    assert!(edges
+        .iter()
+        .any(|e| e.from == "lvsadm::app::supervise::state" && e.to == "agent"));
+    assert_eq!(forbidden(&rules, &edges), Vec::<String>::new());
+    // The same file importing the supervisor's loop (state sits below it):
+    // refused, written in each of the ways a path can name it.
+    for import in [
+        "use super::run::Event;\n",
+        "use super::{agent, run::Event};\n",
+        "use crate::app::supervise::run;\n",
+        "fn f() { super::run::go() }\n",
+    ] {
+        let edges = edges_of(
+            "lvsadm",
+            "app/supervise/state.rs",
+            &format!("{import}{state}"),
+            &modules,
+        );
+        assert_eq!(
+            forbidden(&rules, &edges),
+            ["app/supervise/state.rs: lvsadm::app::supervise::state -> run is not an allowed edge (ARCHITECTURE.md, ```edges)"],
+            "{import}"
+        );
+    }
+    // An uncle: `super::super::listing` from supervise/check.rs is the
+    // edge app::supervise -> listing, which the block does not allow.
+    let edges = edges_of(
+        "lvsadm",
+        "app/supervise/check.rs",
+        "use super::super::listing::x;\nuse crate::app::Ctx;\n",
+        &modules,
+    );
+    assert_eq!(
+        forbidden(&rules, &edges),
+        ["app/supervise/check.rs: lvsadm::app::supervise -> listing is not an allowed edge (ARCHITECTURE.md, ```edges)"]
+    );
+    // A new file in the directory with no line of its own.
+    let edges = edges_of(
+        "lvsadm",
+        "app/supervise/newbie.rs",
+        "use super::state::Key;\n",
+        &modules,
+    );
+    assert_eq!(
+        forbidden(&rules, &edges),
+        ["app/supervise/newbie.rs: lvsadm::app::supervise::newbie has no line in ARCHITECTURE.md's ```edges block (its edge to state)"]
+    );
 }

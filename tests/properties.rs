@@ -17,7 +17,7 @@ use lvsadm::internals::cli::{fast::parse_simple, parse, Outcome, Parsed};
 use lvsadm::internals::{plan, Wanted};
 use lvsadm::internals::{write_save_dest, write_save_service, Names};
 use proptest::prelude::*;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const SCHEDULERS: &[&str] = &[
     "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
@@ -37,32 +37,30 @@ fn parsed(line: &str) -> Result<Parsed, String> {
     }
 }
 
-fn raw_v4(a: Ipv4Addr) -> RawAddr {
-    let mut r = [0u8; 16];
-    r[..4].copy_from_slice(&a.octets());
-    r
-}
-
-fn raw_v6(a: Ipv6Addr) -> RawAddr {
-    a.octets()
-}
-
 /// An address of the family, as the kernel stores it.
-fn addr_of(af: u16) -> impl Strategy<Value = RawAddr> {
-    if af == AF_INET6 {
-        any::<[u8; 16]>().prop_map(|b| raw_v6(b.into())).boxed()
+fn addr_of(af: Family) -> impl Strategy<Value = IpAddr> {
+    if af == Family::Inet6 {
+        any::<[u8; 16]>()
+            .prop_map(|b| IpAddr::V6(Ipv6Addr::from(b)))
+            .boxed()
     } else {
-        any::<[u8; 4]>().prop_map(|b| raw_v4(b.into())).boxed()
+        any::<[u8; 4]>()
+            .prop_map(|b| IpAddr::V4(Ipv4Addr::from(b)))
+            .boxed()
     }
 }
 
 /// A service as the kernel reports it (only what `-S` can express).
 fn service() -> impl Strategy<Value = Service> {
-    (prop_oneof![Just(AF_INET), Just(AF_INET6)])
+    (prop_oneof![Just(Family::Inet), Just(Family::Inet6)])
         .prop_flat_map(|af| {
             (
                 Just(af),
-                prop_oneof![Just(IPPROTO_TCP), Just(IPPROTO_UDP), Just(IPPROTO_SCTP)],
+                prop_oneof![
+                    Just(Protocol::Tcp),
+                    Just(Protocol::Udp),
+                    Just(Protocol::Sctp)
+                ],
                 addr_of(af),
                 any::<u16>(),
                 // Marks above i32::MAX are saved negative, as ipvsadm saves
@@ -92,26 +90,32 @@ fn service() -> impl Strategy<Value = Service> {
                 }
                 s.sched_name = sched.to_string();
                 if pers {
-                    s.flags |= SVC_F_PERSISTENT;
+                    s.flags |= ServiceFlags::PERSISTENT;
                     s.timeout = std::time::Duration::from_secs(u64::from(timeout));
-                    s.netmask = if af == AF_INET6 {
-                        m6
+                    s.netmask = if af == Family::Inet6 {
+                        Netmask::Prefix(m6)
                     } else {
-                        u32::MAX.checked_shl(32 - m4).unwrap_or(0)
+                        Netmask::Mask(Ipv4Addr::from_bits(
+                            u32::MAX.checked_shl(32 - m4).unwrap_or(0),
+                        ))
                     };
                     if pe {
                         s.pe_name = "sip".into();
                     }
                 }
                 // One-packet scheduling is for UDP services only.
-                if ops && s.fwmark == 0 && s.protocol == IPPROTO_UDP {
-                    s.flags |= SVC_F_ONEPACKET;
+                if ops && s.fwmark == 0 && s.protocol == Protocol::Udp {
+                    s.flags |= ServiceFlags::ONEPACKET;
                 }
                 // Scheduler flags the scheduler can name (sh/mh have no third).
-                let bits = [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3];
+                let bits = [
+                    ServiceFlags::SCHED1,
+                    ServiceFlags::SCHED2,
+                    ServiceFlags::SCHED3,
+                ];
                 for (i, b) in bits.iter().enumerate() {
                     if sf & (1 << i) != 0 && !(i == 2 && matches!(sched, "sh" | "mh")) {
-                        s.flags |= b;
+                        s.flags |= *b;
                     }
                 }
                 s
@@ -121,37 +125,51 @@ fn service() -> impl Strategy<Value = Service> {
 
 /// A real server of the service's family, as the kernel reports it.
 fn dest_for(svc: &Service) -> impl Strategy<Value = Dest> {
-    let (af, svc_port, mark) = (svc.af, svc.port, svc.fwmark);
+    let (af, svc_port, mark) = (svc.family, svc.port, svc.fwmark);
     (
         addr_of(af),
         any::<u16>(),
-        prop_oneof![Just(FWD_MASQ), Just(FWD_DROUTE), Just(FWD_TUNNEL)],
+        prop_oneof![
+            Just(Forward::Masq),
+            Just(Forward::Route),
+            Just(Forward::Tunnel)
+        ],
         0i32..=i32::MAX,
         (
-            prop_oneof![Just(TUN_TYPE_IPIP), Just(TUN_TYPE_GUE), Just(TUN_TYPE_GRE)],
+            prop_oneof![
+                Just(TunnelType::Ipip),
+                Just(TunnelType::Gue),
+                Just(TunnelType::Gre)
+            ],
             1u16..=u16::MAX,
-            prop_oneof![Just(TUN_F_NOCSUM), Just(TUN_F_CSUM), Just(TUN_F_REMCSUM)],
+            prop_oneof![
+                Just(TunnelChecksum::None),
+                Just(TunnelChecksum::Csum),
+                Just(TunnelChecksum::RemCsum)
+            ],
         ),
     )
         .prop_map(move |(addr, port, fwd, weight, (tt, tport, tflags))| {
             let mut d = Dest::new(af);
             d.addr = addr;
             // Direct routing and tunnels keep the virtual port.
-            d.port = if mark == 0 && fwd != FWD_MASQ {
+            d.port = if mark == 0 && fwd != Forward::Masq {
                 svc_port
             } else {
                 port
             };
-            d.fwd = fwd;
+            d.forward = fwd;
             d.weight = weight;
-            if fwd == FWD_TUNNEL {
+            if fwd == Forward::Tunnel {
                 d.tun_type = tt;
-                if tt == TUN_TYPE_GUE {
+                if tt == TunnelType::Gue {
                     d.tun_port = tport;
                 }
                 // Remote checksum offload is for GUE only.
-                if tt == TUN_TYPE_GUE || (tt == TUN_TYPE_GRE && tflags != TUN_F_REMCSUM) {
-                    d.tun_flags = tflags;
+                if tt == TunnelType::Gue
+                    || (tt == TunnelType::Gre && tflags != TunnelChecksum::RemCsum)
+                {
+                    d.tun_checksum = tflags;
                 }
             }
             d
@@ -176,7 +194,7 @@ fn save_line(svc: &Service, dest: Option<&Dest>) -> String {
 
 /// The service key fields the parser gives for the saved service.
 fn assert_same_key(got: &Service, want: &Service, line: &str) {
-    assert_eq!(got.af, want.af, "af: {line}");
+    assert_eq!(got.family, want.family, "af: {line}");
     assert_eq!(got.fwmark, want.fwmark, "fwmark: {line}");
     if want.fwmark == 0 {
         assert_eq!(
@@ -201,7 +219,7 @@ proptest! {
         prop_assert_eq!(&got.sched_name, &svc.sched_name, "{}", line);
         prop_assert_eq!(got.flags, svc.flags, "flags: {}", line);
         prop_assert_eq!(&got.pe_name, &svc.pe_name, "{}", line);
-        if svc.flags & SVC_F_PERSISTENT != 0 {
+        if svc.flags.intersects(ServiceFlags::PERSISTENT) {
             prop_assert_eq!((got.timeout, got.netmask), (svc.timeout, svc.netmask), "{}", line);
         }
     }
@@ -215,14 +233,14 @@ proptest! {
         assert_same_key(&p.svc, &svc, &line);
         let got = &p.dest;
         prop_assert_eq!(
-            (got.af, got.addr, got.port, got.fwd & FWD_MASK, got.weight),
-            (dest.af, dest.addr, dest.port, dest.fwd, dest.weight),
+            (got.family, got.addr, got.port, got.forward.method(), got.weight),
+            (dest.family, dest.addr, dest.port, dest.forward, dest.weight),
             "{}", line
         );
-        if dest.fwd == FWD_TUNNEL {
+        if dest.forward == Forward::Tunnel {
             prop_assert_eq!(
-                (got.tun_type, got.tun_port, got.tun_flags),
-                (dest.tun_type, dest.tun_port, dest.tun_flags),
+                (got.tun_type, got.tun_port, got.tun_checksum),
+                (dest.tun_type, dest.tun_port, dest.tun_checksum),
                 "{}", line
             );
         }
@@ -337,9 +355,9 @@ fn assert_table_is(k: &StandIn, want: &[Wanted], text: &str) {
             .find(|(s, _)| s.key() == w.svc.key())
             .unwrap_or_else(|| panic!("{:?} missing\n{text}", w.svc.key()));
         assert_eq!(live.sched_name, w.svc.sched_name, "{text}");
-        let mask = SVC_F_PERSISTENT | SVC_F_ONEPACKET;
+        let mask = ServiceFlags::PERSISTENT | ServiceFlags::ONEPACKET;
         assert_eq!(live.flags & mask, w.svc.flags & mask, "{text}");
-        if w.svc.flags & SVC_F_PERSISTENT != 0 {
+        if w.svc.flags.intersects(ServiceFlags::PERSISTENT) {
             assert_eq!(live.timeout, w.svc.timeout, "{text}");
         }
         assert_eq!(
@@ -354,8 +372,8 @@ fn assert_table_is(k: &StandIn, want: &[Wanted], text: &str) {
                 .find(|d| d.key() == wd.dest.key())
                 .unwrap_or_else(|| panic!("{:?} missing\n{text}", wd.dest.key()));
             assert_eq!(
-                (d.fwd & FWD_MASK, d.weight),
-                (wd.dest.fwd & FWD_MASK, wd.dest.weight),
+                (d.forward.method(), d.weight),
+                (wd.dest.forward.method(), wd.dest.weight),
                 "{text}"
             );
             if wd.u_given {
@@ -374,7 +392,7 @@ fn load(text: &str) -> StandIn {
     for w in rules(text) {
         k.execute(&Request::NewService(w.svc.clone())).unwrap();
         for d in &w.dests {
-            k.execute(&Request::NewDest(w.svc.clone(), d.dest.clone()))
+            k.execute(&Request::NewDest(w.svc.key(), d.dest.clone()))
                 .unwrap();
         }
     }
@@ -517,20 +535,20 @@ proptest! {
     #[test]
     fn saved_lines_take_the_fast_path((mut svc, mut dest) in service_and_dest()) {
         // The subset the fast path covers: TCP/UDP, no persistence extras.
-        if svc.protocol == IPPROTO_SCTP {
-            svc.protocol = IPPROTO_TCP;
+        if svc.protocol == Protocol::Sctp {
+            svc.protocol = Protocol::Tcp;
         }
-        svc.flags = 0;
+        svc.flags = ServiceFlags::from_bits(0);
         svc.pe_name.clear();
-        if svc.fwmark != 0 && svc.af == AF_INET6 {
-            svc.af = AF_INET;
-            svc.netmask = u32::MAX;
-            dest = Dest { af: AF_INET, addr: raw_v4(Ipv4Addr::new(198, 51, 100, 1)), ..dest };
+        if svc.fwmark != 0 && svc.family == Family::Inet6 {
+            svc.family = Family::Inet;
+            svc.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(u32::MAX));
+            dest = Dest { family: Family::Inet, addr: Ipv4Addr::new(198, 51, 100, 1).into(), ..dest };
         }
-        if dest.fwd == FWD_TUNNEL {
-            dest.tun_type = TUN_TYPE_IPIP;
+        if dest.forward == Forward::Tunnel {
+            dest.tun_type = TunnelType::Ipip;
             dest.tun_port = 0;
-            dest.tun_flags = 0;
+            dest.tun_checksum = TunnelChecksum::None;
         }
         for line in [save_line(&svc, None), save_line(&svc, Some(&dest))] {
             if svc.fwmark == 0 && svc.port == 0 && line.starts_with("-A") {

@@ -5,13 +5,17 @@
 #![no_main]
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use lvs::model::{Daemon, Dest, Service, Stats, Timeouts, AF_INET, AF_INET6};
+use lvs::model::{
+    Daemon, DaemonRole, Dest, Family, Forward, Netmask, Protocol, Service, ServiceFlags, Stats, Timeouts,
+    TunnelChecksum, TunnelType,
+};
 use lvs::netlink::decode::{
     messages, parse_config, parse_daemon_msg, parse_dest_msg, parse_service_msg, Reply,
 };
 use lvs::netlink::encode::encode;
 use lvs::netlink::Request;
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// Family id used for the messages (any value a kernel may hand out).
 const FAM: u16 = 0x24;
@@ -30,19 +34,20 @@ fn name(u: &mut Unstructured<'_>) -> Result<String> {
     Ok(s)
 }
 
-fn af(u: &mut Unstructured<'_>) -> Result<u16> {
+fn af(u: &mut Unstructured<'_>) -> Result<Family> {
     Ok(if bool::arbitrary(u)? {
-        AF_INET6
+        Family::Inet6
     } else {
-        AF_INET
+        Family::Inet
     })
 }
 
-fn addr(u: &mut Unstructured<'_>, af: u16) -> Result<[u8; 16]> {
-    let mut a = [0u8; 16];
-    let n = if af == AF_INET6 { 16 } else { 4 };
-    u.fill_buffer(&mut a[..n])?;
-    Ok(a)
+fn addr(u: &mut Unstructured<'_>, af: Family) -> Result<IpAddr> {
+    Ok(if af == Family::Inet6 {
+        IpAddr::from(<[u8; 16]>::arbitrary(u)?)
+    } else {
+        IpAddr::from(<[u8; 4]>::arbitrary(u)?)
+    })
 }
 
 fn service(u: &mut Unstructured<'_>) -> Result<Service> {
@@ -54,34 +59,38 @@ fn service(u: &mut Unstructured<'_>) -> Result<Service> {
         0
     };
     if s.fwmark == 0 {
-        s.protocol = u16::arbitrary(u)?;
+        s.protocol = Protocol::from_number(u16::arbitrary(u)?);
         s.addr = addr(u, af)?;
         s.port = u16::arbitrary(u)?;
     }
     s.sched_name = name(u)?;
     s.pe_name = name(u)?;
-    s.flags = u32::arbitrary(u)?;
+    s.flags = ServiceFlags::from_bits(u32::arbitrary(u)?);
     s.timeout = std::time::Duration::from_secs(u64::from(u32::arbitrary(u)?));
-    s.netmask = u32::arbitrary(u)?;
+    s.netmask = if af == Family::Inet6 {
+        Netmask::Prefix(u32::arbitrary(u)?)
+    } else {
+        Netmask::Mask(u32::arbitrary(u)?.into())
+    };
     Ok(s)
 }
 
 fn dest(u: &mut Unstructured<'_>) -> Result<Dest> {
     let af = af(u)?;
     Ok(Dest {
-        af,
+        family: af,
         addr: addr(u, af)?,
         port: u16::arbitrary(u)?,
-        fwd: u32::arbitrary(u)?,
+        forward: Forward::from_number(u32::arbitrary(u)?),
         weight: i32::arbitrary(u)?,
         u_threshold: u32::arbitrary(u)?,
         l_threshold: u32::arbitrary(u)?,
         active_conns: 0,
         inact_conns: 0,
         persist_conns: 0,
-        tun_type: u8::arbitrary(u)?,
+        tun_type: TunnelType::from_number(u8::arbitrary(u)?),
         tun_port: u16::arbitrary(u)?,
-        tun_flags: u16::arbitrary(u)?,
+        tun_checksum: TunnelChecksum::from_flags(u16::arbitrary(u)?),
         stats: Stats::default(),
     })
 }
@@ -93,7 +102,11 @@ fn daemon(u: &mut Unstructured<'_>) -> Result<Daemon> {
         _ => Some(IpAddr::V6(<[u8; 16]>::arbitrary(u)?.into())),
     };
     Ok(Daemon {
-        state: u32::arbitrary(u)?,
+        role: if bool::arbitrary(u)? {
+            DaemonRole::Master
+        } else {
+            DaemonRole::Backup
+        },
         mcast_ifn: name(u)?,
         syncid: u32::arbitrary(u)?,
         sync_maxlen: u16::arbitrary(u)?,
@@ -107,14 +120,14 @@ fn request(u: &mut Unstructured<'_>) -> Result<Request> {
     Ok(match u.int_in_range(0..=8)? {
         0 => Request::NewService(service(u)?),
         1 => Request::SetService(service(u)?),
-        2 => Request::DelService(service(u)?),
-        3 => Request::NewDest(service(u)?, dest(u)?),
-        4 => Request::SetDest(service(u)?, dest(u)?),
-        5 => Request::DelDest(service(u)?, dest(u)?),
+        2 => Request::DelService(service(u)?.key()),
+        3 => Request::NewDest(service(u)?.key(), dest(u)?),
+        4 => Request::SetDest(service(u)?.key(), dest(u)?),
+        5 => Request::DelDest(service(u)?.key(), dest(u)?),
         6 => Request::SetConfig(Timeouts {
-            tcp: u32::arbitrary(u)?,
-            tcp_fin: u32::arbitrary(u)?,
-            udp: u32::arbitrary(u)?,
+            tcp: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
+            tcp_fin: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
+            udp: Duration::from_secs(u64::from(u32::arbitrary(u)?)),
         }),
         7 => Request::NewDaemon(daemon(u)?),
         _ => Request::DelDaemon(daemon(u)?),
@@ -146,23 +159,24 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!((s, msg_type, cmd), (seq, FAM, req.cmd()));
     match &req {
-        Request::NewService(svc) | Request::SetService(svc) | Request::DelService(svc) => {
+        Request::NewService(svc) | Request::SetService(svc) => {
             assert_eq!(&parse_service_msg(attrs).unwrap(), svc);
         }
-        Request::NewDest(svc, d) | Request::SetDest(svc, d) | Request::DelDest(svc, d) => {
-            assert_eq!(&parse_service_msg(attrs).unwrap(), svc);
-            assert_eq!(&parse_dest_msg(attrs, svc.af).unwrap(), d);
+        Request::DelService(key) => assert_eq!(parse_service_msg(attrs).unwrap().key(), *key),
+        Request::NewDest(key, d) | Request::SetDest(key, d) | Request::DelDest(key, d) => {
+            assert_eq!(parse_service_msg(attrs).unwrap().key(), *key);
+            assert_eq!(&parse_dest_msg(attrs, key.family()).unwrap(), d);
         }
         Request::SetConfig(t) => assert_eq!(&parse_config(attrs).unwrap(), t),
         // Zero fields are not sent, and absent ones decode as zero.
-        Request::NewDaemon(d) => assert_eq!(&parse_daemon_msg(attrs).unwrap(), d),
+        Request::NewDaemon(d) => assert_eq!(parse_daemon_msg(attrs).unwrap().as_ref(), Some(d)),
         Request::DelDaemon(d) => {
             let want = Daemon {
-                state: d.state,
+                role: d.role,
                 syncid: d.syncid,
                 ..Daemon::default()
             };
-            assert_eq!(parse_daemon_msg(attrs).unwrap(), want);
+            assert_eq!(parse_daemon_msg(attrs).unwrap(), Some(want));
         }
         _ => unreachable!(),
     }

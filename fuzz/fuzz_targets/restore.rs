@@ -2,8 +2,8 @@
 //! table left behind is one the stand-in's own invariants allow.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lvsadm::internals::{restore_from, Ctx};
 use lvs::kernel::StandIn;
+use lvsadm::internals::{restore_from, Ctx};
 
 fuzz_target!(|data: &[u8]| {
     let mut k = StandIn::new();

@@ -154,7 +154,10 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
                     return Some(1);
                 }
             };
-            let dests = match ctx.kernel.dests_many(&services) {
+            let dests = match ctx
+                .kernel
+                .dests_many(&services.iter().map(|s| s.key()).collect::<Vec<_>>())
+            {
                 Ok(d) => d,
                 Err(e) => {
                     eprintln!("{}: --doctor: reading the table: {e}", ctx.program);

@@ -75,7 +75,7 @@ pub struct NodestConn {
 impl NodestConn {
     /// Whether a deadline deletion from `svc` wants the setting.
     pub fn wanted(svc: &Service) -> bool {
-        svc.fwmark != 0 || svc.protocol == IPPROTO_UDP || svc.protocol == IPPROTO_SCTP
+        svc.fwmark != 0 || matches!(svc.protocol, Protocol::Udp | Protocol::Sctp)
     }
 
     /// Turn the setting on in `sys` if it is 0 (the first time only).
@@ -112,8 +112,8 @@ impl NodestConn {
 }
 
 fn dest_text(d: &Dest) -> String {
-    let ip = crate::format::ntop(&d.ip());
-    if d.af == AF_INET6 {
+    let ip = crate::format::ntop(&d.addr);
+    if d.family == Family::Inet6 {
         format!("[{ip}]:{}", d.port)
     } else {
         format!("{ip}:{}", d.port)
@@ -121,7 +121,7 @@ fn dest_text(d: &Dest) -> String {
 }
 
 fn same_dest(a: &Dest, b: &Dest) -> bool {
-    a.af == b.af && a.addr == b.addr && a.port == b.port
+    a.family == b.family && a.addr == b.addr && a.port == b.port
 }
 
 /// Block SIGINT and SIGTERM in this thread (and the threads it starts)
@@ -218,10 +218,7 @@ fn run_jobs<W: Write>(
             weight: 0,
             ..d.clone()
         };
-        if let Err(e) = ipvs.execute(&Request::SetDest(
-            crate::apply::key_only(&jobs[j].svc),
-            zero,
-        )) {
+        if let Err(e) = ipvs.execute(&Request::SetDest(jobs[j].svc.key(), zero)) {
             drain.failed(i, ipvs_strerror(Op::EditDest, e.errno()));
         }
     }
@@ -238,8 +235,9 @@ fn run_jobs<W: Write>(
                 .filter(|&i| index[i].0 == j)
                 .collect();
             if !mine.is_empty() {
-                let live = match ipvs.service(&crate::apply::key_only(&job.svc)) {
-                    Ok(_) => ipvs.dests(&crate::apply::key_only(&job.svc)).ok(),
+                let key = job.svc.key();
+                let live = match ipvs.service(&key) {
+                    Ok(_) => ipvs.dests(&key).ok(),
                     Err(_) => Some(Vec::new()),
                 };
                 let Some(live) = live else { continue };
@@ -263,10 +261,7 @@ fn run_jobs<W: Write>(
                             }
                         }
                         let r = ipvs
-                            .execute(&Request::DelDest(
-                                crate::apply::key_only(&job.svc),
-                                d.clone(),
-                            ))
+                            .execute(&Request::DelDest(job.svc.key(), d.clone()))
                             .map_err(|e| ipvs_strerror(Op::DelDest, e.errno()));
                         drain.deleted(i, why, start.elapsed(), r);
                     }
@@ -284,7 +279,7 @@ fn run_jobs<W: Write>(
                 });
             if job.delete_service && svc_done[j].is_none() && all_out {
                 svc_done[j] = Some(
-                    ipvs.execute(&Request::DelService(crate::apply::key_only(&job.svc)))
+                    ipvs.execute(&Request::DelService(job.svc.key()))
                         .map_err(|e| ipvs_strerror(Op::DelService, e.errno())),
                 );
             }
@@ -404,7 +399,7 @@ pub fn run_command<W: Write>(
         Cmd::DelDest => (Op::DelDest, false),
         _ => (Op::DelService, true),
     };
-    let key = crate::apply::key_only(&p.svc);
+    let key = p.svc.key();
     let fail = |errno| {
         eprintln!("{}", ipvs_strerror(op, errno));
         255
@@ -413,7 +408,7 @@ pub fn run_command<W: Write>(
         Ok(s) => s,
         Err(e) => return fail(e.errno()),
     };
-    let live = match ipvs.dests(&svc) {
+    let live = match ipvs.dests(&key) {
         Ok(d) => d,
         Err(e) => return fail(e.errno()),
     };

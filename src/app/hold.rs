@@ -28,7 +28,7 @@ pub fn dir(state_dir: &Path) -> PathBuf {
 
 /// The file name of the hold on `dest` in `svc`.
 pub fn file_name(svc: &ServiceKey, dest: &DestKey) -> String {
-    let ip = lvs::model::ip_from_raw(dest.0, &dest.1);
+    let ip = dest.1;
     let s = svc.to_string();
     format!(
         "{},{}",
@@ -90,12 +90,7 @@ mod tests {
 
     fn key(a: &str) -> DestKey {
         let sa: SocketAddr = a.parse().unwrap();
-        let af = if sa.is_ipv4() {
-            lvs::model::AF_INET
-        } else {
-            lvs::model::AF_INET6
-        };
-        (af, lvs::model::raw_from_ip(sa.ip()), sa.port())
+        (lvs::model::Family::of(&sa.ip()), sa.ip(), sa.port())
     }
 
     #[test]

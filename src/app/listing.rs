@@ -107,14 +107,14 @@ pub fn list_some<W: Write>(
     for svc in order {
         let from_proc = match &source {
             Source::Proc(t) => t
-                .dests(svc)
+                .dests(&svc.key())
                 .filter(|d| !rule || !d.iter().any(Dest::is_tunnel)),
             _ => None,
         };
         let list: &[Dest] = match from_proc {
             Some(d) => d,
             None => {
-                if let Err(e) = ctx.kernel.dests_into(svc, &mut dests) {
+                if let Err(e) = ctx.kernel.dests_into(&svc.key(), &mut dests) {
                     print_kernel_error(Op::GetDests, e.errno());
                     return Err(Exit(1));
                 }
@@ -212,14 +212,14 @@ pub fn list_service<W: Write>(
     out: &mut W,
 ) -> Result<(), Exit> {
     let opts = list_options(f);
-    let svc = match ctx.kernel.service(key) {
+    let svc = match ctx.kernel.service(&key.key()) {
         Ok(s) => s,
         Err(e) => {
             print_kernel_error(Op::GetService, e.errno());
             return Err(Exit(1));
         }
     };
-    let dests = match ctx.kernel.dests(&svc) {
+    let dests = match ctx.kernel.dests(&svc.key()) {
         Ok(d) => d,
         Err(e) => {
             print_kernel_error(Op::GetDests, e.errno());
@@ -291,12 +291,12 @@ pub fn list_json<W: Write>(ctx: &mut Ctx<'_>, p: &Parsed, out: &mut W) -> Result
         doc.timeouts = Some(json::timeouts(&t));
     } else if p.has(Opt::Daemon) {
         let d = ctx.kernel.daemons().map_err(|_| Exit(1))?;
-        doc.daemons = Some(d.iter().filter_map(json::daemon).collect());
+        doc.daemons = Some(d.iter().map(json::daemon).collect());
     } else {
         let mut services = if p.has(Opt::Service) {
             vec![ctx
                 .kernel
-                .service(&p.svc)
+                .service(&p.svc.key())
                 .map_err(|e| failed(Op::GetService, e.errno()))?]
         } else {
             ctx.kernel
@@ -308,7 +308,7 @@ pub fn list_json<W: Write>(ctx: &mut Ctx<'_>, p: &Parsed, out: &mut W) -> Result
         }
         let all = ctx
             .kernel
-            .dests_many(&services)
+            .dests_many(&ServiceKey::of_each(&services))
             .map_err(|e| failed(Op::GetDests, e.errno()))?;
         let mut list = Vec::with_capacity(services.len());
         for (s, mut d) in services.iter().zip(all) {

@@ -29,7 +29,7 @@ pub fn snapshot(ipvs: &mut dyn Kernel) -> Result<Snapshot, String> {
         .map_err(|e| ipvs_strerror(Op::GetServices, e.errno()))?;
     sort::sort_services(&mut services);
     let dests = ipvs
-        .dests_many(&services)
+        .dests_many(&lvs::model::ServiceKey::of_each(&services))
         .map_err(|e| ipvs_strerror(Op::GetDests, e.errno()))?;
     let services = services
         .into_iter()

@@ -91,6 +91,12 @@ pub fn main_entry() -> i32 {
         None
     };
 
+    if wrapper.is_none() {
+        if let Err(e) = rule_file_first(&argv[1..]) {
+            eprintln!("{program}: {e}");
+            return 2;
+        }
+    }
     let _lock = match writer {
         Some((wait, verbose)) => match lock::acquire(&program, wait, verbose) {
             Ok(l) => l,
@@ -258,6 +264,21 @@ fn writer_wait(program: &str, argv: &mut Vec<String>) -> Result<Option<(u64, boo
     };
     argv.splice(1.., rest).for_each(drop);
     Ok(writer.map(|verbose| (wait, verbose)))
+}
+
+/// `--apply FILE` and `--supervise FILE`: the file must open before the
+/// lock is taken and the kernel opened (on a host without IPVS a missing
+/// file would otherwise be reported as the missing kernel module). Other
+/// command lines pass.
+fn rule_file_first(args: &[String]) -> Result<(), String> {
+    let file = match cli::parse(args) {
+        Ok(Outcome::Apply(a)) => a.file,
+        _ => match supervise::run::parse(args) {
+            Some(Ok(a)) => a.file,
+            _ => return Ok(()),
+        },
+    };
+    files::openable(&file)
 }
 
 /// The message for a `--wait` that ends the command line without its

@@ -67,17 +67,17 @@ pub fn request_from(p: Parsed) -> Option<(Request, Op)> {
         Cmd::Flush => (Request::Flush, Op::Other),
         Cmd::AddService => (Request::NewService(svc), Op::AddService),
         Cmd::EditService => (Request::SetService(svc), Op::EditService),
-        Cmd::DelService => (Request::DelService(svc), Op::DelService),
+        Cmd::DelService => (Request::DelService(svc.key()), Op::DelService),
         Cmd::Zero => {
-            let keyless = svc.fwmark == 0 && svc.addr == [0; 16] && svc.port == 0;
+            let keyless = svc.fwmark == 0 && svc.addr.is_unspecified() && svc.port == 0;
             (
-                Request::Zero(if keyless { None } else { Some(svc) }),
+                Request::Zero(if keyless { None } else { Some(svc.key()) }),
                 Op::ZeroService,
             )
         }
-        Cmd::AddDest => (Request::NewDest(svc, p.dest), Op::AddDest),
-        Cmd::EditDest => (Request::SetDest(svc, p.dest), Op::EditDest),
-        Cmd::DelDest => (Request::DelDest(svc, p.dest), Op::DelDest),
+        Cmd::AddDest => (Request::NewDest(svc.key(), p.dest), Op::AddDest),
+        Cmd::EditDest => (Request::SetDest(svc.key(), p.dest), Op::EditDest),
+        Cmd::DelDest => (Request::DelDest(svc.key(), p.dest), Op::DelDest),
         Cmd::SetTimeout => (Request::SetConfig(p.timeouts), Op::Other),
         Cmd::StartDaemon => (Request::NewDaemon(p.daemon), Op::StartDaemon),
         Cmd::StopDaemon => (Request::DelDaemon(p.daemon), Op::StopDaemon),

@@ -306,9 +306,9 @@ mod tests {
         assert_eq!(save_settings_args(&words("-L --settings")), None);
         let (d, s) = fake();
         let t = lvs::model::Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300,
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(300),
         };
         assert_eq!(
             settings_lines(&t, &s.list().unwrap()),

@@ -148,9 +148,9 @@ fn single_commands_and_their_statuses() {
     assert_eq!(
         k.timeouts().unwrap(),
         Timeouts {
-            tcp: 10,
-            tcp_fin: 120,
-            udp: 5
+            tcp: std::time::Duration::from_secs(10),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(5)
         }
     );
     assert_eq!(run(&mut k, "-C").0, Ok(0));
@@ -257,4 +257,39 @@ fn the_settings_words_elsewhere_are_errors_not_panics() {
         "{text}"
     );
     assert_eq!(k.table().len(), 1);
+}
+
+/// `--apply FILE` and `--supervise FILE` check their file before the
+/// lock and the kernel: a missing one is the error, whatever the host.
+#[test]
+fn rule_file_is_checked_before_the_kernel() {
+    let args = |s: &str| -> Vec<String> { s.split_whitespace().map(String::from).collect() };
+    let missing = std::env::temp_dir().join(format!("lvsadm-missing-{}.rules", std::process::id()));
+    let m = missing.to_str().unwrap();
+    let want = format!("cannot read {m}: No such file or directory (os error 2)");
+    for line in [
+        format!("--apply {m}"),
+        format!("--apply {m} --dry-run"),
+        format!("--supervise {m}"),
+        format!("--supervise {m} --listen 127.0.0.1:9100"),
+    ] {
+        assert_eq!(
+            super::rule_file_first(&args(&line)),
+            Err(want.clone()),
+            "{line}"
+        );
+    }
+    let here = std::env::temp_dir().join(format!("lvsadm-here-{}.rules", std::process::id()));
+    std::fs::write(&here, "").unwrap();
+    let h = here.to_str().unwrap();
+    for line in [
+        format!("--apply {h}"),
+        format!("--supervise {h}"),
+        "--apply -".to_string(),
+        "-L -n".to_string(),
+        format!("-A -t 192.0.2.1:80 {m}"),
+    ] {
+        assert_eq!(super::rule_file_first(&args(&line)), Ok(()), "{line}");
+    }
+    std::fs::remove_file(&here).unwrap();
 }

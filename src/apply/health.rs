@@ -83,7 +83,7 @@ pub fn problems(
                     line,
                     msg: format!(
                         "real server {} has no port to check: give --health-port",
-                        d.dest.ip()
+                        d.dest.addr
                     ),
                 });
             }
@@ -95,7 +95,7 @@ pub fn problems(
                     msg: format!("--sorry {sorry} is also a real server of this service"),
                 });
             }
-            if sorry.is_ipv6() != w.svc.ip().is_ipv6() && w.svc.fwmark == 0 {
+            if sorry.is_ipv6() != w.svc.addr.is_ipv6() && w.svc.fwmark == 0 {
                 out.push(Problem {
                     line: w.line,
                     msg: format!("--sorry {sorry} is not of the service's address family"),

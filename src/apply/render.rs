@@ -5,11 +5,10 @@ use super::{tally, Change};
 use lvs::model::*;
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::net::Ipv4Addr;
 
 /// `192.0.2.1:80`, `[2001:db8::1]:80` (numeric).
-pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16) -> String {
-    AddrPort(ip_from_raw(af, addr), port).to_string()
+pub(crate) fn addrport(addr: std::net::IpAddr, port: u16) -> String {
+    AddrPort(addr, port).to_string()
 }
 
 /// `-t 192.0.2.1:80`, `-u [2001:db8::1]:53`, `-f 7`, `-f 7 -6`.
@@ -19,20 +18,18 @@ pub fn service_rule(s: &Service) -> String {
 
 fn service_line(cmd: &str, s: &Service) -> String {
     let mut l = format!("{cmd} {} -s {}", service_rule(s), s.sched_name);
-    if s.flags & SVC_F_PERSISTENT != 0 {
+    if s.flags.intersects(ServiceFlags::PERSISTENT) {
         l.push_str(&format!(" -p {}", s.timeout.as_secs()));
     }
-    if s.af == AF_INET6 {
-        if s.netmask != 128 {
-            l.push_str(&format!(" -M {}", s.netmask));
-        }
-    } else if s.netmask != 0xffff_ffff {
-        l.push_str(&format!(" -M {}", Ipv4Addr::from(s.netmask)));
+    match s.netmask {
+        m if m.is_full() => {}
+        Netmask::Prefix(n) => l.push_str(&format!(" -M {n}")),
+        Netmask::Mask(m) => l.push_str(&format!(" -M {m}")),
     }
     if !s.pe_name.is_empty() {
         l.push_str(&format!(" --pe {}", s.pe_name));
     }
-    if s.flags & SVC_F_ONEPACKET != 0 {
+    if s.flags.intersects(ServiceFlags::ONEPACKET) {
         l.push_str(" -o");
     }
     let flags: Vec<&str> = sched_flags_all_named(&s.sched_name, s.flags);
@@ -45,11 +42,11 @@ fn service_line(cmd: &str, s: &Service) -> String {
 /// An `-a`/`-e` line; `live` (for `-e`) makes a threshold that changes to 0
 /// show as `-x 0`/`-y 0`.
 fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
-    let fwd = d.forward().and_then(Forward::option).unwrap_or("-g");
+    let fwd = d.forward.option().unwrap_or("-g");
     let mut l = format!(
         "{cmd} {} -r {} {fwd} -w {}",
         service_rule(s),
-        addrport(d.af, &d.addr, d.port),
+        addrport(d.addr, d.port),
         d.weight
     );
     let show = |v: u32, old: Option<u32>| v != 0 || old.is_some_and(|o| o != v);
@@ -59,17 +56,15 @@ fn dest_line(cmd: &str, s: &Service, d: &Dest, live: Option<&Dest>) -> String {
     if show(d.l_threshold, live.map(|l| l.l_threshold)) {
         l.push_str(&format!(" -y {}", d.l_threshold));
     }
-    if d.fwd & FWD_MASK == FWD_TUNNEL {
-        match d.tunnel_type() {
-            Some(TunnelType::Gue) => {
-                l.push_str(&format!(" --tun-type gue --tun-port {}", d.tun_port))
-            }
-            Some(TunnelType::Gre) => l.push_str(" --tun-type gre"),
+    if d.forward.is_tunnel() {
+        match d.tun_type {
+            TunnelType::Gue => l.push_str(&format!(" --tun-type gue --tun-port {}", d.tun_port)),
+            TunnelType::Gre => l.push_str(" --tun-type gre"),
             _ => {}
         }
-        if let Some(c @ (TunnelChecksum::Csum | TunnelChecksum::RemCsum)) = d.tunnel_checksum() {
+        if let c @ (TunnelChecksum::Csum | TunnelChecksum::RemCsum) = d.tun_checksum {
             l.push(' ');
-            l.push_str(c.option());
+            l.push_str(c.option().unwrap_or_default());
         }
     }
     l
@@ -84,11 +79,9 @@ impl Change {
             Change::EditService(s) => service_line("-E", s),
             Change::AddDest(s, d) => dest_line("-a", s, d, None),
             Change::EditDest(s, d, live) => dest_line("-e", s, d, Some(live)),
-            Change::DelDest(s, d) => format!(
-                "-d {} -r {}",
-                service_rule(s),
-                addrport(d.af, &d.addr, d.port)
-            ),
+            Change::DelDest(s, d) => {
+                format!("-d {} -r {}", service_rule(s), addrport(d.addr, d.port))
+            }
             Change::DelService(s) => format!("-D {}", service_rule(s)),
         }
     }

@@ -13,9 +13,9 @@ fn live_of(w: &[Wanted]) -> Vec<(Service, Vec<Dest>)> {
     w.iter()
         .map(|w| {
             let mut s = w.svc.clone();
-            s.flags |= SVC_F_HASHED;
+            s.flags |= ServiceFlags::HASHED;
             if s.fwmark != 0 {
-                s.protocol = IPPROTO_TCP;
+                s.protocol = Protocol::Tcp;
             }
             (s, w.dests.iter().map(|d| d.dest.clone()).collect())
         })
@@ -102,12 +102,12 @@ fn differences_in_order() {
     assert_eq!(tally(&p), [[1, 1, 1], [1, 1, 1]]);
     assert!(summary(&p, &live, Outcome::Made)
         .ends_with("\ndeleted service -u 192.0.2.2:53 (1 destination)\n6 changes\n"));
-    // Requests carry the key only for dests and deletions.
+    // Requests for real servers and deletions carry the service's key.
     let (req, op) = p[4].request();
     assert_eq!(op, Op::DelDest);
     match req {
         Request::DelDest(s, d) => {
-            assert!(s.sched_name.is_empty());
+            assert_eq!(s, ServiceKey::tcp("192.0.2.1:80".parse().unwrap()));
             assert_eq!(d.port, 80);
         }
         other => panic!("{other:?}"),
@@ -122,7 +122,7 @@ fn kernel_only_flags_and_tunnel_fields() {
     );
     let mut live = live_of(&w);
     assert_eq!(plan(&w, &live), vec![]);
-    live[0].1[0].tun_flags = TUN_F_NOCSUM;
+    live[0].1[0].tun_checksum = TunnelChecksum::None;
     assert_eq!(
         lines(&plan(&w, &live)),
         vec!["-e -t 192.0.2.1:80 -r 198.51.100.1:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum"]
@@ -187,7 +187,7 @@ fn sched_flags_by_name_in_plan_lines() {
         ]
     );
     assert_eq!(
-        sched_flags_all_named("mh", SVC_F_SCHED1 | SVC_F_SCHED3),
+        sched_flags_all_named("mh", ServiceFlags::SCHED1 | ServiceFlags::SCHED3),
         vec!["mh-fallback", "flag-3"]
     );
 }
@@ -338,9 +338,9 @@ fn save_then_apply_is_no_change_whatever_the_table_holds() {
     // mask of a service that is not persistent
     live[0].1[0].u_threshold = 500;
     live[0].1[0].l_threshold = 100;
-    live[1].0.flags |= SVC_F_SCHED3;
+    live[1].0.flags |= ServiceFlags::SCHED3;
     live[2].0.timeout = std::time::Duration::from_secs(300);
-    live[2].0.netmask = 0xffff_ff00;
+    live[2].0.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     let text = saved(&live);
     let back = rules(&text);
     assert_eq!(plan(&back, &live), vec![], "{text}");
@@ -475,5 +475,5 @@ fn inverses_give_back_every_setting() {
     let Change::EditService(s) = &inverse(&p[1], &old)[0] else {
         panic!("{:?}", p[1]);
     };
-    assert_eq!(s.flags & SVC_F_HASHED, 0);
+    assert!(!s.flags.intersects(ServiceFlags::HASHED));
 }

@@ -28,9 +28,9 @@ pub fn parse_service(text: &str, svc: &mut Service) -> Option<bool> {
         port = Some(&after[1..]);
     }
     if let Ok(v6) = host.parse::<Ipv6Addr>() {
-        svc.addr = v6.octets();
-        svc.af = AF_INET6;
-        svc.netmask = 128;
+        svc.addr = v6.into();
+        svc.family = Family::Inet6;
+        svc.netmask = Netmask::Prefix(128);
     } else {
         // The colon search restarts inside the (possibly bracketed) host:
         // for `[name]:80` it finds none and the port is lost, as in ipvsadm.
@@ -40,9 +40,8 @@ pub fn parse_service(text: &str, svc: &mut Service) -> Option<bool> {
             host = &host[..i];
         }
         let v4 = resolve::inet_aton(host).or_else(|| resolve::host_v4(host))?;
-        svc.addr = [0; 16];
-        svc.addr[..4].copy_from_slice(&v4.octets());
-        svc.af = AF_INET;
+        svc.addr = v4.into();
+        svc.family = Family::Inet;
     }
     match port {
         None => Some(false),
@@ -59,9 +58,9 @@ pub fn parse_service(text: &str, svc: &mut Service) -> Option<bool> {
 
 /// ipvsadm's IPv4 `-M` parsing: anything `inet_aton` takes, else a host name.
 /// Returns the mask as a host-order integer.
-pub fn parse_netmask(text: &str) -> Option<u32> {
+pub fn parse_netmask(text: &str) -> Option<Netmask> {
     let a = resolve::inet_aton(text).or_else(|| resolve::host_v4(text))?;
-    Some(u32::from(a))
+    Some(Netmask::Mask(a))
 }
 
 pub use lvs::cnum::atoi;
@@ -70,34 +69,37 @@ pub use lvs::cnum::atoi;
 mod tests {
     use super::*;
 
-    fn svc(proto: u16) -> Service {
-        let mut s = Service::new(AF_INET);
+    fn svc(proto: Protocol) -> Service {
+        let mut s = Service::new(Family::Inet);
         s.protocol = proto;
         s
     }
 
     #[test]
     fn ipv4_with_and_without_port() {
-        let mut s = svc(IPPROTO_TCP);
+        let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("192.0.2.1:80", &mut s), Some(true));
         assert_eq!(
-            (s.af, &s.addr[..4], s.port),
-            (AF_INET, &[192, 0, 2, 1][..], 80)
+            (s.family, s.addr, s.port),
+            (Family::Inet, "192.0.2.1".parse().unwrap(), 80)
         );
-        let mut s = svc(IPPROTO_TCP);
+        let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("192.0.2.1", &mut s), Some(false));
         assert_eq!(s.port, 0);
     }
 
     #[test]
     fn ipv6_forms() {
-        let mut s = svc(IPPROTO_TCP);
+        let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("[2001:db8::1]:443", &mut s), Some(true));
-        assert_eq!((s.af, s.port, s.netmask), (AF_INET6, 443, 128));
+        assert_eq!(
+            (s.family, s.port, s.netmask),
+            (Family::Inet6, 443, Netmask::Prefix(128))
+        );
         // An unbracketed IPv6 literal has no port.
-        let mut s = svc(IPPROTO_TCP);
+        let mut s = svc(Protocol::Tcp);
         assert_eq!(parse_service("2001:db8::1:80", &mut s), Some(false));
-        assert_eq!(s.ip().to_string(), "2001:db8::1:80");
+        assert_eq!(s.addr.to_string(), "2001:db8::1:80");
         for bad in [
             "[2001:db8::1]",
             "[2001:db8::1]:",
@@ -106,7 +108,7 @@ mod tests {
             "",
             "300.1.1.1:80",
         ] {
-            let mut s = svc(IPPROTO_TCP);
+            let mut s = svc(Protocol::Tcp);
             assert_eq!(parse_service(bad, &mut s), None, "{bad}");
         }
     }
@@ -114,7 +116,7 @@ mod tests {
     #[test]
     fn port_range() {
         for bad in ["192.0.2.1:99999", "192.0.2.1:-1", "192.0.2.1:"] {
-            let mut s = svc(IPPROTO_TCP);
+            let mut s = svc(Protocol::Tcp);
             assert_eq!(parse_service(bad, &mut s), None, "{bad}");
         }
     }

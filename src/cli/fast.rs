@@ -12,7 +12,7 @@
 
 use super::{bit, Cmd, Format, Opt, Parsed};
 use lvs::model::*;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A command line of exactly one word, `-R`/`--restore` or `-C`/`--clear`:
 /// the very same [`Parsed`] as [`super::parse`] gives, without building
@@ -33,8 +33,8 @@ pub fn parse_bare(args: &[String]) -> Option<Parsed> {
     Some(Parsed {
         cmd,
         options: 0,
-        svc: Service::new(AF_INET),
-        dest: Dest::new(AF_INET),
+        svc: Service::new(Family::Inet),
+        dest: Dest::new(Family::Inet),
         timeouts: Timeouts::default(),
         daemon: Daemon::default(),
         format: Format::default(),
@@ -66,7 +66,7 @@ fn ipv4(s: &str) -> Option<Ipv4Addr> {
 }
 
 /// `a.b.c.d:port` or `[v6]:port`, numeric, port given: (af, addr, port).
-fn addr_port(s: &str) -> Option<(u16, RawAddr, u16)> {
+fn addr_port(s: &str) -> Option<(Family, IpAddr, u16)> {
     if let Some(inner) = s.strip_prefix('[') {
         let (host, port) = inner.split_once("]:")?;
         // Only plain hex-and-colon text: no scope ids, no dotted tails.
@@ -74,16 +74,12 @@ fn addr_port(s: &str) -> Option<(u16, RawAddr, u16)> {
             return None;
         }
         let v6: Ipv6Addr = host.parse().ok()?;
-        return Some((AF_INET6, v6.octets(), decimal(port, 65535)? as u16));
+        return Some((Family::Inet6, v6.into(), decimal(port, 65535)? as u16));
     }
     let colon = s.bytes().position(|b| b == b':')?;
     let (host, port) = (&s[..colon], &s[colon + 1..]);
     let v4 = ipv4(host)?;
-    Some((
-        AF_INET,
-        raw_from_ip(v4.into()),
-        decimal(port, 65535)? as u16,
-    ))
+    Some((Family::Inet, v4.into(), decimal(port, 65535)? as u16))
 }
 
 /// Scheduler names as ipvsadm would send them unchanged.
@@ -100,8 +96,8 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
         _ => return None,
     };
     let add_service = cmd == Cmd::AddService;
-    let mut svc = Service::new(AF_INET);
-    let mut dest = Dest::new(0);
+    let mut svc = Service::new(Family::Inet);
+    let mut dest = Dest::new(Family::Inet);
     let mut options: u64 = 0;
     let mut once = |o: Opt| -> Option<()> {
         let b = bit(o);
@@ -124,15 +120,15 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                 once(Opt::Service)?;
                 let (af, addr, port) = addr_port(val?)?;
                 svc.protocol = if opt == "-t" {
-                    IPPROTO_TCP
+                    Protocol::Tcp
                 } else {
-                    IPPROTO_UDP
+                    Protocol::Udp
                 };
-                svc.af = af;
+                svc.family = af;
                 svc.addr = addr;
                 svc.port = port;
-                if af == AF_INET6 {
-                    svc.netmask = 128;
+                if af == Family::Inet6 {
+                    svc.netmask = Netmask::Prefix(128);
                 }
             }
             "-f" => {
@@ -141,8 +137,8 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                 if mark == 0 {
                     return None;
                 }
-                svc.af = AF_INET;
-                svc.protocol = IPPROTO_TCP;
+                svc.family = Family::Inet;
+                svc.protocol = Protocol::Tcp;
                 svc.fwmark = mark as u32;
             }
             "-s" if add_service => {
@@ -159,13 +155,13 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
                 if t == 0 {
                     return None;
                 }
-                svc.flags |= SVC_F_PERSISTENT;
+                svc.flags |= ServiceFlags::PERSISTENT;
                 svc.timeout = std::time::Duration::from_secs(t);
             }
             "-r" if !add_service => {
                 once(Opt::Server)?;
                 let (af, addr, port) = addr_port(val?)?;
-                dest.af = af;
+                dest.family = af;
                 dest.addr = addr;
                 dest.port = port;
                 have_dest = true;
@@ -183,10 +179,10 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
             }
             "-m" | "-g" | "-i" if !add_service => {
                 once(Opt::Forward)?;
-                dest.fwd = match opt {
-                    "-m" => FWD_MASQ,
-                    "-g" => FWD_DROUTE,
-                    _ => FWD_TUNNEL,
+                dest.forward = match opt {
+                    "-m" => Forward::Masq,
+                    "-g" => Forward::Route,
+                    _ => Forward::Tunnel,
                 };
                 i -= 1; // no value
             }
@@ -197,20 +193,21 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
         return None;
     }
     if add_service {
-        if svc.fwmark == 0 && svc.port == 0 && svc.flags & SVC_F_PERSISTENT == 0 {
+        if svc.fwmark == 0 && svc.port == 0 && !svc.flags.intersects(ServiceFlags::PERSISTENT) {
             return None;
         }
         svc.sched_name = sched.unwrap_or("wlc").to_string();
     } else {
-        if !have_dest || dest.af != svc.af || (tun_ipip && dest.fwd != FWD_TUNNEL) {
+        if !have_dest || dest.family != svc.family || (tun_ipip && dest.forward != Forward::Tunnel)
+        {
             return None;
         }
-        if svc.fwmark == 0 && (dest.fwd == FWD_TUNNEL || dest.fwd == FWD_DROUTE) {
+        if svc.fwmark == 0 && (dest.forward == Forward::Tunnel || dest.forward == Forward::Route) {
             dest.port = svc.port;
         }
     }
-    if dest.af == 0 {
-        dest.af = svc.af;
+    if !have_dest {
+        dest.family = svc.family;
     }
     Some(Parsed {
         cmd,
@@ -219,7 +216,7 @@ pub fn parse_simple(words: &[&str]) -> Option<Parsed> {
         dest,
         timeouts: Timeouts::default(),
         daemon: Daemon {
-            state: 0,
+            role: DaemonRole::Master,
             mcast_ifn: String::new(),
             syncid: 0,
             sync_maxlen: 0,

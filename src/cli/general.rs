@@ -21,11 +21,10 @@ pub(crate) fn parse_general(args: &[String]) -> Result<Outcome, CliError> {
     let mut w = Walker::new(args);
     let mut d = Draft {
         options: 0,
-        svc: Service {
-            af: 0,
-            ..Service::new(AF_INET)
-        },
-        dest: Dest::new(0),
+        // IPv4 until an address or -6 says otherwise, as ipvsadm's unset
+        // family is read.
+        svc: Service::new(Family::Inet),
+        dest: Dest::new(Family::Inet),
         daemon: Daemon::default(),
         format: Format::default(),
         sched_flags_arg: String::new(),
@@ -70,15 +69,15 @@ pub(crate) fn parse_general(args: &[String]) -> Result<Outcome, CliError> {
         "zero" => Cmd::Zero,
         "set" => Cmd::SetTimeout,
         "start-daemon" => {
-            d.daemon.state = match first.value.as_deref().and_then(DaemonRole::from_name) {
-                Some(r) => r.state(),
+            d.daemon.role = match first.value.as_deref().and_then(DaemonRole::from_name) {
+                Some(r) => r,
                 None => return Err(fail("illegal start-daemon parameter specified")),
             };
             Cmd::StartDaemon
         }
         "stop-daemon" => {
-            d.daemon.state = match first.value.as_deref().and_then(DaemonRole::from_name) {
-                Some(r) => r.state(),
+            d.daemon.role = match first.value.as_deref().and_then(DaemonRole::from_name) {
+                Some(r) => r,
                 None => return Err(fail("illegal start_daemon specified")),
             };
             Cmd::StopDaemon
@@ -127,9 +126,9 @@ impl Draft {
             "tcp-service" | "udp-service" | "sctp-service" => {
                 set_option(&mut self.options, Opt::Service)?;
                 svc.protocol = match id {
-                    "tcp-service" => IPPROTO_TCP,
-                    "udp-service" => IPPROTO_UDP,
-                    _ => IPPROTO_SCTP,
+                    "tcp-service" => Protocol::Tcp,
+                    "udp-service" => Protocol::Udp,
+                    _ => Protocol::Sctp,
                 };
                 if addr::parse_service(value, svc).is_none() {
                     return Err(fail("illegal virtual server address[:port] specified"));
@@ -139,13 +138,13 @@ impl Draft {
                 set_option(&mut self.options, Opt::Service)?;
                 // ipvsadm gives fwmark services a protocol for its own use
                 // (port names of -r are then looked up as tcp); never sent.
-                svc.af = AF_INET;
-                svc.protocol = IPPROTO_TCP;
+                svc.family = Family::Inet;
+                svc.protocol = Protocol::Tcp;
                 svc.fwmark = parse_fwmark(value)?;
             }
             "netmask" => {
                 set_option(&mut self.options, Opt::Netmask)?;
-                if svc.af != AF_INET6 {
+                if svc.family != Family::Inet6 {
                     svc.netmask = addr::parse_netmask(value)
                         .ok_or_else(|| fail("illegal virtual server persistent mask specified"))?;
                 } else {
@@ -153,7 +152,7 @@ impl Draft {
                     if !(1..=128).contains(&n) {
                         return Err(fail("illegal ipv6 netmask specified"));
                     }
-                    svc.netmask = n as u32;
+                    svc.netmask = Netmask::Prefix(n as u32);
                 }
             }
             "scheduler" => {
@@ -162,14 +161,14 @@ impl Draft {
             }
             "persistent" => {
                 set_option(&mut self.options, Opt::Persistent)?;
-                svc.flags |= SVC_F_PERSISTENT;
+                svc.flags |= ServiceFlags::PERSISTENT;
                 svc.timeout =
                     std::time::Duration::from_secs(u64::from(parse_timeout(val, 1, MAX_TIMEOUT)?));
             }
             "ipv6" => {
                 if svc.fwmark != 0 {
-                    svc.af = AF_INET6;
-                    svc.netmask = 128;
+                    svc.family = Family::Inet6;
+                    svc.netmask = Netmask::Prefix(128);
                 } else {
                     // ipvsadm's message already ends in a newline, and fail() adds one.
                     return Err(fail("-6 used before -f\n"));
@@ -177,7 +176,7 @@ impl Draft {
             }
             "ops" => {
                 set_option(&mut self.options, Opt::Ops)?;
-                svc.flags |= SVC_F_ONEPACKET;
+                svc.flags |= ServiceFlags::ONEPACKET;
             }
             "pe" => {
                 set_option(&mut self.options, Opt::Pe)?;
@@ -204,7 +203,7 @@ impl Draft {
                 let mut t = self.svc.clone();
                 let parsed = addr::parse_service(value, &mut t);
                 let dest = &mut self.dest;
-                dest.af = t.af;
+                dest.family = t.family;
                 dest.addr = t.addr;
                 dest.port = t.port;
                 match parsed {
@@ -215,10 +214,10 @@ impl Draft {
             }
             "ipip" | "gatewaying" | "masquerading" => {
                 self.set(Opt::Forward)?;
-                self.dest.fwd = match id {
-                    "ipip" => FWD_TUNNEL,
-                    "gatewaying" => FWD_DROUTE,
-                    _ => FWD_MASQ,
+                self.dest.forward = match id {
+                    "ipip" => Forward::Tunnel,
+                    "gatewaying" => Forward::Route,
+                    _ => Forward::Masq,
                 };
             }
             "weight" => {
@@ -236,8 +235,7 @@ impl Draft {
             "tun-type" => {
                 self.set(Opt::TunType)?;
                 self.dest.tun_type = TunnelType::from_name(value)
-                    .ok_or_else(|| fail("illegal tunnel type specified"))?
-                    .number();
+                    .ok_or_else(|| fail("illegal tunnel type specified"))?;
             }
             "tun-port" => {
                 self.set(Opt::TunPort)?;
@@ -247,15 +245,21 @@ impl Draft {
             }
             "tun-nocsum" => {
                 self.set(Opt::TunNocsum)?;
-                self.dest.tun_flags |= TUN_F_NOCSUM;
+                self.dest.tun_checksum = TunnelChecksum::from_flags(
+                    self.dest.tun_checksum.flags() | TunnelChecksum::None.flags(),
+                );
             }
             "tun-csum" => {
                 self.set(Opt::TunCsum)?;
-                self.dest.tun_flags |= TUN_F_CSUM;
+                self.dest.tun_checksum = TunnelChecksum::from_flags(
+                    self.dest.tun_checksum.flags() | TunnelChecksum::Csum.flags(),
+                );
             }
             "tun-remcsum" => {
                 self.set(Opt::TunRemcsum)?;
-                self.dest.tun_flags |= TUN_F_REMCSUM;
+                self.dest.tun_checksum = TunnelChecksum::from_flags(
+                    self.dest.tun_checksum.flags() | TunnelChecksum::RemCsum.flags(),
+                );
             }
             _ => return Ok(false),
         }
@@ -331,9 +335,21 @@ impl Draft {
         if cmd == Cmd::SetTimeout {
             match (w.next_arg(), w.next_arg(), w.next_arg()) {
                 (Some(a), Some(b), Some(c)) => {
-                    timeouts.tcp = parse_timeout(Some(&a), 0, MAX_TIMEOUT)?;
-                    timeouts.tcp_fin = parse_timeout(Some(&b), 0, MAX_TIMEOUT)?;
-                    timeouts.udp = parse_timeout(Some(&c), 0, MAX_TIMEOUT)?;
+                    timeouts.tcp = std::time::Duration::from_secs(u64::from(parse_timeout(
+                        Some(&a),
+                        0,
+                        MAX_TIMEOUT,
+                    )?));
+                    timeouts.tcp_fin = std::time::Duration::from_secs(u64::from(parse_timeout(
+                        Some(&b),
+                        0,
+                        MAX_TIMEOUT,
+                    )?));
+                    timeouts.udp = std::time::Duration::from_secs(u64::from(parse_timeout(
+                        Some(&c),
+                        0,
+                        MAX_TIMEOUT,
+                    )?));
                 }
                 _ => return Err(fail("--set option requires 3 timeout values")),
             }
@@ -354,9 +370,6 @@ impl Draft {
             format,
             ..
         } = self;
-        if svc.af == 0 {
-            svc.af = AF_INET;
-        }
         if matches!(cmd, Cmd::AddService | Cmd::EditService) {
             check_service(&mut svc)?;
         }
@@ -366,8 +379,8 @@ impl Draft {
         if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
             check_dest(&svc, &mut dest, options)?;
         }
-        if dest.af == 0 {
-            dest.af = svc.af;
+        if options & bit(Opt::Server) == 0 {
+            dest.family = svc.family;
         }
         if cmd == Cmd::List {
             let any = |os: &[Opt]| os.iter().any(|o| options & bit(*o) != 0);
@@ -393,10 +406,13 @@ impl Draft {
 /// `-A`/`-E`: a port unless persistent or fwmark, `-o` only for UDP, and
 /// the default scheduler.
 fn check_service(svc: &mut Service) -> Result<(), CliError> {
-    if svc.fwmark == 0 && svc.port == 0 && svc.flags & SVC_F_PERSISTENT == 0 {
+    if svc.fwmark == 0 && svc.port == 0 && !svc.flags.intersects(ServiceFlags::PERSISTENT) {
         return Err(fail("Zero port specified for non-persistent service"));
     }
-    if svc.flags & SVC_F_ONEPACKET != 0 && svc.fwmark == 0 && svc.protocol != IPPROTO_UDP {
+    if svc.flags.intersects(ServiceFlags::ONEPACKET)
+        && svc.fwmark == 0
+        && svc.protocol != Protocol::Udp
+    {
         return Err(fail(
             "One-Packet Scheduling is only for UDP virtual services",
         ));
@@ -410,10 +426,10 @@ fn check_service(svc: &mut Service) -> Result<(), CliError> {
 /// `-a`/`-e`: DR and tunnel ports follow the service's, families must match
 /// unless tunnelling, tunnel options only with `-i` and by tunnel type.
 fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliError> {
-    if svc.fwmark == 0 && (dest.fwd == FWD_TUNNEL || dest.fwd == FWD_DROUTE) {
+    if svc.fwmark == 0 && (dest.forward == Forward::Tunnel || dest.forward == Forward::Route) {
         dest.port = svc.port;
     }
-    if dest.af != svc.af && dest.fwd != FWD_TUNNEL {
+    if dest.family != svc.family && dest.forward != Forward::Tunnel {
         return Err(fail(
             "Different address family is allowed only for tunneling servers",
         ));
@@ -423,11 +439,11 @@ fn check_dest(svc: &Service, dest: &mut Dest, options: u64) -> Result<(), CliErr
         | bit(Opt::TunNocsum)
         | bit(Opt::TunCsum)
         | bit(Opt::TunRemcsum);
-    if dest.fwd != FWD_TUNNEL && options & tun_opts != 0 {
+    if dest.forward != Forward::Tunnel && options & tun_opts != 0 {
         return Err(fail("Tunnel options conflict with forward method"));
     }
-    if dest.fwd == FWD_TUNNEL {
-        tunnel_opt_check(dest.tun_type, options)?;
+    if dest.forward == Forward::Tunnel {
+        tunnel_opt_check(dest.tun_type.number(), options)?;
     }
     Ok(())
 }
@@ -502,9 +518,9 @@ fn truncate_bytes(s: &str, max: usize) -> String {
     }
 }
 
-fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, CliError> {
+fn parse_sched_flags(sched: &str, arg: &str) -> Result<ServiceFlags, CliError> {
     let scheduler = if sched.is_empty() { "wlc" } else { sched };
-    let mut flags = 0;
+    let mut flags = ServiceFlags::EMPTY;
     let mut any = false;
     for flag in arg.split(',').filter(|f| !f.is_empty()) {
         any = true;

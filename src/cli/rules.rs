@@ -191,7 +191,7 @@ pub fn parse_rules_health(text: &str) -> (Vec<Wanted>, Vec<Problem>, HealthLines
                 if let Some(first) = dest_lines.get(&dk) {
                     problem(format!(
                         "duplicate real server {} in service {} (first defined on line {first})",
-                        addrport(p.dest.af, &p.dest.addr, p.dest.port),
+                        addrport(p.dest.addr, p.dest.port),
                         service_rule(&p.svc)
                     ));
                     continue;
@@ -250,10 +250,7 @@ pub fn parse_scope(spec: &str) -> Result<Scope, String> {
         .and_then(|a| a.strip_suffix(']'))
         .unwrap_or(spec);
     match bare.parse::<std::net::IpAddr>() {
-        Ok(ip) => {
-            let af = if ip.is_ipv6() { AF_INET6 } else { AF_INET };
-            Ok(Scope::Addr(af, raw_from_ip(ip)))
-        }
+        Ok(ip) => Ok(Scope::Addr(ip)),
         Err(_) => Err(bad(
             "expected ADDR, tcp:ADDR:PORT, udp:ADDR:PORT, sctp:ADDR:PORT or fwmark:N",
         )),

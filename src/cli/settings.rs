@@ -46,7 +46,12 @@ pub fn sysctl_line(name: &str, value: &str) -> String {
 
 /// `--set TCP TCPFIN UDP`.
 pub fn set_line(t: &Timeouts) -> String {
-    format!("--set {} {} {}", t.tcp, t.tcp_fin, t.udp)
+    format!(
+        "--set {} {} {}",
+        t.tcp.as_secs(),
+        t.tcp_fin.as_secs(),
+        t.udp.as_secs()
+    )
 }
 
 /// The settings lines of `text`, and their problems (each with its line).
@@ -138,9 +143,9 @@ mod tests {
             s.timeouts,
             Some((
                 Timeouts {
-                    tcp: 900,
-                    tcp_fin: 120,
-                    udp: 300
+                    tcp: std::time::Duration::from_secs(900),
+                    tcp_fin: std::time::Duration::from_secs(120),
+                    udp: std::time::Duration::from_secs(300)
                 },
                 2
             ))

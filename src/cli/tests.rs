@@ -71,9 +71,9 @@ fn leftovers_and_set() {
     assert_eq!(
         p.timeouts,
         Timeouts {
-            tcp: 30,
-            tcp_fin: 5,
-            udp: 60
+            tcp: std::time::Duration::from_secs(30),
+            tcp_fin: std::time::Duration::from_secs(5),
+            udp: std::time::Duration::from_secs(60)
         }
     );
     assert_eq!(
@@ -129,7 +129,7 @@ fn service_rules() {
     let p = parsed("-A -t 192.0.2.1:80 -s rr -p");
     assert_eq!(
         (p.svc.flags, p.svc.timeout.as_secs()),
-        (SVC_F_PERSISTENT, 360)
+        (ServiceFlags::PERSISTENT, 360)
     );
     assert_eq!(
         fatal("-A -t 192.0.2.1:80 -p rr"),
@@ -152,13 +152,19 @@ fn service_rules() {
         "multiple 'service-address' options specified"
     );
     let p = parsed("-A -t 192.0.2.1:80 -p 10 -M 0.0.0.24");
-    assert_eq!(p.svc.netmask, 24);
+    assert_eq!(
+        p.svc.netmask,
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(24))
+    );
     assert_eq!(
         fatal("-A -f 5 -6 -M 129 -p"),
         "illegal ipv6 netmask specified"
     );
     let p = parsed("-A -f 5 -6 -M 64x -p");
-    assert_eq!((p.svc.af, p.svc.netmask), (AF_INET6, 64));
+    assert_eq!(
+        (p.svc.family, p.svc.netmask),
+        (Family::Inet6, Netmask::Prefix(64))
+    );
     assert_eq!(fatal("-A -6 -f 5"), "-6 used before -f\n");
     assert_eq!(fatal("-A -f 0"), "invalid fwmark value `0' specified");
     assert_eq!(
@@ -179,7 +185,7 @@ fn sched_flags() {
         "invalid scheduler flag `bogus'"
     );
     let p = parsed("-A -t 192.0.2.1:80 -s mh -b mh-fallback,mh-port");
-    assert_eq!(p.svc.flags, SVC_F_SCHED1 | SVC_F_SCHED2);
+    assert_eq!(p.svc.flags, ServiceFlags::SCHED1 | ServiceFlags::SCHED2);
     // validated before the matrix
     assert_eq!(
         fatal("-a -t 192.0.2.1:80 -b bogus"),
@@ -192,7 +198,10 @@ fn dest_rules() {
     let p = parsed("-a -t 192.0.2.1:80 -r 198.51.100.4:81 -i");
     assert_eq!(p.dest.port, 80);
     let p = parsed("-a -t 192.0.2.1:80 -r 198.51.100.4:81 -m");
-    assert_eq!((p.dest.port, p.dest.fwd, p.dest.weight), (81, FWD_MASQ, 1));
+    assert_eq!(
+        (p.dest.port, p.dest.forward, p.dest.weight),
+        (81, Forward::Masq, 1)
+    );
     let p = parsed("-a -t 192.0.2.1:80 -r 198.51.100.4 -m");
     assert_eq!(p.dest.port, 80);
     assert_eq!(
@@ -200,8 +209,10 @@ fn dest_rules() {
         "Different address family is allowed only for tunneling servers"
     );
     assert_eq!(
-        parsed("-a -t [2001:db8::1]:80 -r 198.51.100.9 -i").dest.af,
-        AF_INET
+        parsed("-a -t [2001:db8::1]:80 -r 198.51.100.9 -i")
+            .dest
+            .family,
+        Family::Inet
     );
     assert_eq!(
         fatal("-a -t 192.0.2.1:80 -r 198.51.100.4 -m --tun-type gre"),
@@ -245,8 +256,8 @@ fn daemons() {
     assert_eq!(run("--start-daemon").unwrap_err(), CliError::TryHelp);
     let p = parsed("--start-daemon master");
     assert_eq!(
-        (p.daemon.state, p.daemon.mcast_ifn.as_str()),
-        (DAEMON_MASTER, "eth0")
+        (p.daemon.role, p.daemon.mcast_ifn.as_str()),
+        (DaemonRole::Master, "eth0")
     );
     let p = parsed(
         "--start-daemon backup --mcast-interface dummy0 --syncid 7 --mcast-group ff02::1234",

@@ -3,7 +3,34 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use lvs::model::{ip_from_raw, RawAddr, AF_INET6};
+use lvs::model::{Family, Protocol};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The kernel's 16-byte address union as the proc connection table and
+/// ipvsadm's comparisons see it: an IPv4 address in the first 4 bytes,
+/// the rest zero.
+pub(crate) type RawAddr = [u8; 16];
+
+/// The [`RawAddr`] of an address.
+pub(crate) fn raw_from_ip(ip: IpAddr) -> RawAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut raw = [0u8; 16];
+            raw[..4].copy_from_slice(&v4.octets());
+            raw
+        }
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+/// A [`RawAddr`] read in the family `af`.
+pub(crate) fn ip_from_raw(af: Family, raw: &RawAddr) -> IpAddr {
+    if af == Family::Inet6 {
+        IpAddr::V6(Ipv6Addr::from(*raw))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+    }
+}
 pub(crate) use lvs::model::{ntop, write_ntop6};
 
 /// Host and service names for a listing without `-n`, looked up by the
@@ -15,7 +42,7 @@ pub struct Resolver {
     pub host: fn(IpAddr) -> Option<String>,
     /// The service name of a port for an IP protocol number; `None` prints
     /// the port in decimal.
-    pub service: fn(u16, u16) -> Option<String>,
+    pub service: fn(u16, Protocol) -> Option<String>,
 }
 
 /// How a listing writes addresses and ports.
@@ -120,7 +147,7 @@ impl Line {
 
     /// Numeric `addr:port` / `[addr]:port`: what [`addrport`] gives with
     /// `numeric` (at most 47 bytes, so never cut).
-    pub(crate) fn addrport(&mut self, af: u16, addr: &RawAddr, port: u16) {
+    pub(crate) fn addrport(&mut self, af: Family, addr: &RawAddr, port: u16) {
         match ip_from_raw(af, addr) {
             IpAddr::V4(v4) => {
                 for (i, o) in v4.octets().into_iter().enumerate() {
@@ -158,7 +185,7 @@ impl fmt::Write for Line {
 }
 
 /// [`Line::addrport`] on its own.
-pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Line {
+pub(crate) fn addrport_numeric(af: Family, addr: &RawAddr, port: u16) -> Line {
     let mut l = Line::new();
     l.addrport(af, addr, port);
     l
@@ -169,7 +196,13 @@ pub(crate) fn addrport_numeric(af: u16, addr: &RawAddr, port: u16) -> Line {
 /// the numeric text) and the service name of the port for `protocol`
 /// (`getservbyport`, falling back to decimal; protocols other than
 /// TCP/UDP/SCTP always give decimal). The whole text is cut to 59 bytes.
-pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, names: Names) -> String {
+pub(crate) fn addrport(
+    af: Family,
+    addr: &RawAddr,
+    port: u16,
+    protocol: Protocol,
+    names: Names,
+) -> String {
     let ip = ip_from_raw(af, addr);
     let (host, serv) = match names {
         Names::Numeric => (ntop(&ip), port.to_string()),
@@ -178,7 +211,7 @@ pub(crate) fn addrport(af: u16, addr: &RawAddr, port: u16, protocol: u16, names:
             (r.service)(port, protocol).unwrap_or_else(|| port.to_string()),
         ),
     };
-    let text = if af == AF_INET6 {
+    let text = if af == Family::Inet6 {
         format!("[{host}]:{serv}")
     } else {
         format!("{host}:{serv}")
@@ -218,25 +251,34 @@ mod tests {
     fn addrport_numeric_and_cut() {
         let mut raw = [0u8; 16];
         raw[..4].copy_from_slice(&[192, 0, 2, 1]);
-        assert_eq!(addrport(2, &raw, 80, 6, Names::Numeric), "192.0.2.1:80");
+        assert_eq!(
+            addrport(Family::Inet, &raw, 80, Protocol::Tcp, Names::Numeric),
+            "192.0.2.1:80"
+        );
         let v6: Ipv6Addr = "2001:db8::12".parse().unwrap();
         assert_eq!(
-            addrport(10, &v6.octets(), 0, 0, Names::Numeric),
+            addrport(
+                Family::Inet6,
+                &v6.octets(),
+                0,
+                Protocol::Other(0),
+                Names::Numeric
+            ),
             "[2001:db8::12]:0"
         );
         assert_eq!(cut("x".repeat(70), 59).len(), 59);
         for (af, a) in [
-            (2, "192.0.2.1"),
-            (2, "255.255.255.255"),
-            (10, "2001:db8::12"),
-            (10, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
-            (10, "::ffff:1.2.3.4"),
+            (Family::Inet, "192.0.2.1"),
+            (Family::Inet, "255.255.255.255"),
+            (Family::Inet6, "2001:db8::12"),
+            (Family::Inet6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            (Family::Inet6, "::ffff:1.2.3.4"),
         ] {
-            let raw = lvs::model::raw_from_ip(a.parse().unwrap());
+            let raw = raw_from_ip(a.parse().unwrap());
             for port in [0, 80, 65535] {
                 assert_eq!(
                     addrport_numeric(af, &raw, port).as_str(),
-                    addrport(af, &raw, port, 6, Names::Numeric)
+                    addrport(af, &raw, port, Protocol::Tcp, Names::Numeric)
                 );
             }
         }

@@ -12,9 +12,9 @@ use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-use lvs::model::{RawAddr, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use lvs::model::{Family, Protocol};
 
-use super::addr::{addrport, Names};
+use super::addr::{addrport, Names, RawAddr};
 use lvs::cnum::Scan;
 
 /// Failures of [`write_connections`]; ipvsadm exits with status 1 on each.
@@ -130,17 +130,17 @@ fn raw_v4(a: Ipv4Addr) -> RawAddr {
 /// IPv6 if the client parses as IPv6, IPv4 if it parses as dotted IPv4,
 /// otherwise all three are hex numbers. An address that does not parse in
 /// the chosen family is left uninitialised by ipvsadm; it is zero here.
-fn addresses(l: &ConnLine<'_>) -> (u16, [RawAddr; 3]) {
+fn addresses(l: &ConnLine<'_>) -> (Family, [RawAddr; 3]) {
     let temps = [l.caddr, l.vaddr, l.daddr];
     if parse_v6(l.caddr).is_some() {
         let raws = temps.map(|t| parse_v6(t).map_or([0; 16], |a| a.octets()));
-        (AF_INET6, raws)
+        (Family::Inet6, raws)
     } else if parse_v4(l.caddr).is_some() {
         let raws = temps.map(|t| parse_v4(t).map_or([0; 16], raw_v4));
-        (AF_INET, raws)
+        (Family::Inet, raws)
     } else {
         let raws = temps.map(|t| raw_v4(Ipv4Addr::from(strtoul_hex(t))));
-        (AF_INET, raws)
+        (Family::Inet, raws)
     }
 }
 
@@ -156,10 +156,10 @@ fn write_row<W: Write>(
     persistent_conn: bool,
 ) -> io::Result<()> {
     let proto = match l.protocol {
-        b"TCP" => IPPROTO_TCP,
-        b"UDP" => IPPROTO_UDP,
-        b"SCTP" => IPPROTO_SCTP,
-        _ => 0,
+        b"TCP" => Protocol::Tcp,
+        b"UDP" => Protocol::Udp,
+        b"SCTP" => Protocol::Sctp,
+        _ => Protocol::Other(0),
     };
     let (af, [c, v, d]) = addresses(l);
     let cname = addrport(af, &c, l.cport, proto, names);
@@ -238,7 +238,7 @@ pub struct Conn {
     /// Protocol as the kernel prints it (`TCP`, `UDP`, `SCTP`...).
     pub protocol: String,
     /// Address family of the three addresses, decided as ipvsadm does.
-    pub af: u16,
+    pub family: Family,
     /// Client address.
     pub client: RawAddr,
     /// Client port.
@@ -271,7 +271,7 @@ pub fn read_connections(data: &[u8], path: &Path) -> Result<Vec<Conn>, ConnError
         let (af, [c, v, d]) = addresses(&l);
         conns.push(Conn {
             protocol: text(l.protocol),
-            af,
+            family: af,
             client: c,
             client_port: l.cport,
             virtual_addr: v,

@@ -11,17 +11,17 @@ const DASHBOARD: &str = include_str!("../../contrib/grafana/lvsadm.json");
 
 /// The families and label names of a full exposition.
 fn exported() -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut tcp = Service::new(AF_INET);
-    tcp.protocol = IPPROTO_TCP;
-    tcp.addr = raw_from_ip("192.0.2.1".parse().unwrap());
+    let mut tcp = Service::new(Family::Inet);
+    tcp.protocol = Protocol::Tcp;
+    tcp.addr = "192.0.2.1".parse().unwrap();
     tcp.port = 80;
-    let mut fwm = Service::new(AF_INET6);
+    let mut fwm = Service::new(Family::Inet6);
     fwm.fwmark = 5;
-    let mut d = Dest::new(AF_INET);
-    d.addr = raw_from_ip("198.51.100.1".parse().unwrap());
+    let mut d = Dest::new(Family::Inet);
+    d.addr = "198.51.100.1".parse().unwrap();
     d.port = 80;
     let daemon = Daemon {
-        state: DAEMON_MASTER,
+        role: DaemonRole::Master,
         mcast_ifn: "eth0".into(),
         ..Daemon::default()
     };

@@ -6,7 +6,9 @@
 
 mod addr;
 mod conn;
-pub(crate) use addr::ntop;
+#[cfg(test)]
+pub(crate) use addr::raw_from_ip;
+pub(crate) use addr::{ip_from_raw, ntop, RawAddr};
 pub use addr::{Names, Resolver};
 pub use conn::{read_connections, Conn};
 pub mod node_exporter;
@@ -15,7 +17,6 @@ pub mod sort;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::net::Ipv4Addr;
 
 use lvs::model::*;
 
@@ -57,7 +58,7 @@ pub struct ListOptions {
 /// What glibc's printf prints for a NULL `%s`.
 const NULL_STR: &str = "(null)";
 /// Mask of the scheduler flag bits.
-const SCHED_FLAGS: u32 = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+const SCHED_FLAGS: ServiceFlags = ServiceFlags::SCHED;
 
 /// ipvsadm's `print_largenum`: a counter in a 9-character column.
 ///
@@ -138,20 +139,24 @@ pub fn write_title<W: Write>(out: &mut W, opts: &ListOptions) -> io::Result<()> 
 }
 
 /// Protocol column of a listing row.
-fn proto_label(protocol: u16) -> &'static str {
-    Protocol::from_number(protocol).label().unwrap_or("?")
+fn proto_label(protocol: Protocol) -> &'static str {
+    protocol.label().unwrap_or("?")
 }
 
 /// Service option of a save line.
-fn proto_option(protocol: u16) -> &'static str {
-    Protocol::from_number(protocol)
-        .option()
-        .unwrap_or("--xxx-service")
+fn proto_option(protocol: Protocol) -> &'static str {
+    protocol.option().unwrap_or("--xxx-service")
 }
 
 /// The service's `addr:port` text (59-byte cut included).
 fn service_addrport(svc: &Service, names: Names) -> String {
-    addr::addrport(svc.af, &svc.addr, svc.port, svc.protocol, names)
+    addr::addrport(
+        svc.family,
+        &addr::raw_from_ip(svc.addr),
+        svc.port,
+        svc.protocol,
+        names,
+    )
 }
 
 /// Human text of a service as in listing rows: `FWM  %d`, `FWM  %d IPv6`
@@ -159,7 +164,11 @@ fn service_addrport(svc: &Service, names: Names) -> String {
 /// service is IPv6. Names are those of `names`.
 pub fn service_label(svc: &Service, names: Names) -> String {
     if svc.is_fwmark() {
-        let v6 = if svc.af == AF_INET6 { " IPv6" } else { "" };
+        let v6 = if svc.family == Family::Inet6 {
+            " IPv6"
+        } else {
+            ""
+        };
         return format!("FWM  {}{v6}", svc.fwmark as i32);
     }
     let text = format!(
@@ -167,7 +176,7 @@ pub fn service_label(svc: &Service, names: Names) -> String {
         proto_label(svc.protocol),
         service_addrport(svc, names)
     );
-    if svc.af != AF_INET6 {
+    if svc.family != Family::Inet6 {
         addr::cut(text, 33)
     } else {
         text
@@ -196,7 +205,7 @@ impl Label {
     /// cut to 33 never applies to them.
     fn of_service(svc: &Service, names: Names) -> Label {
         if names.is_numeric() && !svc.is_fwmark() {
-            let a = addr::addrport_numeric(svc.af, &svc.addr, svc.port);
+            let a = addr::addrport_numeric(svc.family, &addr::raw_from_ip(svc.addr), svc.port);
             let mut s = addr::Line::new();
             if write!(s, "{:<4} {}", proto_label(svc.protocol), a.as_str()).is_ok() {
                 return Label::Stack(s);
@@ -209,10 +218,14 @@ impl Label {
     /// 28 bytes, which numeric text never reaches).
     fn of_dest(svc: &Service, dest: &Dest, names: Names) -> Label {
         if names.is_numeric() {
-            return Label::Stack(addr::addrport_numeric(dest.af, &dest.addr, dest.port));
+            return Label::Stack(addr::addrport_numeric(
+                dest.family,
+                &addr::raw_from_ip(dest.addr),
+                dest.port,
+            ));
         }
         let name = dest_addrport(svc, dest, names);
-        Label::Owned(if dest.af != AF_INET6 {
+        Label::Owned(if dest.family != Family::Inet6 {
             addr::cut(name, 28)
         } else {
             name
@@ -225,7 +238,7 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, names: Names) {
     if svc.is_fwmark() {
         l.push(b"-f ");
         l.signed(i64::from(svc.fwmark as i32));
-        if svc.af == AF_INET6 {
+        if svc.family == Family::Inet6 {
             l.push(b" -6");
         }
         return;
@@ -233,7 +246,7 @@ fn push_service_rule(l: &mut addr::Line, svc: &Service, names: Names) {
     l.push(proto_option(svc.protocol).as_bytes());
     l.push(b" ");
     if names.is_numeric() {
-        l.addrport(svc.af, &svc.addr, svc.port);
+        l.addrport(svc.family, &addr::raw_from_ip(svc.addr), svc.port);
     } else {
         l.push(service_addrport(svc, names).as_bytes());
     }
@@ -248,20 +261,20 @@ fn sched_flags_text(svc: &Service) -> String {
 /// The persistence mask text, if it differs from the default: dotted
 /// (`inet_ntoa`) for IPv4, prefix length (`%i`) for IPv6.
 fn mask_text(svc: &Service) -> Option<String> {
-    if svc.af == AF_INET6 {
-        (svc.netmask != 128).then(|| (svc.netmask as i32).to_string())
-    } else {
-        (svc.netmask != 0xffff_ffff).then(|| Ipv4Addr::from(svc.netmask).to_string())
+    match svc.netmask {
+        m if m.is_full() => None,
+        Netmask::Prefix(n) => Some((n as i32).to_string()),
+        Netmask::Mask(m) => Some(m.to_string()),
     }
 }
 
 /// `Scheduler Flags` part of a default listing service row.
 fn service_flags_text(svc: &Service) -> String {
     let mut s = String::new();
-    if svc.flags & SCHED_FLAGS != 0 {
+    if svc.flags.intersects(SCHED_FLAGS) {
         s.push_str(&format!(" ({})", sched_flags_text(svc)));
     }
-    if svc.flags & SVC_F_PERSISTENT != 0 {
+    if svc.flags.intersects(ServiceFlags::PERSISTENT) {
         s.push_str(&format!(" persistent {}", svc.timeout.as_secs()));
         if let Some(mask) = mask_text(svc) {
             s.push_str(&format!(" mask {mask}"));
@@ -270,7 +283,7 @@ fn service_flags_text(svc: &Service) -> String {
             s.push_str(&format!(" pe {}", svc.pe_name));
         }
     }
-    if svc.flags & SVC_F_ONEPACKET != 0 {
+    if svc.flags.intersects(ServiceFlags::ONEPACKET) {
         s.push_str(" ops");
     }
     s
@@ -301,28 +314,24 @@ pub fn write_service<W: Write>(out: &mut W, svc: &Service, opts: &ListOptions) -
 }
 
 /// Forwarding column: `Masq`, `Local`, `Tunnel`, `Route`, else glibc's `(null)`.
-fn fwd_name(fwd: u32) -> &'static str {
-    Forward::from_flags(fwd)
-        .and_then(Forward::label)
-        .unwrap_or(NULL_STR)
+fn fwd_name(fwd: Forward) -> &'static str {
+    fwd.label().unwrap_or(NULL_STR)
 }
 
 /// Forwarding option of a save line (`-g` for local node too).
-fn fwd_switch(fwd: u32) -> &'static str {
-    Forward::from_flags(fwd)
-        .and_then(Forward::option)
-        .unwrap_or(NULL_STR)
+fn fwd_switch(fwd: Forward) -> &'static str {
+    fwd.option().unwrap_or(NULL_STR)
 }
 
 /// Short tunnel checksum flag of `--tun-info` (ipvsadm indexes a 3-entry
 /// array here: other values are undefined behaviour there).
-fn tun_flag_short(flags: u16) -> &'static str {
-    TunnelChecksum::from_flags(flags).map_or(NULL_STR, TunnelChecksum::short)
+fn tun_flag_short(flags: TunnelChecksum) -> &'static str {
+    flags.short().unwrap_or(NULL_STR)
 }
 
 /// Tunnel checksum option of a save line.
-fn tun_flag_option(flags: u16) -> &'static str {
-    TunnelChecksum::from_flags(flags).map_or(NULL_STR, TunnelChecksum::option)
+fn tun_flag_option(flags: TunnelChecksum) -> &'static str {
+    flags.option().unwrap_or(NULL_STR)
 }
 
 /// `TunnelInfo` column: `ipip`, `gue:PORT:FLAG`, `gre:FLAG`, else `n/a`
@@ -332,9 +341,13 @@ fn tun_info(dest: &Dest) -> String {
         return "n/a".to_string();
     }
     let text = match dest.tun_type {
-        TUN_TYPE_IPIP => "ipip".to_string(),
-        TUN_TYPE_GUE => format!("gue:{}:{}", dest.tun_port, tun_flag_short(dest.tun_flags)),
-        TUN_TYPE_GRE => format!("gre:{}", tun_flag_short(dest.tun_flags)),
+        TunnelType::Ipip => "ipip".to_string(),
+        TunnelType::Gue => format!(
+            "gue:{}:{}",
+            dest.tun_port,
+            tun_flag_short(dest.tun_checksum)
+        ),
+        TunnelType::Gre => format!("gre:{}", tun_flag_short(dest.tun_checksum)),
         _ => return "n/a".to_string(),
     };
     addr::cut(text, 15)
@@ -343,7 +356,13 @@ fn tun_info(dest: &Dest) -> String {
 /// The destination's `addr:port` text, in the DEST's family, with the port
 /// named after the SERVICE's protocol.
 fn dest_addrport(svc: &Service, dest: &Dest, names: Names) -> String {
-    addr::addrport(dest.af, &dest.addr, dest.port, svc.protocol, names)
+    addr::addrport(
+        dest.family,
+        &addr::raw_from_ip(dest.addr),
+        dest.port,
+        svc.protocol,
+        names,
+    )
 }
 
 /// A destination row of the listing mode.
@@ -361,9 +380,11 @@ pub fn write_dest<W: Write>(
         // `"  -> {name:<28} {fwd:<7} {weight:<6} {active:<10} {inact:<10}"`
         let mut l = addr::Line::new();
         l.push(b"  -> ");
-        l.column(28, |l| l.addrport(dest.af, &dest.addr, dest.port));
+        l.column(28, |l| {
+            l.addrport(dest.family, &addr::raw_from_ip(dest.addr), dest.port)
+        });
         l.push(b" ");
-        l.column(7, |l| l.push(fwd_name(dest.fwd).as_bytes()));
+        l.column(7, |l| l.push(fwd_name(dest.forward).as_bytes()));
         l.push(b" ");
         l.column(6, |l| l.signed(i64::from(dest.weight)));
         l.push(b" ");
@@ -412,7 +433,7 @@ pub fn write_dest<W: Write>(
         ListMode::TunInfo => writeln!(
             out,
             "  -> {name:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
-            fwd_name(dest.fwd),
+            fwd_name(dest.forward),
             tun_info(dest),
             dest.weight,
             dest.active_conns,
@@ -421,7 +442,7 @@ pub fn write_dest<W: Write>(
         ListMode::Default => writeln!(
             out,
             "  -> {name:<28} {:<7} {:<6} {:<10} {:<10}",
-            fwd_name(dest.fwd),
+            fwd_name(dest.forward),
             dest.weight,
             dest.active_conns,
             dest.inact_conns
@@ -436,7 +457,7 @@ pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, names: Names) ->
     push_service_rule(&mut l, svc, names);
     out.write_all(l.as_str().as_bytes())?;
     write!(out, " -s {}", svc.sched_name)?;
-    if svc.flags & SVC_F_PERSISTENT != 0 {
+    if svc.flags.intersects(ServiceFlags::PERSISTENT) {
         write!(out, " -p {}", svc.timeout.as_secs())?;
         if let Some(mask) = mask_text(svc) {
             write!(out, " -M {mask}")?;
@@ -445,10 +466,10 @@ pub fn write_save_service<W: Write>(out: &mut W, svc: &Service, names: Names) ->
     if !svc.pe_name.is_empty() {
         write!(out, " --pe {}", svc.pe_name)?;
     }
-    if svc.flags & SVC_F_ONEPACKET != 0 {
+    if svc.flags.intersects(ServiceFlags::ONEPACKET) {
         out.write_all(b" -o")?;
     }
-    if svc.flags & SCHED_FLAGS != 0 {
+    if svc.flags.intersects(SCHED_FLAGS) {
         write!(out, " -b {}", sched_flags_text(svc))?;
     }
     out.write_all(b"\n")
@@ -468,27 +489,27 @@ pub fn write_save_dest<W: Write>(
     push_service_rule(&mut l, svc, names);
     l.push(b" -r ");
     if names.is_numeric() {
-        l.addrport(dest.af, &dest.addr, dest.port);
+        l.addrport(dest.family, &addr::raw_from_ip(dest.addr), dest.port);
     } else {
         l.push(dest_addrport(svc, dest, names).as_bytes());
     }
     l.push(b" ");
-    l.push(fwd_switch(dest.fwd).as_bytes());
+    l.push(fwd_switch(dest.forward).as_bytes());
     l.push(b" -w ");
     l.signed(i64::from(dest.weight));
     if dest.is_tunnel() {
         match dest.tun_type {
-            TUN_TYPE_GUE => {
+            TunnelType::Gue => {
                 l.push(b" --tun-type gue --tun-port ");
                 l.num(u64::from(dest.tun_port));
                 l.push(b" ");
-                l.push(tun_flag_option(dest.tun_flags).as_bytes());
+                l.push(tun_flag_option(dest.tun_checksum).as_bytes());
             }
-            TUN_TYPE_GRE => {
+            TunnelType::Gre => {
                 l.push(b" --tun-type gre ");
-                l.push(tun_flag_option(dest.tun_flags).as_bytes());
+                l.push(tun_flag_option(dest.tun_checksum).as_bytes());
             }
-            TUN_TYPE_IPIP => l.push(b" --tun-type ipip"),
+            TunnelType::Ipip => l.push(b" --tun-type ipip"),
             _ => {}
         }
     }
@@ -501,7 +522,9 @@ pub fn write_timeouts<W: Write>(out: &mut W, t: &Timeouts) -> io::Result<()> {
     writeln!(
         out,
         "Timeout (tcp tcpfin udp): {} {} {}",
-        t.tcp as i32, t.tcp_fin as i32, t.udp as i32
+        secs_i32(t.tcp),
+        secs_i32(t.tcp_fin),
+        secs_i32(t.udp)
     )
 }
 
@@ -509,13 +532,7 @@ pub fn write_timeouts<W: Write>(out: &mut W, t: &Timeouts) -> io::Result<()> {
 /// kernel dumps them); entries with neither state bit print nothing.
 pub fn write_daemons<W: Write>(out: &mut W, daemons: &[Daemon]) -> io::Result<()> {
     for d in daemons {
-        let kind = if d.state & DAEMON_MASTER != 0 {
-            "master"
-        } else if d.state & DAEMON_BACKUP != 0 {
-            "backup"
-        } else {
-            continue;
-        };
+        let kind = d.role.name();
         let mut line = format!(
             "{kind} sync daemon (mcast={}, syncid={}",
             d.mcast_ifn, d.syncid as i32
@@ -541,3 +558,8 @@ pub fn write_daemons<W: Write>(out: &mut W, daemons: &[Daemon]) -> io::Result<()
 mod dashboard_tests;
 #[cfg(test)]
 mod tests;
+
+/// A kernel timeout as ipvsadm prints it: its 32-bit seconds, signed.
+fn secs_i32(d: std::time::Duration) -> i32 {
+    d.as_secs() as u32 as i32
+}

@@ -90,11 +90,9 @@ fn proto(s: &Service) -> String {
     if s.is_fwmark() {
         return "FWM".into();
     }
-    match s.protocol {
-        IPPROTO_TCP => "TCP".into(),
-        IPPROTO_UDP => "UDP".into(),
-        IPPROTO_SCTP => "SCTP".into(),
-        n => n.to_string(),
+    match s.protocol.label() {
+        Some(label) => label.into(),
+        None => s.protocol.number().to_string(),
     }
 }
 
@@ -104,7 +102,7 @@ pub fn backend_labels(s: &Service, d: &Dest) -> String {
         (String::new(), String::new(), format!("{:08X}", s.fwmark))
     } else {
         (
-            crate::format::ntop(&s.ip()),
+            crate::format::ntop(&s.addr),
             s.port.to_string(),
             String::new(),
         )
@@ -112,7 +110,7 @@ pub fn backend_labels(s: &Service, d: &Dest) -> String {
     let values = [
         addr,
         port,
-        crate::format::ntop(&d.ip()),
+        crate::format::ntop(&d.addr),
         d.port.to_string(),
         proto(s),
         mark,
@@ -186,14 +184,14 @@ mod tests {
     use super::*;
     use crate::format::prometheus::{RenderOptions, Snapshot};
 
-    fn service(proto: u16, addr: &str, port: u16, mark: u32) -> Service {
+    fn service(proto: Protocol, addr: &str, port: u16, mark: u32) -> Service {
         let ip: std::net::IpAddr = addr.parse().unwrap();
-        let mut s = Service::new(if ip.is_ipv6() { AF_INET6 } else { AF_INET });
+        let mut s = Service::new(Family::of(&ip));
         if mark != 0 {
             s.fwmark = mark;
         } else {
             s.protocol = proto;
-            s.addr = raw_from_ip(ip);
+            s.addr = ip;
             s.port = port;
         }
         s
@@ -201,8 +199,8 @@ mod tests {
 
     fn dest(addr: &str, port: u16, weight: i32, active: u32, inactive: u32) -> Dest {
         let ip: std::net::IpAddr = addr.parse().unwrap();
-        let mut d = Dest::new(if ip.is_ipv6() { AF_INET6 } else { AF_INET });
-        d.addr = raw_from_ip(ip);
+        let mut d = Dest::new(Family::of(&ip));
+        d.addr = ip;
         d.port = port;
         d.weight = weight;
         d.active_conns = active;
@@ -236,22 +234,22 @@ mod tests {
     fn table() -> Vec<(Service, Vec<Dest>)> {
         vec![
             (
-                service(IPPROTO_TCP, "192.0.2.1", 80, 0),
+                service(Protocol::Tcp, "192.0.2.1", 80, 0),
                 vec![
                     dest("198.51.100.1", 80, 3, 5, 7),
                     dest("198.51.100.2", 80, 0, 1, 2),
                 ],
             ),
             (
-                service(IPPROTO_UDP, "2001:db8::1", 53, 0),
+                service(Protocol::Udp, "2001:db8::1", 53, 0),
                 vec![dest("2001:db8::10", 53, 1, 0, 9)],
             ),
             (
-                service(0, "192.0.2.1", 0, 7),
+                service(Protocol::Other(0), "192.0.2.1", 0, 7),
                 vec![dest("198.51.100.1", 443, 1, 2, 0)],
             ),
             (
-                service(0, "192.0.2.1", 0, 0x3da3),
+                service(Protocol::Other(0), "192.0.2.1", 0, 0x3da3),
                 vec![dest("198.51.100.1", 443, 1, 4, 0)],
             ),
         ]

@@ -90,28 +90,23 @@ fn labels(pairs: &[(&str, &str)]) -> String {
     s
 }
 
-fn family_name(af: u16) -> &'static str {
-    if af == AF_INET6 {
+fn family_name(af: lvs::model::Family) -> &'static str {
+    if af == lvs::model::Family::Inet6 {
         "ipv6"
     } else {
         "ipv4"
     }
 }
 
-fn protocol_name(p: u16) -> String {
-    match p {
-        IPPROTO_TCP => "tcp".into(),
-        IPPROTO_UDP => "udp".into(),
-        IPPROTO_SCTP => "sctp".into(),
-        n => n.to_string(),
-    }
+fn protocol_name(p: Protocol) -> String {
+    p.name()
 }
 
 /// The identifying labels of a service (without braces).
 pub fn service_labels(s: &Service) -> String {
     if s.is_fwmark() {
         labels(&[
-            ("family", family_name(s.af)),
+            ("family", family_name(s.family)),
             ("protocol", ""),
             ("address", ""),
             ("port", ""),
@@ -119,9 +114,9 @@ pub fn service_labels(s: &Service) -> String {
         ])
     } else {
         labels(&[
-            ("family", family_name(s.af)),
+            ("family", family_name(s.family)),
             ("protocol", &protocol_name(s.protocol)),
-            ("address", &crate::format::ntop(&s.ip())),
+            ("address", &crate::format::ntop(&s.addr)),
             ("port", &s.port.to_string()),
             ("fwmark", ""),
         ])
@@ -133,9 +128,9 @@ pub fn dest_labels(svc_labels: &str, d: &Dest) -> String {
     format!(
         "{svc_labels},{}",
         labels(&[
-            ("server_address", &crate::format::ntop(&d.ip())),
+            ("server_address", &crate::format::ntop(&d.addr)),
             ("server_port", &d.port.to_string()),
-            ("forward", &lvs::model::forward_name(d.fwd)),
+            ("forward", &d.forward.name()),
         ])
     )
 }
@@ -369,8 +364,11 @@ pub fn render(snap: &Snapshot, opts: &RenderOptions) -> String {
         Kind::Gauge,
         "A running connection synchronisation daemon and its settings (value 1).",
     );
-    for (role, bit) in [("master", DAEMON_MASTER), ("backup", DAEMON_BACKUP)] {
-        let d = snap.daemons.iter().find(|d| d.state & bit != 0);
+    for (role, want) in [
+        ("master", DaemonRole::Master),
+        ("backup", DaemonRole::Backup),
+    ] {
+        let d = snap.daemons.iter().find(|d| d.role == want);
         running
             .samples
             .push((labels(&[("role", role)]), d.is_some() as u64));
@@ -444,9 +442,9 @@ mod tests {
     use super::*;
 
     fn svc_tcp() -> Service {
-        let mut s = Service::new(AF_INET);
-        s.protocol = IPPROTO_TCP;
-        s.addr = raw_from_ip("192.0.2.1".parse().unwrap());
+        let mut s = Service::new(lvs::model::Family::Inet);
+        s.protocol = Protocol::Tcp;
+        s.addr = "192.0.2.1".parse().unwrap();
         s.port = 80;
         s.sched_name = "rr".into();
         s.stats = Stats {
@@ -465,16 +463,16 @@ mod tests {
     }
 
     fn svc_fwmark() -> Service {
-        let mut s = Service::new(AF_INET);
+        let mut s = Service::new(lvs::model::Family::Inet);
         s.fwmark = 7;
         s
     }
 
     fn dest(a: &str, w: i32) -> Dest {
-        let mut d = Dest::new(AF_INET);
-        d.addr = raw_from_ip(a.parse().unwrap());
+        let mut d = Dest::new(lvs::model::Family::Inet);
+        d.addr = a.parse().unwrap();
         d.port = 8080;
-        d.fwd = FWD_MASQ;
+        d.forward = Forward::Masq;
         d.weight = w;
         d.active_conns = 3;
         d.inact_conns = 4;
@@ -602,7 +600,7 @@ mod tests {
     fn daemons_and_escaping() {
         let snap = Snapshot {
             daemons: vec![Daemon {
-                state: DAEMON_BACKUP,
+                role: DaemonRole::Backup,
                 mcast_ifn: "e\"th\\0".into(),
                 syncid: 3,
                 ..Default::default()
@@ -620,15 +618,15 @@ mod tests {
 
     #[test]
     fn ipv6_service_labels() {
-        let mut s = Service::new(AF_INET6);
-        s.protocol = IPPROTO_UDP;
-        s.addr = raw_from_ip("2001:db8::1".parse().unwrap());
+        let mut s = Service::new(lvs::model::Family::Inet6);
+        s.protocol = Protocol::Udp;
+        s.addr = "2001:db8::1".parse().unwrap();
         s.port = 53;
         assert_eq!(
             service_labels(&s),
             "family=\"ipv6\",protocol=\"udp\",address=\"2001:db8::1\",port=\"53\",fwmark=\"\""
         );
-        let mut f = Service::new(AF_INET6);
+        let mut f = Service::new(lvs::model::Family::Inet6);
         f.fwmark = 1;
         assert!(service_labels(&f).starts_with("family=\"ipv6\",protocol=\"\""));
     }

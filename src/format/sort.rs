@@ -9,7 +9,8 @@
 //! as merging the elements directly. This module reproduces that merge sort
 //! and the two comparators.
 
-use lvs::model::{Dest, RawAddr, Service, AF_INET6};
+use super::addr::RawAddr;
+use lvs::model::{Dest, Family, Service};
 
 /// Stable top-down merge sort with glibc 2.36 msort's exact split
 /// (`n1 = n / 2`, `n2 = n - n1`); the merge takes the left element when
@@ -70,8 +71,8 @@ fn wrap_diff(a: u32, b: u32) -> i32 {
 
 /// Address comparison of libipvs: four words for IPv6 (first differing word
 /// decides), the first word only otherwise. `af` is the LEFT operand's family.
-fn cmp_addr(af: u16, a: &RawAddr, b: &RawAddr) -> i32 {
-    if af == AF_INET6 {
+fn cmp_addr(af: Family, a: &RawAddr, b: &RawAddr) -> i32 {
+    if af == Family::Inet6 {
         (0..4)
             .map(|i| wrap_diff(word(a, i), word(b, i)))
             .find(|&r| r != 0)
@@ -89,15 +90,19 @@ pub fn cmp_services(a: &Service, b: &Service) -> i32 {
     if r != 0 {
         return r;
     }
-    let r = i32::from(a.af) - i32::from(b.af);
+    let r = i32::from(a.family.af()) - i32::from(b.family.af());
     if r != 0 {
         return r;
     }
-    let r = i32::from(a.protocol) - i32::from(b.protocol);
+    let r = i32::from(a.protocol.number()) - i32::from(b.protocol.number());
     if r != 0 {
         return r;
     }
-    let r = cmp_addr(a.af, &a.addr, &b.addr);
+    let r = cmp_addr(
+        a.family,
+        &super::addr::raw_from_ip(a.addr),
+        &super::addr::raw_from_ip(b.addr),
+    );
     if r != 0 {
         return r;
     }
@@ -107,7 +112,11 @@ pub fn cmp_services(a: &Service, b: &Service) -> i32 {
 /// ipvsadm's `ipvs_cmp_dests`: the address in the LEFT dest's family
 /// (wrapping word differences), then the port.
 pub fn cmp_dests(a: &Dest, b: &Dest) -> i32 {
-    let r = cmp_addr(a.af, &a.addr, &b.addr);
+    let r = cmp_addr(
+        a.family,
+        &super::addr::raw_from_ip(a.addr),
+        &super::addr::raw_from_ip(b.addr),
+    );
     if r != 0 {
         return r;
     }

@@ -10,33 +10,37 @@ use super::*;
 
 // ---------------------------------------------------------------- builders
 
-fn svc(protocol: u16, addr: &str, port: u16, sched: &str) -> Service {
+fn svc(protocol: Protocol, addr: &str, port: u16, sched: &str) -> Service {
     let ip: IpAddr = addr.parse().unwrap();
-    let af = if ip.is_ipv6() { AF_INET6 } else { AF_INET };
+    let af = if ip.is_ipv6() {
+        Family::Inet6
+    } else {
+        Family::Inet
+    };
     let mut s = Service::new(af);
     s.protocol = protocol;
-    s.addr = raw_from_ip(ip);
+    s.addr = ip;
     s.port = port;
     s.sched_name = sched.to_string();
-    s.flags = SVC_F_HASHED;
+    s.flags = ServiceFlags::HASHED;
     s
 }
 
 fn fwm(mark: u32, v6: bool, sched: &str) -> Service {
-    let mut s = Service::new(if v6 { AF_INET6 } else { AF_INET });
+    let mut s = Service::new(if v6 { Family::Inet6 } else { Family::Inet });
     s.fwmark = mark;
     s.sched_name = sched.to_string();
-    s.flags = SVC_F_HASHED;
+    s.flags = ServiceFlags::HASHED;
     s
 }
 
 fn persistent(mut s: Service, timeout: u32) -> Service {
-    s.flags |= SVC_F_PERSISTENT;
+    s.flags |= ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(u64::from(timeout));
     s
 }
 
-fn with_flags(mut s: Service, flags: u32) -> Service {
+fn with_flags(mut s: Service, flags: ServiceFlags) -> Service {
     s.flags |= flags;
     s
 }
@@ -46,25 +50,35 @@ fn with_pe(mut s: Service, pe: &str) -> Service {
     s
 }
 
+/// A mask as the kernel's number: a prefix length for IPv6, the mask's
+/// bits for IPv4.
 fn with_mask(mut s: Service, mask: u32) -> Service {
-    s.netmask = mask;
+    s.netmask = if s.family == Family::Inet6 {
+        Netmask::Prefix(mask)
+    } else {
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(mask))
+    };
     s
 }
 
-fn dest(addr: &str, port: u16, fwd: u32, weight: i32) -> Dest {
+fn dest(addr: &str, port: u16, fwd: Forward, weight: i32) -> Dest {
     let ip: IpAddr = addr.parse().unwrap();
-    let mut d = Dest::new(if ip.is_ipv6() { AF_INET6 } else { AF_INET });
-    d.addr = raw_from_ip(ip);
+    let mut d = Dest::new(if ip.is_ipv6() {
+        Family::Inet6
+    } else {
+        Family::Inet
+    });
+    d.addr = ip;
     d.port = port;
-    d.fwd = fwd;
+    d.forward = fwd;
     d.weight = weight;
     d
 }
 
-fn tunnel(mut d: Dest, tun_type: u8, tun_port: u16, tun_flags: u16) -> Dest {
+fn tunnel(mut d: Dest, tun_type: TunnelType, tun_port: u16, tun_flags: TunnelChecksum) -> Dest {
     d.tun_type = tun_type;
     d.tun_port = tun_port;
-    d.tun_flags = tun_flags;
+    d.tun_checksum = tun_flags;
     d
 }
 
@@ -449,85 +463,95 @@ const SN_EDGE: &str = r#"-A -f -1 -s wlc
 
 /// The main table of §6.3, in the kernel's order (the `--nosort` capture).
 fn main_table() -> Table {
-    let t = |a, p| tunnel(dest(a, p, FWD_TUNNEL, 1), TUN_TYPE_IPIP, 0, 0);
+    let t = |a, p| {
+        tunnel(
+            dest(a, p, Forward::Tunnel, 1),
+            TunnelType::Ipip,
+            0,
+            TunnelChecksum::None,
+        )
+    };
     vec![
         (
-            svc(IPPROTO_TCP, "192.0.2.1", 80, "rr"),
+            svc(Protocol::Tcp, "192.0.2.1", 80, "rr"),
             vec![
                 t("2001:db8::12", 80),
-                dest("127.0.0.1", 80, FWD_MASQ, 1),
+                dest("127.0.0.1", 80, Forward::Masq, 1),
                 t("198.51.100.4", 80),
-                dest("198.51.100.3", 80, FWD_DROUTE, 0),
-                dest("198.51.100.2", 8080, FWD_MASQ, 5),
-                dest("198.51.100.1", 80, FWD_MASQ, 1),
+                dest("198.51.100.3", 80, Forward::Route, 0),
+                dest("198.51.100.2", 8080, Forward::Masq, 5),
+                dest("198.51.100.1", 80, Forward::Masq, 1),
             ],
         ),
         (
-            persistent(svc(IPPROTO_TCP, "192.0.2.2", 0, "wlc"), 360),
+            persistent(svc(Protocol::Tcp, "192.0.2.2", 0, "wlc"), 360),
             vec![],
         ),
         (
             with_mask(
-                persistent(svc(IPPROTO_TCP, "2001:db8::1", 443, "wlc"), 120),
+                persistent(svc(Protocol::Tcp, "2001:db8::1", 443, "wlc"), 120),
                 48,
             ),
             vec![],
         ),
         (
-            with_flags(svc(IPPROTO_UDP, "192.0.2.1", 53, "wrr"), SVC_F_ONEPACKET),
-            vec![dest("198.51.100.1", 5353, FWD_MASQ, 1)],
+            with_flags(
+                svc(Protocol::Udp, "192.0.2.1", 53, "wrr"),
+                ServiceFlags::ONEPACKET,
+            ),
+            vec![dest("198.51.100.1", 5353, Forward::Masq, 1)],
         ),
         (
             with_pe(
-                persistent(svc(IPPROTO_TCP, "192.0.2.6", 5060, "rr"), 60),
+                persistent(svc(Protocol::Tcp, "192.0.2.6", 5060, "rr"), 60),
                 "sip",
             ),
             vec![],
         ),
         (
             with_pe(
-                persistent(svc(IPPROTO_UDP, "192.0.2.6", 5060, "rr"), 60),
+                persistent(svc(Protocol::Udp, "192.0.2.6", 5060, "rr"), 60),
                 "sip",
             ),
             vec![],
         ),
         (
-            svc(IPPROTO_TCP, "2001:db8::1", 80, "wlc"),
+            svc(Protocol::Tcp, "2001:db8::1", 80, "wlc"),
             vec![
                 t("198.51.100.9", 80),
-                dest("2001:db8::11", 80, FWD_DROUTE, 1),
-                dest("2001:db8::10", 8080, FWD_MASQ, 3),
+                dest("2001:db8::11", 80, Forward::Route, 1),
+                dest("2001:db8::10", 8080, Forward::Masq, 3),
             ],
         ),
-        (svc(IPPROTO_UDP, "2001:db8::1", 53, "rr"), vec![]),
+        (svc(Protocol::Udp, "2001:db8::1", 53, "rr"), vec![]),
         (
             with_flags(
-                svc(IPPROTO_TCP, "192.0.2.3", 8080, "mh"),
-                SVC_F_SCHED1 | SVC_F_SCHED2,
+                svc(Protocol::Tcp, "192.0.2.3", 8080, "mh"),
+                ServiceFlags::SCHED1 | ServiceFlags::SCHED2,
             ),
             vec![],
         ),
         (
             with_flags(
-                svc(IPPROTO_TCP, "192.0.2.4", 8080, "rr"),
-                SVC_F_SCHED1 | SVC_F_SCHED3,
+                svc(Protocol::Tcp, "192.0.2.4", 8080, "rr"),
+                ServiceFlags::SCHED1 | ServiceFlags::SCHED3,
             ),
             vec![],
         ),
         (
-            persistent(svc(IPPROTO_TCP, "2001:db8::2", 0, "wlc"), 360),
+            persistent(svc(Protocol::Tcp, "2001:db8::2", 0, "wlc"), 360),
             vec![],
         ),
         (
-            svc(IPPROTO_TCP, "192.0.2.1", 443, "wlc"),
-            vec![dest("198.51.100.1", 443, FWD_MASQ, 1)],
+            svc(Protocol::Tcp, "192.0.2.1", 443, "wlc"),
+            vec![dest("198.51.100.1", 443, Forward::Masq, 1)],
         ),
-        (svc(IPPROTO_SCTP, "192.0.2.1", 9999, "lc"), vec![]),
+        (svc(Protocol::Sctp, "192.0.2.1", 9999, "lc"), vec![]),
         (
             fwm(1, false, "rr"),
             vec![
-                dest("198.51.100.2", 0, FWD_DROUTE, 1),
-                dest("198.51.100.1", 0, FWD_MASQ, 1),
+                dest("198.51.100.2", 0, Forward::Route, 1),
+                dest("198.51.100.1", 0, Forward::Masq, 1),
             ],
         ),
         (persistent(fwm(2, true, "rr"), 360), vec![]),
@@ -537,12 +561,12 @@ fn main_table() -> Table {
 
 /// The three services of the `--stats`/`--rate` captures.
 fn stats_table(svc_stats: [Stats; 3]) -> Table {
-    let mut a = svc(IPPROTO_TCP, "192.0.2.100", 80, "rr");
-    let mut b = svc(IPPROTO_UDP, "192.0.2.100", 5060, "rr");
-    let mut c = svc(IPPROTO_TCP, "2001:db8::100", 80, "rr");
-    let mut da = dest("198.51.100.50", 8080, FWD_MASQ, 1);
-    let mut db = dest("198.51.100.50", 5060, FWD_MASQ, 1);
-    let mut dc = dest("2001:db8:1::50", 8080, FWD_MASQ, 1);
+    let mut a = svc(Protocol::Tcp, "192.0.2.100", 80, "rr");
+    let mut b = svc(Protocol::Udp, "192.0.2.100", 5060, "rr");
+    let mut c = svc(Protocol::Tcp, "2001:db8::100", 80, "rr");
+    let mut da = dest("198.51.100.50", 8080, Forward::Masq, 1);
+    let mut db = dest("198.51.100.50", 5060, Forward::Masq, 1);
+    let mut dc = dest("2001:db8:1::50", 8080, Forward::Masq, 1);
     a.stats = svc_stats[0];
     da.stats = svc_stats[0];
     b.stats = svc_stats[1];
@@ -601,16 +625,16 @@ fn rate_listing() {
 
 #[test]
 fn thresholds_listing() {
-    let mut d1 = dest("198.51.100.50", 8080, FWD_MASQ, 1);
+    let mut d1 = dest("198.51.100.50", 8080, Forward::Masq, 1);
     d1.inact_conns = 3;
-    let mut d2 = dest("198.51.100.51", 8080, FWD_MASQ, 1);
+    let mut d2 = dest("198.51.100.51", 8080, Forward::Masq, 1);
     d2.u_threshold = 50;
     d2.l_threshold = 5;
     let t = vec![
-        (svc(IPPROTO_TCP, "192.0.2.100", 80, "rr"), vec![d2, d1]),
+        (svc(Protocol::Tcp, "192.0.2.100", 80, "rr"), vec![d2, d1]),
         (
-            persistent(svc(IPPROTO_TCP, "2001:db8::100", 80, "rr"), 600),
-            vec![dest("2001:db8:1::50", 8080, FWD_MASQ, 1)],
+            persistent(svc(Protocol::Tcp, "2001:db8::100", 80, "rr"), 600),
+            vec![dest("2001:db8:1::50", 8080, Forward::Masq, 1)],
         ),
     ];
     same(&list_all(&t, &opts(ListMode::Thresholds)), LN_THRESHOLDS);
@@ -618,27 +642,27 @@ fn thresholds_listing() {
 
 #[test]
 fn persistent_conn_listing() {
-    let mut d1 = dest("198.51.100.50", 8080, FWD_MASQ, 2);
+    let mut d1 = dest("198.51.100.50", 8080, Forward::Masq, 2);
     d1.persist_conns = 1;
     d1.inact_conns = 1;
-    let d2 = dest("198.51.100.50", 5060, FWD_MASQ, 1);
-    let mut d3 = dest("2001:db8:1::50", 8080, FWD_MASQ, 1);
+    let d2 = dest("198.51.100.50", 5060, Forward::Masq, 1);
+    let mut d3 = dest("2001:db8:1::50", 8080, Forward::Masq, 1);
     d3.persist_conns = 1;
     d3.inact_conns = 2;
     let t = vec![
         (
-            persistent(svc(IPPROTO_TCP, "192.0.2.100", 80, "rr"), 360),
+            persistent(svc(Protocol::Tcp, "192.0.2.100", 80, "rr"), 360),
             vec![d1],
         ),
         (
             with_pe(
-                persistent(svc(IPPROTO_UDP, "192.0.2.100", 5060, "rr"), 60),
+                persistent(svc(Protocol::Udp, "192.0.2.100", 5060, "rr"), 60),
                 "sip",
             ),
             vec![d2],
         ),
         (
-            persistent(svc(IPPROTO_TCP, "2001:db8::100", 80, "rr"), 600),
+            persistent(svc(Protocol::Tcp, "2001:db8::100", 80, "rr"), 600),
             vec![d3],
         ),
     ];
@@ -651,22 +675,22 @@ fn persistent_conn_listing() {
 fn tunnel_table() -> Table {
     let t = |last: &str, ty, port, flags| {
         tunnel(
-            dest(&format!("198.51.100.{last}"), 80, FWD_TUNNEL, 1),
+            dest(&format!("198.51.100.{last}"), 80, Forward::Tunnel, 1),
             ty,
             port,
             flags,
         )
     };
     vec![(
-        persistent(svc(IPPROTO_TCP, "192.0.2.1", 80, "wrr"), 360),
+        persistent(svc(Protocol::Tcp, "192.0.2.1", 80, "wrr"), 360),
         vec![
-            t("15", TUN_TYPE_IPIP, 0, 0),
-            t("14", TUN_TYPE_GRE, 0, TUN_F_NOCSUM),
-            t("13", TUN_TYPE_GRE, 0, TUN_F_CSUM),
-            t("12", TUN_TYPE_GUE, 6080, TUN_F_REMCSUM),
-            t("11", TUN_TYPE_GUE, 6080, TUN_F_CSUM),
-            t("10", TUN_TYPE_GUE, 6080, TUN_F_NOCSUM),
-            dest("198.51.100.7", 80, FWD_MASQ, 1),
+            t("15", TunnelType::Ipip, 0, TunnelChecksum::None),
+            t("14", TunnelType::Gre, 0, TunnelChecksum::None),
+            t("13", TunnelType::Gre, 0, TunnelChecksum::Csum),
+            t("12", TunnelType::Gue, 6080, TunnelChecksum::RemCsum),
+            t("11", TunnelType::Gue, 6080, TunnelChecksum::Csum),
+            t("10", TunnelType::Gue, 6080, TunnelChecksum::None),
+            dest("198.51.100.7", 80, Forward::Masq, 1),
         ],
     )]
 }
@@ -686,11 +710,11 @@ fn save_tunnels() {
 
 #[test]
 fn single_service_listing() {
-    let mut d1 = dest("198.51.100.50", 8080, FWD_MASQ, 2);
+    let mut d1 = dest("198.51.100.50", 8080, Forward::Masq, 2);
     d1.inact_conns = 3;
     d1.stats = stats(3, 18, 18, 1182, 1599);
-    let d2 = dest("198.51.100.51", 8080, FWD_MASQ, 0);
-    let mut s = svc(IPPROTO_TCP, "192.0.2.100", 80, "rr");
+    let d2 = dest("198.51.100.51", 8080, Forward::Masq, 0);
+    let mut s = svc(Protocol::Tcp, "192.0.2.100", 80, "rr");
     s.stats = stats(3, 18, 18, 1182, 1599);
     let mut dests = vec![d2, d1];
     sort_dests(&mut dests);
@@ -715,18 +739,18 @@ fn timeouts() {
     write_timeouts(
         &mut out,
         &Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300,
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(300),
         },
     )
     .unwrap();
     same(&String::from_utf8(out).unwrap(), LN_TIMEOUT);
 }
 
-fn daemon(state: u32, syncid: u32, maxlen: u16, group: &str, port: u16, ttl: u8) -> Daemon {
+fn daemon(role: DaemonRole, syncid: u32, maxlen: u16, group: &str, port: u16, ttl: u8) -> Daemon {
     Daemon {
-        state,
+        role,
         mcast_ifn: "dummy0".to_string(),
         syncid,
         sync_maxlen: maxlen,
@@ -742,8 +766,8 @@ fn daemons() {
     write_daemons(
         &mut out,
         &[
-            daemon(DAEMON_MASTER, 0, 1472, "224.0.0.81", 8848, 1),
-            daemon(DAEMON_BACKUP, 7, 1024, "239.1.2.3", 9999, 5),
+            daemon(DaemonRole::Master, 0, 1472, "224.0.0.81", 8848, 1),
+            daemon(DaemonRole::Backup, 7, 1024, "239.1.2.3", 9999, 5),
         ],
     )
     .unwrap();
@@ -752,17 +776,17 @@ fn daemons() {
     write_daemons(
         &mut out,
         &[
-            daemon(DAEMON_MASTER, 0, 1472, "224.0.0.81", 8848, 1),
-            daemon(DAEMON_BACKUP, 0, 1452, "ff02::1234", 8848, 1),
+            daemon(DaemonRole::Master, 0, 1472, "224.0.0.81", 8848, 1),
+            daemon(DaemonRole::Backup, 0, 1452, "ff02::1234", 8848, 1),
         ],
     )
     .unwrap();
     same(&String::from_utf8(out).unwrap(), DAEMON_V6);
-    // Optional parts left out; no state → no line.
-    let mut bare = daemon(DAEMON_BACKUP, 255, 0, "::", 0, 0);
+    // Optional parts left out.
+    let mut bare = daemon(DaemonRole::Backup, 255, 0, "::", 0, 0);
     bare.mcast_group = None;
     let mut out = Vec::new();
-    write_daemons(&mut out, &[bare.clone(), Daemon { state: 0, ..bare }]).unwrap();
+    write_daemons(&mut out, &[bare]).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "backup sync daemon (mcast=dummy0, syncid=255)\n"
@@ -805,7 +829,7 @@ fn largenum_boundaries() {
 #[test]
 fn dest_counters_are_cut_to_32_bits() {
     let big = (1u64 << 32) + 5;
-    let mut s = svc(IPPROTO_TCP, "192.0.2.1", 80, "rr");
+    let mut s = svc(Protocol::Tcp, "192.0.2.1", 80, "rr");
     s.stats = Stats {
         conns: big,
         inpkts: big,
@@ -818,7 +842,7 @@ fn dest_counters_are_cut_to_32_bits() {
         inbps: big,
         outbps: big,
     };
-    let mut d = dest("198.51.100.1", 80, FWD_MASQ, 1);
+    let mut d = dest("198.51.100.1", 80, Forward::Masq, 1);
     d.stats = s.stats;
     let line = |mode, dst: bool| {
         let mut out = Vec::new();
@@ -873,9 +897,9 @@ fn wrapping_order_ipv4_services_and_dests() {
     ];
     let mut t: Table = kernel_order
         .iter()
-        .map(|a| (svc(IPPROTO_TCP, a, 80, "rr"), vec![]))
+        .map(|a| (svc(Protocol::Tcp, a, 80, "rr"), vec![]))
         .collect();
-    t[5].1 = vec![dest("198.51.100.1", 80, FWD_DROUTE, 7)];
+    t[5].1 = vec![dest("198.51.100.1", 80, Forward::Route, 7)];
     let mut ds: Vec<Dest> = [
         "126.0.0.1",
         "129.0.0.1",
@@ -887,7 +911,7 @@ fn wrapping_order_ipv4_services_and_dests() {
         "100.0.0.1",
     ]
     .iter()
-    .map(|a| dest(a, 80, FWD_MASQ, 1))
+    .map(|a| dest(a, 80, Forward::Masq, 1))
     .collect();
     ds.reverse();
     t[7].1 = ds;
@@ -907,7 +931,7 @@ fn wrapping_order_fwmarks() {
 
 #[test]
 fn save_edge_cases() {
-    let tcp = |port, sched| svc(IPPROTO_TCP, "192.0.2.1", port, sched);
+    let tcp = |port, sched| svc(Protocol::Tcp, "192.0.2.1", port, sched);
     let p = persistent;
     let services = vec![
         fwm(u32::MAX, false, "wlc"),
@@ -927,20 +951,23 @@ fn save_edge_cases() {
         with_mask(p(tcp(96, "wlc"), 10), 0xffff_0000),
         tcp(98, "wlc"),
         tcp(104, "sh"),
-        with_flags(tcp(105, "sh"), SVC_F_SCHED1 | SVC_F_SCHED2),
-        with_flags(tcp(106, "mh"), SVC_F_SCHED3),
-        with_flags(tcp(108, "mh"), SVC_F_SCHED2),
+        with_flags(tcp(105, "sh"), ServiceFlags::SCHED1 | ServiceFlags::SCHED2),
+        with_flags(tcp(106, "mh"), ServiceFlags::SCHED3),
+        with_flags(tcp(108, "mh"), ServiceFlags::SCHED2),
         tcp(110, "rr"),
         tcp(113, "none"),
-        svc(IPPROTO_TCP, "1.2.0.3", 80, "wlc"),
-        svc(IPPROTO_TCP, "1.2.3.4", 80, "wlc"),
-        with_flags(svc(IPPROTO_UDP, "192.0.2.1", 100, "wlc"), SVC_F_ONEPACKET),
-        with_pe(svc(IPPROTO_UDP, "192.0.2.1", 109, "rr"), "sip"),
-        with_mask(p(svc(IPPROTO_TCP, "2001:db8::1", 82, "wlc"), 360), 64),
-        p(svc(IPPROTO_TCP, "2001:db8::1", 83, "wlc"), 360),
-        p(svc(IPPROTO_TCP, "2001:db8::1:80", 0, "wlc"), 360),
+        svc(Protocol::Tcp, "1.2.0.3", 80, "wlc"),
+        svc(Protocol::Tcp, "1.2.3.4", 80, "wlc"),
+        with_flags(
+            svc(Protocol::Udp, "192.0.2.1", 100, "wlc"),
+            ServiceFlags::ONEPACKET,
+        ),
+        with_pe(svc(Protocol::Udp, "192.0.2.1", 109, "rr"), "sip"),
+        with_mask(p(svc(Protocol::Tcp, "2001:db8::1", 82, "wlc"), 360), 64),
+        p(svc(Protocol::Tcp, "2001:db8::1", 83, "wlc"), 360),
+        p(svc(Protocol::Tcp, "2001:db8::1:80", 0, "wlc"), 360),
         fwm(12, true, "wlc"),
-        with_flags(fwm(14, false, "wlc"), SVC_F_ONEPACKET),
+        with_flags(fwm(14, false, "wlc"), ServiceFlags::ONEPACKET),
     ];
     // Formatting alone, in the captured order.
     let t: Table = services.iter().map(|s| (s.clone(), vec![])).collect();
@@ -953,7 +980,7 @@ fn save_edge_cases() {
 #[test]
 fn column_cuts_and_odd_values() {
     // Numeric IPv4 texts never reach the 33-byte cut (only names do).
-    let long_v4 = svc(IPPROTO_TCP, "255.255.255.255", 65535, "rr");
+    let long_v4 = svc(Protocol::Tcp, "255.255.255.255", 65535, "rr");
     let mut out = Vec::new();
     write_service(&mut out, &long_v4, &opts(ListMode::Stats)).unwrap();
     assert_eq!(
@@ -965,11 +992,11 @@ fn column_cuts_and_odd_values() {
         )
     );
     // IPv4 dest of an IPv6 service is cut to 28; IPv6 dest of an IPv4 service is not.
-    let v4svc = svc(IPPROTO_TCP, "192.0.2.1", 80, "rr");
+    let v4svc = svc(Protocol::Tcp, "192.0.2.1", 80, "rr");
     let v6d = dest(
         "2001:db8:1234:5678:9abc:def0:1234:5678",
         65535,
-        FWD_TUNNEL,
+        Forward::Tunnel,
         1,
     );
     let mut out = Vec::new();
@@ -979,16 +1006,16 @@ fn column_cuts_and_odd_values() {
         "  -> [2001:db8:1234:5678:9abc:def0:1234:5678]:65535 Tunnel  1      0          0         \n"
     );
     // Unknown forwarding method and protocol; negative weight; fwmark sign.
-    let mut odd = svc(99, "192.0.2.1", 80, "rr");
+    let mut odd = svc(Protocol::Other(99), "192.0.2.1", 80, "rr");
     odd.fwmark = 0;
-    let bypass = dest("198.51.100.1", 80, FWD_BYPASS, -1);
+    let bypass = dest("198.51.100.1", 80, Forward::Bypass, -1);
     let mut out = Vec::new();
     write_service(&mut out, &odd, &opts(ListMode::Default)).unwrap();
     write_dest(&mut out, &odd, &bypass, &opts(ListMode::Default)).unwrap();
     write_dest(&mut out, &odd, &bypass, &opts(ListMode::PersistentConn)).unwrap();
     write_save_service(&mut out, &odd, Names::Numeric).unwrap();
     write_save_dest(&mut out, &odd, &bypass, Names::Numeric).unwrap();
-    let local = dest("127.0.0.1", 80, FWD_LOCALNODE, 1);
+    let local = dest("127.0.0.1", 80, Forward::Local, 1);
     write_dest(&mut out, &odd, &local, &opts(ListMode::TunInfo)).unwrap();
     write_save_dest(&mut out, &odd, &local, Names::Numeric).unwrap();
     same(
@@ -1002,7 +1029,10 @@ fn column_cuts_and_odd_values() {
          -a --xxx-service 192.0.2.1:80 -r 127.0.0.1:80 -g -w 1\n",
     );
     // `mh` with only flag-3: empty parentheses, and `-b ` with a trailing blank.
-    let mh = with_flags(svc(IPPROTO_TCP, "192.0.2.1", 106, "mh"), SVC_F_SCHED3);
+    let mh = with_flags(
+        svc(Protocol::Tcp, "192.0.2.1", 106, "mh"),
+        ServiceFlags::SCHED3,
+    );
     let mut out = Vec::new();
     write_service(&mut out, &mh, &opts(ListMode::Default)).unwrap();
     write_save_service(&mut out, &mh, Names::Numeric).unwrap();
@@ -1015,12 +1045,12 @@ fn column_cuts_and_odd_values() {
     let all = with_flags(
         with_pe(
             with_mask(
-                persistent(svc(IPPROTO_UDP, "192.0.2.1", 5060, "sh"), 60),
+                persistent(svc(Protocol::Udp, "192.0.2.1", 5060, "sh"), 60),
                 0xffff_ff00,
             ),
             "sip",
         ),
-        SVC_F_ONEPACKET | SVC_F_SCHED2,
+        ServiceFlags::ONEPACKET | ServiceFlags::SCHED2,
     );
     let mut out = Vec::new();
     write_service(&mut out, &all, &opts(ListMode::Default)).unwrap();
@@ -1035,15 +1065,15 @@ fn column_cuts_and_odd_values() {
 #[test]
 fn dest_order_of_mixed_families_depends_on_left_operand() {
     // 32.1.13.184 has the same first word as 2001:db8::/32.
-    let v4 = dest("32.1.13.184", 80, FWD_MASQ, 1);
-    let v6 = dest("2001:db8::12", 80, FWD_TUNNEL, 1);
+    let v4 = dest("32.1.13.184", 80, Forward::Masq, 1);
+    let v6 = dest("2001:db8::12", 80, Forward::Tunnel, 1);
     // Left IPv4: first words only, equal, so the (equal) ports decide.
     assert_eq!(sort::cmp_dests(&v4, &v6), 0);
     // Left IPv6: four words; the IPv4 dest's raw tail is zero.
     assert!(sort::cmp_dests(&v6, &v4) > 0);
-    let a = dest("10.0.0.1", 80, FWD_MASQ, 1);
-    let b = dest("203.0.113.5", 80, FWD_MASQ, 1);
-    let c = dest("129.0.0.1", 80, FWD_MASQ, 1);
+    let a = dest("10.0.0.1", 80, Forward::Masq, 1);
+    let b = dest("203.0.113.5", 80, Forward::Masq, 1);
+    let c = dest("129.0.0.1", 80, Forward::Masq, 1);
     // 10.0.0.1 - 203.0.113.5 wraps to a positive int: a > b > c > a.
     assert!(sort::cmp_dests(&a, &b) > 0);
     assert!(sort::cmp_dests(&b, &a) < 0);
@@ -1072,12 +1102,12 @@ fn msort_is_stable_and_splits_like_glibc() {
 fn names_when_resolvable() {
     let lo = "127.0.0.1".parse().unwrap();
     if lvs::resolve::host_name(lo).as_deref() != Some("localhost")
-        || lvs::resolve::service_name(80, IPPROTO_TCP).as_deref() != Some("http")
+        || lvs::resolve::service_name(80, Protocol::Tcp).as_deref() != Some("http")
     {
         return;
     }
-    let s = svc(IPPROTO_TCP, "127.0.0.1", 80, "rr");
-    let d = dest("127.0.0.1", 80, FWD_MASQ, 1);
+    let s = svc(Protocol::Tcp, "127.0.0.1", 80, "rr");
+    let d = dest("127.0.0.1", 80, Forward::Masq, 1);
     let libc = Names::Resolved(Resolver {
         host: lvs::resolve::host_name,
         service: lvs::resolve::service_name,
@@ -1106,7 +1136,7 @@ fn names_when_resolvable() {
 /// must equal the `fmt` templates for every width and sign.
 #[test]
 fn numeric_rows_equal_the_fmt_templates() {
-    let s = svc(IPPROTO_TCP, "192.0.2.1", 80, "wlc");
+    let s = svc(Protocol::Tcp, "192.0.2.1", 80, "wlc");
     for (addr, port) in [
         ("0.0.0.0", 0),
         ("255.255.255.255", 65535),
@@ -1115,7 +1145,12 @@ fn numeric_rows_equal_the_fmt_templates() {
         ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535),
     ] {
         for weight in [0, 1, 65535, -1, i32::MIN, i32::MAX] {
-            for fwd in [FWD_MASQ, FWD_DROUTE, FWD_LOCALNODE, 5] {
+            for fwd in [
+                Forward::Masq,
+                Forward::Route,
+                Forward::Local,
+                Forward::Other(5),
+            ] {
                 let mut d = dest(addr, port, fwd, weight);
                 d.active_conns = u32::MAX;
                 d.inact_conns = 1234567;
@@ -1127,9 +1162,9 @@ fn numeric_rows_equal_the_fmt_templates() {
                     format!("{addr}:{port}")
                 };
                 let fwd_name = match fwd {
-                    FWD_MASQ => "Masq",
-                    FWD_DROUTE => "Route",
-                    FWD_LOCALNODE => "Local",
+                    Forward::Masq => "Masq",
+                    Forward::Route => "Route",
+                    Forward::Local => "Local",
                     _ => "(null)",
                 };
                 assert_eq!(
@@ -1143,8 +1178,8 @@ fn numeric_rows_equal_the_fmt_templates() {
                 let mut out = Vec::new();
                 write_save_dest(&mut out, &s, &d, Names::Numeric).unwrap();
                 let sw = match fwd {
-                    FWD_MASQ => "-m",
-                    FWD_DROUTE | FWD_LOCALNODE => "-g",
+                    Forward::Masq => "-m",
+                    Forward::Route | Forward::Local => "-g",
                     _ => "(null)",
                 };
                 assert_eq!(

@@ -38,10 +38,10 @@ fn run(args: &[String]) -> Result<(), String> {
                 }
             }
             let svc = ipvs
-                .service(&key.to_service())
+                .service(&key)
                 .map_err(|e| ipvs_strerror(Op::GetService, e.errno()))?;
             let dests = ipvs
-                .dests(&svc)
+                .dests(&svc.key())
                 .map_err(|e| ipvs_strerror(Op::GetDests, e.errno()))?;
             println!("added {key} with {} real servers", dests.len());
             Ok(())

@@ -19,7 +19,7 @@ fn main() {
     };
     let secs: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2);
     let count: Option<u64> = args.get(2).and_then(|a| a.parse().ok());
-    let key = ServiceKey::tcp(vip).to_service();
+    let key = ServiceKey::tcp(vip);
     let mut ipvs = match Ipvs::open() {
         Ok(i) => i,
         Err(e) => {

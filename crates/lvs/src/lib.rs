@@ -16,7 +16,7 @@
 //!     ipvs.add_dest(&key, &Dest::with_addr(rip.parse()?, Forward::Masq))?;
 //! }
 //! for svc in ipvs.services()? {
-//!     println!("{} {} real servers", svc.key(), ipvs.dests(&svc)?.len());
+//!     println!("{} {} real servers", svc.key(), ipvs.dests(&svc.key())?.len());
 //! }
 //! ipvs.del_service(&key)?;
 //! # Ok(())
@@ -57,8 +57,8 @@ pub mod sysctl;
 
 pub use kernel::{Kernel, StandIn};
 pub use model::{
-    Daemon, DaemonRole, Dest, Family, Forward, Info, Protocol, Service, ServiceKey, Stats,
-    Timeouts, TunnelChecksum, TunnelType,
+    Daemon, DaemonRole, Dest, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags,
+    ServiceKey, Stats, Timeouts, TunnelChecksum, TunnelType,
 };
 pub use netlink::{Error, Ipvs};
 pub use sys::{process, resolve};

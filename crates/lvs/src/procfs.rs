@@ -19,37 +19,52 @@ use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
 /// Key of a service: (protocol, address family, address, port) for an
-/// address-based one; (0, 0, the mark in the first four bytes, 0) for a
-/// fwmark service, whose family the table does not show.
-pub type ProcKey = (u16, u16, RawAddr, u16);
+/// address-based one; (`Other(0)`, IPv4, the mark in the first four bytes,
+/// 0) for a fwmark service, whose family the table does not show.
+type ProcKey = (Protocol, Family, RawAddr, u16);
 
 /// Destinations per service, in the kernel's list order.
 #[derive(Debug, Default)]
 pub struct ProcTable {
-    /// The `services` value.
-    pub services: HashMap<ProcKey, Vec<Dest>>,
+    services: HashMap<ProcKey, Vec<Dest>>,
     /// Marks listed more than once (an IPv4 and an IPv6 fwmark service):
     /// which destinations belong to which is unknown, so neither is served.
-    pub shared_marks: Vec<u32>,
+    shared_marks: Vec<u32>,
 }
 
 fn fwmark_key(mark: u32) -> ProcKey {
     let mut raw = [0u8; 16];
     raw[..4].copy_from_slice(&mark.to_be_bytes());
-    (0, 0, raw, 0)
+    (Protocol::Other(0), Family::Inet, raw, 0)
 }
 
 impl ProcTable {
-    /// The destinations of `svc`, if the table has that service.
-    pub fn dests(&self, svc: &Service) -> Option<&Vec<Dest>> {
-        if svc.fwmark != 0 {
-            if self.shared_marks.contains(&svc.fwmark) {
-                return None;
+    /// How many services the table holds (those it understood completely).
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    /// True when the table holds no service.
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
+    /// The destinations of the service `key` names, if the table has it.
+    pub fn dests(&self, key: &ServiceKey) -> Option<&Vec<Dest>> {
+        match *key {
+            ServiceKey::Fwmark { mark, .. } => {
+                if self.shared_marks.contains(&mark) {
+                    return None;
+                }
+                self.services.get(&fwmark_key(mark))
             }
-            return self.services.get(&fwmark_key(svc.fwmark));
+            ServiceKey::Addr { protocol, addr } => self.services.get(&(
+                protocol,
+                Family::of(&addr.ip()),
+                raw_from_ip(addr.ip()),
+                addr.port(),
+            )),
         }
-        self.services
-            .get(&(svc.protocol, svc.af, svc.addr, svc.port))
     }
 }
 
@@ -59,29 +74,29 @@ pub fn read() -> Option<ProcTable> {
     Some(parse(&text))
 }
 
-fn proto_number(name: &str) -> Option<u16> {
-    Protocol::from_label(name).map(Protocol::number)
+fn proto_number(name: &str) -> Option<Protocol> {
+    Protocol::from_label(name)
 }
 
-fn fwd_number(name: &str) -> Option<u32> {
-    Forward::from_label(name).map(Forward::flags)
+fn fwd_number(name: &str) -> Option<Forward> {
+    Forward::from_label(name)
 }
 
 /// `HHHHHHHH:PPPP` (IPv4, host-order hex) or `[v6]:PPPP`.
-fn parse_addr_port(s: &str) -> Option<(u16, RawAddr, u16)> {
+fn parse_addr_port(s: &str) -> Option<(Family, RawAddr, u16)> {
     let (addr, port) = s.rsplit_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
     let mut raw = [0u8; 16];
     if let Some(v6) = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
         raw = v6.parse::<Ipv6Addr>().ok()?.octets();
-        Some((AF_INET6, raw, port))
+        Some((Family::Inet6, raw, port))
     } else {
         if addr.len() != 8 {
             return None;
         }
         let v = u32::from_str_radix(addr, 16).ok()?;
         raw[..4].copy_from_slice(&v.to_be_bytes());
-        Some((AF_INET, raw, port))
+        Some((Family::Inet, raw, port))
     }
 }
 
@@ -119,9 +134,9 @@ pub fn parse(text: &str) -> ProcTable {
                 let active: i32 = f.next()?.parse().ok()?;
                 let inact: i32 = f.next()?.parse().ok()?;
                 let mut d = Dest::new(af);
-                d.addr = addr;
+                d.addr = ip_from_raw(af, &addr);
                 d.port = port;
-                d.fwd = fwd;
+                d.forward = fwd;
                 d.weight = weight;
                 d.active_conns = active as u32;
                 d.inact_conns = inact as u32;
@@ -183,12 +198,16 @@ mod tests {
         "  -> C6336401:0050      Weird   1      0          0         \n",
     );
 
-    fn key(proto: u16, ip: &str, port: u16) -> Service {
-        let mut s = Service::new(AF_INET);
+    fn key(proto: Protocol, ip: &str, port: u16) -> Service {
+        let mut s = Service::new(Family::Inet);
         s.protocol = proto;
         let ip: std::net::IpAddr = ip.parse().unwrap();
-        s.af = if ip.is_ipv6() { AF_INET6 } else { AF_INET };
-        s.addr = raw_from_ip(ip);
+        s.family = if ip.is_ipv6() {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
+        s.addr = ip;
         s.port = port;
         s
     }
@@ -196,20 +215,25 @@ mod tests {
     #[test]
     fn parses_services_and_dests() {
         let t = parse(SAMPLE);
-        let d = t.dests(&key(IPPROTO_TCP, "192.0.2.1", 80)).unwrap();
+        let d = t.dests(&key(Protocol::Tcp, "192.0.2.1", 80).key()).unwrap();
         assert_eq!(d.len(), 2);
-        assert_eq!(d[0].af, AF_INET6);
-        assert_eq!(d[0].ip().to_string(), "2001:db8::12");
-        assert_eq!((d[0].fwd, d[0].weight), (FWD_TUNNEL, 1));
-        assert_eq!(d[1].ip().to_string(), "198.51.100.2");
-        assert_eq!((d[1].port, d[1].fwd, d[1].weight), (8080, FWD_MASQ, 5));
+        assert_eq!(d[0].family, Family::Inet6);
+        assert_eq!(d[0].addr.to_string(), "2001:db8::12");
+        assert_eq!((d[0].forward, d[0].weight), (Forward::Tunnel, 1));
+        assert_eq!(d[1].addr.to_string(), "198.51.100.2");
+        assert_eq!(
+            (d[1].port, d[1].forward, d[1].weight),
+            (8080, Forward::Masq, 5)
+        );
         assert_eq!((d[1].active_conns, d[1].inact_conns), (2, 3));
-        let d = t.dests(&key(IPPROTO_UDP, "192.0.2.1", 53)).unwrap();
+        let d = t.dests(&key(Protocol::Udp, "192.0.2.1", 53).key()).unwrap();
         assert_eq!(d[0].port, 5353);
-        let d = t.dests(&key(IPPROTO_TCP, "2001:db8::1", 80)).unwrap();
-        assert_eq!(d[0].ip().to_string(), "198.51.100.9");
+        let d = t
+            .dests(&key(Protocol::Tcp, "2001:db8::1", 80).key())
+            .unwrap();
+        assert_eq!(d[0].addr.to_string(), "198.51.100.9");
         assert!(t
-            .dests(&key(IPPROTO_TCP, "192.0.2.2", 0))
+            .dests(&key(Protocol::Tcp, "192.0.2.2", 0).key())
             .unwrap()
             .is_empty());
     }
@@ -217,28 +241,32 @@ mod tests {
     #[test]
     fn fwmark_services_by_mark() {
         let t = parse(SAMPLE);
-        for af in [AF_INET, AF_INET6] {
+        for af in [Family::Inet, Family::Inet6] {
             let mut fwm = Service::new(af);
             fwm.fwmark = 1;
-            let d = t.dests(&fwm).unwrap();
+            let d = t.dests(&fwm.key()).unwrap();
             assert_eq!(d.len(), 1);
-            assert_eq!(d[0].ip().to_string(), "198.51.100.1");
+            assert_eq!(d[0].addr.to_string(), "198.51.100.1");
         }
         // A mark listed twice (IPv4 and IPv6 service): left to netlink.
         let t = parse(&format!(
             "{SAMPLE}FWM  00000001 wlc \n  -> [2001:0db8:0000:0000:0000:0000:0000:0001]:0000      Masq    1      0          0         \n"
         ));
-        let mut fwm = Service::new(AF_INET);
+        let mut fwm = Service::new(Family::Inet);
         fwm.fwmark = 1;
-        assert!(t.dests(&fwm).is_none());
+        assert!(t.dests(&fwm.key()).is_none());
         fwm.fwmark = 2;
-        assert!(t.dests(&fwm).is_none());
+        assert!(t.dests(&fwm.key()).is_none());
     }
 
     #[test]
     fn unknown_lines_are_left_to_netlink() {
         let t = parse(SAMPLE);
-        assert!(t.dests(&key(IPPROTO_TCP, "192.0.2.3", 80)).is_none());
-        assert!(t.dests(&key(IPPROTO_TCP, "192.0.2.9", 80)).is_none());
+        assert!(t
+            .dests(&key(Protocol::Tcp, "192.0.2.3", 80).key())
+            .is_none());
+        assert!(t
+            .dests(&key(Protocol::Tcp, "192.0.2.9", 80).key())
+            .is_none());
     }
 }

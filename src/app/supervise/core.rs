@@ -93,8 +93,7 @@ pub struct Due {
 /// How a real server is named in logs: `-t 192.0.2.1:80 -r 198.51.100.1:80`.
 pub fn name(key: &Key) -> String {
     let (sk, dk) = key;
-    let ip = lvs::model::ip_from_raw(dk.0, &dk.1);
-    format!("{sk} -r {}", SocketAddr::new(ip, dk.2))
+    format!("{sk} -r {}", SocketAddr::new(dk.1, dk.2))
 }
 
 /// The live table of the services in `scope`.
@@ -111,7 +110,7 @@ pub fn read_live(
         .collect();
     let dests = ctx
         .kernel
-        .dests_many(&services)
+        .dests_many(&lvs::model::ServiceKey::of_each(&services))
         .map_err(|e| ipvs_strerror(Op::GetDests, e.errno()))?;
     Ok(services.into_iter().zip(dests).collect())
 }
@@ -127,7 +126,7 @@ fn live_weights(live: &[(Service, Vec<Dest>)]) -> HashMap<Key, i32> {
 
 fn target(w: &Wanted, d: &Dest) -> Target {
     Target {
-        vip: (w.svc.fwmark == 0).then(|| SocketAddr::new(w.svc.ip(), w.svc.port)),
+        vip: (w.svc.fwmark == 0).then(|| SocketAddr::new(w.svc.addr, w.svc.port)),
         fwmark: w.svc.fwmark,
         rip: d.socket_addr(),
     }
@@ -383,8 +382,9 @@ impl Supervisor {
             .unwrap_or_default();
         let mut logs = Vec::new();
         for (key, s) in self.servers.iter_mut() {
-            let ip = lvs::model::ip_from_raw(key.1 .0, &key.1 .1);
-            if let Some(l) = s.set_maint(in_maintenance(&names, SocketAddr::new(ip, key.1 .2))) {
+            if let Some(l) =
+                s.set_maint(in_maintenance(&names, SocketAddr::new(key.1 .1, key.1 .2)))
+            {
                 logs.push(format!("{}: {l}", name(key)));
             }
         }

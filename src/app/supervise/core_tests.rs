@@ -281,15 +281,15 @@ impl Kernel for WithConns {
     fn services(&mut self) -> Result<Vec<Service>, lvs::netlink::Error> {
         self.k.services()
     }
-    fn service(&mut self, key: &Service) -> Result<Service, lvs::netlink::Error> {
+    fn service(&mut self, key: &ServiceKey) -> Result<Service, lvs::netlink::Error> {
         self.k.service(key)
     }
     fn dests_into(
         &mut self,
-        svc: &Service,
+        key: &ServiceKey,
         out: &mut Vec<Dest>,
     ) -> Result<(), lvs::netlink::Error> {
-        self.k.dests_into(svc, out)?;
+        self.k.dests_into(key, out)?;
         for d in out.iter_mut() {
             d.active_conns = self.conns.get(&d.socket_addr()).copied().unwrap_or(0);
         }

@@ -589,7 +589,7 @@ pub fn health_metrics(sup: &Supervisor, now: Instant) -> String {
             if let Some(s) = sup.servers.get(&(sk, d.dest.key())) {
                 let l = format!(
                     "{sl},server_address=\"{}\",server_port=\"{}\",check=\"{}\"",
-                    escape(&crate::format::ntop(&d.dest.ip())),
+                    escape(&crate::format::ntop(&d.dest.addr)),
                     d.dest.port,
                     s.health.check.name()
                 );

@@ -315,7 +315,10 @@ pub fn desired(
                     let forward = w
                         .dests
                         .first()
-                        .and_then(|d| d.dest.forward())
+                        .and_then(|d| match d.dest.forward.method() {
+                            Forward::Other(_) => None,
+                            f => Some(f),
+                        })
                         .unwrap_or(Forward::Route);
                     let mut d = Dest::with_addr(addr, forward);
                     if forward != Forward::Masq && w.svc.port != 0 {

@@ -216,8 +216,8 @@ fn desired_table_with_sorry_server() {
     assert_eq!(all_down[0].dests.len(), 1);
     let d = &all_down[0].dests[0].dest;
     assert_eq!(
-        (d.socket_addr(), d.weight, d.forward()),
-        (sorry_addr, 1, Some(Forward::Masq))
+        (d.socket_addr(), d.weight, d.forward),
+        (sorry_addr, 1, Forward::Masq)
     );
     // one back: the sorry server leaves
     servers

@@ -135,7 +135,7 @@ pub fn read(
     }
     crate::format::sort::sort_services(&mut services);
     let dests = k
-        .dests_many(&services)
+        .dests_many(&services.iter().map(|s| s.key()).collect::<Vec<_>>())
         .map_err(|e| ipvs_strerror(Op::GetDests, e.errno()))?;
     Ok(services
         .into_iter()

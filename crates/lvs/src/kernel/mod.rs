@@ -51,20 +51,20 @@ pub trait Kernel {
     fn services(&mut self) -> Result<Vec<Service>, Error>;
 
     /// One service by its key (`ESRCH` when there is none).
-    fn service(&mut self, key: &Service) -> Result<Service, Error>;
+    fn service(&mut self, key: &ServiceKey) -> Result<Service, Error>;
 
-    /// The real servers of `svc`, into `out` (cleared first).
-    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error>;
+    /// The real servers of the service `key` names, into `out` (cleared first).
+    fn dests_into(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Error>;
 
-    /// The real servers of each of `svcs`, in order.
-    fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, Error> {
-        svcs.iter().map(|s| self.dests(s)).collect()
+    /// The real servers of each service of `keys`, in order.
+    fn dests_many(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<Dest>>, Error> {
+        keys.iter().map(|k| self.dests(k)).collect()
     }
 
-    /// The real servers of `svc`.
-    fn dests(&mut self, svc: &Service) -> Result<Vec<Dest>, Error> {
+    /// The real servers of the service `key` names.
+    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>, Error> {
         let mut v = Vec::new();
-        self.dests_into(svc, &mut v)?;
+        self.dests_into(key, &mut v)?;
         Ok(v)
     }
 
@@ -151,14 +151,14 @@ impl Kernel for crate::netlink::Ipvs {
     fn services(&mut self) -> Result<Vec<Service>, Error> {
         crate::netlink::Ipvs::services(self)
     }
-    fn service(&mut self, key: &Service) -> Result<Service, Error> {
+    fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
         crate::netlink::Ipvs::service(self, key)
     }
-    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error> {
-        crate::netlink::Ipvs::dests_into(self, svc, out)
+    fn dests_into(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Error> {
+        crate::netlink::Ipvs::dests_into(self, key, out)
     }
-    fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, Error> {
-        crate::netlink::Ipvs::dests_many(self, svcs)
+    fn dests_many(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<Dest>>, Error> {
+        crate::netlink::Ipvs::dests_many(self, keys)
     }
     fn timeouts(&mut self) -> Result<Timeouts, Error> {
         crate::netlink::Ipvs::timeouts(self)

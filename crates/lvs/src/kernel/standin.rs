@@ -35,7 +35,7 @@ type Refusal = Box<dyn FnMut(&Request) -> Option<i32>>;
 /// let services = kernel.services()?;
 /// assert_eq!(services.len(), 1);
 /// assert_eq!(services[0].key().to_string(), "-t 192.0.2.1:80");
-/// assert_eq!(kernel.dests(&services[0])?[0].weight, 2);
+/// assert_eq!(kernel.dests(&services[0].key())?[0].weight, 2);
 /// // ...and the kernel's refusal of the same service twice (EEXIST),
 /// // worded as ipvsadm words it.
 /// let again = kernel.add_service(&Service::with_key(&key, "rr")).unwrap_err();
@@ -78,9 +78,9 @@ impl StandIn {
         StandIn {
             services: Vec::new(),
             timeouts: Timeouts {
-                tcp: 900,
-                tcp_fin: 120,
-                udp: 300,
+                tcp: std::time::Duration::from_secs(900),
+                tcp_fin: std::time::Duration::from_secs(120),
+                udp: std::time::Duration::from_secs(300),
             },
             daemons: Vec::new(),
             refusal: None,
@@ -99,30 +99,29 @@ impl StandIn {
         &self.services
     }
 
-    fn find(&self, key: &Service) -> Option<usize> {
-        let k = key.key();
-        self.services.iter().position(|(s, _)| s.key() == k)
+    fn find(&self, k: &ServiceKey) -> Option<usize> {
+        self.services.iter().position(|(s, _)| s.key() == *k)
     }
 
     fn apply(&mut self, req: &Request) -> Result<(), i32> {
         match req {
             Request::NewService(s) => {
                 check_service(s)?;
-                if self.find(s).is_some() {
+                if self.find(&s.key()).is_some() {
                     return Err(libc::EEXIST);
                 }
                 let mut s = s.clone();
-                s.flags |= SVC_F_HASHED;
+                s.flags |= ServiceFlags::HASHED;
                 s.stats = Stats::default();
                 self.services.push((s, Vec::new()));
             }
             Request::SetService(s) => {
-                let i = self.find(s).ok_or(libc::ESRCH)?;
+                let i = self.find(&s.key()).ok_or(libc::ESRCH)?;
                 check_service(s)?;
                 let live = &mut self.services[i].0;
                 live.sched_name = s.sched_name.clone();
                 live.pe_name = s.pe_name.clone();
-                live.flags = s.flags | SVC_F_HASHED;
+                live.flags = s.flags | ServiceFlags::HASHED;
                 live.timeout = s.timeout;
                 live.netmask = s.netmask;
             }
@@ -165,13 +164,13 @@ impl StandIn {
                     .iter_mut()
                     .find(|x| x.key() == d.key())
                     .ok_or(libc::ENOENT)?;
-                live.fwd = d.fwd;
+                live.forward = d.forward;
                 live.weight = d.weight;
                 live.u_threshold = d.u_threshold;
                 live.l_threshold = d.l_threshold;
                 live.tun_type = d.tun_type;
                 live.tun_port = d.tun_port;
-                live.tun_flags = d.tun_flags;
+                live.tun_checksum = d.tun_checksum;
             }
             Request::DelDest(s, d) => {
                 let i = self.find(s).ok_or(libc::ESRCH)?;
@@ -183,21 +182,18 @@ impl StandIn {
                 ds.remove(j);
             }
             Request::SetConfig(t) => {
-                if t.tcp != 0 {
+                if !t.tcp.is_zero() {
                     self.timeouts.tcp = t.tcp;
                 }
-                if t.tcp_fin != 0 {
+                if !t.tcp_fin.is_zero() {
                     self.timeouts.tcp_fin = t.tcp_fin;
                 }
-                if t.udp != 0 {
+                if !t.udp.is_zero() {
                     self.timeouts.udp = t.udp;
                 }
             }
             Request::NewDaemon(d) => {
-                if !matches!(d.state, DAEMON_MASTER | DAEMON_BACKUP) {
-                    return Err(libc::EINVAL);
-                }
-                if self.daemons.iter().any(|x| x.state == d.state) {
+                if self.daemons.iter().any(|x| x.role == d.role) {
                     return Err(libc::EEXIST);
                 }
                 let mut d = d.clone();
@@ -216,7 +212,7 @@ impl StandIn {
                 let i = self
                     .daemons
                     .iter()
-                    .position(|x| x.state == d.state)
+                    .position(|x| x.role == d.role)
                     .ok_or(libc::ESRCH)?;
                 self.daemons.remove(i);
             }
@@ -232,7 +228,7 @@ impl StandIn {
 }
 
 fn check_service(s: &Service) -> Result<(), i32> {
-    if s.fwmark == 0 && matches!(Protocol::from_number(s.protocol), Protocol::Other(_)) {
+    if s.fwmark == 0 && matches!(s.protocol, Protocol::Other(_)) {
         return Err(libc::EPROTONOSUPPORT);
     }
     if !SCHEDULERS.contains(&s.sched_name.as_str()) {
@@ -251,15 +247,15 @@ fn check_dest(svc: &Service, d: &Dest) -> Result<(), i32> {
     if d.l_threshold > d.u_threshold {
         return Err(libc::ERANGE);
     }
-    if d.af != svc.af && !d.is_tunnel() {
+    if d.family != svc.family && !d.is_tunnel() {
         return Err(libc::EAFNOSUPPORT);
     }
     Ok(())
 }
 
 /// `%08X:%04X` or `[full IPv6]:%04X`, as the kernel's proc table writes.
-fn proc_addr(af: u16, raw: &RawAddr, port: u16, out: &mut String) {
-    if af == AF_INET6 {
+fn proc_addr(af: Family, raw: &RawAddr, port: u16, out: &mut String) {
+    if af == Family::Inet6 {
         out.push('[');
         for (i, pair) in raw.chunks(2).enumerate() {
             if i > 0 {
@@ -289,16 +285,16 @@ impl Kernel for StandIn {
         Ok(self.services.iter().map(|(s, _)| s.clone()).collect())
     }
 
-    fn service(&mut self, key: &Service) -> Result<Service, Error> {
+    fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
         let i = self
             .find(key)
             .ok_or(Error::kernel(Op::GetService, libc::ESRCH))?;
         Ok(self.services[i].0.clone())
     }
 
-    fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error> {
+    fn dests_into(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Error> {
         let i = self
-            .find(svc)
+            .find(key)
             .ok_or(Error::kernel(Op::GetDests, libc::ESRCH))?;
         out.clear();
         out.extend(self.services[i].1.iter().cloned());
@@ -338,19 +334,24 @@ impl Kernel for StandIn {
                     if s.fwmark != 0 {
                         let _ = write!(t, "FWM  {:08X} {} ", s.fwmark, s.sched_name);
                     } else {
-                        let label = Protocol::from_number(s.protocol).label().unwrap_or("?");
+                        let label = s.protocol.label().unwrap_or("?");
                         let _ = write!(t, "{label}  ");
-                        proc_addr(s.af, &s.addr, s.port, &mut t);
+                        proc_addr(s.family, &raw_from_ip(s.addr), s.port, &mut t);
                         let _ = write!(t, " {} ", s.sched_name);
                     }
                     if s.is_persistent() {
-                        let _ = write!(t, "persistent {} {:08X}", s.timeout.as_secs(), s.netmask);
+                        let _ = write!(
+                            t,
+                            "persistent {} {:08X}",
+                            s.timeout.as_secs(),
+                            s.netmask.bits()
+                        );
                     }
                     t.push('\n');
                     for d in ds {
                         t.push_str("  -> ");
-                        proc_addr(d.af, &d.addr, d.port, &mut t);
-                        let fwd = d.forward().and_then(Forward::label).unwrap_or("?");
+                        proc_addr(d.family, &raw_from_ip(d.addr), d.port, &mut t);
+                        let fwd = d.forward.label().unwrap_or("?");
                         let _ = writeln!(
                             t,
                             "      {fwd:<7} {:<6} {:<10} {:<10}",
@@ -416,8 +417,11 @@ mod tests {
         k.add_service(&f).unwrap();
         let text = String::from_utf8(k.read_proc(ProcTable::Services).unwrap()).unwrap();
         let t = crate::procfs::parse(&text);
-        let d = t.dests(&s).unwrap();
-        assert_eq!((d[0].ip(), d[0].fwd, d[0].weight), (d6.ip(), FWD_TUNNEL, 3));
-        assert!(t.dests(&f).unwrap().is_empty());
+        let d = t.dests(&s.key()).unwrap();
+        assert_eq!(
+            (d[0].addr, d[0].forward, d[0].weight),
+            (d6.addr, Forward::Tunnel, 3)
+        );
+        assert!(t.dests(&f.key()).unwrap().is_empty());
     }
 }

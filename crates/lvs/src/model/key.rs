@@ -54,14 +54,20 @@ impl ServiceKey {
         if s.fwmark != 0 {
             ServiceKey::Fwmark {
                 mark: s.fwmark,
-                family: Family::from_af(s.af),
+                family: s.family,
             }
         } else {
             ServiceKey::Addr {
-                protocol: Protocol::from_number(s.protocol),
-                addr: SocketAddr::new(s.ip(), s.port),
+                protocol: s.protocol,
+                addr: SocketAddr::new(s.addr, s.port),
             }
         }
+    }
+
+    /// The keys of `services`, in order (what
+    /// [`Kernel::dests_many`](crate::Kernel::dests_many) takes).
+    pub fn of_each(services: &[Service]) -> Vec<ServiceKey> {
+        services.iter().map(Service::key).collect()
     }
 
     /// The address family.
@@ -75,11 +81,11 @@ impl ServiceKey {
     /// A service record holding only this key, with ipvsadm's defaults for
     /// everything else (what delete, zero and real-server requests carry).
     pub fn to_service(&self) -> Service {
-        let mut s = Service::new(self.family().af());
+        let mut s = Service::new(self.family());
         match *self {
             ServiceKey::Addr { protocol, addr } => {
-                s.protocol = protocol.number();
-                s.addr = raw_from_ip(addr.ip());
+                s.protocol = protocol;
+                s.addr = addr.ip();
                 s.port = addr.port();
             }
             ServiceKey::Fwmark { mark, .. } => s.fwmark = mark,
@@ -127,17 +133,17 @@ impl fmt::Display for AddrPort {
 }
 
 /// What identifies a real server within its service: family, address, port.
-pub type DestKey = (u16, RawAddr, u16);
+pub type DestKey = (Family, IpAddr, u16);
 
 impl Dest {
     /// The key of this real server within its service.
     pub fn key(&self) -> DestKey {
-        (self.af, self.addr, self.port)
+        (self.family, self.addr, self.port)
     }
 
     /// The real server's address and port.
     pub fn socket_addr(&self) -> SocketAddr {
-        SocketAddr::new(self.ip(), self.port)
+        SocketAddr::new(self.addr, self.port)
     }
 }
 
@@ -159,17 +165,20 @@ mod tests {
         assert_eq!(ServiceKey::of(&k.to_service()), k);
         let k6 = ServiceKey::udp("[2001:db8::1]:53".parse().unwrap());
         assert_eq!(k6.to_string(), "-u [2001:db8::1]:53");
-        assert_eq!(k6.to_service().netmask, 128);
+        assert_eq!(k6.to_service().netmask, Netmask::Prefix(128));
         let f = ServiceKey::Fwmark {
             mark: 7,
             family: Family::Inet6,
         };
         assert_eq!(f.to_string(), "-f 7 -6");
         let s = f.to_service();
-        assert_eq!((s.af, s.fwmark, s.protocol), (AF_INET6, 7, 0));
+        assert_eq!(
+            (s.family, s.fwmark, s.protocol),
+            (Family::Inet6, 7, Protocol::Other(0))
+        );
         // a fwmark service's key ignores protocol and address
         let mut s2 = s.clone();
-        s2.protocol = IPPROTO_TCP;
+        s2.protocol = Protocol::Tcp;
         assert_eq!(s2.key(), f);
     }
 }

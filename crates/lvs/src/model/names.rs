@@ -36,6 +36,14 @@ impl Family {
         }
     }
 
+    /// The unspecified address of the family (`0.0.0.0`, `::`).
+    pub fn unspecified(self) -> std::net::IpAddr {
+        match self {
+            Family::Inet => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            Family::Inet6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
+        }
+    }
+
     /// The family of an address.
     pub fn of(ip: &std::net::IpAddr) -> Family {
         if ip.is_ipv6() {
@@ -50,6 +58,43 @@ impl Family {
         match self {
             Family::Inet => "inet",
             Family::Inet6 => "inet6",
+        }
+    }
+}
+
+/// The persistence granularity of a service (`-M`): which part of a
+/// client's address picks the same real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Netmask {
+    /// IPv4 services: a mask (`255.255.255.0`).
+    Mask(std::net::Ipv4Addr),
+    /// IPv6 services: a prefix length (1 to 128; kept as the kernel sent it).
+    Prefix(u32),
+}
+
+impl Netmask {
+    /// The whole address (`255.255.255.255`, or 128 bits): ipvsadm's default.
+    pub fn full(family: Family) -> Netmask {
+        match family {
+            Family::Inet => Netmask::Mask(std::net::Ipv4Addr::BROADCAST),
+            Family::Inet6 => Netmask::Prefix(128),
+        }
+    }
+
+    /// Whether this is the default of its kind ([`Netmask::full`]).
+    pub fn is_full(self) -> bool {
+        match self {
+            Netmask::Mask(m) => m == std::net::Ipv4Addr::BROADCAST,
+            Netmask::Prefix(n) => n == 128,
+        }
+    }
+
+    /// The value as one number: the mask as a host-order integer, or the
+    /// prefix length (what `/proc/net/ip_vs` shows).
+    pub fn bits(self) -> u32 {
+        match self {
+            Netmask::Mask(m) => m.to_bits(),
+            Netmask::Prefix(n) => n,
         }
     }
 }
@@ -128,6 +173,22 @@ impl Protocol {
 }
 
 /// How a real server is reached (the kernel's `IP_VS_CONN_F_FWD_MASK` bits).
+///
+/// Every number the kernel can send has a value: the five methods it
+/// defines, and [`Forward::Other`] for the rest, kept as sent (listings
+/// print them as ipvsadm does, from the low three bits).
+///
+/// ```
+/// use lvs::Forward;
+///
+/// assert_eq!(Forward::from_number(0), Forward::Masq);
+/// // An undefined number survives a round trip...
+/// let odd = Forward::from_number(0x102);
+/// assert_eq!((odd, odd.number()), (Forward::Other(0x102), 0x102));
+/// // ...and reads as ipvsadm reads it: the low three bits.
+/// assert_eq!((odd.method(), odd.label()), (Forward::Tunnel, Some("Tunnel")));
+/// assert_eq!(Forward::from_number(5).name(), "5");
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Forward {
@@ -141,6 +202,9 @@ pub enum Forward {
     Route,
     /// Bypass (never set by ipvsadm).
     Bypass,
+    /// A number none of the above has, as the kernel sent it.
+    /// [`Forward::from_number`] gives this only for such numbers.
+    Other(u32),
 }
 
 /// Forwarding methods: kernel number, listing column, save option, JSON name.
@@ -153,29 +217,44 @@ const FORWARDS: [(Forward, u32, &str, &str, &str); 5] = [
 ];
 
 impl Forward {
-    fn row(self) -> &'static (Forward, u32, &'static str, &'static str, &'static str) {
+    /// The row of the method in the low three bits (`None`: 5, 6, 7).
+    fn row(self) -> Option<&'static (Forward, u32, &'static str, &'static str, &'static str)> {
+        let n = self.number() & FWD_MASK;
+        FORWARDS.iter().find(|r| r.1 == n)
+    }
+
+    /// The value of a kernel number, without loss: the defined numbers
+    /// give their method, any other gives [`Forward::Other`].
+    pub fn from_number(n: u32) -> Forward {
         FORWARDS
             .iter()
-            .find(|r| r.0 == self)
-            .expect("every method has a row")
+            .find(|r| r.1 == n)
+            .map_or(Forward::Other(n), |r| r.0)
     }
 
-    /// The method in a destination's connection flags (masked with
-    /// [`FWD_MASK`]); `None` for the values the kernel does not define.
-    pub fn from_flags(flags: u32) -> Option<Forward> {
-        let n = flags & FWD_MASK;
-        FORWARDS.iter().find(|r| r.1 == n).map(|r| r.0)
+    /// The kernel's number.
+    pub fn number(self) -> u32 {
+        match self {
+            Forward::Other(n) => n,
+            f => FORWARDS.iter().find(|r| r.0 == f).map_or(0, |r| r.1),
+        }
     }
 
-    /// The kernel's number (`FWD_*`).
-    pub fn flags(self) -> u32 {
-        self.row().1
+    /// The method as ipvsadm reads it: the low three bits of the number
+    /// (so `Other(0x102)` is [`Forward::Tunnel`]; 5, 6 and 7 stay `Other`).
+    pub fn method(self) -> Forward {
+        Forward::from_number(self.number() & FWD_MASK)
+    }
+
+    /// Whether the method (the low three bits) is tunnelling.
+    pub fn is_tunnel(self) -> bool {
+        self.method() == Forward::Tunnel
     }
 
     /// The listing column (`Masq`, `Local`, `Tunnel`, `Route`); `None` for
-    /// bypass, which ipvsadm cannot name.
+    /// bypass and undefined numbers, which ipvsadm cannot name.
     pub fn label(self) -> Option<&'static str> {
-        Some(self.row().2).filter(|s| !s.is_empty())
+        self.row().map(|r| r.2).filter(|s| !s.is_empty())
     }
 
     /// The method of a listing label.
@@ -188,21 +267,16 @@ impl Forward {
 
     /// The save-line option (`-m`, `-i`, `-g`; local node saves as `-g`).
     pub fn option(self) -> Option<&'static str> {
-        Some(self.row().3).filter(|s| !s.is_empty())
+        self.row().map(|r| r.3).filter(|s| !s.is_empty())
     }
 
-    /// `masq`, `local`, `tunnel`, `route`, `bypass` (JSON, metrics).
-    pub fn name(self) -> &'static str {
-        self.row().4
-    }
-}
-
-/// The lower-case name of a destination's forwarding bits, or the number
-/// when the kernel sent one it does not define (JSON, metrics).
-pub fn forward_name(flags: u32) -> String {
-    match Forward::from_flags(flags) {
-        Some(f) => f.name().to_string(),
-        None => (flags & FWD_MASK).to_string(),
+    /// `masq`, `local`, `tunnel`, `route`, `bypass`, or the number of the
+    /// low three bits when they name no method (JSON, metrics).
+    pub fn name(self) -> String {
+        match self.row() {
+            Some(r) => r.4.to_string(),
+            None => (self.number() & FWD_MASK).to_string(),
+        }
     }
 }
 
@@ -216,6 +290,8 @@ pub enum TunnelType {
     Gue,
     /// Generic routing encapsulation.
     Gre,
+    /// A number none of the above has, as the kernel sent it.
+    Other(u8),
 }
 
 const TUNNEL_TYPES: [(TunnelType, u8, &str); 3] = [
@@ -225,22 +301,29 @@ const TUNNEL_TYPES: [(TunnelType, u8, &str); 3] = [
 ];
 
 impl TunnelType {
-    /// The kernel's number (`TUN_TYPE_*`).
+    /// The kernel's number.
     pub fn number(self) -> u8 {
-        TUNNEL_TYPES.iter().find(|r| r.0 == self).map_or(0, |r| r.1)
+        match self {
+            TunnelType::Other(n) => n,
+            t => TUNNEL_TYPES.iter().find(|r| r.0 == t).map_or(0, |r| r.1),
+        }
     }
 
-    /// The type of a kernel number.
-    pub fn from_number(n: u8) -> Option<TunnelType> {
-        TUNNEL_TYPES.iter().find(|r| r.1 == n).map(|r| r.0)
-    }
-
-    /// `ipip`, `gue`, `gre`.
-    pub fn name(self) -> &'static str {
+    /// The type of a kernel number, without loss ([`TunnelType::Other`]
+    /// for the numbers without a name).
+    pub fn from_number(n: u8) -> TunnelType {
         TUNNEL_TYPES
             .iter()
-            .find(|r| r.0 == self)
-            .map_or("", |r| r.2)
+            .find(|r| r.1 == n)
+            .map_or(TunnelType::Other(n), |r| r.0)
+    }
+
+    /// `ipip`, `gue`, `gre`, or the number (JSON).
+    pub fn name(self) -> String {
+        match TUNNEL_TYPES.iter().find(|r| r.0 == self) {
+            Some(r) => r.2.to_string(),
+            None => self.number().to_string(),
+        }
     }
 
     /// The type of a `--tun-type` word.
@@ -249,7 +332,7 @@ impl TunnelType {
     }
 }
 
-/// The checksum setting of a GUE or GRE tunnel.
+/// The checksum setting of a GUE or GRE tunnel (the kernel's tunnel flags).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TunnelChecksum {
@@ -259,6 +342,8 @@ pub enum TunnelChecksum {
     Csum,
     /// Remote checksum offload (`--tun-remcsum`).
     RemCsum,
+    /// Flags none of the above has, as the kernel sent them.
+    Other(u16),
 }
 
 /// Kernel number, `--tun-info` short form, save option, JSON name.
@@ -281,49 +366,61 @@ const TUNNEL_CSUMS: [(TunnelChecksum, u16, &str, &str, &str); 3] = [
 ];
 
 impl TunnelChecksum {
+    #[allow(clippy::type_complexity)]
     fn row(
         self,
-    ) -> &'static (
+    ) -> Option<&'static (
         TunnelChecksum,
         u16,
         &'static str,
         &'static str,
         &'static str,
-    ) {
+    )> {
+        TUNNEL_CSUMS.iter().find(|r| r.0 == self)
+    }
+
+    /// The setting of the kernel's tunnel flags, without loss
+    /// ([`TunnelChecksum::Other`] for flags without a name).
+    pub fn from_flags(flags: u16) -> TunnelChecksum {
         TUNNEL_CSUMS
             .iter()
-            .find(|r| r.0 == self)
-            .expect("every setting has a row")
+            .find(|r| r.1 == flags)
+            .map_or(TunnelChecksum::Other(flags), |r| r.0)
     }
 
-    /// The setting of the kernel's tunnel flags.
-    pub fn from_flags(flags: u16) -> Option<TunnelChecksum> {
-        TUNNEL_CSUMS.iter().find(|r| r.1 == flags).map(|r| r.0)
-    }
-
-    /// The kernel's number (`TUN_F_*`).
+    /// The kernel's flags.
     pub fn flags(self) -> u16 {
-        self.row().1
+        match self {
+            TunnelChecksum::Other(n) => n,
+            c => c.row().map_or(0, |r| r.1),
+        }
     }
 
-    /// `-c`, `+c`, `r+c` (the `--tun-info` column).
-    pub fn short(self) -> &'static str {
-        self.row().2
+    /// `-c`, `+c`, `r+c` (the `--tun-info` column); `None` for other flags.
+    pub fn short(self) -> Option<&'static str> {
+        self.row().map(|r| r.2)
     }
 
-    /// `--tun-nocsum`, `--tun-csum`, `--tun-remcsum`.
-    pub fn option(self) -> &'static str {
-        self.row().3
+    /// `--tun-nocsum`, `--tun-csum`, `--tun-remcsum`; `None` for other flags.
+    pub fn option(self) -> Option<&'static str> {
+        self.row().map(|r| r.3)
     }
 
-    /// `nocsum`, `csum`, `remcsum` (JSON).
-    pub fn name(self) -> &'static str {
-        self.row().4
+    /// `nocsum`, `csum`, `remcsum`, or the number (JSON).
+    pub fn name(self) -> String {
+        match self.row() {
+            Some(r) => r.4.to_string(),
+            None => self.flags().to_string(),
+        }
     }
 }
 
 /// The scheduler flag bits (`-b`): `SVC_F_SCHED1` to `SVC_F_SCHED3`.
-pub const SCHED_FLAG_BITS: [u32; 3] = [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3];
+pub const SCHED_FLAG_BITS: [ServiceFlags; 3] = [
+    ServiceFlags::SCHED1,
+    ServiceFlags::SCHED2,
+    ServiceFlags::SCHED3,
+];
 
 /// The names of the three scheduler flag bits for a scheduler: `sh` and `mh`
 /// name two of them (`sh-fallback`, `sh-port`...), every scheduler accepts
@@ -338,19 +435,19 @@ pub fn sched_flag_names(scheduler: &str) -> [&'static str; 3] {
 
 /// The scheduler flag bits set in `flags`, by the names ipvsadm's listings
 /// use for `scheduler` (bits the scheduler cannot name are left out).
-pub fn sched_flags_named(scheduler: &str, flags: u32) -> Vec<&'static str> {
+pub fn sched_flags_named(scheduler: &str, flags: ServiceFlags) -> Vec<&'static str> {
     let names = sched_flag_names(scheduler);
     SCHED_FLAG_BITS
         .iter()
         .zip(names)
-        .filter(|(bit, name)| flags & **bit != 0 && !name.is_empty())
+        .filter(|(bit, name)| flags.intersects(**bit) && !name.is_empty())
         .map(|(_, name)| name)
         .collect()
 }
 
 /// The bit of a `-b` word, and the scheduler it is restricted to (`None`
 /// for the generic `flag-N` names).
-pub fn sched_flag_bit(word: &str) -> Option<(u32, Option<&'static str>)> {
+pub fn sched_flag_bit(word: &str) -> Option<(ServiceFlags, Option<&'static str>)> {
     for sched in ["sh", "mh"] {
         for (bit, name) in SCHED_FLAG_BITS.iter().zip(sched_flag_names(sched)) {
             if !name.is_empty() && name == word {
@@ -376,9 +473,10 @@ pub const PERSISTENCE_ENGINES: [&str; 1] = ["sip"];
 
 /// The role of a connection synchronisation daemon.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DaemonRole {
     /// Sends the director's connections.
+    #[default]
     Master,
     /// Receives a master's connections.
     Backup,
@@ -386,19 +484,22 @@ pub enum DaemonRole {
 
 impl DaemonRole {
     /// The kernel's state number.
-    pub fn state(self) -> u32 {
+    pub(crate) fn state(self) -> u32 {
         match self {
             DaemonRole::Master => DAEMON_MASTER,
             DaemonRole::Backup => DAEMON_BACKUP,
         }
     }
 
-    /// The role of a kernel state number.
-    pub fn from_state(state: u32) -> Option<DaemonRole> {
-        match state {
-            DAEMON_MASTER => Some(DaemonRole::Master),
-            DAEMON_BACKUP => Some(DaemonRole::Backup),
-            _ => None,
+    /// The role of a kernel state word, tested bit by bit as ipvsadm
+    /// does (the master bit first); `None` when neither bit is set.
+    pub(crate) fn from_state(state: u32) -> Option<DaemonRole> {
+        if state & DAEMON_MASTER != 0 {
+            Some(DaemonRole::Master)
+        } else if state & DAEMON_BACKUP != 0 {
+            Some(DaemonRole::Backup)
+        } else {
+            None
         }
     }
 
@@ -436,19 +537,24 @@ mod tests {
             Forward::Tunnel,
             Forward::Route,
         ] {
-            assert_eq!(Forward::from_flags(f.flags()), Some(f));
+            assert_eq!(Forward::from_number(f.number()), f);
             assert_eq!(Forward::from_label(f.label().unwrap()), Some(f));
         }
+        let odd = Forward::from_number(0x100 | FWD_TUNNEL);
+        assert_eq!(odd, Forward::Other(0x102));
         assert_eq!(
-            Forward::from_flags(0x100 | FWD_TUNNEL),
-            Some(Forward::Tunnel)
+            (odd.method(), odd.label()),
+            (Forward::Tunnel, Some("Tunnel"))
         );
-        assert_eq!(Forward::from_flags(5), None);
-        assert_eq!(forward_name(5), "5");
+        assert_eq!(odd.number(), 0x102);
+        assert_eq!(Forward::from_number(5), Forward::Other(5));
+        assert_eq!(Forward::Other(5).name(), "5");
+        assert_eq!(Forward::Other(5).label(), None);
         assert_eq!(Forward::Bypass.label(), None);
+        assert_eq!(Forward::Bypass.name(), "bypass");
         for t in [TunnelType::Ipip, TunnelType::Gue, TunnelType::Gre] {
-            assert_eq!(TunnelType::from_name(t.name()), Some(t));
-            assert_eq!(TunnelType::from_number(t.number()), Some(t));
+            assert_eq!(TunnelType::from_name(&t.name()), Some(t));
+            assert_eq!(TunnelType::from_number(t.number()), t);
         }
         assert_eq!(Protocol::from_number(47), Protocol::Other(47));
         assert_eq!(Protocol::Other(47).name(), "47");
@@ -457,12 +563,15 @@ mod tests {
 
     #[test]
     fn sched_flags_by_scheduler() {
-        let f = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+        let f = ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3;
         assert_eq!(sched_flags_named("sh", f), ["sh-fallback", "sh-port"]);
-        assert_eq!(sched_flags_named("mh", SVC_F_SCHED2), ["mh-port"]);
+        assert_eq!(sched_flags_named("mh", ServiceFlags::SCHED2), ["mh-port"]);
         assert_eq!(sched_flags_named("rr", f), ["flag-1", "flag-2", "flag-3"]);
-        assert_eq!(sched_flag_bit("mh-port"), Some((SVC_F_SCHED2, Some("mh"))));
-        assert_eq!(sched_flag_bit("flag-3"), Some((SVC_F_SCHED3, None)));
+        assert_eq!(
+            sched_flag_bit("mh-port"),
+            Some((ServiceFlags::SCHED2, Some("mh")))
+        );
+        assert_eq!(sched_flag_bit("flag-3"), Some((ServiceFlags::SCHED3, None)));
         assert_eq!(sched_flag_bit("flag-4"), None);
     }
 }

@@ -1,8 +1,8 @@
 //! The pure wire codec for the IPVS generic-netlink family: typed requests
 //! in, bytes out; bytes in, typed replies out. No sockets, no I/O.
 //!
-//! One path for three modules: [`consts`](super::consts) (kernel numbers),
-//! [`encode`](super::encode) (requests to bytes) and
+//! One path for three modules: `consts` (the kernel's numbers: the wire
+//! layer, private to the crate), [`encode`](super::encode) (requests to bytes) and
 //! [`decode`](super::decode) (bytes to replies and model values).
 //!
 //! The byte layout is written by hand (rather than through neli's builders)
@@ -16,6 +16,6 @@
 //! * `nlattr`: len u16 (header + payload, unpadded), type u16, payload,
 //!   padding to a multiple of 4.
 
-pub use super::consts::*;
+pub(crate) use super::consts::*;
 pub use super::decode::*;
 pub use super::encode::*;

@@ -28,6 +28,7 @@ pub const NLMSG_MIN_TYPE: u16 = 0x10;
 /// `NLM_F_REQUEST`.
 pub const NLM_F_REQUEST: u16 = 0x1;
 /// `NLM_F_MULTI`: part of a multi-message reply (dump item).
+#[cfg(test)]
 pub const NLM_F_MULTI: u16 = 0x2;
 /// `NLM_F_ACK`.
 pub const NLM_F_ACK: u16 = 0x4;
@@ -42,14 +43,15 @@ pub const NLA_F_NET_BYTEORDER: u16 = 0x4000;
 pub const NLA_TYPE_MASK: u16 = !(NLA_F_NESTED | NLA_F_NET_BYTEORDER);
 
 /// The generic netlink controller's fixed family id.
+#[cfg(test)]
 pub const GENL_ID_CTRL: u16 = 0x10;
 /// `CTRL_CMD_NEWFAMILY` (reply to GETFAMILY).
 pub const CTRL_CMD_NEWFAMILY: u8 = 1;
-/// `CTRL_CMD_GETFAMILY`.
-pub const CTRL_CMD_GETFAMILY: u8 = 3;
 /// `CTRL_ATTR_FAMILY_ID` (u16).
+#[cfg(test)]
 pub const CTRL_ATTR_FAMILY_ID: u16 = 1;
 /// `CTRL_ATTR_FAMILY_NAME` (NUL-terminated string).
+#[cfg(test)]
 pub const CTRL_ATTR_FAMILY_NAME: u16 = 2;
 
 /// Generic netlink family name of IPVS.
@@ -90,6 +92,7 @@ pub mod cmd {
     /// `IPVS_CMD_GET_CONFIG`.
     pub const GET_CONFIG: u8 = 13;
     /// `IPVS_CMD_SET_INFO`.
+    #[cfg(test)]
     pub const SET_INFO: u8 = 14;
     /// `IPVS_CMD_GET_INFO`.
     pub const GET_INFO: u8 = 15;

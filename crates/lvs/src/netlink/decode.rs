@@ -7,7 +7,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
-use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
+use super::wire::{secs, WireDest, WireService};
+use crate::model::{Daemon, DaemonRole, Dest, Family, Info, RawAddr, Service, Stats, Timeouts};
 
 /// A malformed or unexpected reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -378,20 +379,13 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
     };
     let sched = sched.ok_or(DecodeError::Missing("service SCHED_NAME"))?;
     let flags = flags.ok_or(DecodeError::Missing("service FLAGS"))?;
-    let timeout = std::time::Duration::from_secs(u64::from(
-        timeout.ok_or(DecodeError::Missing("service TIMEOUT"))?,
-    ));
+    let timeout = timeout.ok_or(DecodeError::Missing("service TIMEOUT"))?;
     let netmask = netmask.ok_or(DecodeError::Missing("service NETMASK"))?;
-    let netmask = if af == AF_INET6 {
-        u32::from_ne_bytes(netmask)
-    } else {
-        u32::from_be_bytes(netmask)
-    };
     let stats = match (stats64, stats) {
         (Some(n), _) | (None, Some(n)) => parse_stats(n)?,
         (None, None) => Stats::default(),
     };
-    Ok(Service {
+    Ok(WireService {
         af,
         protocol,
         addr,
@@ -403,7 +397,8 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
         timeout,
         netmask,
         stats,
-    })
+    }
+    .into_service())
 }
 
 /// Decodes the contents of a DEST nest. `default_af` (the service's family)
@@ -412,10 +407,8 @@ pub fn parse_service(nest: &[u8]) -> Result<Service, DecodeError> {
 /// Requires ADDR, PORT, FWD_METHOD, WEIGHT, U_THRESH, L_THRESH; connection
 /// counters, tunnel attributes and stats default to 0 when absent. The
 /// forwarding method is kept as sent (ipvsadm masks it with 7 when printing).
-pub fn parse_dest(nest: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
-    let mut d = Dest::new(default_af);
-    d.fwd = 0;
-    d.weight = 0;
+pub fn parse_dest(nest: &[u8], default_af: Family) -> Result<Dest, DecodeError> {
+    let mut d = WireDest::empty(default_af.af());
     let mut have = 0u8;
     const ADDR: u8 = 1;
     const PORT: u8 = 2;
@@ -441,7 +434,7 @@ pub fn parse_dest(nest: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
                 have |= FWD;
             }
             dest_attr::WEIGHT => {
-                d.weight = get_u32(p, "dest WEIGHT")? as i32;
+                d.weight = get_u32(p, "dest WEIGHT")?;
                 have |= WEIGHT;
             }
             dest_attr::U_THRESH => {
@@ -485,7 +478,7 @@ pub fn parse_dest(nest: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
     if let Some(n) = stats64.or(stats) {
         d.stats = parse_stats(n)?;
     }
-    Ok(d)
+    Ok(d.into_dest())
 }
 
 /// Decodes the top-level attributes of a GET_INFO reply (both required).
@@ -512,9 +505,9 @@ pub fn parse_config(attrs_buf: &[u8]) -> Result<Timeouts, DecodeError> {
     for a in attrs(attrs_buf) {
         let (ty, p) = a?;
         match ty {
-            cmd_attr::TIMEOUT_TCP => t.tcp = get_u32(p, "TIMEOUT_TCP")?,
-            cmd_attr::TIMEOUT_TCP_FIN => t.tcp_fin = get_u32(p, "TIMEOUT_TCP_FIN")?,
-            cmd_attr::TIMEOUT_UDP => t.udp = get_u32(p, "TIMEOUT_UDP")?,
+            cmd_attr::TIMEOUT_TCP => t.tcp = secs(get_u32(p, "TIMEOUT_TCP")?),
+            cmd_attr::TIMEOUT_TCP_FIN => t.tcp_fin = secs(get_u32(p, "TIMEOUT_TCP_FIN")?),
+            cmd_attr::TIMEOUT_UDP => t.udp = secs(get_u32(p, "TIMEOUT_UDP")?),
             _ => {}
         }
     }
@@ -522,8 +515,10 @@ pub fn parse_config(attrs_buf: &[u8]) -> Result<Timeouts, DecodeError> {
 }
 
 /// Decodes the contents of a DAEMON nest (STATE, MCAST_IFN and SYNC_ID are
-/// required; the rest default to 0 / no group).
-pub fn parse_daemon(nest: &[u8]) -> Result<Daemon, DecodeError> {
+/// required; the rest default to 0 / no group). `None` for a state with
+/// neither the master nor the backup bit, an entry ipvsadm prints nothing
+/// for.
+pub fn parse_daemon(nest: &[u8]) -> Result<Option<Daemon>, DecodeError> {
     let mut state = None;
     let mut ifn = None;
     let mut syncid = None;
@@ -552,10 +547,10 @@ pub fn parse_daemon(nest: &[u8]) -> Result<Daemon, DecodeError> {
             _ => {}
         }
     }
-    d.state = state.ok_or(DecodeError::Missing("daemon STATE"))?;
+    let state = state.ok_or(DecodeError::Missing("daemon STATE"))?;
     d.mcast_ifn = get_string(ifn.ok_or(DecodeError::Missing("daemon MCAST_IFN"))?);
     d.syncid = syncid.ok_or(DecodeError::Missing("daemon SYNC_ID"))?;
-    Ok(d)
+    Ok(DaemonRole::from_state(state).map(|role| Daemon { role, ..d }))
 }
 
 /// The SERVICE nest of a service reply message's attributes, decoded.
@@ -565,13 +560,13 @@ pub fn parse_service_msg(attrs_buf: &[u8]) -> Result<Service, DecodeError> {
 }
 
 /// The DEST nest of a destination reply message's attributes, decoded.
-pub fn parse_dest_msg(attrs_buf: &[u8], default_af: u16) -> Result<Dest, DecodeError> {
+pub fn parse_dest_msg(attrs_buf: &[u8], default_af: Family) -> Result<Dest, DecodeError> {
     let nest = find_attr(attrs_buf, cmd_attr::DEST)?.ok_or(DecodeError::Missing("DEST"))?;
     parse_dest(nest, default_af)
 }
 
 /// The DAEMON nest of a daemon reply message's attributes, decoded.
-pub fn parse_daemon_msg(attrs_buf: &[u8]) -> Result<Daemon, DecodeError> {
+pub fn parse_daemon_msg(attrs_buf: &[u8]) -> Result<Option<Daemon>, DecodeError> {
     let nest = find_attr(attrs_buf, cmd_attr::DAEMON)?.ok_or(DecodeError::Missing("DAEMON"))?;
     parse_daemon(nest)
 }

@@ -4,8 +4,8 @@
 //!
 //! The encoder refuses what the wire or the kernel cannot carry, with an
 //! [`EncodeError`] and the buffer left as it was: names longer than the
-//! kernel's netlink policy accepts (see [`MAX_SCHED_NAME`], [`MAX_PE_NAME`],
-//! [`MAX_IFNAME`]) and any attribute or nest longer than the 16-bit
+//! kernel's netlink policy accepts (15 bytes for a scheduler or an
+//! interface, 16 for a persistence engine) and any attribute or nest longer than the 16-bit
 //! `nla_len` field can express. Without the length check a long enough
 //! name would wrap its nest's length, and the kernel would read the bytes
 //! inside the name as attributes of their own.
@@ -14,7 +14,8 @@ use std::net::IpAddr;
 
 use super::consts::*;
 use super::error::Op;
-use crate::model::{Daemon, Dest, Service, Timeouts, AF_INET6};
+use super::wire::{whole_secs, WireDest, WireService};
+use crate::model::{Daemon, Dest, Service, ServiceKey, Timeouts};
 
 /// A request the encoder refuses to put on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,9 +45,9 @@ pub enum EncodeError {
         /// Its length in bytes, header included.
         len: usize,
     },
-    /// A persistence timeout the kernel cannot hold: not a whole number of
+    /// A timeout (persistence, connections) the kernel cannot hold: not a whole number of
     /// seconds, or 2^32 seconds or more.
-    #[error("persistence timeout {timeout:?} is not a whole number of seconds below 2^32")]
+    #[error("timeout {timeout:?} is not a whole number of seconds below 2^32")]
     Timeout {
         /// The timeout.
         timeout: std::time::Duration,
@@ -71,9 +72,9 @@ pub enum Request {
     /// `IPVS_CMD_GET_SERVICE` dump: every service.
     GetServices,
     /// `IPVS_CMD_GET_SERVICE` do: one service by key (ESRCH if absent).
-    GetService(Service),
+    GetService(ServiceKey),
     /// `IPVS_CMD_GET_DEST` dump: the destinations of one service.
-    GetDests(Service),
+    GetDests(ServiceKey),
     /// `IPVS_CMD_GET_CONFIG` (timeouts).
     GetConfig,
     /// `IPVS_CMD_GET_DAEMON` dump.
@@ -83,15 +84,15 @@ pub enum Request {
     /// `-E`.
     SetService(Service),
     /// `-D`.
-    DelService(Service),
-    /// `-a`.
-    NewDest(Service, Dest),
+    DelService(ServiceKey),
+    /// `-a`: the real server, in the service the key names.
+    NewDest(ServiceKey, Dest),
     /// `-e`.
-    SetDest(Service, Dest),
-    /// `-d`.
-    DelDest(Service, Dest),
+    SetDest(ServiceKey, Dest),
+    /// `-d` (only the real server's address and port matter).
+    DelDest(ServiceKey, Dest),
     /// `-Z` (all services when `None`).
-    Zero(Option<Service>),
+    Zero(Option<ServiceKey>),
     /// `-C`.
     Flush,
     /// `--set tcp tcpfin udp`.
@@ -270,17 +271,11 @@ enum SvcForm {
     Full,
 }
 
-/// The on-wire NETMASK value: IPv4 masks travel as network-order bytes, IPv6
-/// prefix lengths as a host-order u32.
-fn netmask_bytes(af: u16, netmask: u32) -> [u8; 4] {
-    if af == AF_INET6 {
-        netmask.to_ne_bytes()
-    } else {
-        netmask.to_be_bytes()
-    }
-}
-
 fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(), EncodeError> {
+    let svc = match form {
+        SvcForm::Key => WireService::key(svc),
+        SvcForm::Full => WireService::of(svc)?,
+    };
     let nest = w.begin_nest(cmd_attr::SERVICE);
     w.u16(svc_attr::AF, svc.af)?;
     if svc.fwmark != 0 {
@@ -309,27 +304,20 @@ fn put_service(w: &mut AttrWriter<'_>, svc: &Service, form: SvcForm) -> Result<(
         flags[..4].copy_from_slice(&svc.flags.to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
         w.put(svc_attr::FLAGS, &flags)?;
-        let timeout = match u32::try_from(svc.timeout.as_secs()) {
-            Ok(secs) if svc.timeout.subsec_nanos() == 0 => secs,
-            _ => {
-                return Err(EncodeError::Timeout {
-                    timeout: svc.timeout,
-                })
-            }
-        };
-        w.u32(svc_attr::TIMEOUT, timeout)?;
-        w.put(svc_attr::NETMASK, &netmask_bytes(svc.af, svc.netmask))?;
+        w.u32(svc_attr::TIMEOUT, svc.timeout)?;
+        w.put(svc_attr::NETMASK, &svc.netmask)?;
     }
     w.end_nest(nest)
 }
 
 fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
+    let dest = WireDest::of(dest);
     let nest = w.begin_nest(cmd_attr::DEST);
     w.u16(dest_attr::ADDR_FAMILY, dest.af)?;
     w.put(dest_attr::ADDR, &dest.addr)?;
     w.be16(dest_attr::PORT, dest.port)?;
     w.u32(dest_attr::FWD_METHOD, dest.fwd)?;
-    w.u32(dest_attr::WEIGHT, dest.weight as u32)?;
+    w.u32(dest_attr::WEIGHT, dest.weight)?;
     w.u8(dest_attr::TUN_TYPE, dest.tun_type)?;
     w.be16(dest_attr::TUN_PORT, dest.tun_port)?;
     w.u16(dest_attr::TUN_FLAGS, dest.tun_flags)?;
@@ -340,7 +328,7 @@ fn put_dest(w: &mut AttrWriter<'_>, dest: &Dest) -> Result<(), EncodeError> {
 
 fn put_daemon_start(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeError> {
     let nest = w.begin_nest(cmd_attr::DAEMON);
-    w.u32(daemon_attr::STATE, d.state)?;
+    w.u32(daemon_attr::STATE, d.role.state())?;
     w.name(
         daemon_attr::MCAST_IFN,
         &d.mcast_ifn,
@@ -368,7 +356,7 @@ fn put_daemon_start(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeErro
 
 fn put_daemon_stop(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeError> {
     let nest = w.begin_nest(cmd_attr::DAEMON);
-    w.u32(daemon_attr::STATE, d.state)?;
+    w.u32(daemon_attr::STATE, d.role.state())?;
     // ipvsadm always sends an empty interface name when stopping.
     w.string(daemon_attr::MCAST_IFN, "")?;
     w.u32(daemon_attr::SYNC_ID, d.syncid)?;
@@ -376,9 +364,14 @@ fn put_daemon_stop(w: &mut AttrWriter<'_>, d: &Daemon) -> Result<(), EncodeError
 }
 
 fn put_timeouts(w: &mut AttrWriter<'_>, t: &Timeouts) -> Result<(), EncodeError> {
-    w.u32(cmd_attr::TIMEOUT_TCP, t.tcp)?;
-    w.u32(cmd_attr::TIMEOUT_TCP_FIN, t.tcp_fin)?;
-    w.u32(cmd_attr::TIMEOUT_UDP, t.udp)
+    let (tcp, tcp_fin, udp) = (
+        whole_secs(t.tcp)?,
+        whole_secs(t.tcp_fin)?,
+        whole_secs(t.udp)?,
+    );
+    w.u32(cmd_attr::TIMEOUT_TCP, tcp)?;
+    w.u32(cmd_attr::TIMEOUT_TCP_FIN, tcp_fin)?;
+    w.u32(cmd_attr::TIMEOUT_UDP, udp)
 }
 
 /// Writes the netlink + generic netlink headers; returns the message start.
@@ -452,13 +445,20 @@ pub fn encode(
         | Request::GetDaemons
         | Request::Flush
         | Request::Zero(None) => Ok(()),
-        Request::GetService(svc) | Request::GetDests(svc) => put_service(&mut w, svc, SvcForm::Key),
-        Request::NewService(svc)
-        | Request::SetService(svc)
-        | Request::DelService(svc)
-        | Request::Zero(Some(svc)) => put_service(&mut w, svc, SvcForm::Full),
-        Request::NewDest(svc, dest) | Request::SetDest(svc, dest) | Request::DelDest(svc, dest) => {
-            put_service(&mut w, svc, SvcForm::Full).and_then(|()| put_dest(&mut w, dest))
+        Request::GetService(key) | Request::GetDests(key) => {
+            put_service(&mut w, &key.to_service(), SvcForm::Key)
+        }
+        Request::NewService(svc) | Request::SetService(svc) => {
+            put_service(&mut w, svc, SvcForm::Full)
+        }
+        // The kernel reads only the key of these; the rest is what ipvsadm
+        // sends beside it (its defaults), so the bytes stay ipvsadm's.
+        Request::DelService(key) | Request::Zero(Some(key)) => {
+            put_service(&mut w, &key.to_service(), SvcForm::Full)
+        }
+        Request::NewDest(key, dest) | Request::SetDest(key, dest) | Request::DelDest(key, dest) => {
+            put_service(&mut w, &key.to_service(), SvcForm::Full)
+                .and_then(|()| put_dest(&mut w, dest))
         }
         Request::SetConfig(t) => put_timeouts(&mut w, t),
         Request::NewDaemon(d) => put_daemon_start(&mut w, d),
@@ -467,10 +467,10 @@ pub fn encode(
     end_message(out, start, body)
 }
 
-/// Appends a GET_DEST dump request for the service `svc` (the same bytes as
-/// `encode(&Request::GetDests(svc.clone()), ..)`, without the copy).
+/// Appends a GET_DEST dump request for the service `key` names (the same
+/// bytes as `encode(&Request::GetDests(*key), ..)`).
 pub fn encode_get_dests(
-    svc: &Service,
+    key: &ServiceKey,
     family: u16,
     seq: u32,
     pid: u32,
@@ -485,6 +485,10 @@ pub fn encode_get_dests(
         cmd::GET_DEST,
         IPVS_GENL_VERSION,
     );
-    let body = put_service(&mut AttrWriter { out: &mut *out }, svc, SvcForm::Key);
+    let body = put_service(
+        &mut AttrWriter { out: &mut *out },
+        &key.to_service(),
+        SvcForm::Key,
+    );
     end_message(out, start, body)
 }

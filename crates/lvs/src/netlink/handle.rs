@@ -26,7 +26,7 @@ use nix::sys::socket::{setsockopt, sockopt};
 use super::codec::{self, DecodeError, EncodeError, Reply, Request};
 use super::error::{Error, Op};
 use super::{ctrl, sys};
-use crate::model::{Daemon, Dest, Info, Service, Timeouts};
+use crate::model::{Daemon, Dest, Info, Service, ServiceKey, Timeouts};
 
 /// Receive buffer size. The kernel builds dump skbs of at most 32 KiB
 /// (`netlink_dump` caps its allocation there), and every other reply to an
@@ -131,7 +131,7 @@ impl From<EncodeError> for Fail {
 /// use lvs::netlink::Ipvs;
 /// let mut ipvs = Ipvs::open()?;
 /// for svc in ipvs.services()? {
-///     println!("{:?} with {} destinations", svc.port, ipvs.dests(&svc)?.len());
+///     println!("{:?} with {} destinations", svc.port, ipvs.dests(&svc.key())?.len());
 /// }
 /// # Ok::<(), lvs::netlink::Error>(())
 /// ```
@@ -427,10 +427,10 @@ impl Ipvs {
     }
 
     /// One service by key (do-GET); ESRCH if absent.
-    pub fn service(&mut self, key: &Service) -> Result<Service, Error> {
+    pub fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
         let op = Op::GetService;
         let mut found = None;
-        self.request(&Request::GetService(key.clone()), |_, attrs| {
+        self.request(&Request::GetService(*key), |_, attrs| {
             if found.is_none() {
                 found = Some(codec::parse_service_msg(attrs)?);
             }
@@ -444,9 +444,9 @@ impl Ipvs {
     }
 
     /// The destinations of one service (dump), in kernel order.
-    pub fn dests(&mut self, svc: &Service) -> Result<Vec<Dest>, Error> {
+    pub fn dests(&mut self, key: &ServiceKey) -> Result<Vec<Dest>, Error> {
         let mut out = Vec::new();
-        self.dests_into(svc, &mut out)?;
+        self.dests_into(key, &mut out)?;
         Ok(out)
     }
 
@@ -456,21 +456,21 @@ impl Ipvs {
     /// If a part of the dump came truncated (a kernel whose dump parts are
     /// larger than the one page offered), the offer has grown
     /// by then and the dump is run once more.
-    pub fn dests_into(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Error> {
+    pub fn dests_into(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Error> {
         let small = self.offer < RECV_BUF;
-        match self.dump_dests(svc, out) {
-            Err(Fail::Os(libc::EMSGSIZE)) if small => self.dump_dests(svc, out),
+        match self.dump_dests(key, out) {
+            Err(Fail::Os(libc::EMSGSIZE)) if small => self.dump_dests(key, out),
             r => r,
         }
         .map_err(|f| f.with(Op::GetDests))
     }
 
-    fn dump_dests(&mut self, svc: &Service, out: &mut Vec<Dest>) -> Result<(), Fail> {
+    fn dump_dests(&mut self, key: &ServiceKey, out: &mut Vec<Dest>) -> Result<(), Fail> {
         out.clear();
-        let af = svc.af;
+        let af = key.family();
         let seq = self.next_seq();
         self.wbuf.clear();
-        codec::encode_get_dests(svc, self.family, seq, self.pid, &mut self.wbuf)?;
+        codec::encode_get_dests(key, self.family, seq, self.pid, &mut self.wbuf)?;
         self.send_wbuf()?;
         self.wait_for(seq, |_, attrs| {
             out.push(codec::parse_dest_msg(attrs, af)?);
@@ -491,8 +491,8 @@ impl Ipvs {
     /// answered, the other two got EBUSY). So dump requests cannot be
     /// pipelined; each dump still costs only one `send` and two `recv`s
     /// (data, then DONE) on an already open socket with the family known.
-    pub fn dests_many(&mut self, svcs: &[Service]) -> Result<Vec<Vec<Dest>>, Error> {
-        svcs.iter().map(|s| self.dests(s)).collect()
+    pub fn dests_many(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<Dest>>, Error> {
+        keys.iter().map(|k| self.dests(k)).collect()
     }
 
     /// Connection timeouts (GET_CONFIG).
@@ -514,7 +514,7 @@ impl Ipvs {
     pub fn daemons(&mut self) -> Result<Vec<Daemon>, Error> {
         let mut out = Vec::new();
         self.request(&Request::GetDaemons, |_, attrs| {
-            out.push(codec::parse_daemon_msg(attrs)?);
+            out.extend(codec::parse_daemon_msg(attrs)?);
             Ok(())
         })
         .map_err(|f| f.with(Op::Other))?;
@@ -690,19 +690,19 @@ mod dedup_tests {
     #[test]
     fn a_real_server_listed_twice_in_a_dump_is_listed_once() {
         let dest = |last: u8, port: u16, weight: i32| Dest {
-            af: libc::AF_INET as u16,
-            addr: crate::model::raw_from_ip([198, 51, 100, last].into()),
+            family: crate::model::Family::Inet,
+            addr: [198, 51, 100, last].into(),
             port,
-            fwd: 0,
+            forward: crate::model::Forward::Masq,
             weight,
             u_threshold: 0,
             l_threshold: 0,
             active_conns: 0,
             inact_conns: 0,
             persist_conns: 0,
-            tun_type: 0,
+            tun_type: crate::model::TunnelType::Ipip,
             tun_port: 0,
-            tun_flags: 0,
+            tun_checksum: crate::model::TunnelChecksum::None,
             stats: Default::default(),
         };
         let mut v = vec![
@@ -713,7 +713,10 @@ mod dedup_tests {
             dest(3, 80, 1),
         ];
         drop_repeated_dests(&mut v);
-        let keys: Vec<(u8, u16, i32)> = v.iter().map(|d| (d.addr[3], d.port, d.weight)).collect();
+        let keys: Vec<(u8, u16, i32)> = v
+            .iter()
+            .map(|d| (crate::model::raw_from_ip(d.addr)[3], d.port, d.weight))
+            .collect();
         assert_eq!(keys, vec![(1, 80, 1), (2, 80, 1), (1, 81, 1), (3, 80, 1)]);
     }
 

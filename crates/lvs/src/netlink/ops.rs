@@ -11,33 +11,33 @@ use crate::model::{Daemon, DaemonRole, Dest, Forward, Service, ServiceKey, Timeo
 impl Request {
     /// `-D`: delete the service `key` names.
     pub fn del_service(key: &ServiceKey) -> Request {
-        Request::DelService(key.to_service())
+        Request::DelService(*key)
     }
 
     /// `-a`: add `dest` to the service `key` names.
     pub fn new_dest(key: &ServiceKey, dest: &Dest) -> Request {
-        Request::NewDest(key.to_service(), dest.clone())
+        Request::NewDest(*key, dest.clone())
     }
 
     /// `-e`: replace the settings of `dest` in the service `key` names.
     pub fn set_dest(key: &ServiceKey, dest: &Dest) -> Request {
-        Request::SetDest(key.to_service(), dest.clone())
+        Request::SetDest(*key, dest.clone())
     }
 
     /// `-d`: delete the real server `addr` of the service `key` names.
     pub fn del_dest(key: &ServiceKey, addr: SocketAddr) -> Request {
-        Request::DelDest(key.to_service(), Dest::with_addr(addr, Forward::Route))
+        Request::DelDest(*key, Dest::with_addr(addr, Forward::Route))
     }
 
     /// `-Z`: zero the counters of one service, or of all (`None`).
     pub fn zero(key: Option<&ServiceKey>) -> Request {
-        Request::Zero(key.map(ServiceKey::to_service))
+        Request::Zero(key.copied())
     }
 
     /// `--stop-daemon`.
     pub fn del_daemon(role: DaemonRole) -> Request {
         Request::DelDaemon(Daemon {
-            state: role.state(),
+            role,
             ..Daemon::default()
         })
     }

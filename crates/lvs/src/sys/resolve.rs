@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use libc::{c_char, c_int, c_void, hostent, servent, size_t, socklen_t};
 
-use crate::model::{IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::model::Protocol;
 
 extern "C" {
     fn gethostbyaddr_r(
@@ -54,11 +54,11 @@ const MAX_BUF: usize = 1 << 20;
 
 /// Protocol name used by ipvsadm for service lookups; `None` for anything
 /// but TCP, UDP and SCTP (fwmark services have protocol 0).
-fn proto_name(protocol: u16) -> Option<&'static CStr> {
+fn proto_name(protocol: Protocol) -> Option<&'static CStr> {
     match protocol {
-        IPPROTO_TCP => Some(c"tcp"),
-        IPPROTO_UDP => Some(c"udp"),
-        IPPROTO_SCTP => Some(c"sctp"),
+        Protocol::Tcp => Some(c"tcp"),
+        Protocol::Udp => Some(c"udp"),
+        Protocol::Sctp => Some(c"sctp"),
         _ => None,
     }
 }
@@ -173,7 +173,7 @@ pub fn host_v4(name: &str) -> Option<Ipv4Addr> {
 
 /// Service name of a port (`getservbyport`) for TCP, UDP or SCTP; `None` for
 /// any other protocol (including 0, fwmark services).
-pub fn service_name(port: u16, protocol: u16) -> Option<String> {
+pub fn service_name(port: u16, protocol: Protocol) -> Option<String> {
     let proto = proto_name(protocol)?;
     with_buffer(|buf| {
         // SAFETY: servent is a plain C struct; all-zero is a valid value.
@@ -204,7 +204,7 @@ pub fn service_name(port: u16, protocol: u16) -> Option<String> {
 
 /// Port of a service name (`getservbyname`) for the protocol's name
 /// (`tcp`/`udp`/`sctp`); `None` for other protocols or unknown names.
-pub fn service_port(name: &str, protocol: u16) -> Option<u16> {
+pub fn service_port(name: &str, protocol: Protocol) -> Option<u16> {
     let proto = proto_name(protocol)?;
     let cname = CString::new(name).ok()?;
     with_buffer(|buf| {
@@ -337,9 +337,9 @@ mod tests {
 
     #[test]
     fn unknown_protocol_has_no_service_names() {
-        assert_eq!(service_name(80, 0), None);
-        assert_eq!(service_port("http", 0), None);
-        assert_eq!(service_name(80, 1), None);
+        assert_eq!(service_name(80, Protocol::Other(0)), None);
+        assert_eq!(service_port("http", Protocol::Other(0)), None);
+        assert_eq!(service_name(80, Protocol::Other(1)), None);
     }
 
     #[test]
@@ -348,8 +348,8 @@ mod tests {
         let _ = host_name(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let _ = host_name("::1".parse().unwrap());
         let _ = host_v4("localhost");
-        let _ = service_name(80, IPPROTO_TCP);
-        let _ = service_port("http", IPPROTO_TCP);
+        let _ = service_name(80, Protocol::Tcp);
+        let _ = service_port("http", Protocol::Tcp);
         assert_eq!(host_v4("bad\0name"), None);
     }
 }

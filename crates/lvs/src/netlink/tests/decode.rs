@@ -101,16 +101,19 @@ fn decode_service_dump_item_prefers_stats64() {
         (42, NLM_F_MULTI, FAM, cmd::NEW_SERVICE)
     );
     let s = parse_service_msg(a).unwrap();
-    assert_eq!(s.af, AF_INET);
-    assert_eq!(s.protocol, IPPROTO_TCP);
-    assert_eq!(s.addr, ip("192.0.2.100"));
+    assert_eq!(s.family, Family::Inet);
+    assert_eq!(s.protocol, Protocol::Tcp);
+    assert_eq!(s.addr, ipa("192.0.2.100"));
     assert_eq!(s.port, 80);
     assert_eq!(s.fwmark, 0);
     assert_eq!(s.sched_name, "rr");
     assert_eq!(s.pe_name, "");
-    assert_eq!(s.flags, 3);
+    assert_eq!(s.flags, ServiceFlags::from_bits(3));
     assert_eq!(s.timeout, Duration::from_secs(100));
-    assert_eq!(s.netmask, 0xffff_ff00);
+    assert_eq!(
+        s.netmask,
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00))
+    );
     let b = 1u64 << 40;
     assert_eq!(
         s.stats,
@@ -144,12 +147,15 @@ fn decode_service_stats32_only_and_flag_mask() {
         .attr(99, b"future attribute")
         .nest(svc_attr::STATS, &stats32(0));
     let s = parse_service(&m.buf).unwrap();
-    assert_eq!(s.protocol, IPPROTO_UDP);
-    assert_eq!(s.addr, ip("192.0.2.7"));
+    assert_eq!(s.protocol, Protocol::Udp);
+    assert_eq!(s.addr, ipa("192.0.2.7"));
     assert_eq!(s.port, 53);
     assert_eq!(s.pe_name, "sip");
-    assert_eq!(s.flags, 0x3);
-    assert_eq!(s.netmask, 0xffff_ffff);
+    assert_eq!(s.flags, ServiceFlags::from_bits(0x3));
+    assert_eq!(
+        s.netmask,
+        Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ffff))
+    );
     assert_eq!(s.stats.conns, 1);
     assert_eq!(s.stats.inbytes, 4);
     assert_eq!(s.stats.outbps, 10);
@@ -167,11 +173,11 @@ fn decode_ipv6_and_fwmark_services() {
         .attr(svc_attr::TIMEOUT, &0u32.to_ne_bytes())
         .attr(svc_attr::NETMASK, &64u32.to_ne_bytes());
     let s = parse_service(&m.buf).unwrap();
-    assert_eq!(s.af, AF_INET6);
-    assert_eq!(s.ip(), "2001:db8::1".parse::<IpAddr>().unwrap());
+    assert_eq!(s.family, Family::Inet6);
+    assert_eq!(s.addr, "2001:db8::1".parse::<IpAddr>().unwrap());
     assert_eq!(s.port, 8080);
-    assert_eq!(s.netmask, 64);
-    assert_eq!(s.flags, 0x1a);
+    assert_eq!(s.netmask, Netmask::Prefix(64));
+    assert_eq!(s.flags, ServiceFlags::from_bits(0x1a));
     assert_eq!(s.stats, Stats::default());
 
     // fwmark: the kernel sends AF + FWMARK, no protocol/addr/port.
@@ -184,7 +190,10 @@ fn decode_ipv6_and_fwmark_services() {
         .attr(svc_attr::NETMASK, &[255, 255, 255, 255]);
     let s = parse_service(&m.buf).unwrap();
     assert_eq!(s.fwmark, 0xffff_fff0);
-    assert_eq!((s.protocol, s.port, s.addr), (0, 0, [0; 16]));
+    assert_eq!(
+        (s.protocol, s.port, s.addr),
+        (Protocol::Other(0), 0, Family::Inet.unspecified())
+    );
 }
 
 #[test]
@@ -193,19 +202,19 @@ fn service_round_trip_through_request_encoding() {
         {
             let mut s = svc_tcp("203.0.113.9", 65535);
             s.sched_name = "wrr".into();
-            s.flags = SVC_F_PERSISTENT;
+            s.flags = ServiceFlags::PERSISTENT;
             s.timeout = Duration::from_secs(360);
-            s.netmask = 0xffff_0000;
+            s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_0000));
             s
         },
         {
-            let mut s = Service::new(AF_INET6);
-            s.protocol = 132;
-            s.addr = ip("2001:db8::ff");
+            let mut s = Service::new(Family::Inet6);
+            s.protocol = Protocol::Sctp;
+            s.addr = ipa("2001:db8::ff");
             s.port = 1;
             s.sched_name = "mh".into();
             s.pe_name = "sip".into();
-            s.netmask = 96;
+            s.netmask = Netmask::Prefix(96);
             s
         },
     ] {
@@ -242,23 +251,26 @@ fn kernel_dest(with_af: Option<u16>, addr: &str) -> Msg {
 fn decode_dest_with_and_without_addr_family() {
     let mut top = Msg::new();
     top.nest(cmd_attr::DEST, &kernel_dest(Some(AF_INET6), "2001:db8::7"));
-    let d = parse_dest_msg(&top.buf, AF_INET).unwrap();
-    assert_eq!(d.af, AF_INET6);
-    assert_eq!(d.ip(), "2001:db8::7".parse::<IpAddr>().unwrap());
+    let d = parse_dest_msg(&top.buf, Family::Inet).unwrap();
+    assert_eq!(d.family, Family::Inet6);
+    assert_eq!(d.addr, "2001:db8::7".parse::<IpAddr>().unwrap());
     assert_eq!(d.port, 8080);
-    assert_eq!(d.fwd, FWD_TUNNEL);
+    assert_eq!(d.forward, Forward::Tunnel);
     assert_eq!(d.weight, -1);
     assert_eq!((d.u_threshold, d.l_threshold), (10, 5));
     assert_eq!((d.active_conns, d.inact_conns, d.persist_conns), (3, 4, 5));
-    assert_eq!((d.tun_type, d.tun_port, d.tun_flags), (2, 0, 2));
+    assert_eq!(
+        (d.tun_type, d.tun_port, d.tun_checksum),
+        (TunnelType::Gre, 0, TunnelChecksum::RemCsum)
+    );
     // Full 64-bit values from STATS64 (no display truncation here).
     assert_eq!(d.stats.conns, u64::from(u32::MAX) + 1);
     assert_eq!(d.stats.outbps, u64::from(u32::MAX) + 10);
 
     // No ADDR_FAMILY (kernel < 3.18): the service's family.
-    let d = parse_dest(&kernel_dest(None, "198.51.100.2").buf, AF_INET).unwrap();
-    assert_eq!(d.af, AF_INET);
-    assert_eq!(d.ip(), "198.51.100.2".parse::<IpAddr>().unwrap());
+    let d = parse_dest(&kernel_dest(None, "198.51.100.2").buf, Family::Inet).unwrap();
+    assert_eq!(d.family, Family::Inet);
+    assert_eq!(d.addr, "198.51.100.2".parse::<IpAddr>().unwrap());
 }
 
 #[test]
@@ -271,11 +283,14 @@ fn decode_dest_old_kernel_defaults() {
         .attr(dest_attr::WEIGHT, &1u32.to_ne_bytes())
         .attr(dest_attr::U_THRESH, &0u32.to_ne_bytes())
         .attr(dest_attr::L_THRESH, &0u32.to_ne_bytes());
-    let d = parse_dest(&m.buf, AF_INET).unwrap();
-    assert_eq!((d.tun_type, d.tun_port, d.tun_flags), (0, 0, 0));
+    let d = parse_dest(&m.buf, Family::Inet).unwrap();
+    assert_eq!(
+        (d.tun_type, d.tun_port, d.tun_checksum),
+        (TunnelType::Ipip, 0, TunnelChecksum::None)
+    );
     assert_eq!((d.active_conns, d.inact_conns, d.persist_conns), (0, 0, 0));
     assert_eq!(d.stats, Stats::default());
-    assert_eq!(d.fwd, FWD_MASQ);
+    assert_eq!(d.forward, Forward::Masq);
     assert_eq!(d.weight, 1);
 }
 
@@ -308,7 +323,7 @@ fn decode_daemons() {
         .unwrap()
         .iter()
         .filter_map(|m| match m {
-            Reply::Message { attrs: a, .. } => Some(parse_daemon_msg(a).unwrap()),
+            Reply::Message { attrs: a, .. } => parse_daemon_msg(a).unwrap(),
             _ => None,
         })
         .collect();
@@ -316,7 +331,7 @@ fn decode_daemons() {
         daemons,
         [
             Daemon {
-                state: DAEMON_MASTER,
+                role: DaemonRole::Master,
                 mcast_ifn: "dummy0".into(),
                 syncid: 0,
                 sync_maxlen: 1472,
@@ -325,7 +340,7 @@ fn decode_daemons() {
                 mcast_ttl: 1,
             },
             Daemon {
-                state: DAEMON_BACKUP,
+                role: DaemonRole::Backup,
                 mcast_ifn: "dummy0".into(),
                 syncid: 7,
                 sync_maxlen: 1452,
@@ -372,9 +387,9 @@ fn decode_info_config_and_family() {
     assert_eq!(
         parse_config(&m.buf).unwrap(),
         Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(300)
         }
     );
 
@@ -503,7 +518,7 @@ fn malformed_buffers_are_errors() {
         .attr(dest_attr::PORT, &[0, 80])
         .attr(dest_attr::FWD_METHOD, &0u32.to_ne_bytes());
     assert_eq!(
-        parse_dest(&no_w.buf, AF_INET),
+        parse_dest(&no_w.buf, Family::Inet),
         Err(DecodeError::Missing("dest WEIGHT"))
     );
     assert_eq!(parse_service_msg(&[]), Err(DecodeError::Missing("SERVICE")));
@@ -514,6 +529,24 @@ fn malformed_buffers_are_errors() {
         parse_daemon(&d.buf),
         Err(DecodeError::BadPayload("daemon MCAST_GROUP6"))
     );
+}
+
+/// The state word is read bit by bit as ipvsadm reads it: the master bit
+/// wins, and a word with neither bit is an entry nobody is shown.
+#[test]
+fn daemon_state_bits() {
+    let role = |state: u32| {
+        let mut d = Msg::new();
+        d.attr(daemon_attr::STATE, &state.to_ne_bytes())
+            .attr(daemon_attr::MCAST_IFN, b"eth0\0")
+            .attr(daemon_attr::SYNC_ID, &7u32.to_ne_bytes());
+        parse_daemon(&d.buf).unwrap().map(|d| (d.role, d.syncid))
+    };
+    assert_eq!(role(1), Some((DaemonRole::Master, 7)));
+    assert_eq!(role(2), Some((DaemonRole::Backup, 7)));
+    assert_eq!(role(3), Some((DaemonRole::Master, 7)));
+    assert_eq!(role(0), None);
+    assert_eq!(role(4), None);
 }
 
 /// Every truncation and many single-byte corruptions of a realistic
@@ -534,14 +567,14 @@ fn never_panics_on_damaged_input() {
         for m in messages(b) {
             if let Ok(Reply::Message { attrs: a, .. }) = m {
                 let _ = parse_service_msg(a);
-                let _ = parse_dest_msg(a, AF_INET);
+                let _ = parse_dest_msg(a, Family::Inet);
                 let _ = parse_daemon_msg(a);
                 let _ = parse_info(a);
                 let _ = parse_config(a);
                 let _ = crate::netlink::ctrl::parse_family_id(a);
                 for x in attrs(a).flatten() {
                     let _ = parse_service(x.1);
-                    let _ = parse_dest(x.1, AF_INET6);
+                    let _ = parse_dest(x.1, Family::Inet6);
                     let _ = parse_daemon(x.1);
                     let _ = parse_stats(x.1);
                 }
@@ -576,7 +609,7 @@ fn decode_many_dests() {
     while total < 100_000 {
         for m in messages(&chunk) {
             if let Reply::Message { attrs: a, .. } = m.unwrap() {
-                let d = parse_dest_msg(a, AF_INET).unwrap();
+                let d = parse_dest_msg(a, Family::Inet).unwrap();
                 assert_eq!(d.port, 8080);
                 total += 1;
             }

@@ -7,13 +7,13 @@ use super::*;
 #[test]
 fn get_dests_without_copy_is_the_same() {
     for svc in [svc_tcp("192.0.2.1", 80), {
-        let mut s = Service::new(crate::model::AF_INET6);
+        let mut s = Service::new(crate::model::Family::Inet6);
         s.fwmark = 9;
         s
     }] {
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        encode(&Request::GetDests(svc.clone()), FAM, 7, 9, &mut a).unwrap();
-        encode_get_dests(&svc, FAM, 7, 9, &mut b).unwrap();
+        encode(&Request::GetDests(svc.key()), FAM, 7, 9, &mut a).unwrap();
+        encode_get_dests(&svc.key(), FAM, 7, 9, &mut b).unwrap();
         assert_eq!(a, b);
     }
 }
@@ -24,9 +24,9 @@ fn get_dests_without_copy_is_the_same() {
 fn encode_add_service_matches_capture() {
     let mut s = svc_tcp("192.0.2.100", 80);
     s.sched_name = "rr".into();
-    s.flags = SVC_F_PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(100);
-    s.netmask = 0xffff_ff00;
+    s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     let mut out = Vec::new();
     encode(&Request::NewService(s), FAM, 7, 0xED40_0072, &mut out).unwrap();
     let payload = hex("01 01 00 00
@@ -52,7 +52,7 @@ fn encode_add_service_matches_capture() {
 fn encode_refuses_a_timeout_the_kernel_cannot_hold() {
     let mut s = svc_tcp("192.0.2.100", 80);
     s.sched_name = "rr".into();
-    s.flags = SVC_F_PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(u64::from(u32::MAX));
     let mut out = Vec::new();
     encode(&Request::NewService(s.clone()), FAM, 1, 0, &mut out).unwrap();
@@ -77,15 +77,15 @@ fn encode_refuses_a_timeout_the_kernel_cannot_hold() {
 #[test]
 fn encode_add_dest_matches_capture() {
     let s = svc_tcp("192.0.2.100", 80); // sched "", flags 0, timeout 0, mask ~0
-    let mut d = Dest::new(AF_INET);
-    d.addr = ip("198.51.100.50");
+    let mut d = Dest::new(Family::Inet);
+    d.addr = ipa("198.51.100.50");
     d.port = 8080;
-    d.fwd = FWD_MASQ;
+    d.forward = Forward::Masq;
     d.weight = 2;
     d.u_threshold = 10;
     d.l_threshold = 5;
     let mut out = Vec::new();
-    encode(&Request::NewDest(s, d), FAM, 1, 2, &mut out).unwrap();
+    encode(&Request::NewDest(s.key(), d), FAM, 1, 2, &mut out).unwrap();
     let payload = hex("05 01 00 00
          54 00 01 80
          06 00 01 00 02 00 00 00
@@ -138,7 +138,7 @@ fn encode_get_dests_sends_key_only() {
     let mut s = svc_tcp("192.0.2.1", 443);
     s.sched_name = "wlc".into();
     let mut out = Vec::new();
-    encode(&Request::GetDests(s), FAM, 3, 0, &mut out).unwrap();
+    encode(&Request::GetDests(s.key()), FAM, 3, 0, &mut out).unwrap();
     let payload = hex("08 01 00 00
          30 00 01 80
          06 00 01 00 02 00 00 00
@@ -150,10 +150,10 @@ fn encode_get_dests_sends_key_only() {
     assert_eq!(out, want);
 
     // fwmark service: AF, FWMARK.
-    let mut f = Service::new(AF_INET6);
+    let mut f = Service::new(Family::Inet6);
     f.fwmark = 0x1234;
     out.clear();
-    encode(&Request::GetDests(f.clone()), FAM, 4, 0, &mut out).unwrap();
+    encode(&Request::GetDests(f.key()), FAM, 4, 0, &mut out).unwrap();
     let payload = hex("08 01 00 00
          14 00 01 80
          06 00 01 00 0a 00 00 00
@@ -164,7 +164,7 @@ fn encode_get_dests_sends_key_only() {
 
     // GET_SERVICE do with a fwmark key: same nest, flags 0x005.
     out.clear();
-    encode(&Request::GetService(f), FAM, 5, 0, &mut out).unwrap();
+    encode(&Request::GetService(f.key()), FAM, 5, 0, &mut out).unwrap();
     assert_eq!(rd_u16(&out, 6), 0x005);
     assert_eq!(out[16], cmd::GET_SERVICE);
     assert_eq!(&out[20..], &payload[4..]);
@@ -172,12 +172,12 @@ fn encode_get_dests_sends_key_only() {
 
 #[test]
 fn encode_fwmark_ipv6_service_with_pe() {
-    let mut s = Service::new(AF_INET6);
+    let mut s = Service::new(Family::Inet6);
     s.fwmark = 1;
     s.sched_name = "sh".into();
     s.pe_name = "sip".into();
-    s.flags = 0x18;
-    s.netmask = 64;
+    s.flags = ServiceFlags::from_bits(0x18);
+    s.netmask = Netmask::Prefix(64);
     let mut out = Vec::new();
     encode(&Request::SetService(s), FAM, 1, 1, &mut out).unwrap();
     let payload = hex("02 01 00 00
@@ -197,15 +197,15 @@ fn encode_fwmark_ipv6_service_with_pe() {
 #[test]
 fn encode_tunnel_dest_and_delete() {
     let s = svc_tcp("192.0.2.1", 80);
-    let mut d = Dest::new(AF_INET6);
-    d.addr = ip("2001:db8::5");
+    let mut d = Dest::new(Family::Inet6);
+    d.addr = ipa("2001:db8::5");
     d.port = 80;
-    d.fwd = FWD_TUNNEL;
-    d.tun_type = TUN_TYPE_GUE;
+    d.forward = Forward::Tunnel;
+    d.tun_type = TunnelType::Gue;
     d.tun_port = 6080;
-    d.tun_flags = TUN_F_CSUM;
+    d.tun_checksum = TunnelChecksum::Csum;
     let mut out = Vec::new();
-    encode(&Request::DelDest(s, d), FAM, 1, 1, &mut out).unwrap();
+    encode(&Request::DelDest(s.key(), d), FAM, 1, 1, &mut out).unwrap();
     assert_eq!(out[16], cmd::DEL_DEST);
     let top: Vec<_> = attrs(&out[20..]).map(|a| a.unwrap()).collect();
     assert_eq!(top.len(), 2);
@@ -222,21 +222,21 @@ fn encode_tunnel_dest_and_delete() {
     assert_eq!(got[6].1, [0x17, 0xc0]); // 6080 big-endian
     assert_eq!(got[7].1, 1u16.to_ne_bytes());
     // Round trip through the reply decoder.
-    let back = parse_dest(dest, AF_INET).unwrap();
-    assert_eq!(back.af, AF_INET6);
+    let back = parse_dest(dest, Family::Inet).unwrap();
+    assert_eq!(back.family, Family::Inet6);
     assert_eq!(back.tun_port, 6080);
-    assert_eq!(back.tun_type, TUN_TYPE_GUE);
-    assert_eq!(back.tun_flags, TUN_F_CSUM);
-    assert_eq!(back.fwd, FWD_TUNNEL);
+    assert_eq!(back.tun_type, TunnelType::Gue);
+    assert_eq!(back.tun_checksum, TunnelChecksum::Csum);
+    assert_eq!(back.forward, Forward::Tunnel);
 }
 
 #[test]
 fn encode_set_config() {
     let mut out = Vec::new();
     let t = Timeouts {
-        tcp: 0,
-        tcp_fin: 5,
-        udp: 0,
+        tcp: std::time::Duration::from_secs(0),
+        tcp_fin: std::time::Duration::from_secs(5),
+        udp: std::time::Duration::from_secs(0),
     };
     encode(&Request::SetConfig(t), FAM, 2, 0, &mut out).unwrap();
     let payload = hex("0c 01 00 00
@@ -248,9 +248,39 @@ fn encode_set_config() {
     assert_eq!(out, want);
 }
 
-fn daemon(state: u32) -> Daemon {
+/// Connection timeouts go out as whole seconds on 32 bits too: the largest
+/// is sent, a fraction or 2^32 seconds in any of the three is refused with
+/// nothing appended.
+#[test]
+fn encode_set_config_refuses_what_the_kernel_cannot_hold() {
+    let most = Duration::from_secs(u64::from(u32::MAX));
+    let ok = Timeouts {
+        tcp: most,
+        tcp_fin: most,
+        udp: most,
+    };
+    let mut out = Vec::new();
+    encode(&Request::SetConfig(ok), FAM, 2, 0, &mut out).unwrap();
+    assert!(out.ends_with(&hex("08 00 06 00 ff ff ff ff")));
+    for bad in [Duration::from_secs(1 << 32), Duration::from_millis(1500)] {
+        for t in [
+            Timeouts { tcp: bad, ..ok },
+            Timeouts { tcp_fin: bad, ..ok },
+            Timeouts { udp: bad, ..ok },
+        ] {
+            let mut out = vec![1, 2, 3];
+            assert_eq!(
+                encode(&Request::SetConfig(t), FAM, 2, 0, &mut out),
+                Err(EncodeError::Timeout { timeout: bad })
+            );
+            assert_eq!(out, [1, 2, 3], "{t:?}");
+        }
+    }
+}
+
+fn daemon(role: DaemonRole) -> Daemon {
     Daemon {
-        state,
+        role,
         mcast_ifn: "eth0".into(),
         syncid: 7,
         sync_maxlen: 0,
@@ -265,7 +295,7 @@ fn encode_daemons() {
     // Minimal start: STATE, MCAST_IFN, SYNC_ID only.
     let mut out = Vec::new();
     encode(
-        &Request::NewDaemon(daemon(DAEMON_MASTER)),
+        &Request::NewDaemon(daemon(DaemonRole::Master)),
         FAM,
         1,
         0,
@@ -282,7 +312,7 @@ fn encode_daemons() {
     assert_eq!(out, want);
 
     // Everything, IPv4 group.
-    let mut d = daemon(DAEMON_BACKUP);
+    let mut d = daemon(DaemonRole::Backup);
     d.sync_maxlen = 1000;
     d.mcast_port = 9999;
     d.mcast_ttl = 5;
@@ -314,7 +344,7 @@ fn encode_daemons() {
     // Stop: STATE, empty MCAST_IFN, SYNC_ID.
     out.clear();
     encode(
-        &Request::DelDaemon(daemon(DAEMON_BACKUP)),
+        &Request::DelDaemon(daemon(DaemonRole::Backup)),
         FAM,
         1,
         0,
@@ -344,7 +374,7 @@ fn several_requests_in_one_buffer() {
     )
     .unwrap();
     encode(
-        &Request::Zero(Some(svc_tcp("192.0.2.1", 80))),
+        &Request::Zero(Some(svc_tcp("192.0.2.1", 80).key())),
         FAM,
         3,
         0,
@@ -361,7 +391,10 @@ fn several_requests_in_one_buffer() {
             assert_eq!(c, cmd::ZERO);
             let s = parse_service_msg(a).unwrap();
             assert_eq!(s.port, 80);
-            assert_eq!(s.netmask, 0xffff_ffff);
+            assert_eq!(
+                s.netmask,
+                Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ffff))
+            );
         }
         _ => panic!("not a message"),
     }
@@ -393,7 +426,6 @@ fn long_scheduler_name_is_refused_not_wrapped() {
     for req in [
         Request::NewService(s.clone()),
         Request::SetService(s.clone()),
-        Request::NewDest(s.clone(), Dest::new(AF_INET)),
     ] {
         assert_eq!(
             encode(&req, FAM, 2, 0, &mut out),
@@ -502,8 +534,8 @@ fn name_limits_are_the_kernels() {
         })
     );
     // Key-only requests carry no names.
-    assert!(enc(Request::GetService(s.clone())).is_ok());
-    let mut d = daemon(DAEMON_MASTER);
+    assert!(enc(Request::GetService(s.key())).is_ok());
+    let mut d = daemon(DaemonRole::Master);
     d.mcast_ifn = "i".repeat(15);
     assert!(enc(Request::NewDaemon(d.clone())).is_ok());
     d.mcast_ifn = "i".repeat(16);

@@ -10,13 +10,13 @@ use crate::model::*;
 use crate::netlink::{Ipvs, Request};
 use std::time::{Duration, Instant};
 
-fn ip(s: &str) -> RawAddr {
-    raw_from_ip(s.parse().unwrap())
+fn ip(s: &str) -> std::net::IpAddr {
+    s.parse().unwrap()
 }
 
 fn svc(addr: &str, port: u16) -> Service {
-    let mut s = Service::new(AF_INET);
-    s.protocol = IPPROTO_TCP;
+    let mut s = Service::new(Family::Inet);
+    s.protocol = Protocol::Tcp;
     s.addr = ip(addr);
     s.port = port;
     s.sched_name = "rr".into();
@@ -25,9 +25,9 @@ fn svc(addr: &str, port: u16) -> Service {
 
 fn dest(addr: &str, port: u16) -> Dest {
     let mut d = Dest::new(if addr.contains(':') {
-        AF_INET6
+        Family::Inet6
     } else {
-        AF_INET
+        Family::Inet
     });
     d.addr = ip(addr);
     d.port = port;
@@ -45,9 +45,9 @@ fn live_ipvs() {
 
     // -A -t 192.0.2.100:80 -s rr -p 100 -M 255.255.255.0
     let mut s = svc("192.0.2.100", 80);
-    s.flags = SVC_F_PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = Duration::from_secs(100);
-    s.netmask = 0xffff_ff00;
+    s.netmask = Netmask::Mask(std::net::Ipv4Addr::from_bits(0xffff_ff00));
     ipvs.execute(&Request::NewService(s.clone())).unwrap();
     let e = ipvs.execute(&Request::NewService(s.clone())).unwrap_err();
     assert_eq!(e.errno(), libc::EEXIST);
@@ -59,125 +59,147 @@ fn live_ipvs() {
     assert_eq!(list.len(), 1);
     let got = &list[0];
     assert_eq!(got.sched_name, "rr");
-    assert_eq!(got.flags, SVC_F_PERSISTENT | SVC_F_HASHED);
+    assert_eq!(got.flags, ServiceFlags::PERSISTENT | ServiceFlags::HASHED);
     assert_eq!(
         (got.timeout, got.netmask, got.port),
-        (Duration::from_secs(100), 0xffff_ff00, 80)
+        (
+            Duration::from_secs(100),
+            Netmask::Mask([255, 255, 255, 0].into()),
+            80
+        )
     );
     assert_eq!(got.addr, s.addr);
 
     // do-GET by key, and a missing key.
-    let one = ipvs.service(&svc("192.0.2.100", 80)).unwrap();
+    let one = ipvs.service(&svc("192.0.2.100", 80).key()).unwrap();
     assert_eq!(&one, got);
-    let e = ipvs.service(&svc("192.0.2.100", 81)).unwrap_err();
+    let e = ipvs.service(&svc("192.0.2.100", 81).key()).unwrap_err();
     assert_eq!(e.errno(), libc::ESRCH);
 
     // -a ... -m -w 2 -x 10 -y 5 and a GUE tunnel dest of another family.
     let key = svc("192.0.2.100", 80);
     let mut d = dest("198.51.100.50", 8080);
-    d.fwd = FWD_MASQ;
+    d.forward = Forward::Masq;
     d.weight = 2;
     d.u_threshold = 10;
     d.l_threshold = 5;
-    ipvs.execute(&Request::NewDest(key.clone(), d.clone()))
+    ipvs.execute(&Request::NewDest(key.key(), d.clone()))
         .unwrap();
     let e = ipvs
-        .execute(&Request::NewDest(key.clone(), d.clone()))
+        .execute(&Request::NewDest(key.key(), d.clone()))
         .unwrap_err();
     assert_eq!(e.errno(), libc::EEXIST);
     let mut t = dest("2001:db8::5", 80);
-    t.fwd = FWD_TUNNEL;
-    t.tun_type = TUN_TYPE_GUE;
+    t.forward = Forward::Tunnel;
+    t.tun_type = TunnelType::Gue;
     t.tun_port = 6080;
-    t.tun_flags = TUN_F_CSUM;
-    ipvs.execute(&Request::NewDest(key.clone(), t.clone()))
+    t.tun_checksum = TunnelChecksum::Csum;
+    ipvs.execute(&Request::NewDest(key.key(), t.clone()))
         .unwrap();
     let mut x = d.clone();
     x.l_threshold = 50;
-    let e = ipvs.execute(&Request::SetDest(key.clone(), x)).unwrap_err();
+    let e = ipvs.execute(&Request::SetDest(key.key(), x)).unwrap_err();
     assert_eq!(e.errno(), libc::ERANGE);
-    let ds = ipvs.dests(&key).unwrap();
+    let ds = ipvs.dests(&key.key()).unwrap();
     println!("dests {ds:?}");
     assert_eq!(ds.len(), 2);
-    let m = ds.iter().find(|x| x.af == AF_INET).unwrap();
+    let m = ds.iter().find(|x| x.family == Family::Inet).unwrap();
     assert_eq!(
-        (m.addr, m.port, m.fwd, m.weight),
-        (d.addr, 8080, FWD_MASQ, 2)
+        (m.addr, m.port, m.forward, m.weight),
+        (d.addr, 8080, Forward::Masq, 2)
     );
     assert_eq!((m.u_threshold, m.l_threshold), (10, 5));
-    let g = ds.iter().find(|x| x.af == AF_INET6).unwrap();
+    let g = ds.iter().find(|x| x.family == Family::Inet6).unwrap();
     assert_eq!(
-        (g.addr, g.fwd & 7, g.tun_type, g.tun_port, g.tun_flags),
-        (t.addr, FWD_TUNNEL, TUN_TYPE_GUE, 6080, TUN_F_CSUM)
+        (
+            g.addr,
+            g.forward.method(),
+            g.tun_type,
+            g.tun_port,
+            g.tun_checksum
+        ),
+        (
+            t.addr,
+            Forward::Tunnel,
+            TunnelType::Gue,
+            6080,
+            TunnelChecksum::Csum
+        )
     );
     // dests of a missing service: empty dump, no error.
-    assert!(ipvs.dests(&svc("192.0.2.99", 1)).unwrap().is_empty());
+    assert!(ipvs.dests(&svc("192.0.2.99", 1).key()).unwrap().is_empty());
 
     // IPv6 and fwmark services.
-    let mut v6 = Service::new(AF_INET6);
-    v6.protocol = IPPROTO_UDP;
+    let mut v6 = Service::new(Family::Inet6);
+    v6.protocol = Protocol::Udp;
     v6.addr = ip("2001:db8::1");
     v6.port = 53;
     v6.sched_name = "wlc".into();
-    v6.flags = SVC_F_PERSISTENT;
+    v6.flags = ServiceFlags::PERSISTENT;
     v6.timeout = Duration::from_secs(360);
-    v6.netmask = 64;
+    v6.netmask = Netmask::Prefix(64);
     ipvs.execute(&Request::NewService(v6.clone())).unwrap();
-    let mut fw = Service::new(AF_INET);
+    let mut fw = Service::new(Family::Inet);
     fw.fwmark = 7;
     fw.sched_name = "rr".into();
     ipvs.execute(&Request::NewService(fw.clone())).unwrap();
     let list = ipvs.services().unwrap();
     assert_eq!(list.len(), 3);
-    let g6 = list.iter().find(|s| s.af == AF_INET6).unwrap();
-    assert_eq!((g6.netmask, g6.port, g6.protocol), (64, 53, IPPROTO_UDP));
+    let g6 = list.iter().find(|s| s.family == Family::Inet6).unwrap();
+    assert_eq!(
+        (g6.netmask, g6.port, g6.protocol),
+        (Netmask::Prefix(64), 53, Protocol::Udp)
+    );
     let gf = list.iter().find(|s| s.fwmark == 7).unwrap();
-    assert_eq!(gf.protocol, 0);
-    assert_eq!(ipvs.service(&fw).unwrap().fwmark, 7);
+    assert_eq!(gf.protocol, Protocol::Other(0));
+    assert_eq!(ipvs.service(&fw.key()).unwrap().fwmark, 7);
 
     // Set / del / zero.
     let mut e2 = svc("192.0.2.100", 80);
     e2.sched_name = "wlc".into();
     ipvs.execute(&Request::SetService(e2)).unwrap();
-    assert_eq!(ipvs.service(&key).unwrap().flags, SVC_F_HASHED);
+    assert_eq!(
+        ipvs.service(&key.key()).unwrap().flags,
+        ServiceFlags::HASHED
+    );
     let e = ipvs
         .execute(&Request::SetService(svc("192.0.2.9", 80)))
         .unwrap_err();
     assert_eq!(e.errno(), libc::ESRCH);
-    ipvs.execute(&Request::Zero(Some(key.clone()))).unwrap();
+    ipvs.execute(&Request::Zero(Some(key.key()))).unwrap();
     ipvs.execute(&Request::Zero(None)).unwrap();
     let e = ipvs
-        .execute(&Request::Zero(Some(svc("192.0.2.9", 80))))
+        .execute(&Request::Zero(Some(svc("192.0.2.9", 80).key())))
         .unwrap_err();
     assert_eq!(e.errno(), libc::ESRCH);
-    ipvs.execute(&Request::DelDest(key.clone(), d.clone()))
+    ipvs.execute(&Request::DelDest(key.key(), d.clone()))
         .unwrap();
-    let e = ipvs.execute(&Request::DelDest(key.clone(), d)).unwrap_err();
+    let e = ipvs.execute(&Request::DelDest(key.key(), d)).unwrap_err();
     assert_eq!(e.errno(), libc::ENOENT);
-    ipvs.execute(&Request::DelService(fw)).unwrap();
+    ipvs.execute(&Request::DelService(fw.key())).unwrap();
 
     // Timeouts.
     let t0 = ipvs.timeouts().unwrap();
     assert_eq!(
         t0,
         Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(120),
+            udp: std::time::Duration::from_secs(300)
         }
     );
     ipvs.execute(&Request::SetConfig(Timeouts {
-        tcp: 0,
-        tcp_fin: 5,
-        udp: 0,
+        tcp: std::time::Duration::from_secs(0),
+        tcp_fin: std::time::Duration::from_secs(5),
+        udp: std::time::Duration::from_secs(0),
     }))
     .unwrap();
     assert_eq!(
         ipvs.timeouts().unwrap(),
         Timeouts {
-            tcp: 900,
-            tcp_fin: 5,
-            udp: 300
+            tcp: std::time::Duration::from_secs(900),
+            tcp_fin: std::time::Duration::from_secs(5),
+            udp: std::time::Duration::from_secs(300)
         }
     );
     ipvs.execute(&Request::SetConfig(t0)).unwrap();
@@ -186,7 +208,7 @@ fn live_ipvs() {
     ipvs.execute(&Request::Flush).unwrap();
     assert!(ipvs.daemons().unwrap().is_empty());
     let master = Daemon {
-        state: DAEMON_MASTER,
+        role: DaemonRole::Master,
         mcast_ifn: "dummy0".into(),
         syncid: 0,
         sync_maxlen: 0,
@@ -195,7 +217,7 @@ fn live_ipvs() {
         mcast_ttl: 0,
     };
     let backup = Daemon {
-        state: DAEMON_BACKUP,
+        role: DaemonRole::Backup,
         syncid: 7,
         sync_maxlen: 1000,
         mcast_group: Some("ff02::1234".parse().unwrap()),
@@ -223,7 +245,7 @@ fn live_ipvs() {
     let ds = ipvs.daemons().unwrap();
     println!("daemons {ds:?}");
     assert_eq!(ds.len(), 2);
-    assert_eq!(ds[0].state, DAEMON_MASTER);
+    assert_eq!(ds[0].role, DaemonRole::Master);
     assert_eq!(ds[0].mcast_group, Some("224.0.0.81".parse().unwrap()));
     assert_eq!(ds[0].mcast_port, 8848);
     assert_eq!(ds[1].mcast_group, backup.mcast_group);
@@ -250,7 +272,7 @@ fn live_ipvs() {
         reqs.push(Request::NewService(s.clone()));
         for j in 0..4u16 {
             reqs.push(Request::NewDest(
-                s.clone(),
+                s.key(),
                 dest(&format!("198.51.100.{}", j + 1), 80),
             ));
         }
@@ -260,7 +282,7 @@ fn live_ipvs() {
     reqs.insert(dup_at, reqs[dup_at - 1].clone()); // a duplicate → EEXIST exactly there
     reqs.insert(
         9001,
-        Request::DelDest(svc("192.0.2.9", 1), dest("198.51.100.1", 80)),
+        Request::DelDest(svc("192.0.2.9", 1).key(), dest("198.51.100.1", 80)),
     );
     let t = Instant::now();
     let res = ipvs.execute_batch(&reqs);
@@ -274,7 +296,7 @@ fn live_ipvs() {
     }
     let t = Instant::now();
     let list = ipvs.services().unwrap();
-    let all = ipvs.dests_many(&list).unwrap();
+    let all = ipvs.dests_many(&ServiceKey::of_each(&list)).unwrap();
     println!(
         "listed {} services / {} dests in {:?}",
         list.len(),
@@ -283,7 +305,7 @@ fn live_ipvs() {
     );
     assert_eq!(list.len(), n_svc);
     assert!(all.iter().all(|d| d.len() == 4));
-    let mine = ipvs.dests_many(&svcs).unwrap();
+    let mine = ipvs.dests_many(&ServiceKey::of_each(&svcs)).unwrap();
     assert!(mine.iter().all(|d| d.len() == 4));
     ipvs.execute(&Request::Flush).unwrap();
     println!("LIVE OK");
@@ -296,25 +318,18 @@ fn live_scale_populate() {
     ipvs.execute(&Request::Flush).unwrap();
     let mut reqs = Vec::new();
     for i in 0..10_000u32 {
-        let mut s = Service::new(AF_INET);
-        s.protocol = IPPROTO_TCP;
-        s.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
-            0x0a00_0000 + i,
-        )));
+        let mut s = Service::new(Family::Inet);
+        s.protocol = Protocol::Tcp;
+        s.addr = std::net::IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
         s.port = 80;
         s.sched_name = "wlc".into();
         reqs.push(Request::NewService(s.clone()));
         for j in 0..4u8 {
-            let mut d = Dest::new(AF_INET);
-            d.addr = raw_from_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
-                198,
-                51,
-                100,
-                j + 1,
-            )));
+            let mut d = Dest::new(Family::Inet);
+            d.addr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, j + 1));
             d.port = 80;
-            d.fwd = FWD_MASQ;
-            reqs.push(Request::NewDest(s.clone(), d));
+            d.forward = Forward::Masq;
+            reqs.push(Request::NewDest(s.key(), d));
         }
     }
     let t = Instant::now();
@@ -330,7 +345,7 @@ fn live_scale_list() {
     let mut ipvs = Ipvs::open().expect("open");
     let list = ipvs.services().unwrap();
     let t1 = t.elapsed();
-    let all = ipvs.dests_many(&list).unwrap();
+    let all = ipvs.dests_many(&ServiceKey::of_each(&list)).unwrap();
     println!(
         "list {} services ({:?}) / {} dests: {:?}",
         list.len(),
@@ -361,12 +376,15 @@ fn live_netns() {
     // Control: the initial namespace does not have it.
     let mut outside = Ipvs::open().expect("open");
     assert!(outside.services().unwrap().is_empty());
-    assert_eq!(outside.service(&key).unwrap_err().errno(), libc::ESRCH);
+    assert_eq!(
+        outside.service(&key.key()).unwrap_err().errno(),
+        libc::ESRCH
+    );
     // Changes through the handle land in its namespace.
     let mut d = dest("198.51.100.77", 8080);
-    d.fwd = FWD_MASQ;
-    inside.execute(&Request::NewDest(key.clone(), d)).unwrap();
-    assert_eq!(inside.dests(&key).unwrap().len(), 1);
+    d.forward = Forward::Masq;
+    inside.execute(&Request::NewDest(key.key(), d)).unwrap();
+    assert_eq!(inside.dests(&key.key()).unwrap().len(), 1);
     let mut other = svc("192.0.2.78", 443);
     other.sched_name = "rr".into();
     let res = inside.execute_batch(&[Request::NewService(other.clone())]);

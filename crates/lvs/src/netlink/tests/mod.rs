@@ -13,10 +13,11 @@ use super::codec::*;
 use super::decode::rd_u16;
 use super::encode::AttrWriter;
 use crate::model::{
-    raw_from_ip, AF_INET, DAEMON_BACKUP, DAEMON_MASTER, FWD_MASQ, FWD_TUNNEL, IPPROTO_TCP,
-    IPPROTO_UDP, SVC_F_PERSISTENT, TUN_F_CSUM, TUN_TYPE_GUE,
+    raw_from_ip, DaemonRole, Family, Forward, Protocol, ServiceFlags, TunnelChecksum, TunnelType,
 };
-use crate::model::{Daemon, Dest, Info, RawAddr, Service, Stats, Timeouts, AF_INET6};
+use crate::model::{
+    Daemon, Dest, Info, Netmask, RawAddr, Service, Stats, Timeouts, AF_INET, AF_INET6,
+};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -29,6 +30,11 @@ fn hex(s: &str) -> Vec<u8> {
 
 fn ip(s: &str) -> RawAddr {
     raw_from_ip(s.parse().unwrap())
+}
+
+/// An address of a record.
+fn ipa(s: &str) -> IpAddr {
+    s.parse().unwrap()
 }
 
 const FAM: u16 = 0x20;
@@ -45,9 +51,9 @@ fn header(len: u32, ty: u16, flags: u16, seq: u32, pid: u32) -> Vec<u8> {
 }
 
 fn svc_tcp(addr: &str, port: u16) -> Service {
-    let mut s = Service::new(AF_INET);
-    s.protocol = IPPROTO_TCP;
-    s.addr = ip(addr);
+    let mut s = Service::new(Family::Inet);
+    s.protocol = Protocol::Tcp;
+    s.addr = ipa(addr);
     s.port = port;
     s
 }

@@ -58,7 +58,7 @@ fn batch_results_match_requests() {
             if i % 2 == 0 {
                 Request::Flush
             } else {
-                Request::NewService(crate::model::Service::new(crate::model::AF_INET))
+                Request::NewService(crate::model::Service::new(crate::model::Family::Inet))
             }
         })
         .collect();
@@ -122,11 +122,11 @@ fn computed_window_avoids_overrun() {
 /// around it keep their own answers.
 #[test]
 fn batch_keeps_encode_errors_in_place() {
-    use crate::model::{Service, AF_INET};
+    use crate::model::{Family, Service};
     use crate::netlink::{EncodeError, Error, Op};
     let mut ipvs = Ipvs::connect().unwrap();
     ipvs.family = codec::GENL_ID_CTRL;
-    let mut bad = Service::new(AF_INET);
+    let mut bad = Service::new(Family::Inet);
     bad.sched_name = "s".repeat(70_000);
     let mut reqs = vec![Request::Flush; 5];
     reqs.insert(2, Request::NewService(bad.clone()));
