@@ -11,9 +11,11 @@
 //! * [`core`]: the supervisor without its runtime (configuration, states,
 //!   due checks, reconciliation through the atomic apply); [`run`]: the
 //!   process (`--supervise FILE`), its runtime, signals, published state
-//!   and metrics.
+//!   and metrics; [`announce`]: `--announce`, the virtual addresses it
+//!   can serve held on a device for a routing daemon to announce.
 
 pub mod agent;
+pub mod announce;
 pub mod check;
 pub mod core;
 pub mod run;
