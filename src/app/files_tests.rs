@@ -816,3 +816,64 @@ fn apply_peak_memory_of_200k_rules() {
     eprintln!("peak RSS {hwm_kb} kB");
     assert!(hwm_kb < 200 * 1024, "peak RSS {hwm_kb} kB");
 }
+
+#[test]
+fn check_announce_options_with_file_line_messages() {
+    let dir = std::env::temp_dir();
+    let f = dir.join(format!(
+        "lvsadm-check-{}-announce.rules",
+        std::process::id()
+    ));
+    let file = f.to_str().unwrap();
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80 -s mh --health tcp --announce 2 --announce-when all\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80\n\
+         -A -u 192.0.2.1:53 -s mh --health dns:example.org --announce 1 --announce-when all\n\
+         -a -u 192.0.2.1:53 -r 198.51.100.1:53\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(run_check("lvsadm", file, &mut out), 0);
+    let text = std::fs::read_to_string(&f).unwrap();
+    let (wanted, _, health) = crate::cli::rules::parse_rules_health(&text);
+    let k = wanted[0].svc.key();
+    assert_eq!(
+        health.announce(&k),
+        Some((2, crate::apply::health::AnnounceWhen::All))
+    );
+    // control: the same options misplaced or broken are problems
+    std::fs::write(
+        &f,
+        "-A -t 192.0.2.1:80 -s mh --health tcp --announce 1 --announce-when all\n\
+         -a -t 192.0.2.1:80 -r 198.51.100.1:80 --announce 1\n\
+         -A -u 192.0.2.1:53 -s mh --announce 1 --announce-when any\n\
+         -A -t 192.0.2.2:80 -s mh --announce 0\n\
+         -A -t 192.0.2.3:80 -s mh --announce-when some\n\
+         -A -t 192.0.2.4:80 -s mh --announce-when any\n\
+         -A -f 7 -s mh --announce 1\n\
+         -A -u 192.0.2.1:123 -s mh --announce 1\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&f).unwrap();
+    let (_, problems) = crate::cli::rules::parse_rules(&text);
+    let msgs: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.line, p.msg))
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "2: --announce goes on -A (service) lines",
+            "3: --announce-when any differs from another service of 192.0.2.1 (--announce-when all)",
+            "4: invalid --announce `0' (a count from 1 to 100)",
+            "5: invalid --announce-when `some' (expected any or all)",
+            "6: --announce-when goes with --announce N",
+            "7: --announce needs a virtual address: a fwmark service has none (announce the address with a TCP or UDP service)",
+            "8: another service of 192.0.2.1 has --announce-when all: give it here too",
+        ]
+    );
+    let mut out = Vec::new();
+    assert_eq!(run_check("lvsadm", file, &mut out), 1);
+    std::fs::remove_file(&f).unwrap();
+}

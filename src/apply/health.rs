@@ -51,6 +51,14 @@ impl HealthLines {
             .count()
     }
 
+    /// The `--announce` of a service: how many real servers must take
+    /// connections, and `--announce-when`.
+    pub fn announce(&self, svc: &ServiceKey) -> Option<(u32, AnnounceWhen)> {
+        self.services
+            .get(svc)
+            .and_then(|(_, o)| o.announce.map(|n| (n, o.announce_when.unwrap_or_default())))
+    }
+
     /// Whether the file has any health option.
     pub fn any(&self) -> bool {
         !self.services.is_empty() || self.dests.values().any(|(_, o)| !o.is_empty())
@@ -88,6 +96,20 @@ pub fn problems(
                 });
             }
         }
+        if let Some((line, o)) = lines.services.get(&k) {
+            if o.announce.is_some() && w.svc.fwmark != 0 {
+                out.push(Problem {
+                    line: *line,
+                    msg: "--announce needs a virtual address: a fwmark service has none (announce the address with a TCP or UDP service)".into(),
+                });
+            }
+            if o.announce.is_none() && o.announce_when.is_some() {
+                out.push(Problem {
+                    line: *line,
+                    msg: "--announce-when goes with --announce N".into(),
+                });
+            }
+        }
         if let Some(sorry) = lines.sorry(&k) {
             if w.dests.iter().any(|d| d.dest.socket_addr() == sorry) {
                 out.push(Problem {
@@ -100,6 +122,39 @@ pub fn problems(
                     line: w.line,
                     msg: format!("--sorry {sorry} is not of the service's address family"),
                 });
+            }
+        }
+    }
+    // the services of one address must agree on --announce-when
+    let mut when: HashMap<std::net::IpAddr, AnnounceWhen> = HashMap::new();
+    for w in wanted {
+        let k = w.svc.key();
+        if let (Some((line, o)), Some((_, aw))) = (lines.services.get(&k), lines.announce(&k)) {
+            if w.svc.fwmark != 0 {
+                continue;
+            }
+            match when.get(&w.svc.addr) {
+                Some(first) if *first != aw && o.announce_when.is_some() => out.push(Problem {
+                    line: *line,
+                    msg: format!(
+                        "--announce-when {} differs from another service of {} (--announce-when {})",
+                        aw.word(),
+                        lvs::model::ntop(&w.svc.addr),
+                        first.word()
+                    ),
+                }),
+                Some(first) if *first != aw => out.push(Problem {
+                    line: *line,
+                    msg: format!(
+                        "another service of {} has --announce-when {}: give it here too",
+                        lvs::model::ntop(&w.svc.addr),
+                        first.word()
+                    ),
+                }),
+                Some(_) => {}
+                None => {
+                    when.insert(w.svc.addr, aw);
+                }
             }
         }
     }
@@ -174,6 +229,33 @@ pub struct Opts {
     pub agent: Option<u16>,
     /// `--sorry ADDR:PORT` (`-A` lines only).
     pub sorry: Option<SocketAddr>,
+    /// `--announce N` (`-A` lines only): the service's virtual address is
+    /// announced while at least N of its real servers take connections.
+    pub announce: Option<u32>,
+    /// `--announce-when any|all` (`-A` lines only).
+    pub announce_when: Option<AnnounceWhen>,
+}
+
+/// For a virtual address served by several announced services
+/// (`--announce-when`): announced while any of them is healthy enough,
+/// or only while all are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnnounceWhen {
+    /// Any service (the default).
+    #[default]
+    Any,
+    /// Every service.
+    All,
+}
+
+impl AnnounceWhen {
+    /// The word of the option's value.
+    pub fn word(self) -> &'static str {
+        match self {
+            AnnounceWhen::Any => "any",
+            AnnounceWhen::All => "all",
+        }
+    }
 }
 
 impl Opts {
@@ -263,7 +345,7 @@ pub enum LineKind {
 }
 
 /// Every health option's long name.
-pub const NAMES: [&str; 12] = [
+pub const NAMES: [&str; 14] = [
     "health",
     "health-port",
     "interval",
@@ -276,6 +358,8 @@ pub const NAMES: [&str; 12] = [
     "slow-start",
     "agent",
     "sorry",
+    "announce",
+    "announce-when",
 ];
 
 /// The longest interval, timeout or slow start (one day).
@@ -400,6 +484,28 @@ fn set(opts: &mut Opts, name: &str, v: &str, kind: LineKind) -> Result<(), Strin
             opts.sorry = Some(v.parse::<SocketAddr>().map_err(|_| {
                 format!("invalid --sorry `{v}' (expected ADDR:PORT or [ADDR6]:PORT, numeric)")
             })?);
+        }
+        "announce" => {
+            if kind == LineKind::Server {
+                return Err("--announce goes on -A (service) lines".into());
+            }
+            twice(opts.announce.is_some())?;
+            opts.announce = Some(parse_count(name, v)?);
+        }
+        "announce-when" => {
+            if kind == LineKind::Server {
+                return Err("--announce-when goes on -A (service) lines".into());
+            }
+            twice(opts.announce_when.is_some())?;
+            opts.announce_when = Some(match v {
+                "any" => AnnounceWhen::Any,
+                "all" => AnnounceWhen::All,
+                _ => {
+                    return Err(format!(
+                        "invalid --announce-when `{v}' (expected any or all)"
+                    ))
+                }
+            });
         }
         _ => unreachable!("only NAMES reach here"),
     }

@@ -39,7 +39,8 @@
 //! * [`model`]: the records and the typed names they carry; [`cnum`]: the
 //!   C library's number parsing that the kernel's text tables follow;
 //! * [`resolve`] (host and service names through the C library) and
-//!   [`process`] (signals, descriptor 1 at start-up): the module `sys`,
+//!   [`process`] (signals, descriptor 1 at start-up) and [`vipdev`] (a
+//!   device whose addresses live as long as the process): the module `sys`,
 //!   the only one with `unsafe`, with the netlink system calls.
 
 #![deny(unsafe_code)]
@@ -61,4 +62,4 @@ pub use model::{
     ServiceKey, Stats, Timeouts, TunnelChecksum, TunnelType,
 };
 pub use netlink::{Error, Ipvs};
-pub use sys::{process, resolve};
+pub use sys::{process, resolve, vipdev};

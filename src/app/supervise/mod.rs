@@ -12,9 +12,12 @@
 //!   due checks, reconciliation through the atomic apply); [`run`]: the
 //!   process (`--supervise FILE`), its runtime, signals, published state
 //!   and metrics; [`status`]: `lvsadm -L --health-status`, what it
-//!   publishes as a listing.
+//!   publishes as a listing;
+//!   [`announce`]: `--announce`, the virtual addresses it
+//!   can serve held on a device for a routing daemon to announce.
 
 pub mod agent;
+pub mod announce;
 pub mod check;
 pub mod core;
 pub mod run;

@@ -259,6 +259,11 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     for l in sup.reload_logs_at_start() {
         log(&l);
     }
+    let mut announcer = super::announce::Announcer::default();
+    if let Err(e) = announcer.open(&sup) {
+        log(&e);
+        return 1;
+    }
     let notify = Notify::from_env();
     let tls = check::tls_config();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -309,6 +314,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                         Err(e) => log(&e),
                     }
                     dirty = false;
+                    announcer.update(&sup, now).iter().for_each(|l| log(l));
                 }
                 if second {
                     last_second = Some(now);
@@ -316,7 +322,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                     // the series only when something can scrape them
                     if a.listen.is_some() {
                         if let Ok(mut p) = published.lock() {
-                            *p = health_metrics(&sup, now);
+                            *p = health_metrics(&sup, now) + &announcer.metrics();
                         }
                     }
                     if !ready {
@@ -363,11 +369,13 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 notify.send("READY=1");
             }
             _ = term.recv() => {
+                announcer.stop("SIGTERM: the supervisor stops").iter().for_each(|l| log(l));
                 log("SIGTERM: exiting; the table stays as it is");
                 notify.send("STOPPING=1");
                 return 0;
             }
             _ = int.recv() => {
+                announcer.stop("SIGINT: the supervisor stops").iter().for_each(|l| log(l));
                 log("SIGINT: exiting; the table stays as it is");
                 notify.send("STOPPING=1");
                 return 0;

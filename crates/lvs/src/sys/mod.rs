@@ -7,3 +7,4 @@
 pub(crate) mod netlink;
 pub mod process;
 pub mod resolve;
+pub mod vipdev;

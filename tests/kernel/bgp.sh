@@ -1,0 +1,411 @@
+#!/bin/sh
+# Active/active directors that announce their virtual address over BGP, run
+# inside the IPVS test guest by tests/kernel/bgp (as /bin/sh = dash).
+# lvsadm is /usr/sbin/lvsadm, Debian's BIRD /usr/sbin/bird and birdc;
+# contrib/bird's configurations and sysctls are in /etc/lvs.
+#
+# Namespaces: a client cl (198.51.100.100) behind a router rt, which runs
+# BIRD with contrib/bird/bird-router.conf (BGP, BFD, kernel protocol with
+# merge paths); on the LAN 192.0.2.0/24 (bridge lan in sw): the router
+# (.254), three directors d1 d2 d3 (.2 .3 .4) and three DR real servers
+# rs1 rs2 rs3 (.11 .12 .13). Each director has the sysctls of
+# contrib/bird/sysctl-lvs-bgp-director.conf, the VIP on lo, BIRD with
+# contrib/bird/bird-director.conf and `lvsadm --supervise` of a rule file
+# with --announce 1: the VIP is on the director's lvsvip0 while at least
+# one real server passes its checks, and BIRD exports it to the router.
+# The BGP and BFD timers are shortened (hold 3 s, keepalive 1 s, BFD
+# 100 ms x 3) to keep the run short; each failover is timed, in
+# milliseconds, polling every 0.1 s.
+#
+# Real servers run a line echo server (busybox nc -ll -e) that prefixes
+# each line with its name; a client keeps connections open with a FIFO
+# feeding nc, so each line written is one request and its echo names the
+# real server that holds the connection.
+#
+# Output: one "ok - ..." or "FAIL - ..." line per check, "# ..." lines for
+# information, and last "N passed, M failed".
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+umask 022
+
+. /job/tap.sh
+. /job/topology.sh
+
+W=/tmp/bgp
+rm -rf "$W"; mkdir -p "$W"
+P=7000              # the service port (the echo servers listen on it)
+NET=192.0.2
+VIP=203.0.113.1
+DIRS="d1 d2 d3"
+HOLDERS=
+teardown() {
+    # shellcheck disable=SC2086
+    [ -z "$HOLDERS" ] || kill $HOLDERS 2>/dev/null
+    HOLDERS=
+    for _n in $NSLIST; do
+        for _p in $(ip netns pids "$_n" 2>/dev/null); do kill "$_p" 2>/dev/null; done
+    done
+    sleep 1
+    for _n in $NSLIST; do
+        for _p in $(ip netns pids "$_n" 2>/dev/null); do kill -9 "$_p" 2>/dev/null; done
+        ip netns del "$_n" 2>/dev/null
+    done
+    NSLIST=
+}
+now() { cut -d' ' -f1 /proc/uptime; }
+secs() { cut -d. -f1 /proc/uptime; }
+# wait_until SECS COMMAND...: poll COMMAND every 0.5 s for SECS seconds
+wait_until() {
+    _end=$(($(secs) + $1)); shift
+    while ! "$@"; do
+        [ "$(secs)" -lt "$_end" ] || return 1
+        sleep 0.5
+    done
+}
+
+# realserver NS VIP: VIP on lo without ARP for it, and the echo server
+realserver() {
+    nsx "$1" sh -c 'for c in all lo; do
+            echo 1 >/proc/sys/net/ipv4/conf/$c/arp_ignore
+            echo 2 >/proc/sys/net/ipv4/conf/$c/arp_announce
+        done' &&
+        ip -n "$1" addr add "$2/32" dev lo || return 1
+    printf '#!/bin/sh\nwhile read -r l; do echo "%s $l"; done\n' "$1" >"$W/echo-$1"
+    chmod 755 "$W/echo-$1"
+    nsx "$1" nc -ll -p $P -e "$W/echo-$1" >/dev/null 2>&1 &
+}
+rsip() { case $1 in rs1) echo "$NET.11" ;; rs2) echo "$NET.12" ;; rs3) echo "$NET.13" ;; esac; }
+
+# ---------------------------------------------------------------- flows
+# ask NAME MSG SECS: send the line MSG on flow NAME; print the name of the
+# real server that echoed it (fails if none did within SECS seconds)
+ask() {
+    echo "$2" >>"$W/$1.in"
+    _end=$(($(secs) + $3))
+    while :; do
+        _r=$(awk -v m="$2" '$2 == m { print $1; exit }' "$W/$1.out" 2>/dev/null)
+        [ -n "$_r" ] && { echo "$_r"; return 0; }
+        [ "$(secs)" -lt "$_end" ] || return 1
+        sleep 0.25
+    done
+}
+# hexadecimal forms as in /proc/net/tcp: address (little-endian) and port
+hexaddr() { _ifs=$IFS; IFS=.; set -- $1; IFS=$_ifs; printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"; }
+# cports NS VIP: the ports of NS's established connections to VIP:$P
+cports() {
+    nsx "$1" cat /proc/net/tcp |
+        awk -v r="$(hexaddr "$2"):$(printf '%04X' $P)" '$3 == r && $4 == "01" { split($2, a, ":"); print a[2] }' |
+        while read -r _h; do printf '%d\n' "0x$_h"; done
+}
+# flow NAME NS VIP: open a long-lived connection from NS to VIP:$P and send
+# a first line; NAME.in takes the lines to send, NAME.out gets the
+# answers, NAME.rs is the real server that answered, NAME.cp the
+# client's address:port (fails if there was no answer)
+echo none >"$W/ports.known"     # (grep -f with an empty file matches nothing)
+flow() {
+    : >"$W/$1.out"; : >"$W/$1.cp"
+    # nc reads the FIFO NAME.in; a sleeping process holds it open for
+    # reading and writing, so that nc never sees its end and writing to it
+    # never blocks, even after nc is gone
+    rm -f "$W/$1.in"; mkfifo "$W/$1.in" || return 1
+    sleep 100000 <>"$W/$1.in" &
+    HOLDERS="$HOLDERS $!"
+    # shellcheck disable=SC2016
+    nsx "$2" /bin/sh -c 'exec nc "$2" "$3" <"$1" >"$4" 2>&1' sh "$W/$1.in" "$3" $P "$W/$1.out" &
+    ask "$1" "$1-hello" 10 >"$W/$1.rs" || return 1
+    # the client port: the established connection to VIP:P not seen before
+    cports "$2" "$3" >"$W/ports.now"
+    _port=$(grep -vxF -f "$W/ports.known" "$W/ports.now" | head -n 1)
+    [ -n "$_port" ] || return 1
+    echo "$_port" >>"$W/ports.known"
+    _addr=$(ip -n "$2" -o -4 addr show dev eth0 | sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' | head -n 1)
+    echo "$_addr:$_port" >"$W/$1.cp"
+}
+rs_of() { cat "$W/$1.rs" 2>/dev/null; }
+cp_of() { cat "$W/$1.cp" 2>/dev/null; }
+# entry NS FLOW: "STATE DEST" of FLOW's connection in NS's IPVS table
+entry() {
+    _c=$(cp_of "$2")
+    [ -n "$_c" ] || return 0
+    nsx "$1" lvsadm -Lnc | awk -v c="$_c" '$4 == c { print $3, $6; exit }'
+}
+has_entry() { [ -n "$(entry "$1" "$2")" ]; }
+no_entry() { [ -z "$(entry "$1" "$2")" ]; }
+# holders FLOW NS...: the namespaces whose IPVS table has FLOW
+holders() {
+    _f=$1; shift; _h=
+    for _d; do has_entry "$_d" "$_f" && _h="$_h $_d"; done
+    echo "${_h# }"
+}
+
+# ---------------------------------------------------------------- timing
+ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+# wait_fast SECS COMMAND...: poll COMMAND every 0.1 s for SECS seconds
+wait_fast() {
+    _end=$(($(secs) + $1)); shift
+    while ! "$@"; do
+        [ "$(secs)" -lt "$_end" ] || return 1
+        sleep 0.1
+    done
+}
+
+# ---------------------------------------------------------------- pieces
+dirip() { case $1 in d1) echo $NET.2 ;; d2) echo $NET.3 ;; d3) echo $NET.4 ;; esac; }
+# hops: the directors the router's route to the VIP goes through ("d1 d3")
+hops() {
+    ip -n rt route show "$VIP/32" 2>/dev/null | grep -o 'via [0-9.]*' | awk '{ print $2 }' | sort |
+        while read -r _a; do
+            for _d in $DIRS; do [ "$(dirip $_d)" = "$_a" ] && printf '%s\n' "$_d"; done
+        done | tr '\n' ' ' | sed 's/ $//'
+}
+hops_are() { [ "$(hops)" = "$1" ]; }
+# announced NS: the VIP is on NS's lvsvip0
+announced() { ip -n "$1" -o addr show dev lvsvip0 2>/dev/null | grep -q " inet $VIP/32"; }
+withdrawn() { ! announced "$1"; }
+nodev() { ! ip -n "$1" link show lvsvip0 >/dev/null 2>&1; }
+
+# rules NS SCHED: the director's rule file (mh with mh-port, or rr)
+rules() {
+    _b=; [ "$2" = mh ] && _b="-b mh-port"
+    {
+        echo "-A -t $VIP:$P -s $2 $_b --health tcp --interval 0.5 --health-timeout 0.4 --fall 2 --rise 1 --announce 1"
+        for _r in rs1 rs2 rs3; do echo "-a -t $VIP:$P -r $(rsip $_r):$P -g -w 1"; done
+    } >"$W/rules-$1"
+}
+# sup_start NS: the supervisor of NS (its pid in $W/sup-NS.pid; metrics on
+# 127.0.0.1:9100 of the namespace)
+sup_start() {
+    ip netns exec "$1" lvsadm --supervise "$W/rules-$1" --state-dir "$W/st-$1" \
+        --listen 127.0.0.1:9100 >>"$W/sup-$1.log" 2>&1 &
+    echo $! >"$W/sup-$1.pid"
+}
+sup_pid() { cat "$W/sup-$1.pid"; }
+gone() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+metrics() { nsx "$1" wget -q -O - http://127.0.0.1:9100/metrics 2>/dev/null; }
+# metric_is NS NAME VALUE: the series NAME{address="VIP"} of NS is VALUE
+metric_is() { metrics "$1" | grep -qx "$2{address=\"$VIP\"} $3"; }
+# bird_conf NS ROLE: contrib/bird's configuration for NS (director or
+# router) with this test's addresses, log file and short timers
+bird_conf() {
+    _ip=$(dirip "$1")
+    sed -e "s/^router id 192.0.2.2;/router id $_ip;/" -e "s/local 192.0.2.2 as/local $_ip as/" \
+        -e "s#^log syslog all;#log \"$W/bird-$1.log\" all;#" \
+        -e 's/hold time 90;/hold time 3;/' -e 's/keepalive time 30;/keepalive time 1;/' \
+        -e 's/interval 300 ms;/interval 100 ms;/' -e 's/interface "eth1"/interface "lan"/' \
+        "/etc/lvs/bird-$2.conf" >"$W/bird-$1.conf"
+}
+bird_start() { # NS
+    ip netns exec "$1" bird -f -c "$W/bird-$1.conf" -s "$W/bird-$1.ctl" -P "$W/bird-$1.pid" \
+        >>"$W/bird-$1.out" 2>&1 &
+}
+birdc_() { _n=$1; shift; nsx "$_n" birdc -s "$W/bird-$_n.ctl" "$@"; }
+
+topology() {
+    mkns sw cl rt d1 d2 d3 rs1 rs2 rs3 || return 1
+    switch lan || return 1
+    veth cl eth0 rt cl && ip -n cl addr add 198.51.100.100/24 dev eth0 &&
+        ip -n rt addr add 198.51.100.254/24 dev cl && ip -n cl route add default via 198.51.100.254 || return 1
+    plug rt lan lan $NET.254/24 || return 1
+    nsx rt sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1 || return 1
+    for d in $DIRS; do
+        plug $d eth0 lan "$(dirip $d)/24" && ip -n $d route add default via $NET.254 &&
+            ip -n $d addr add $VIP/32 dev lo &&
+            nsx $d sysctl -q -p /etc/lvs/sysctl-lvs-bgp-director.conf >"$W/sysctl-$d" 2>&1 || return 1
+    done
+    for r in rs1 rs2 rs3; do
+        plug $r eth0 lan "$(rsip $r)/24" && ip -n $r route add default via $NET.254 &&
+            realserver $r $VIP || return 1
+    done
+}
+# open_flows PREFIX DIR COUNT MAX: flows PREFIX1.. from cl until DIR holds
+# COUNT of them and every director at least one (at most MAX flows);
+# PREFIXi.dir is the director whose table has it. Sets NF.
+open_flows() {
+    NF=0
+    while [ $NF -lt "$4" ]; do
+        NF=$((NF + 1))
+        flow "$1$NF" cl $VIP || return 1
+        # shellcheck disable=SC2086
+        holders "$1$NF" $DIRS >"$W/$1$NF.dir"
+        _enough=1
+        for _d in $DIRS; do
+            _c=$(cat "$W/$1"*.dir | grep -cx "$_d")
+            [ "$_c" -ge 1 ] || _enough=
+            [ "$_d" = "$2" ] && [ "$_c" -lt "$3" ] && _enough=
+        done
+        [ -n "$_enough" ] && return 0
+    done
+    return 1
+}
+dir_of() { cat "$W/$1.dir" 2>/dev/null; }
+summary() { # PREFIX N
+    _i=0 _s=
+    while [ $_i -lt "$2" ]; do
+        _i=$((_i + 1)); _s="$_s $1$_i@$(dir_of "$1$_i")->$(rs_of "$1$_i")"
+    done
+    echo "${_s# }"
+}
+# ask_all PREFIX N TAG SECS: a line on each flow; sets SAME (answered by
+# its real server), BROKE, MOVED (now held by another director) and TXT
+ask_all() {
+    _i=0 SAME=0 BROKE=0 MOVED=0 TXT=
+    while [ $_i -lt "$2" ]; do
+        _i=$((_i + 1))
+        _r=$(ask "$1$_i" "$1$_i-$3" "$4")
+        # shellcheck disable=SC2086
+        _h=$(holders "$1$_i" $DIRS)
+        if [ -n "$_r" ] && [ "$_r" = "$(rs_of "$1$_i")" ]; then SAME=$((SAME + 1)); else BROKE=$((BROKE + 1)); fi
+        echo " $_h " | grep -q " $(dir_of "$1$_i") " && [ "$(echo "$_h" | wc -w)" = 1 ] || MOVED=$((MOVED + 1))
+        TXT="$TXT $1$_i:${_r:-none}@[$_h]"
+    done
+}
+# fail_rs NS add|del: NS's routes to the real servers prohibited (every
+# check of NS fails at once, as when its path to them is lost) or back
+fail_rs() {
+    for _r in rs1 rs2 rs3; do ip -n "$1" route "$2" prohibit "$(rsip $_r)/32" || return 1; done
+}
+# timed NAME SECS COND...: wait for COND; sets T_NAME to the milliseconds it took
+timed() {
+    _name=$1 _s=$2; shift 2
+    _t0=$(ms)
+    wait_fast "$_s" "$@"; _rc=$?
+    eval "T_$_name=\$((\$(ms) - _t0))"
+    return $_rc
+}
+
+# ================================================================ the tests
+bgp_tests() {
+    check "topology (client, router, three directors with the contrib sysctls and the VIP on lo, three DR real servers)" topology || return
+    v=$(for k in net/ipv4/vs/sloppy_tcp net/ipv4/vs/schedule_icmp net/ipv4/vs/conntrack; do nsx d2 cat /proc/sys/$k; done | tr '\n' ' ')
+    check "contrib sysctls on a director: sloppy_tcp schedule_icmp conntrack = 1 1 0 ($v)" [ "$v" = "1 1 0 " ]
+    bird_conf rt router
+    for d in $DIRS; do bird_conf $d director; done
+    check "contrib/bird configurations adapted (router: interface lan; timers hold 3 s, keepalive 1 s, BFD 100 ms)" \
+        sh -c "grep -q 'interface \"lan\"' '$W/bird-rt.conf' && grep -q 'hold time 3;' '$W/bird-d2.conf' && grep -q 'router id $NET.3;' '$W/bird-d2.conf' && grep -q 'interval 100 ms;' '$W/bird-rt.conf'"
+    okp=1
+    for n in rt $DIRS; do nsx $n bird -p -c "$W/bird-$n.conf" >"$W/log" 2>&1 || { okp=; cat "$W/log"; }; done
+    check "bird -p accepts the router's and the directors' configurations" [ -n "$okp" ]
+    for n in rt $DIRS; do bird_start $n; done
+    for d in $DIRS; do rules $d mh; done
+    okc=1
+    for d in $DIRS; do lvsadm --check "$W/rules-$d" >"$W/log" 2>&1 || { okc=; cat "$W/log"; }; done
+    check "lvsadm --check accepts the rule files with --announce 1" [ -n "$okc" ]
+    wait_until 30 sh -c "for n in d1 d2 d3; do birdc -s $W/bird-rt.ctl show protocols \$n | grep -q Established || exit 1; done"
+    check "BGP sessions of the router with d1, d2, d3 established (no address announced yet: $(hops))" \
+        sh -c "[ -z '$(hops)' ]"
+    info "router: $(birdc_ rt show protocols | tr -s ' ' | tr '\n' ';')"
+
+    # ---- three supervisors announce
+    t0=$(ms)
+    for d in $DIRS; do sup_start $d; done
+    timed start 30 hops_are "d1 d2 d3"
+    check "the router learns $VIP from d1, d2 and d3: three ECMP next hops ($(hops)), ${T_start} ms after the supervisors started" \
+        hops_are "d1 d2 d3"
+    info "router: $(ip -n rt route show $VIP/32 | tr -s '\n\t ' ' ')"
+    check "each director holds $VIP on lvsvip0" sh -c "ip -n d1 -o addr show dev lvsvip0 | grep -q ' $VIP/32' && ip -n d2 -o addr show dev lvsvip0 | grep -q ' $VIP/32' && ip -n d3 -o addr show dev lvsvip0 | grep -q ' $VIP/32'"
+    check "the supervisor's log says it: announce $VIP (on lvsvip0): -t $VIP:$P has N of 3 real servers up (needs 1)" \
+        grep -q "announce $VIP (on lvsvip0): -t $VIP:$P has [123] of 3 real servers up (needs 1)" "$W/sup-d1.log"
+    wait_until 5 metric_is d1 lvsadm_supervise_announced 1; r=$?
+    check "metrics: lvsadm_supervise_announced{address=\"$VIP\"} 1, lvsadm_supervise_announce_changes_total 1 ($(metrics d1 | grep '^lvsadm_supervise_announce' | tr '\n' ' '))" \
+        sh -c "[ $r = 0 ]" && check "metrics: 1 change" metric_is d1 lvsadm_supervise_announce_changes_total 1
+
+    # ---- clients' connections spread over the three
+    open_flows f d1 2 24; r=$?
+    check "client flows answered and spread over d1, d2, d3 ($NF flows: $(summary f $NF))" [ $r = 0 ]
+    N=$NF
+
+    # ---- every real server behind d1 fails its checks
+    t0=$(ms)
+    fail_rs d1 add
+    wait_fast 30 withdrawn d1
+    T_dev=$(($(ms) - t0))
+    wait_fast 30 hops_are "d2 d3"
+    T_fail=$(($(ms) - t0))
+    check "d1's checks fail (interval 0.5 s, fall 2): d1 withdraws $VIP after ${T_dev} ms; the router keeps d2 d3 after ${T_fail} ms ($(hops))" \
+        hops_are "d2 d3"
+    check "d1's log: withdraw $VIP (from lvsvip0): -t $VIP:$P has 0 of 3 real servers up (needs 1)" \
+        grep -qF "withdraw $VIP (from lvsvip0): -t $VIP:$P has 0 of 3 real servers up (needs 1)" "$W/sup-d1.log"
+    wait_until 5 metric_is d1 lvsadm_supervise_announced 0
+    check "metrics of d1: announced 0, 2 changes ($(metrics d1 | grep '^lvsadm_supervise_announce' | tr '\n' ' '))" \
+        metric_is d1 lvsadm_supervise_announce_changes_total 2
+    ask_all f $N fail 15
+    check "mh + sloppy TCP: all $N flows keep their real servers, through d2 and d3 ($SAME/$N, $MOVED changed director:$TXT)" [ $SAME = $N ]
+    FAIL_MS=$T_fail FAIL_DEV=$T_dev
+
+    # ---- d1's real servers back
+    fail_rs d1 del
+    timed back 30 hops_are "d1 d2 d3"
+    check "d1's checks pass again (rise 1): the router has three next hops again after ${T_back} ms" hops_are "d1 d2 d3"
+    ask_all f $N back 15
+    check "all $N flows keep their real servers ($SAME/$N:$TXT)" [ $SAME = $N ]
+    BACK_MS=$T_back
+
+    # ---- SIGKILL of d2's supervisor
+    p=$(sup_pid d2)
+    check "d2's supervisor runs as pid $p ($(cat /proc/$p/comm 2>/dev/null))" [ "$(cat /proc/$p/comm 2>/dev/null)" = lvsadm ]
+    kill -KILL "$p"
+    timed kill 30 hops_are "d1 d3"
+    check "SIGKILL of d2's supervisor: its lvsvip0 is gone and the router keeps d1 d3 after ${T_kill} ms ($(hops))" \
+        sh -c "! ip -n d2 link show lvsvip0 >/dev/null 2>&1 && [ '$(hops)' = 'd1 d3' ]"
+    check "SIGKILL: d2's IPVS table stays (its service is listed)" sh -c "ip netns exec d2 lvsadm -Ln | grep -q 'TCP  $VIP:$P mh'"
+    ask_all f $N kill 15
+    check "all $N flows keep their real servers ($SAME/$N, $MOVED changed director:$TXT)" [ $SAME = $N ]
+    KILL_MS=$T_kill
+    sup_start d2
+    timed restart 30 hops_are "d1 d2 d3"
+    check "d2's supervisor restarted: announced again, three next hops after ${T_restart} ms ($(hops))" hops_are "d1 d2 d3"
+    ask_all f $N restart 15
+    check "restart: all $N flows keep their real servers ($SAME/$N, $MOVED changed director:$TXT)" [ $SAME = $N ]
+    RESTART_MS=$T_restart
+
+    # ---- SIGTERM of d3's supervisor (what systemctl stop sends)
+    p=$(sup_pid d3)
+    kill -TERM "$p"
+    timed term 30 hops_are "d1 d2"
+    wait_until 10 gone "$p"; r=$?
+    check "SIGTERM of d3's supervisor: it exited and the router keeps d1 d2 after ${T_term} ms ($(hops))" \
+        sh -c "[ '$(hops)' = 'd1 d2' ] && [ $r = 0 ]"
+    w=$(grep -n "withdraw $VIP (from lvsvip0): SIGTERM: the supervisor stops" "$W/sup-d3.log" | cut -d: -f1)
+    e=$(grep -n "SIGTERM: exiting; the table stays as it is" "$W/sup-d3.log" | cut -d: -f1)
+    check "SIGTERM: the log says the withdrawal (line ${w:-none}) before the exit (line ${e:-none})" \
+        sh -c "[ -n '$w' ] && [ -n '$e' ] && [ '$w' -lt '$e' ]"
+    check "SIGTERM: d3's IPVS table stays" sh -c "ip netns exec d3 lvsadm -Ln | grep -q 'TCP  $VIP:$P mh'"
+    ask_all f $N term 15
+    check "all $N flows keep their real servers ($SAME/$N, $MOVED changed director:$TXT)" [ $SAME = $N ]
+    TERM_MS=$T_term
+
+    # ---- control: rr instead of mh; flows that change director break
+    for d in $DIRS; do rules $d rr; done
+    kill -HUP "$(sup_pid d1)" "$(sup_pid d2)"
+    sup_start d3
+    wait_until 30 sh -c "for d in d1 d2 d3; do ip netns exec \$d lvsadm -Ln | grep -q 'TCP  $VIP:$P rr' || exit 1; done"
+    timed rr 30 hops_are "d1 d2 d3"; r=$?
+    check "control: the three directors schedule with rr (SIGHUP, d3 started again) and announce ($(hops))" [ $r = 0 ]
+    open_flows h d1 6 40; ro=$?
+    check "control: $NF flows, at least 6 through d1 ($(summary h $NF))" [ $ro = 0 ]
+    fail_rs d1 add
+    timed rrfail 30 hops_are "d2 d3"
+    ask_all h $NF fail 4
+    check "control: with rr, flows that change director break when d1 withdraws ($BROKE of $NF broke, $MOVED moved:$TXT)" \
+        sh -c "[ $ro = 0 ] && [ $BROKE -ge 1 ]"
+
+    # ---- BFD: d2's link goes down (a director that dies as a whole)
+    ip -n d2 link set eth0 down
+    timed bfd 30 hops_are "d3"
+    check "d2's link down: BFD (100 ms x 3) takes d2 out after ${T_bfd} ms, under the 3 s hold time ($(hops))" \
+        sh -c "[ '$(hops)' = 'd3' ] && [ ${T_bfd} -lt 3000 ]"
+    info "router's BIRD log:" "$(grep -i -e bfd -e 'd2' "$W/bird-rt.log" | tail -n 4)"
+
+    info "timings (ms): start $T_start; failed checks: device $FAIL_DEV, router $FAIL_MS; recovery $BACK_MS; SIGKILL $KILL_MS; restart $RESTART_MS; SIGTERM $TERM_MS; BFD $T_bfd"
+    info "d1's supervisor log:" "$(cat "$W/sup-d1.log")"
+}
+
+modprobe bridge || bad "modprobe bridge"
+# the tun driver comes in this run's archive (not in the base initramfs)
+modprobe tun 2>/dev/null || insmod /job/tun.ko || bad "load the tun module"
+modprobe ip_vs || bad "modprobe ip_vs"
+T0=$(now)
+bgp_tests
+info "guest time for the tests: ${T0}s .. $(now)s uptime"
+teardown
+tap_done
