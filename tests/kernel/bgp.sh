@@ -13,8 +13,11 @@
 # contrib/bird/bird-director.conf and `lvsadm --supervise` of a rule file
 # with --announce 1: the VIP is on the director's lvsvip0 while at least
 # one real server passes its checks, and BIRD exports it to the router.
-# The BGP and BFD timers are shortened (hold 3 s, keepalive 1 s, BFD
-# 100 ms x 3) to keep the run short; each failover is timed, in
+# The BGP hold time is shortened to 10 s (keepalive 3 s) and BFD to
+# 1 s x 3 (not shorter: under qemu without KVM on a loaded machine BIRD
+# is not scheduled for hundreds of milliseconds at a time, and a BFD
+# session that flaps takes the BGP session down for BIRD's error wait
+# time, 60 s); each failover is timed, in
 # milliseconds, polling every 0.1 s.
 #
 # Real servers run a line echo server (busybox nc -ll -e) that prefixes
@@ -190,8 +193,8 @@ bird_conf() {
     _ip=$(dirip "$1")
     sed -e "s/^router id 192.0.2.2;/router id $_ip;/" -e "s/local 192.0.2.2 as/local $_ip as/" \
         -e "s#^log syslog all;#log \"$W/bird-$1.log\" all;#" \
-        -e 's/hold time 90;/hold time 3;/' -e 's/keepalive time 30;/keepalive time 1;/' \
-        -e 's/interval 300 ms;/interval 100 ms;/' -e 's/interface "eth1"/interface "lan"/' \
+        -e 's/hold time 90;/hold time 10;/' -e 's/keepalive time 30;/keepalive time 3;/' \
+        -e 's/interval 300 ms;/interval 1000 ms;/' -e 's/interface "eth1"/interface "lan"/' \
         "/etc/lvs/bird-$2.conf" >"$W/bird-$1.conf"
 }
 bird_start() { # NS
@@ -280,8 +283,8 @@ bgp_tests() {
     check "contrib sysctls on a director: sloppy_tcp schedule_icmp conntrack = 1 1 0 ($v)" [ "$v" = "1 1 0 " ]
     bird_conf rt router
     for d in $DIRS; do bird_conf $d director; done
-    check "contrib/bird configurations adapted (router: interface lan; timers hold 3 s, keepalive 1 s, BFD 100 ms)" \
-        sh -c "grep -q 'interface \"lan\"' '$W/bird-rt.conf' && grep -q 'hold time 3;' '$W/bird-d2.conf' && grep -q 'router id $NET.3;' '$W/bird-d2.conf' && grep -q 'interval 100 ms;' '$W/bird-rt.conf'"
+    check "contrib/bird configurations adapted (router: interface lan; timers hold 10 s, keepalive 3 s, BFD 1 s)" \
+        sh -c "grep -q 'interface \"lan\"' '$W/bird-rt.conf' && grep -q 'hold time 10;' '$W/bird-d2.conf' && grep -q 'router id $NET.3;' '$W/bird-d2.conf' && grep -q 'interval 1000 ms;' '$W/bird-rt.conf'"
     okp=1
     for n in rt $DIRS; do nsx $n bird -p -c "$W/bird-$n.conf" >"$W/log" 2>&1 || { okp=; cat "$W/log"; }; done
     check "bird -p accepts the router's and the directors' configurations" [ -n "$okp" ]
@@ -290,9 +293,9 @@ bgp_tests() {
     okc=1
     for d in $DIRS; do lvsadm --check "$W/rules-$d" >"$W/log" 2>&1 || { okc=; cat "$W/log"; }; done
     check "lvsadm --check accepts the rule files with --announce 1" [ -n "$okc" ]
-    wait_until 30 sh -c "for n in d1 d2 d3; do birdc -s $W/bird-rt.ctl show protocols \$n | grep -q Established || exit 1; done"
+    wait_until 30 sh -c "for n in d1 d2 d3; do birdc -s $W/bird-rt.ctl show protocols \$n | grep -q Established || exit 1; done"; r=$?
     check "BGP sessions of the router with d1, d2, d3 established (no address announced yet: $(hops))" \
-        sh -c "[ -z '$(hops)' ]"
+        sh -c "[ $r = 0 ] && [ -z '$(hops)' ]"
     info "router: $(birdc_ rt show protocols | tr -s ' ' | tr '\n' ';')"
 
     # ---- three supervisors announce
@@ -392,9 +395,9 @@ bgp_tests() {
     # ---- BFD: d2's link goes down (a director that dies as a whole)
     ip -n d2 link set eth0 down
     timed bfd 30 hops_are "d3"
-    check "d2's link down: BFD (100 ms x 3) takes d2 out after ${T_bfd} ms, under the 3 s hold time ($(hops))" \
-        sh -c "[ '$(hops)' = 'd3' ] && [ ${T_bfd} -lt 3000 ]"
-    info "router's BIRD log:" "$(grep -i -e bfd -e 'd2' "$W/bird-rt.log" | tail -n 4)"
+    check "d2's link down: BFD (1 s x 3) takes d2 out after ${T_bfd} ms, under the 10 s hold time ($(hops))" \
+        sh -c "[ '$(hops)' = 'd3' ] && [ ${T_bfd} -lt 10000 ]"
+    info "router's BIRD log (sessions):" "$(grep -i -e bfd -e established -e down -e error -e closing "$W/bird-rt.log" | tail -n 20)"
 
     info "timings (ms): start $T_start; failed checks: device $FAIL_DEV, router $FAIL_MS; recovery $BACK_MS; SIGKILL $KILL_MS; restart $RESTART_MS; SIGTERM $TERM_MS; BFD $T_bfd"
     info "d1's supervisor log:" "$(cat "$W/sup-d1.log")"
