@@ -267,6 +267,18 @@ ask_all() {
 fail_rs() {
     for _r in rs1 rs2 rs3; do ip -n "$1" route "$2" prohibit "$(rsip $_r)/32" || return 1; done
 }
+# diag FLOW: what a failed flow left (information lines)
+diag() {
+    info "$1's client output: $(tr '\n' ' ' <"$W/$1.out" 2>/dev/null)"
+    info "cl's connections to :$P: $(nsx cl cat /proc/net/tcp | awk -v p=":$(printf '%04X' $P)" 'index($3, p) { print $2, $3, $4 }' | tr '\n' ';')"
+    info "router: $(ip -n rt route show $VIP/32 | tr -s '\n\t ' ' '); sessions: $(birdc_ rt show protocols | grep BGP | tr -s ' ' | tr '\n' ';')"
+    for _d in $DIRS; do
+        info "$_d: $(nsx $_d lvsadm -Ln | tr -s '\n ' ' '); conns: $(nsx $_d lvsadm -Lnc | tail -n +3 | tr -s '\n ' ' '); $(nsx $_d ip -o addr show dev lvsvip0 2>&1 | tr -s ' ' | cut -c1-60)"
+        info "$_d ip_vs stats: $(nsx $_d cat /proc/net/ip_vs_stats | tail -n 1)"
+    done
+    for _r in rs1 rs2 rs3; do info "$_r: $(nsx $_r cat /proc/net/tcp | awk -v p=":$(printf '%04X' $P)" 'index($2, p) { print $2, $3, $4 }' | tr '\n' ';')"; done
+    info "rt nstat: $(nsx rt cat /proc/net/snmp | grep -A1 '^Ip:' | tail -n 1)"
+}
 # timed NAME SECS COND...: wait for COND; sets T_NAME to the milliseconds it took
 timed() {
     _name=$1 _s=$2; shift 2
@@ -314,7 +326,7 @@ bgp_tests() {
 
     # ---- clients' connections spread over the three
     open_flows f d1 2 24; r=$?
-    check "client flows answered and spread over d1, d2, d3 ($NF flows: $(summary f $NF))" [ $r = 0 ]
+    check "client flows answered and spread over d1, d2, d3 ($NF flows: $(summary f $NF))" [ $r = 0 ] || diag f$NF
     N=$NF
 
     # ---- every real server behind d1 fails its checks
