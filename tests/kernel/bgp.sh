@@ -337,7 +337,11 @@ bgp_tests() {
     wait_fast 30 hops_are "d2 d3"
     T_fail=$(($(ms) - t0))
     check "d1's checks fail (interval 0.5 s, fall 2): d1 withdraws $VIP after ${T_dev} ms; the router keeps d2 d3 after ${T_fail} ms ($(hops))" \
-        hops_are "d2 d3"
+        hops_are "d2 d3" || {
+        info "router: $(birdc_ rt show protocols | grep BGP | tr -s ' ' | tr '\n' ';'); $(birdc_ rt show route | tr -s ' ' | tr '\n' ';')"
+        info "router's BIRD log:" "$(tail -n 25 "$W/bird-rt.log")"
+        info "d2's BIRD log:" "$(tail -n 10 "$W/bird-d2.log")"
+    }
     check "d1's log: withdraw $VIP (from lvsvip0): -t $VIP:$P has 0 of 3 real servers up (needs 1)" \
         grep -qF "withdraw $VIP (from lvsvip0): -t $VIP:$P has 0 of 3 real servers up (needs 1)" "$W/sup-d1.log"
     wait_until 5 metric_is d1 lvsadm_supervise_announced 0
