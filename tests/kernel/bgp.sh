@@ -415,6 +415,12 @@ bgp_tests() {
         sh -c "[ '$(hops)' = 'd3' ] && [ ${T_bfd} -lt 10000 ]"
     info "router's BIRD log (sessions):" "$(grep -i -e bfd -e established -e down -e error -e closing "$W/bird-rt.log" | tail -n 20)"
 
+    # a guest starved by its host stalls BIRD (BFD and BGP sessions then
+    # drop, and every later check fails): say so
+    for n in rt $DIRS; do
+        st=$(grep -h 'I/O loop cycle took' "$W/bird-$n.log" | sed 's/.* took \([0-9]*\)\..*/\1/' | sort -n | tail -n 1)
+        [ -z "$st" ] || info "$n's BIRD stalled for up to $st ms (its I/O loop warnings): the guest did not get the CPU"
+    done
     info "timings (ms): start $T_start; failed checks: device $FAIL_DEV, router $FAIL_MS; recovery $BACK_MS; SIGKILL $KILL_MS; restart $RESTART_MS; SIGTERM $TERM_MS; BFD $T_bfd"
     info "d1's supervisor log:" "$(cat "$W/sup-d1.log")"
 }
