@@ -382,6 +382,10 @@ impl Supervisor {
             })
             .unwrap_or_default();
         let mut logs = Vec::new();
+        // the usual case, every second: no switch and none in maintenance
+        if names.is_empty() && !self.servers.values().any(|s| s.maint) {
+            return logs;
+        }
         for (key, s) in self.servers.iter_mut() {
             let ip = lvs::model::ip_from_raw(key.1 .0, &key.1 .1);
             if let Some(l) = s.set_maint(in_maintenance(&names, SocketAddr::new(ip, key.1 .2))) {
@@ -403,6 +407,10 @@ impl Supervisor {
             })
             .unwrap_or_default();
         self.hold_dir = Some(dir.to_path_buf());
+        // the usual case: no hold recorded and none in force
+        if names.is_empty() && self.held.is_empty() {
+            return Vec::new();
+        }
         let keys: HashSet<Key> = self
             .cfg
             .wanted

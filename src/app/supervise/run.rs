@@ -6,10 +6,12 @@
 //!
 //! * every 100 ms: the checks that are due start; when a real server's
 //!   state changed, the table is reconciled at once;
-//! * every second: the maintenance directory is read, the table is
-//!   reconciled (a manual change in scope is undone and logged), the
-//!   state is published to `DIR/supervise.json`, and systemd's watchdog
-//!   is fed (`NOTIFY_SOCKET`);
+//! * every second: the maintenance directory is read and systemd's
+//!   watchdog is fed (`NOTIFY_SOCKET`); the state is published to
+//!   `DIR/supervise.json` after a reconciliation, or every [`REPUBLISH`];
+//! * every [`RESYNC`] (2 s), and not more often in the steady state: the
+//!   kernel's table is read and reconciled (a manual change in scope is
+//!   undone and logged);
 //! * SIGHUP re-reads FILE: a broken file is reported as `FILE:LINE:
 //!   message` and the running configuration stays;
 //! * SIGTERM or SIGINT: the process ends and leaves the table as it is;
@@ -269,6 +271,10 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let lock_dir = PathBuf::from(crate::app::lock::LOCK_DIR);
     let published = Arc::new(Mutex::new(String::new()));
     let mut last_second: Option<Instant> = None;
+    let mut last_resync: Option<Instant> = None;
+    let mut last_publish: Option<Instant> = None;
+    let mut unpublished = true;
+    let mut was_ramping = false;
     let mut dirty = true;
     let mut ready = false;
     loop {
@@ -296,9 +302,18 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 if second {
                     for l in sup.maintenance(&maint_dir) {
                         log(&l);
+                        dirty = true;
                     }
+                    // slow start raises weights between checks (and its
+                    // last step is taken once it has ended)
+                    let ramping = sup.servers.values().any(|s| s.ramping(now));
+                    if ramping || was_ramping {
+                        dirty = true;
+                    }
+                    was_ramping = ramping;
                 }
-                if dirty || second {
+                let resync = resync_due(last_resync, now);
+                if dirty || resync {
                     // read before each reconciliation: a drain records its
                     // hold just before it sets the weight to 0
                     for l in sup.holds(&hold_dir) {
@@ -308,11 +323,17 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                         Ok(logs) => logs.iter().for_each(|l| log(l)),
                         Err(e) => log(&e),
                     }
+                    unpublished = true;
+                    last_resync = Some(now);
                     dirty = false;
                 }
                 if second {
                     last_second = Some(now);
-                    publish(&sup, a, now, &program);
+                    if unpublished || publish_due(last_publish, now) {
+                        publish(&sup, a, now, &program);
+                        last_publish = Some(now);
+                        unpublished = false;
+                    }
                     // the series only when something can scrape them
                     if a.listen.is_some() {
                         if let Ok(mut p) = published.lock() {
@@ -380,6 +401,33 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 }
             }
         }
+    }
+}
+
+/// How often the kernel's table is read and reconciled when no state
+/// changed: often enough to undo a manual change in scope within two
+/// seconds, rarely enough that the steady state does not dump 10 000
+/// real servers every second. A state change, an agent's weight, a
+/// maintenance switch, a reload and slow start reconcile at once.
+pub const RESYNC: Duration = Duration::from_secs(2);
+
+/// How often the state file is written when nothing was reconciled
+/// (its check results and latencies age by at most this much).
+pub const REPUBLISH: Duration = Duration::from_secs(5);
+
+/// Whether the table is due to be read again (never read: yes).
+pub fn resync_due(last: Option<Instant>, now: Instant) -> bool {
+    match last {
+        None => true,
+        Some(t) => now.saturating_duration_since(t) >= RESYNC,
+    }
+}
+
+/// Whether the state file is due to be written again (never: yes).
+pub fn publish_due(last: Option<Instant>, now: Instant) -> bool {
+    match last {
+        None => true,
+        Some(t) => now.saturating_duration_since(t) >= REPUBLISH,
     }
 }
 

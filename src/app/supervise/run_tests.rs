@@ -150,3 +150,14 @@ fn the_open_files_limit_is_raised_to_the_hard_one() {
     assert_eq!(raise_nofile(), (low, hard));
     assert_eq!(getrlimit(Resource::RLIMIT_NOFILE).unwrap(), (hard, hard));
 }
+
+#[test]
+fn the_table_is_read_every_two_seconds_and_the_state_written_every_five() {
+    let t0 = Instant::now();
+    assert!(resync_due(None, t0));
+    assert!(!resync_due(Some(t0), t0 + Duration::from_millis(1900)));
+    assert!(resync_due(Some(t0), t0 + Duration::from_secs(2)));
+    assert!(publish_due(None, t0));
+    assert!(!publish_due(Some(t0), t0 + Duration::from_millis(4900)));
+    assert!(publish_due(Some(t0), t0 + Duration::from_secs(5)));
+}
