@@ -117,20 +117,36 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
     }))
 }
 
-/// Raise the soft limit on open files to the hard one: every check in
+/// Raise the limit on open files to at least `need`: every check in
 /// flight holds a socket (10 000 real servers checked every second keep
-/// more than the usual 1 024 open). Returns the soft limit before and
-/// the limit now.
-fn raise_nofile() -> (u64, u64) {
+/// more than the usual 1 024 open, and more than the usual hard limit of
+/// 4 096). Both limits are raised to `need` when allowed (root,
+/// CAP_SYS_RESOURCE), else the soft one to the hard one. Returns the
+/// soft limit before and the limit now.
+fn raise_nofile(need: u64) -> (u64, u64) {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     match getrlimit(Resource::RLIMIT_NOFILE) {
-        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => (soft, hard),
-            Err(_) => (soft, soft),
-        },
-        Ok((soft, _)) => (soft, soft),
+        Ok((soft, hard)) => {
+            let want = need.max(hard);
+            if soft >= want {
+                return (soft, soft);
+            }
+            if setrlimit(Resource::RLIMIT_NOFILE, want, want).is_ok() {
+                return (soft, want);
+            }
+            if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+                return (soft, hard);
+            }
+            (soft, soft)
+        }
         Err(_) => (0, u64::MAX),
     }
+}
+
+/// The open files wanted for `checked` real servers: a check and an
+/// agent request each, and some for the rest.
+pub fn files_needed(checked: usize) -> u64 {
+    2 * checked as u64 + 256
 }
 
 /// Read and check the rule file (problems printed as `FILE:LINE: message`).
@@ -152,8 +168,8 @@ pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
         return 1;
     }
     let checked = cfg.health.checked(&cfg.wanted);
-    let (soft, hard) = raise_nofile();
-    if hard < 2 * checked as u64 + 64 {
+    let (soft, hard) = raise_nofile(files_needed(checked));
+    if hard < files_needed(checked) {
         eprintln!(
             "{}: warning: open files limited to {hard} (was {soft}) for {checked} checked real servers: \
              checks may fail with \"Too many open files\" (raise LimitNOFILE or ulimit -n)",
