@@ -122,18 +122,33 @@ fn checked_addr(h: &Health, t: &Target) -> SocketAddr {
     SocketAddr::new(t.rip.ip(), h.port.unwrap_or(t.rip.port()))
 }
 
-/// Run the check of `h` on `t`, within its timeout.
+/// Run the check of `h` on `t`. The timeout applies to each step, as
+/// keepalived's `connect_timeout` does: the connection, then (https) the
+/// handshake, then the request and its answer each get the whole
+/// timeout. A check that covered all of them with one budget failed on a
+/// busy director whose connections are slow to complete though the real
+/// server answered at once.
 pub async fn run(h: &Health, t: &Target, tls: &Arc<rustls::ClientConfig>) -> Outcome {
     let start = Instant::now();
-    let name = h.check.name();
-    let r = tokio::time::timeout(h.timeout, check(h, t, tls)).await;
+    let r = check(h, t, tls).await;
     let latency = start.elapsed();
     let (up, why) = match r {
-        Ok(Ok(why)) => (true, why),
-        Ok(Err(why)) => (false, why),
-        Err(_) => (false, format!("{name} timed out after {}", secs(h.timeout))),
+        Ok(why) => (true, why),
+        Err(why) => (false, why),
     };
     Outcome { up, why, latency }
+}
+
+/// One step of a check within `limit`: `Err("WHAT timed out after
+/// LIMIT")` when it does not end in time.
+async fn step<T, F>(limit: Duration, what: &str, f: F) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, String>>,
+{
+    match tokio::time::timeout(limit, f).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("{what} timed out after {}", secs(limit))),
+    }
 }
 
 /// A duration as an operator writes it (`3s`, `0.5s`).
@@ -148,31 +163,35 @@ pub fn secs(d: Duration) -> String {
 
 async fn check(h: &Health, t: &Target, tls: &Arc<rustls::ClientConfig>) -> Result<String, String> {
     let addr = checked_addr(h, t);
+    let limit = h.timeout;
     match &h.check {
         CheckKind::None => Ok("not checked".into()),
         CheckKind::Tcp => {
-            connect("tcp", addr).await?;
+            step(limit, "tcp connect", connect("tcp", addr)).await?;
             Ok("tcp connect ok".into())
         }
         CheckKind::Http(path) => {
-            let s = connect("http", addr).await?;
-            http_get("http", s, path, h, addr).await
+            let s = step(limit, "http connect", connect("http", addr)).await?;
+            step(limit, "http", http_get("http", s, path, h, addr)).await
         }
         CheckKind::Https(path) => {
-            let s = connect("https", addr).await?;
+            let s = step(limit, "https connect", connect("https", addr)).await?;
             let name = match &h.host {
                 Some(host) => rustls::pki_types::ServerName::try_from(host.clone())
                     .map_err(|_| format!("https: invalid server name {host}"))?,
                 None => rustls::pki_types::ServerName::IpAddress(addr.ip().into()),
             };
-            let s = tokio_rustls::TlsConnector::from(tls.clone())
-                .connect(name, s)
-                .await
-                .map_err(|e| format!("https handshake: {e}"))?;
-            http_get("https", s, path, h, addr).await
+            let handshake = async {
+                tokio_rustls::TlsConnector::from(tls.clone())
+                    .connect(name, s)
+                    .await
+                    .map_err(|e| format!("https handshake: {e}"))
+            };
+            let s = step(limit, "https handshake", handshake).await?;
+            step(limit, "https", http_get("https", s, path, h, addr)).await
         }
-        CheckKind::Dns(name) => dns(addr, name).await,
-        CheckKind::Exec(path) => exec(path, h, t).await,
+        CheckKind::Dns(name) => step(limit, "dns", dns(addr, name)).await,
+        CheckKind::Exec(path) => step(limit, "exec", exec(path, h, t)).await,
     }
 }
 

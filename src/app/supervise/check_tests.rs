@@ -115,6 +115,49 @@ async fn http_status_range_and_host() {
 }
 
 #[tokio::test]
+async fn the_timeout_applies_to_the_connection_and_to_the_answer_each() {
+    let tls = tls_config();
+    // a listener whose backlog is full and that never accepts: the next
+    // connection attempt gets no answer to its SYN
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let l = sock.listen(1).unwrap();
+    let a = l.local_addr().unwrap();
+    let mut filled = Vec::new();
+    for _ in 0..8 {
+        if let Ok(Ok(c)) =
+            tokio::time::timeout(Duration::from_millis(100), TcpStream::connect(a)).await
+        {
+            filled.push(c);
+        }
+    }
+    let mut h = health(CheckKind::Http("/".into()));
+    h.timeout = Duration::from_millis(300);
+    let o = run(&h, &target(a), &tls).await;
+    assert_eq!(
+        (o.up, o.why.as_str()),
+        (false, "http connect timed out after 0.3s")
+    );
+    // control: a server that accepts at once and answers after 200 ms:
+    // the connection's time does not count against the answer's
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await;
+            });
+        }
+    });
+    let o = run(&h, &target(b), &tls).await;
+    assert_eq!((o.up, o.why.as_str()), (true, "http status 200"));
+    drop(filled);
+}
+
+#[tokio::test]
 async fn https_with_sni_and_a_plain_server_as_control() {
     let tls = tls_config();
     let provider = provider();
@@ -342,7 +385,9 @@ async fn four_hundred_checks_run_concurrently() {
     }
     let mut timed_out = 0;
     while let Some(o) = set.join_next().await {
-        if o.unwrap().why == "http timed out after 1s" {
+        // beyond the listener's backlog the connection itself times out
+        let why = o.unwrap().why;
+        if why == "http timed out after 1s" || why == "http connect timed out after 1s" {
             timed_out += 1;
         }
     }

@@ -3,7 +3,8 @@
 //! reconciliation that makes the kernel equal to the wanted table.
 //!
 //! The supervisor owns exactly the services of its file (its scope): each
-//! reconciliation reads them from the kernel (one dump), plans the
+//! full reconciliation reads them from the kernel (one dump; a state
+//! change reads only the services it touched), plans the
 //! difference with the table it wants ([`super::state::desired`]) and
 //! makes it through the same atomic apply as `--apply` (batched, undone
 //! on a refusal, never a flush), under the writer lock. A manual change to
@@ -381,6 +382,10 @@ impl Supervisor {
             })
             .unwrap_or_default();
         let mut logs = Vec::new();
+        // the usual case, every second: no switch and none in maintenance
+        if names.is_empty() && !self.servers.values().any(|s| s.maint) {
+            return logs;
+        }
         for (key, s) in self.servers.iter_mut() {
             if let Some(l) =
                 s.set_maint(in_maintenance(&names, SocketAddr::new(key.1 .1, key.1 .2)))
@@ -403,6 +408,10 @@ impl Supervisor {
             })
             .unwrap_or_default();
         self.hold_dir = Some(dir.to_path_buf());
+        // the usual case: no hold recorded and none in force
+        if names.is_empty() && self.held.is_empty() {
+            return Vec::new();
+        }
         let keys: HashSet<Key> = self
             .cfg
             .wanted
@@ -446,10 +455,12 @@ impl Supervisor {
     fn wanted_against(
         &mut self,
         live: &[(Service, Vec<Dest>)],
+        scope: &HashSet<ServiceKey>,
         now: Instant,
         logs: &mut Vec<String>,
     ) -> Vec<Wanted> {
         let mut want = self.desired(now);
+        want.retain(|w| scope.contains(&w.svc.key()));
         for (key, (d, _, _)) in &self.draining {
             if let Some(w) = want.iter_mut().find(|w| w.svc.key() == key.0) {
                 w.dests.push(crate::apply::WantedDest {
@@ -461,6 +472,10 @@ impl Supervisor {
         }
         let mut released = Vec::new();
         for (key, seen_out) in self.held.iter_mut() {
+            if !scope.contains(&key.0) {
+                // not read this time
+                continue;
+            }
             let there = live
                 .iter()
                 .find(|(s, _)| s.key() == key.0)
@@ -516,11 +531,48 @@ impl Supervisor {
         now: Instant,
     ) -> Result<Vec<String>, String> {
         let scope = self.scope();
-        let live = read_live(ctx, &scope)?;
-        let mut logs = self.drained(&live, now);
-        let want = self.wanted_against(&live, now, &mut logs);
+        self.reconcile_in(ctx, lock_dir, now, &scope, true)
+    }
+
+    /// [`Supervisor::reconcile`] of the services in `only` (those in
+    /// scope): what a state change needs, without reading the other
+    /// services of a large file from the kernel. Services leaving the
+    /// file are left to the next full reconciliation.
+    pub fn reconcile_only(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lock_dir: Option<&Path>,
+        now: Instant,
+        only: &HashSet<ServiceKey>,
+    ) -> Result<Vec<String>, String> {
+        let scope: HashSet<ServiceKey> = self
+            .cfg
+            .wanted
+            .iter()
+            .map(|w| w.svc.key())
+            .filter(|k| only.contains(k))
+            .collect();
+        if scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.reconcile_in(ctx, lock_dir, now, &scope, false)
+    }
+
+    fn reconcile_in(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lock_dir: Option<&Path>,
+        now: Instant,
+        scope: &HashSet<ServiceKey>,
+        full: bool,
+    ) -> Result<Vec<String>, String> {
+        let live = read_live(ctx, scope)?;
+        let mut logs = self.drained(&live, scope, now);
+        let want = self.wanted_against(&live, scope, now, &mut logs);
         if plan(&want, &live).is_empty() {
-            self.leaving.clear();
+            if full {
+                self.leaving.clear();
+            }
             return Ok(logs);
         }
         let _lock = match lock_dir {
@@ -531,8 +583,8 @@ impl Supervisor {
             None => None,
         };
         // read again under the lock
-        let live = read_live(ctx, &scope)?;
-        let want = self.wanted_against(&live, now, &mut logs);
+        let live = read_live(ctx, scope)?;
+        let want = self.wanted_against(&live, scope, now, &mut logs);
         let changes = plan(&want, &live);
         let mut sink = Vec::new();
         let code =
@@ -544,14 +596,21 @@ impl Supervisor {
                 if changes.len() == 1 { "" } else { "s" }
             ));
         }
-        self.leaving.clear();
+        if full {
+            self.leaving.clear();
+        }
         logs.extend(changes.iter().map(describe));
         Ok(logs)
     }
 
     /// Drop the drained real servers that have no connections left or
     /// reached their deadline (the plan then deletes them); log lines.
-    fn drained(&mut self, live: &[(Service, Vec<Dest>)], now: Instant) -> Vec<String> {
+    fn drained(
+        &mut self,
+        live: &[(Service, Vec<Dest>)],
+        scope: &HashSet<ServiceKey>,
+        now: Instant,
+    ) -> Vec<String> {
         let mut logs = Vec::new();
         let conns: HashMap<Key, u32> = live
             .iter()
@@ -562,6 +621,10 @@ impl Supervisor {
             })
             .collect();
         self.draining.retain(|key, (_, since, deadline)| {
+            if !scope.contains(&key.0) {
+                // not read this time
+                return true;
+            }
             let waited = now.saturating_duration_since(*since).as_secs();
             match conns.get(key) {
                 None => false,

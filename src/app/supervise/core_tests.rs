@@ -496,3 +496,50 @@ fn a_drain_on_hold_is_kept_out_until_released() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_state_change_reconciles_only_its_service_and_the_full_round_the_rest() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    // an operator deletes the second service's real server
+    let w = rules(FILE);
+    ctx.kernel
+        .del_dest(&w[1].svc.key(), w[1].dests[0].dest.socket_addr())
+        .unwrap();
+    // and the first service's first real server fails its checks
+    let a = key(FILE, 0, 0);
+    let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
+    let t = t0 + Duration::from_secs(2);
+    sup.on_check(&a, gen, false, "http status 503", MS, t);
+    assert!(sup
+        .on_check(&a, gen, false, "http status 503", MS, t)
+        .is_some());
+    let only: HashSet<ServiceKey> = [a.0].into_iter().collect();
+    assert_eq!(
+        sup.reconcile_only(&mut ctx, None, t, &only).unwrap(),
+        ["table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 0"]
+    );
+    // a service outside the file is not read nor touched
+    let none: HashSet<ServiceKey> = [rules("-A -t 203.0.113.9:80 -s rr\n")[0].svc.key()]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        sup.reconcile_only(&mut ctx, None, t, &none).unwrap(),
+        Vec::<String>::new()
+    );
+    // control: the full round undoes the manual change
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t).unwrap(),
+        ["table: -a -t 192.0.2.2:443 -r 198.51.100.9:443 -m -w 1"]
+    );
+    drop(ctx);
+    assert!(weights(&mut k)
+        .iter()
+        .any(|l| l == "-t 192.0.2.2:443 198.51.100.9:443 1"));
+}

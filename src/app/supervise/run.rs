@@ -5,11 +5,15 @@
 //! handle:
 //!
 //! * every 100 ms: the checks that are due start; when a real server's
-//!   state changed, the table is reconciled at once;
-//! * every second: the maintenance directory is read, the table is
-//!   reconciled (a manual change in scope is undone and logged), the
-//!   state is published to `DIR/supervise.json`, and systemd's watchdog
-//!   is fed (`NOTIFY_SOCKET`);
+//!   state changed, its service is read and reconciled at once (only
+//!   those services: a failed real server of 1 000 services does not
+//!   read the other services again for each of its entries);
+//! * every second: the maintenance directory is read and systemd's
+//!   watchdog is fed (`NOTIFY_SOCKET`); the state is published to
+//!   `DIR/supervise.json` after a reconciliation, or every [`REPUBLISH`];
+//! * every [`RESYNC`] (2 s), and not more often in the steady state: the
+//!   kernel's table is read and reconciled (a manual change in scope is
+//!   undone and logged);
 //! * SIGHUP re-reads FILE: a broken file is reported as `FILE:LINE:
 //!   message` and the running configuration stays;
 //! * SIGTERM or SIGINT: the process ends and leaves the table as it is;
@@ -21,6 +25,7 @@ use super::core::{name, Config, Supervisor};
 use super::state::Key;
 use crate::app::Ctx;
 use crate::cli::popt::Walker;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,20 +117,36 @@ pub fn parse(args: &[String]) -> Option<Result<Args, String>> {
     }))
 }
 
-/// Raise the soft limit on open files to the hard one: every check in
+/// Raise the limit on open files to at least `need`: every check in
 /// flight holds a socket (10 000 real servers checked every second keep
-/// more than the usual 1 024 open). Returns the soft limit before and
-/// the limit now.
-fn raise_nofile() -> (u64, u64) {
+/// more than the usual 1 024 open, and more than the usual hard limit of
+/// 4 096). Both limits are raised to `need` when allowed (root,
+/// CAP_SYS_RESOURCE), else the soft one to the hard one. Returns the
+/// soft limit before and the limit now.
+fn raise_nofile(need: u64) -> (u64, u64) {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     match getrlimit(Resource::RLIMIT_NOFILE) {
-        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => (soft, hard),
-            Err(_) => (soft, soft),
-        },
-        Ok((soft, _)) => (soft, soft),
+        Ok((soft, hard)) => {
+            let want = need.max(hard);
+            if soft >= want {
+                return (soft, soft);
+            }
+            if setrlimit(Resource::RLIMIT_NOFILE, want, want).is_ok() {
+                return (soft, want);
+            }
+            if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+                return (soft, hard);
+            }
+            (soft, soft)
+        }
         Err(_) => (0, u64::MAX),
     }
+}
+
+/// The open files wanted for `checked` real servers: a check and an
+/// agent request each, and some for the rest.
+pub fn files_needed(checked: usize) -> u64 {
+    2 * checked as u64 + 256
 }
 
 /// Read and check the rule file (problems printed as `FILE:LINE: message`).
@@ -147,8 +168,8 @@ pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
         return 1;
     }
     let checked = cfg.health.checked(&cfg.wanted);
-    let (soft, hard) = raise_nofile();
-    if hard < 2 * checked as u64 + 64 {
+    let (soft, hard) = raise_nofile(files_needed(checked));
+    if hard < files_needed(checked) {
         eprintln!(
             "{}: warning: open files limited to {hard} (was {soft}) for {checked} checked real servers: \
              checks may fail with \"Too many open files\" (raise LimitNOFILE or ulimit -n)",
@@ -274,6 +295,12 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let lock_dir = PathBuf::from(crate::app::lock::LOCK_DIR);
     let published = Arc::new(Mutex::new(String::new()));
     let mut last_second: Option<Instant> = None;
+    let mut last_resync: Option<Instant> = None;
+    let mut last_publish: Option<Instant> = None;
+    let mut unpublished = true;
+    let mut was_ramping = false;
+    // services whose real servers changed state since the last round
+    let mut touched: HashSet<lvs::model::ServiceKey> = HashSet::new();
     let mut dirty = true;
     let mut ready = false;
     loop {
@@ -301,24 +328,48 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 if second {
                     for l in sup.maintenance(&maint_dir) {
                         log(&l);
+                        dirty = true;
                     }
+                    // slow start raises weights between checks (and its
+                    // last step is taken once it has ended)
+                    let ramping = sup.servers.values().any(|s| s.ramping(now));
+                    if ramping || was_ramping {
+                        dirty = true;
+                    }
+                    was_ramping = ramping;
                 }
-                if dirty || second {
+                let resync = dirty || resync_due(last_resync, now);
+                if resync || !touched.is_empty() {
                     // read before each reconciliation: a drain records its
                     // hold just before it sets the weight to 0
                     for l in sup.holds(&hold_dir) {
                         log(&l);
                     }
-                    match sup.reconcile(ctx, Some(&lock_dir), now) {
+                    // a check's state change: only its service is read
+                    let r = if resync {
+                        sup.reconcile(ctx, Some(&lock_dir), now)
+                    } else {
+                        sup.reconcile_only(ctx, Some(&lock_dir), now, &touched)
+                    };
+                    match r {
                         Ok(logs) => logs.iter().for_each(|l| log(l)),
                         Err(e) => log(&e),
                     }
+                    unpublished = true;
+                    if resync {
+                        last_resync = Some(now);
+                    }
                     dirty = false;
                     announcer.update(&sup, now).iter().for_each(|l| log(l));
+                    touched.clear();
                 }
                 if second {
                     last_second = Some(now);
-                    publish(&sup, a, now, &program);
+                    if unpublished || publish_due(last_publish, now) {
+                        publish(&sup, a, now, &program);
+                        last_publish = Some(now);
+                        unpublished = false;
+                    }
                     // the series only when something can scrape them
                     if a.listen.is_some() {
                         if let Ok(mut p) = published.lock() {
@@ -338,13 +389,13 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                     Msg::Check(key, gen, o) => {
                         if let Some(l) = sup.on_check(&key, gen, o.up, &o.why, o.latency, now) {
                             log(&l);
-                            dirty = true;
+                            touched.insert(key.0);
                         }
                     }
                     Msg::Agent(key, gen, r) => {
                         for l in sup.on_agent(&key, gen, r, now) {
                             log(&l);
-                            dirty = true;
+                            touched.insert(key.0);
                         }
                     }
                 }
@@ -388,6 +439,33 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 }
             }
         }
+    }
+}
+
+/// How often the kernel's table is read and reconciled when no state
+/// changed: often enough to undo a manual change in scope within two
+/// seconds, rarely enough that the steady state does not dump 10 000
+/// real servers every second. A state change, an agent's weight, a
+/// maintenance switch, a reload and slow start reconcile at once.
+pub const RESYNC: Duration = Duration::from_secs(2);
+
+/// How often the state file is written when nothing was reconciled
+/// (its check results and latencies age by at most this much).
+pub const REPUBLISH: Duration = Duration::from_secs(5);
+
+/// Whether the table is due to be read again (never read: yes).
+pub fn resync_due(last: Option<Instant>, now: Instant) -> bool {
+    match last {
+        None => true,
+        Some(t) => now.saturating_duration_since(t) >= RESYNC,
+    }
+}
+
+/// Whether the state file is due to be written again (never: yes).
+pub fn publish_due(last: Option<Instant>, now: Instant) -> bool {
+    match last {
+        None => true,
+        Some(t) => now.saturating_duration_since(t) >= REPUBLISH,
     }
 }
 

@@ -141,12 +141,31 @@ fn published_state_and_metrics() {
 }
 
 #[test]
-fn the_open_files_limit_is_raised_to_the_hard_one() {
+fn the_open_files_limit_is_raised_to_what_the_checks_need() {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
     // the usual soft limit first (the test process may have more)
     let low = hard.min(1024);
     setrlimit(Resource::RLIMIT_NOFILE, low, hard).unwrap();
-    assert_eq!(raise_nofile(), (low, hard));
+    assert_eq!(raise_nofile(16), (low, hard));
     assert_eq!(getrlimit(Resource::RLIMIT_NOFILE).unwrap(), (hard, hard));
+    // more than the hard limit: both raised where allowed (root), else
+    // the soft one still to the hard one
+    setrlimit(Resource::RLIMIT_NOFILE, low, hard).unwrap();
+    let (before, now) = raise_nofile(hard + 1);
+    assert_eq!(before, low);
+    assert!(now == hard + 1 || now == hard, "{now}");
+    assert_eq!(getrlimit(Resource::RLIMIT_NOFILE).unwrap(), (now, now));
+    assert_eq!(files_needed(10_000), 20_256);
+}
+
+#[test]
+fn the_table_is_read_every_two_seconds_and_the_state_written_every_five() {
+    let t0 = Instant::now();
+    assert!(resync_due(None, t0));
+    assert!(!resync_due(Some(t0), t0 + Duration::from_millis(1900)));
+    assert!(resync_due(Some(t0), t0 + Duration::from_secs(2)));
+    assert!(publish_due(None, t0));
+    assert!(!publish_due(Some(t0), t0 + Duration::from_millis(4900)));
+    assert!(publish_due(Some(t0), t0 + Duration::from_secs(5)));
 }
