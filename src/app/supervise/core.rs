@@ -374,13 +374,7 @@ impl Supervisor {
 
     /// The maintenance switches: the names in `dir` (absent: none).
     pub fn maintenance(&mut self, dir: &Path) -> Vec<String> {
-        let names: HashSet<String> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let names = dir_names(dir);
         let mut logs = Vec::new();
         // the usual case, every second: no switch and none in maintenance
         if names.is_empty() && !self.servers.values().any(|s| s.maint) {
@@ -400,13 +394,7 @@ impl Supervisor {
     /// The operator holds: the files in `dir` (absent: none) that name a
     /// real server of the file. Returns log lines.
     pub fn holds(&mut self, dir: &Path) -> Vec<String> {
-        let names: HashSet<String> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let names = dir_names(dir);
         self.hold_dir = Some(dir.to_path_buf());
         // the usual case: no hold recorded and none in force
         if names.is_empty() && self.held.is_empty() {
@@ -655,3 +643,16 @@ fn describe(c: &Change) -> String {
 #[cfg(test)]
 #[path = "core_tests.rs"]
 mod tests;
+
+/// The names of the entries of `dir` (none when it is absent or unreadable):
+/// the maintenance switches and the operator holds are both directories of
+/// names.
+fn dir_names(dir: &Path) -> HashSet<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
