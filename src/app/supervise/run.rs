@@ -303,6 +303,9 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let mut touched: HashSet<lvs::model::ServiceKey> = HashSet::new();
     let mut dirty = true;
     let mut ready = false;
+    let soon = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(soon);
+    let mut soon_armed = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -340,28 +343,17 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 }
                 let resync = dirty || resync_due(last_resync, now);
                 if resync || !touched.is_empty() {
-                    // read before each reconciliation: a drain records its
-                    // hold just before it sets the weight to 0
-                    for l in sup.holds(&hold_dir) {
-                        log(&l);
-                    }
-                    // a check's state change: only its service is read
-                    let r = if resync {
-                        sup.reconcile(ctx, Some(&lock_dir), now)
-                    } else {
-                        sup.reconcile_only(ctx, Some(&lock_dir), now, &touched)
-                    };
-                    match r {
-                        Ok(logs) => logs.iter().for_each(|l| log(l)),
-                        Err(e) => log(&e),
-                    }
+                    let round = Round { lock_dir: &lock_dir, hold_dir: &hold_dir, now };
+                    round.run(&mut sup, ctx, &mut announcer, resync, &touched)
+                        .iter()
+                        .for_each(|l| log(l));
                     unpublished = true;
                     if resync {
                         last_resync = Some(now);
                     }
                     dirty = false;
-                    announcer.update(&sup, now).iter().for_each(|l| log(l));
                     touched.clear();
+                    soon_armed = false;
                 }
                 if second {
                     last_second = Some(now);
@@ -398,6 +390,22 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                             touched.insert(key.0);
                         }
                     }
+                }
+                if !touched.is_empty() && !soon_armed {
+                    soon.as_mut().reset(tokio::time::Instant::now() + SOON);
+                    soon_armed = true;
+                }
+            }
+            _ = &mut soon, if soon_armed => {
+                // a state change, not left waiting for the next tick
+                soon_armed = false;
+                if !touched.is_empty() {
+                    let round = Round { lock_dir: &lock_dir, hold_dir: &hold_dir, now: Instant::now() };
+                    round.run(&mut sup, ctx, &mut announcer, false, &touched)
+                        .iter()
+                        .for_each(|l| log(l));
+                    unpublished = true;
+                    touched.clear();
                 }
             }
             _ = hup.recv() => {
@@ -439,6 +447,47 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 }
             }
         }
+    }
+}
+
+/// How long after a state change its service is reconciled: the results
+/// that arrive meanwhile are made in the same round (a real server of a
+/// hundred services fails a hundred checks within an interval).
+pub const SOON: Duration = Duration::from_millis(10);
+
+/// One reconciliation: the operator holds read, the kernel made equal to
+/// the wanted table (all of it, or the `touched` services), the
+/// announcements updated. Returns log lines.
+struct Round<'a> {
+    lock_dir: &'a std::path::Path,
+    hold_dir: &'a std::path::Path,
+    now: Instant,
+}
+
+impl Round<'_> {
+    fn run(
+        &self,
+        sup: &mut Supervisor,
+        ctx: &mut Ctx<'_>,
+        announcer: &mut super::announce::Announcer,
+        full: bool,
+        touched: &HashSet<lvs::model::ServiceKey>,
+    ) -> Vec<String> {
+        // read before each reconciliation: a drain records its hold just
+        // before it sets the weight to 0
+        let mut logs = sup.holds(self.hold_dir);
+        // a check's state change: only its service is read
+        let r = if full {
+            sup.reconcile(ctx, Some(self.lock_dir), self.now)
+        } else {
+            sup.reconcile_only(ctx, Some(self.lock_dir), self.now, touched)
+        };
+        match r {
+            Ok(l) => logs.extend(l),
+            Err(e) => logs.push(e),
+        }
+        logs.extend(announcer.update(sup, self.now));
+        logs
     }
 }
 
