@@ -169,3 +169,32 @@ fn the_table_is_read_every_two_seconds_and_the_state_written_every_five() {
     assert!(!publish_due(Some(t0), t0 + Duration::from_millis(4900)));
     assert!(publish_due(Some(t0), t0 + Duration::from_secs(5)));
 }
+
+/// Not a check: the supervisor's own CPU, on the host, for profiling
+/// (`perf record -p`). The kernel is the in-memory stand-in, so what is
+/// measured is lvsadm's side of the checks and reconciliations. Run in a
+/// network namespace whose `lo` holds the real servers' addresses, with
+/// servers listening (tests/kernel/bench-peer):
+/// `LVSADM_PROFILE_RULES=FILE cargo test --release --lib -- --ignored
+/// --exact app::supervise::run::tests::supervise_for_profiling`; SIGTERM
+/// ends it.
+#[test]
+#[ignore]
+fn supervise_for_profiling() {
+    let Ok(file) = std::env::var("LVSADM_PROFILE_RULES") else {
+        return;
+    };
+    let mut k = StandIn::new();
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let dir = std::env::temp_dir().join(format!("lvsadm-profile-{}", std::process::id()));
+    let a = Args {
+        file,
+        listen: None,
+        state_dir: dir,
+        drain: None,
+    };
+    assert_eq!(run(&mut ctx, &a), 0);
+}
