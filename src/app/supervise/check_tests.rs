@@ -444,3 +444,14 @@ async fn a_check_closes_its_connection_with_a_reset() {
     drop(TcpStream::connect(addr).await.unwrap());
     assert_eq!(seen.await.unwrap(), "eof");
 }
+
+#[test]
+fn a_tcp_check_task_is_small() {
+    // the task of every check is as large as the check's future: the
+    // https branch, boxed, does not make a tcp check's task 6 KB
+    let tls = tls_config();
+    let h = health(CheckKind::Tcp);
+    let t = target(closed_port());
+    let f = run(&h, &t, &tls);
+    assert!(std::mem::size_of_val(&f) < 1024, "{}", std::mem::size_of_val(&f));
+}
