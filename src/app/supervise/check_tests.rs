@@ -453,5 +453,9 @@ fn a_tcp_check_task_is_small() {
     let h = health(CheckKind::Tcp);
     let t = target(closed_port());
     let f = run(&h, &t, &tls);
-    assert!(std::mem::size_of_val(&f) < 1024, "{}", std::mem::size_of_val(&f));
+    assert!(
+        std::mem::size_of_val(&f) < 1024,
+        "{}",
+        std::mem::size_of_val(&f)
+    );
 }

@@ -13,7 +13,9 @@
 //!   `DIR/supervise.json` after a reconciliation, or every [`REPUBLISH`];
 //! * every [`RESYNC`] (2 s), and not more often in the steady state: the
 //!   kernel's table is read and reconciled (a manual change in scope is
-//!   undone and logged);
+//!   undone and logged); on a director where that read takes long (a
+//!   large table, a slow machine), every 20 times its duration, so it
+//!   takes at most a twentieth of the time ([`resync_period`]);
 //! * SIGHUP re-reads FILE: a broken file is reported as `FILE:LINE:
 //!   message` and the running configuration stays;
 //! * SIGTERM or SIGINT: the process ends and leaves the table as it is;
@@ -296,6 +298,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let published = Arc::new(Mutex::new(String::new()));
     let mut last_second: Option<Instant> = None;
     let mut last_resync: Option<Instant> = None;
+    let mut resync_every = RESYNC;
     let mut last_publish: Option<Instant> = None;
     let mut unpublished = true;
     let mut was_ramping = false;
@@ -341,12 +344,16 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                     }
                     was_ramping = ramping;
                 }
-                let resync = dirty || resync_due(last_resync, now);
+                let resync = dirty || resync_due(last_resync, now, resync_every);
                 if resync || !touched.is_empty() {
                     let round = Round { lock_dir: &lock_dir, hold_dir: &hold_dir, now };
+                    let began = Instant::now();
                     round.run(&mut sup, ctx, &mut announcer, resync, &touched)
                         .iter()
                         .for_each(|l| log(l));
+                    if resync {
+                        resync_every = resync_period(began.elapsed());
+                    }
                     unpublished = true;
                     if resync {
                         last_resync = Some(now);
@@ -502,12 +509,21 @@ pub const RESYNC: Duration = Duration::from_secs(2);
 /// (its check results and latencies age by at most this much).
 pub const REPUBLISH: Duration = Duration::from_secs(5);
 
-/// Whether the table is due to be read again (never read: yes).
-pub fn resync_due(last: Option<Instant>, now: Instant) -> bool {
+/// Whether the table is due to be read again, `every` after the last
+/// read (never read: yes).
+pub fn resync_due(last: Option<Instant>, now: Instant, every: Duration) -> bool {
     match last {
         None => true,
-        Some(t) => now.saturating_duration_since(t) >= RESYNC,
+        Some(t) => now.saturating_duration_since(t) >= every,
     }
+}
+
+/// How often the table is read when a full reconciliation took `took`:
+/// [`RESYNC`], or twenty times `took` when that is longer, so that
+/// reading 10 000 real servers on a slow director does not take a tenth
+/// of its time (a state change still reconciles its services at once).
+pub fn resync_period(took: Duration) -> Duration {
+    RESYNC.max(took.saturating_mul(20))
 }
 
 /// Whether the state file is due to be written again (never: yes).
