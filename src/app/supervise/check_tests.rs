@@ -72,12 +72,9 @@ async fn tcp_connect_and_a_closed_port() {
         &tls,
     )
     .await;
-    assert_eq!((o.up, o.why.as_str()), (true, "tcp connect ok"));
+    assert_eq!((o.up, &*o.why), (true, "tcp connect ok"));
     let o = run(&health(CheckKind::Tcp), &target(closed_port()), &tls).await;
-    assert_eq!(
-        (o.up, o.why.as_str()),
-        (false, "tcp connect: Connection refused")
-    );
+    assert_eq!((o.up, &*o.why), (false, "tcp connect: Connection refused"));
     // --health-port: the listener's port checked for a real server on another
     let mut h = health(CheckKind::Tcp);
     h.port = Some(l.local_addr().unwrap().port());
@@ -89,12 +86,12 @@ async fn http_status_range_and_host() {
     let tls = tls_config();
     let (a, host) = http_server("127.0.0.1:0", 200).await;
     let o = run(&health(CheckKind::Http("/ping".into())), &target(a), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (true, "http status 200"));
+    assert_eq!((o.up, &*o.why), (true, "http status 200"));
     assert_eq!(host.await.unwrap(), a.to_string());
 
     let (a, _) = http_server("127.0.0.1:0", 503).await;
     let o = run(&health(CheckKind::Http("/".into())), &target(a), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (false, "http status 503"));
+    assert_eq!((o.up, &*o.why), (false, "http status 503"));
 
     // --expect 500-503 and --health-host, on IPv6 loopback
     let (a, host) = http_server("[::1]:0", 503).await;
@@ -102,7 +99,7 @@ async fn http_status_range_and_host() {
     h.expect = (500, 503);
     h.host = Some("www.example.org".into());
     let o = run(&h, &target(a), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (true, "http status 503"));
+    assert_eq!((o.up, &*o.why), (true, "http status 503"));
     assert_eq!(host.await.unwrap(), "www.example.org");
 
     // a server that accepts and says nothing: the timeout
@@ -110,7 +107,7 @@ async fn http_status_range_and_host() {
     let mut h = health(CheckKind::Http("/".into()));
     h.timeout = Duration::from_millis(300);
     let o = run(&h, &target(l.local_addr().unwrap()), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (false, "http timed out after 0.3s"));
+    assert_eq!((o.up, &*o.why), (false, "http timed out after 0.3s"));
     assert!(o.latency >= Duration::from_millis(300));
 }
 
@@ -135,7 +132,7 @@ async fn the_timeout_applies_to_the_connection_and_to_the_answer_each() {
     h.timeout = Duration::from_millis(300);
     let o = run(&h, &target(a), &tls).await;
     assert_eq!(
-        (o.up, o.why.as_str()),
+        (o.up, &*o.why),
         (false, "http connect timed out after 0.3s")
     );
     // control: a server that accepts at once and answers after 200 ms:
@@ -153,7 +150,7 @@ async fn the_timeout_applies_to_the_connection_and_to_the_answer_each() {
         }
     });
     let o = run(&h, &target(b), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (true, "http status 200"));
+    assert_eq!((o.up, &*o.why), (true, "http status 200"));
     drop(filled);
 }
 
@@ -194,12 +191,12 @@ async fn https_with_sni_and_a_plain_server_as_control() {
     let mut h = health(CheckKind::Https("/".into()));
     h.host = Some("www.example.org".into());
     let o = run(&h, &target(a), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (true, "https status 200"));
+    assert_eq!((o.up, &*o.why), (true, "https status 200"));
     let (sni, host) = rx.await.unwrap();
     assert_eq!(sni.as_deref(), Some("www.example.org"));
     assert_eq!(host, "www.example.org");
     let o = run(&h, &target(a), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (false, "https status 404"));
+    assert_eq!((o.up, &*o.why), (false, "https status 404"));
     // control: a plain HTTP server (answering at once) fails the handshake
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let a = l.local_addr().unwrap();
@@ -249,7 +246,7 @@ async fn dns_noerror_nxdomain_and_silence() {
         &tls,
     )
     .await;
-    assert_eq!((o.up, o.why.as_str()), (true, "dns NOERROR"));
+    assert_eq!((o.up, &*o.why), (true, "dns NOERROR"));
     let q = q.await.unwrap();
     assert_eq!(&q[2..], &dns_query(0, "www.example.org")[2..]);
     assert_eq!(
@@ -263,12 +260,12 @@ async fn dns_noerror_nxdomain_and_silence() {
         &tls,
     )
     .await;
-    assert_eq!((o.up, o.why.as_str()), (false, "dns NXDOMAIN"));
+    assert_eq!((o.up, &*o.why), (false, "dns NXDOMAIN"));
     let (a, _) = dns_server(None).await;
     let mut h = health(CheckKind::Dns("www.example.org".into()));
     h.timeout = Duration::from_millis(200);
     let o = run(&h, &target(a), &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (false, "dns timed out after 0.2s"));
+    assert_eq!((o.up, &*o.why), (false, "dns timed out after 0.2s"));
 }
 
 fn script(name: &str, body: &str) -> String {
@@ -286,14 +283,14 @@ async fn exec_exit_status_arguments_and_kill_at_timeout() {
     let ok = script("ok", &format!("echo \"$@\" > {}\nexit 0", out.display()));
     let t = target("127.0.0.1:8080".parse().unwrap());
     let o = run(&health(CheckKind::Exec(ok.clone())), &t, &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (true, "exec exit status 0"));
+    assert_eq!((o.up, &*o.why), (true, "exec exit status 0"));
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
         "192.0.2.1 80 127.0.0.1 8080\n"
     );
     let fail = script("fail", "exit 1");
     let o = run(&health(CheckKind::Exec(fail.clone())), &t, &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (false, "exec exit status 1"));
+    assert_eq!((o.up, &*o.why), (false, "exec exit status 1"));
     // a program that outlives the timeout is killed with its children
     let pidfile = std::env::temp_dir().join(format!("lvsadm-check-{}-pid", std::process::id()));
     let slow = script(
@@ -303,7 +300,7 @@ async fn exec_exit_status_arguments_and_kill_at_timeout() {
     let mut h = health(CheckKind::Exec(slow.clone()));
     h.timeout = Duration::from_millis(500);
     let o = run(&h, &t, &tls).await;
-    assert_eq!((o.up, o.why.as_str()), (false, "exec timed out after 0.5s"));
+    assert_eq!((o.up, &*o.why), (false, "exec timed out after 0.5s"));
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     let proc_dir = format!("/proc/{}", pid.trim());
     let mut gone = false;
@@ -324,7 +321,7 @@ async fn exec_exit_status_arguments_and_kill_at_timeout() {
     )
     .await;
     assert_eq!(
-        (o.up, o.why.as_str()),
+        (o.up, &*o.why),
         (false, "exec /nonexistent/check: No such file or directory")
     );
     for f in [ok, fail, slow] {

@@ -23,6 +23,7 @@ use lvs::netlink::{ipvs_strerror, Op};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A rule file with its health options.
@@ -60,8 +61,9 @@ pub struct Supervisor {
     /// are dropped).
     gens: HashMap<Key, u64>,
     gen: u64,
-    /// What each checked real server's checks connect to.
-    targets: HashMap<Key, Target>,
+    /// What each checked real server's checks connect to, and its
+    /// checks' settings, shared with every check started (not copied).
+    targets: HashMap<Key, (Target, Arc<crate::apply::health::Health>)>,
     /// `--drain SECS`: real servers a reload removes from a service that
     /// stays are drained (weight 0, deleted once they have no
     /// connections, or after SECS) instead of deleted at once.
@@ -84,7 +86,7 @@ pub struct Due {
     /// Its generation.
     pub gen: u64,
     /// What to run.
-    pub health: crate::apply::health::Health,
+    pub health: Arc<crate::apply::health::Health>,
     /// On what.
     pub target: Target,
     /// An agent request rather than a check.
@@ -277,7 +279,7 @@ impl Supervisor {
                 if e.agent_next.is_none() {
                     e.agent_next = health.agent.map(|_| now + offset);
                 }
-                targets.insert(key, target(w, &d.dest));
+                targets.insert(key, (target(w, &d.dest), Arc::new(health.clone())));
                 servers.insert(key, server);
             }
         }
@@ -331,7 +333,7 @@ impl Supervisor {
                 // most real servers at most ticks: no look-up
                 continue;
             }
-            let (Some(server), Some(t)) = (self.servers.get(key), self.targets.get(key)) else {
+            let Some((t, health)) = self.targets.get(key) else {
                 continue;
             };
             let gen = self.gens.get(key).copied().unwrap_or(0);
@@ -340,7 +342,7 @@ impl Supervisor {
                 out.push(Due {
                     key: *key,
                     gen,
-                    health: server.health.clone(),
+                    health: health.clone(),
                     target: t.clone(),
                     agent: false,
                 });
@@ -350,7 +352,7 @@ impl Supervisor {
                 out.push(Due {
                     key: *key,
                     gen,
-                    health: server.health.clone(),
+                    health: health.clone(),
                     target: t.clone(),
                     agent: true,
                 });

@@ -118,7 +118,16 @@ impl Server {
         why: &str,
         latency: Duration,
     ) -> Option<String> {
-        self.last = Some((up, why.to_string()));
+        // the same result as last time (most checks): no new string
+        match &mut self.last {
+            Some((u, w)) if *u == up && w == why => {}
+            Some((u, w)) => {
+                *u = up;
+                w.clear();
+                w.push_str(why);
+            }
+            None => self.last = Some((up, why.to_string())),
+        }
         self.latency = Some(latency);
         let (need, word) = match (self.status, self.health.fall, self.health.rise) {
             (Status::Up, 1, _) => (1, "failure"),
