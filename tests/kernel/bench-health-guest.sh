@@ -8,7 +8,7 @@
 # bench-peer process each on port 8080), joined by a veth pair. Each
 # service is 192.0.2.1:PORT with the ten real servers (direct routing,
 # weight 1); every real server is checked on port 8080, every second,
-# timeout 1 s, down at the first failure (lvsadm --fall 1, keepalived
+# timeout 1 s (INTERVAL in the configuration: another interval), down at the first failure (lvsadm --fall 1, keepalived
 # retry 0), quiesced (lvsadm's default, keepalived's inhibit_on_failure).
 #
 # For each size (services x 10 real servers), check (tcp, http) and tool,
@@ -59,13 +59,13 @@ sleep 1
 
 # files S CHECK: $W/lvsadm.rules and $W/keepalived.conf for S services
 files() {
-    awk -v S="$1" -v C="$2" -v V="$V" -v L="$W/lvsadm.rules" -v K="$W/keepalived.conf" 'BEGIN {
+    awk -v S="$1" -v C="$2" -v V="$V" -v I="${INTERVAL:-1}" -v L="$W/lvsadm.rules" -v K="$W/keepalived.conf" 'BEGIN {
         h = (C == "http") ? "http:/ok" : "tcp"
         print "global_defs {\n    router_id bench\n}" > K
         for (i = 0; i < S; i++) {
             p = 1000 + i
-            printf "-A -t %s:%d -s rr --health %s --health-port 8080 --interval 1 --health-timeout 1 --rise 1 --fall 1\n", V, p, h > L
-            printf "virtual_server %s %d {\n    delay_loop 1\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n", V, p > K
+            printf "-A -t %s:%d -s rr --health %s --health-port 8080 --interval %d --health-timeout 1 --rise 1 --fall 1\n", V, p, h, I > L
+            printf "virtual_server %s %d {\n    delay_loop %d\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n", V, p, I > K
             for (r = 11; r <= 20; r++) {
                 printf "-a -t %s:%d -r 198.51.100.%d:%d -g -w 1\n", V, p, r, p > L
                 printf "    real_server 198.51.100.%d %d {\n        weight 1\n        inhibit_on_failure\n", r, p > K
@@ -156,7 +156,7 @@ one() { # SIZE CHECK TOOL
         _e=$(($(nowms) - _k))
         [ "$_u" -lt $(($1)) ] && [ $_first = -1 ] && _first=$_e
         if [ "$_u" = 0 ]; then _all=$_e; [ $_first = -1 ] && _first=$_e; break; fi
-        [ $_e -gt 30000 ] && break
+        [ $_e -gt $((30000 + 3000 * ${INTERVAL:-1})) ] && break
         sleep 0.2
     done
     _h=$(hwm $_pids)

@@ -117,7 +117,23 @@ impl Announcer {
         sup: &super::core::Supervisor,
         now: std::time::Instant,
     ) -> Vec<String> {
-        let verdicts = decide(&sup.cfg.wanted, &sup.desired(now), &sup.cfg.health);
+        // only the services that announce (after every reconciliation:
+        // a file of a thousand services with none announcing pays nothing)
+        let announcing: Vec<Wanted> = sup
+            .cfg
+            .wanted
+            .iter()
+            .filter(|w| sup.cfg.health.announce(&w.svc.key()).is_some())
+            .cloned()
+            .collect();
+        if announcing.is_empty() && self.dev.is_none() {
+            return Vec::new();
+        }
+        let verdicts = decide(
+            &announcing,
+            &sup.desired_of(&announcing, now),
+            &sup.cfg.health,
+        );
         match self.apply(&verdicts) {
             Ok(logs) => {
                 self.said = None;

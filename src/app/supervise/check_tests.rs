@@ -398,3 +398,64 @@ async fn four_hundred_checks_run_concurrently() {
         start.elapsed()
     );
 }
+
+/// What the server of a check reads after it: `reset` when the check's
+/// connection was reset, `eof` when it was closed normally.
+async fn server_sees(l: TcpListener, answer: &'static [u8]) -> &'static str {
+    let (mut s, _) = l.accept().await.unwrap();
+    if !answer.is_empty() {
+        read_head(&mut s).await;
+        s.write_all(answer).await.unwrap();
+    }
+    let mut buf = [0u8; 64];
+    loop {
+        match s.read(&mut buf).await {
+            Ok(0) => return "eof",
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return "reset",
+            Err(_) => return "error",
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_check_closes_its_connection_with_a_reset() {
+    let tls = tls_config();
+    // tcp and http: the server sees a reset (no FIN exchange, no
+    // TIME_WAIT on the director's side)
+    for (check, answer) in [
+        (CheckKind::Tcp, &b""[..]),
+        (
+            CheckKind::Http("/".into()),
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nnot all of it"[..],
+        ),
+    ] {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let seen = tokio::spawn(server_sees(l, answer));
+        let o = run(&health(check.clone()), &target(addr), &tls).await;
+        assert!(o.up, "{check:?}: {}", o.why);
+        assert_eq!(seen.await.unwrap(), "reset", "{check:?}");
+    }
+    // control: a client that closes normally is seen as an end of file
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let seen = tokio::spawn(server_sees(l, b""));
+    drop(TcpStream::connect(addr).await.unwrap());
+    assert_eq!(seen.await.unwrap(), "eof");
+}
+
+#[test]
+fn a_tcp_check_task_is_small() {
+    // the task of every check is as large as the check's future: the
+    // https branch, boxed, does not make a tcp check's task 6 KB
+    let tls = tls_config();
+    let h = health(CheckKind::Tcp);
+    let t = target(closed_port());
+    let f = run(&h, &t, &tls);
+    assert!(
+        std::mem::size_of_val(&f) < 1024,
+        "{}",
+        std::mem::size_of_val(&f)
+    );
+}

@@ -116,6 +116,41 @@ pub fn read_live(
     Ok(services.into_iter().zip(dests).collect())
 }
 
+/// [`read_live`] of a few services of a large table: each read by its key
+/// (a `GET_SERVICE` and its real servers), where a full dump would read
+/// every service of the table to keep a handful. A service the kernel
+/// does not have is absent from the result, as from a dump.
+pub fn read_some(
+    ctx: &mut Ctx<'_>,
+    scope: &HashSet<ServiceKey>,
+) -> Result<Vec<(Service, Vec<Dest>)>, String> {
+    let absent = |e: &lvs::netlink::Error| e.errno() == nix::libc::ESRCH;
+    let mut keys: Vec<&ServiceKey> = scope.iter().collect();
+    keys.sort();
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let svc = match ctx.kernel.service(key) {
+            Ok(s) => s,
+            Err(e) if absent(&e) => continue,
+            Err(e) => return Err(ipvs_strerror(Op::GetService, e.errno())),
+        };
+        match ctx.kernel.dests(key) {
+            Ok(ds) => out.push((svc, ds)),
+            // deleted between the two requests
+            Err(e) if absent(&e) => continue,
+            Err(e) => return Err(ipvs_strerror(Op::GetDests, e.errno())),
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `some` services of a table of `all` are read by key rather
+/// than by a dump of all ([`read_some`]): two requests per service
+/// against one dump whose every service costs a message.
+pub fn read_by_key(some: usize, all: usize) -> bool {
+    some.saturating_mul(8) <= all
+}
+
 fn live_weights(live: &[(Service, Vec<Dest>)]) -> HashMap<Key, i32> {
     live.iter()
         .flat_map(|(s, ds)| {
@@ -447,8 +482,15 @@ impl Supervisor {
         now: Instant,
         logs: &mut Vec<String>,
     ) -> Vec<Wanted> {
-        let mut want = self.desired(now);
-        want.retain(|w| scope.contains(&w.svc.key()));
+        // only the services read: a state change in one service of a
+        // thousand does not rebuild the other 999
+        let mut want = self.desired_of(
+            self.cfg
+                .wanted
+                .iter()
+                .filter(|w| scope.contains(&w.svc.key())),
+            now,
+        );
         for (key, (d, _, _)) in &self.draining {
             if let Some(w) = want.iter_mut().find(|w| w.svc.key() == key.0) {
                 w.dests.push(crate::apply::WantedDest {
@@ -507,6 +549,16 @@ impl Supervisor {
         desired(&self.cfg.wanted, &self.servers, &|k| health.sorry(k), now)
     }
 
+    /// [`Supervisor::desired`] of some of the file's services.
+    pub fn desired_of<'a>(
+        &self,
+        wanted: impl IntoIterator<Item = &'a Wanted>,
+        now: Instant,
+    ) -> Vec<Wanted> {
+        let health = &self.cfg.health;
+        desired(wanted, &self.servers, &|k| health.sorry(k), now)
+    }
+
     /// Make the kernel equal to the wanted table: read the services in
     /// scope, plan, and apply under the writer lock (`lock_dir`; `None`:
     /// no lock, for tests). Returns log lines, one per change made;
@@ -554,7 +606,15 @@ impl Supervisor {
         scope: &HashSet<ServiceKey>,
         full: bool,
     ) -> Result<Vec<String>, String> {
-        let live = read_live(ctx, scope)?;
+        let by_key = !full && read_by_key(scope.len(), self.cfg.wanted.len());
+        let read = |ctx: &mut Ctx<'_>| {
+            if by_key {
+                read_some(ctx, scope)
+            } else {
+                read_live(ctx, scope)
+            }
+        };
+        let live = read(ctx)?;
         let mut logs = self.drained(&live, scope, now);
         let want = self.wanted_against(&live, scope, now, &mut logs);
         if plan(&want, &live).is_empty() {
@@ -571,7 +631,7 @@ impl Supervisor {
             None => None,
         };
         // read again under the lock
-        let live = read_live(ctx, scope)?;
+        let live = read(ctx)?;
         let want = self.wanted_against(&live, scope, now, &mut logs);
         let changes = plan(&want, &live);
         let mut sink = Vec::new();

@@ -543,3 +543,30 @@ fn a_state_change_reconciles_only_its_service_and_the_full_round_the_rest() {
         .iter()
         .any(|l| l == "-t 192.0.2.2:443 198.51.100.9:443 1"));
 }
+
+#[test]
+fn a_few_services_are_read_by_key_and_match_the_dump() {
+    let mut k = seeded(FILE);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let w = rules(FILE);
+    let one: HashSet<ServiceKey> = [w[1].svc.key()].into();
+    let dumped = read_live(&mut ctx, &one).unwrap();
+    let by_key = read_some(&mut ctx, &one).unwrap();
+    assert_eq!(by_key.len(), 1);
+    assert_eq!(format!("{by_key:?}"), format!("{dumped:?}"));
+    // a service the kernel does not have is absent, as from the dump
+    let gone: ServiceKey = rules("-A -t 192.0.2.9:80\n")[0].svc.key();
+    let both: HashSet<ServiceKey> = [w[0].svc.key(), gone].into();
+    let by_key = read_some(&mut ctx, &both).unwrap();
+    assert_eq!(by_key.len(), 1);
+    assert_eq!(by_key[0].0.key(), w[0].svc.key());
+    assert_eq!(read_live(&mut ctx, &both).unwrap().len(), 1);
+    // by key up to an eighth of the file's services, else one dump
+    assert!(read_by_key(1, 8));
+    assert!(read_by_key(125, 1000));
+    assert!(!read_by_key(126, 1000));
+    assert!(!read_by_key(1, 2));
+}

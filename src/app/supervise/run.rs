@@ -13,7 +13,9 @@
 //!   `DIR/supervise.json` after a reconciliation, or every [`REPUBLISH`];
 //! * every [`RESYNC`] (2 s), and not more often in the steady state: the
 //!   kernel's table is read and reconciled (a manual change in scope is
-//!   undone and logged);
+//!   undone and logged); on a director where that read takes long (a
+//!   large table, a slow machine), every 20 times its duration, so it
+//!   takes at most a twentieth of the time ([`resync_period`]);
 //! * SIGHUP re-reads FILE: a broken file is reported as `FILE:LINE:
 //!   message` and the running configuration stays;
 //! * SIGTERM or SIGINT: the process ends and leaves the table as it is;
@@ -296,6 +298,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let published = Arc::new(Mutex::new(String::new()));
     let mut last_second: Option<Instant> = None;
     let mut last_resync: Option<Instant> = None;
+    let mut resync_every = RESYNC;
     let mut last_publish: Option<Instant> = None;
     let mut unpublished = true;
     let mut was_ramping = false;
@@ -303,6 +306,9 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     let mut touched: HashSet<lvs::model::ServiceKey> = HashSet::new();
     let mut dirty = true;
     let mut ready = false;
+    let soon = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(soon);
+    let mut soon_armed = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -338,30 +344,23 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                     }
                     was_ramping = ramping;
                 }
-                let resync = dirty || resync_due(last_resync, now);
+                let resync = dirty || resync_due(last_resync, now, resync_every);
                 if resync || !touched.is_empty() {
-                    // read before each reconciliation: a drain records its
-                    // hold just before it sets the weight to 0
-                    for l in sup.holds(&hold_dir) {
-                        log(&l);
-                    }
-                    // a check's state change: only its service is read
-                    let r = if resync {
-                        sup.reconcile(ctx, Some(&lock_dir), now)
-                    } else {
-                        sup.reconcile_only(ctx, Some(&lock_dir), now, &touched)
-                    };
-                    match r {
-                        Ok(logs) => logs.iter().for_each(|l| log(l)),
-                        Err(e) => log(&e),
+                    let round = Round { lock_dir: &lock_dir, hold_dir: &hold_dir, now };
+                    let began = Instant::now();
+                    round.run(&mut sup, ctx, &mut announcer, resync, &touched)
+                        .iter()
+                        .for_each(|l| log(l));
+                    if resync {
+                        resync_every = resync_period(began.elapsed());
                     }
                     unpublished = true;
                     if resync {
                         last_resync = Some(now);
                     }
                     dirty = false;
-                    announcer.update(&sup, now).iter().for_each(|l| log(l));
                     touched.clear();
+                    soon_armed = false;
                 }
                 if second {
                     last_second = Some(now);
@@ -398,6 +397,22 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                             touched.insert(key.0);
                         }
                     }
+                }
+                if !touched.is_empty() && !soon_armed {
+                    soon.as_mut().reset(tokio::time::Instant::now() + SOON);
+                    soon_armed = true;
+                }
+            }
+            _ = &mut soon, if soon_armed => {
+                // a state change, not left waiting for the next tick
+                soon_armed = false;
+                if !touched.is_empty() {
+                    let round = Round { lock_dir: &lock_dir, hold_dir: &hold_dir, now: Instant::now() };
+                    round.run(&mut sup, ctx, &mut announcer, false, &touched)
+                        .iter()
+                        .for_each(|l| log(l));
+                    unpublished = true;
+                    touched.clear();
                 }
             }
             _ = hup.recv() => {
@@ -442,6 +457,47 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
     }
 }
 
+/// How long after a state change its service is reconciled: the results
+/// that arrive meanwhile are made in the same round (a real server of a
+/// hundred services fails a hundred checks within an interval).
+pub const SOON: Duration = Duration::from_millis(10);
+
+/// One reconciliation: the operator holds read, the kernel made equal to
+/// the wanted table (all of it, or the `touched` services), the
+/// announcements updated. Returns log lines.
+struct Round<'a> {
+    lock_dir: &'a std::path::Path,
+    hold_dir: &'a std::path::Path,
+    now: Instant,
+}
+
+impl Round<'_> {
+    fn run(
+        &self,
+        sup: &mut Supervisor,
+        ctx: &mut Ctx<'_>,
+        announcer: &mut super::announce::Announcer,
+        full: bool,
+        touched: &HashSet<lvs::model::ServiceKey>,
+    ) -> Vec<String> {
+        // read before each reconciliation: a drain records its hold just
+        // before it sets the weight to 0
+        let mut logs = sup.holds(self.hold_dir);
+        // a check's state change: only its service is read
+        let r = if full {
+            sup.reconcile(ctx, Some(self.lock_dir), self.now)
+        } else {
+            sup.reconcile_only(ctx, Some(self.lock_dir), self.now, touched)
+        };
+        match r {
+            Ok(l) => logs.extend(l),
+            Err(e) => logs.push(e),
+        }
+        logs.extend(announcer.update(sup, self.now));
+        logs
+    }
+}
+
 /// How often the kernel's table is read and reconciled when no state
 /// changed: often enough to undo a manual change in scope within two
 /// seconds, rarely enough that the steady state does not dump 10 000
@@ -453,12 +509,21 @@ pub const RESYNC: Duration = Duration::from_secs(2);
 /// (its check results and latencies age by at most this much).
 pub const REPUBLISH: Duration = Duration::from_secs(5);
 
-/// Whether the table is due to be read again (never read: yes).
-pub fn resync_due(last: Option<Instant>, now: Instant) -> bool {
+/// Whether the table is due to be read again, `every` after the last
+/// read (never read: yes).
+pub fn resync_due(last: Option<Instant>, now: Instant, every: Duration) -> bool {
     match last {
         None => true,
-        Some(t) => now.saturating_duration_since(t) >= RESYNC,
+        Some(t) => now.saturating_duration_since(t) >= every,
     }
+}
+
+/// How often the table is read when a full reconciliation took `took`:
+/// [`RESYNC`], or twenty times `took` when that is longer, so that
+/// reading 10 000 real servers on a slow director does not take a tenth
+/// of its time (a state change still reconciles its services at once).
+pub fn resync_period(took: Duration) -> Duration {
+    RESYNC.max(took.saturating_mul(20))
 }
 
 /// Whether the state file is due to be written again (never: yes).

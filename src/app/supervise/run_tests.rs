@@ -162,10 +162,53 @@ fn the_open_files_limit_is_raised_to_what_the_checks_need() {
 #[test]
 fn the_table_is_read_every_two_seconds_and_the_state_written_every_five() {
     let t0 = Instant::now();
-    assert!(resync_due(None, t0));
-    assert!(!resync_due(Some(t0), t0 + Duration::from_millis(1900)));
-    assert!(resync_due(Some(t0), t0 + Duration::from_secs(2)));
+    assert!(resync_due(None, t0, RESYNC));
+    assert!(!resync_due(
+        Some(t0),
+        t0 + Duration::from_millis(1900),
+        RESYNC
+    ));
+    assert!(resync_due(Some(t0), t0 + Duration::from_secs(2), RESYNC));
+    // a read that takes long is made less often: at most a twentieth
+    assert_eq!(resync_period(Duration::from_millis(30)), RESYNC);
+    assert_eq!(resync_period(Duration::from_millis(100)), RESYNC);
+    assert_eq!(
+        resync_period(Duration::from_millis(250)),
+        Duration::from_secs(5)
+    );
+    let slow = resync_period(Duration::from_millis(250));
+    assert!(!resync_due(Some(t0), t0 + Duration::from_secs(3), slow));
+    assert!(resync_due(Some(t0), t0 + Duration::from_secs(5), slow));
     assert!(publish_due(None, t0));
     assert!(!publish_due(Some(t0), t0 + Duration::from_millis(4900)));
     assert!(publish_due(Some(t0), t0 + Duration::from_secs(5)));
+}
+
+/// Not a check: the supervisor's own CPU, on the host, for profiling
+/// (`perf record -p`). The kernel is the in-memory stand-in, so what is
+/// measured is lvsadm's side of the checks and reconciliations. Run in a
+/// network namespace whose `lo` holds the real servers' addresses, with
+/// servers listening (tests/kernel/bench-peer):
+/// `LVSADM_PROFILE_RULES=FILE cargo test --release --lib -- --ignored
+/// --exact app::supervise::run::tests::supervise_for_profiling`; SIGTERM
+/// ends it.
+#[test]
+#[ignore]
+fn supervise_for_profiling() {
+    let Ok(file) = std::env::var("LVSADM_PROFILE_RULES") else {
+        return;
+    };
+    let mut k = StandIn::new();
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let dir = std::env::temp_dir().join(format!("lvsadm-profile-{}", std::process::id()));
+    let a = Args {
+        file,
+        listen: None,
+        state_dir: dir,
+        drain: None,
+    };
+    assert_eq!(run(&mut ctx, &a), 0);
 }

@@ -289,14 +289,14 @@ pub fn in_maintenance(names: &std::collections::HashSet<String>, rip: SocketAddr
 /// service's sorry server when none of its real servers has a weight
 /// above 0. The sorry server takes the forwarding of the service's first
 /// real server (direct routing without one), weight 1.
-pub fn desired(
-    wanted: &[Wanted],
+pub fn desired<'a>(
+    wanted: impl IntoIterator<Item = &'a Wanted>,
     servers: &HashMap<Key, Server>,
     sorry: &dyn Fn(&ServiceKey) -> Option<SocketAddr>,
     now: Instant,
 ) -> Vec<Wanted> {
     wanted
-        .iter()
+        .into_iter()
         .map(|w| {
             let sk = w.svc.key();
             let mut dests: Vec<WantedDest> = Vec::with_capacity(w.dests.len() + 1);
