@@ -32,6 +32,9 @@ pub struct Facts {
     /// The other network namespaces read (those of `/run/netns`), where a
     /// NAT real server may live.
     pub netns: Vec<Netns>,
+    /// Current connections (from the connection table) as (real server,
+    /// client) addresses, each pair once.
+    pub clients: Vec<(IpAddr, IpAddr)>,
 }
 
 /// A route of a main routing table.
@@ -383,8 +386,45 @@ fn nat_routes(f: &Facts, table: &[&(Service, Vec<Dest>)]) -> Vec<Finding> {
                     .filter(|r| r.len == 0 && r.dst.is_ipv4() == d.addr.is_ipv4())
                     .min_by_key(|r| r.metric)
                     .map(|r| (r.gateway, r.dev.as_str()));
+                // a route back is right when it goes via the director, or
+                // straight to a client that is the director itself
+                let mut bad_client = None;
+                let right = |gw: Option<IpAddr>, to: Option<IpAddr>| match gw {
+                    Some(g) => f.has_addr(g),
+                    None => to.is_some_and(|c| f.has_addr(c)),
+                };
                 let now = match default {
-                    Some((Some(gw), _)) if f.has_addr(gw) => continue,
+                    Some((gw, _)) if right(gw, None) => {
+                        // the default is right: a client of a current
+                        // connection may still have a route of its own
+                        let wrong: Vec<(IpAddr, &Route)> = f
+                            .clients
+                            .iter()
+                            .filter(|(rs, _)| *rs == d.addr)
+                            .filter_map(|(_, c)| route_to(&ns.routes, *c).map(|r| (*c, r)))
+                            .filter(|(c, r)| !right(r.gateway, Some(*c)))
+                            .collect();
+                        let Some(&(c, r)) = wrong.first() else {
+                            continue;
+                        };
+                        bad_client = Some(c);
+                        let via = match r.gateway {
+                            Some(g) => format!("via {}", ip_text(g)),
+                            None => "direct".to_string(),
+                        };
+                        let more = match wrong.len() {
+                            1 => String::new(),
+                            n => format!(" (and {} more clients)", n - 1),
+                        };
+                        format!(
+                            "is via the director, but its route to the client {} of a current \
+                             connection is {via} (dev {}, {}/{}){more}",
+                            ip_text(c),
+                            r.dev,
+                            ip_text(r.dst),
+                            r.len
+                        )
+                    }
                     Some((Some(gw), dev)) => format!("is via {} (dev {dev})", ip_text(gw)),
                     Some((None, dev)) => format!("is directly on dev {dev}, via no router"),
                     None => "is missing".to_string(),
@@ -400,14 +440,22 @@ fn nat_routes(f: &Facts, table: &[&(Service, Vec<Dest>)]) -> Vec<Finding> {
                             .iter()
                             .any(|r| r.gateway.is_none() && r.len > 0 && r.contains(*a))
                     });
-                let fix = match via {
-                    Some(a) => format!(
+                let fix = match (via, bad_client) {
+                    (Some(a), Some(c)) => format!(
+                        "{} -n {} route add {} via {}   (and net.ipv4.conf.all.send_redirects=0 \
+                         on the director; or keep clients off the real servers' networks)",
+                        ip_cmd(d.addr),
+                        ns.name,
+                        host_prefix(c),
+                        ip_text(a)
+                    ),
+                    (Some(a), None) => format!(
                         "{} -n {} route replace default via {}",
                         ip_cmd(d.addr),
                         ns.name,
                         ip_text(a)
                     ),
-                    None => format!(
+                    (None, _) => format!(
                         "{} -n {} route replace default via DIRECTOR-ADDRESS (an address of \
                          this director on the real server's network)",
                         ip_cmd(d.addr),
@@ -913,6 +961,37 @@ ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000
         assert_eq!(names(&director(&f, &[])), ["nat-route-bypasses-director"]);
         f.netns[1].routes[2].metric = 200;
         assert_eq!(director(&f, &[]), []);
+        // the default route is right, but a client of a current connection
+        // is on the real server's own network: replies go to it directly
+        let mut f = nat_facts(Some("198.51.100.1"));
+        f.clients.push((
+            "198.51.100.11".parse().unwrap(),
+            "203.0.113.7".parse().unwrap(),
+        ));
+        assert_eq!(director(&f, &[]), []);
+        f.clients.push((
+            "198.51.100.11".parse().unwrap(),
+            "198.51.100.50".parse().unwrap(),
+        ));
+        // the director itself as a client is right
+        f.clients.push((
+            "198.51.100.11".parse().unwrap(),
+            "198.51.100.1".parse().unwrap(),
+        ));
+        let r = director(&f, &[]);
+        assert_eq!(names(&r), ["nat-route-bypasses-director"]);
+        assert!(
+            r[0].what.contains("its route to the client 198.51.100.50 of a current connection is direct (dev eth0, 198.51.100.0/24)"),
+            "{}",
+            r[0].what
+        );
+        assert!(!r[0].what.contains("more clients"));
+        assert!(
+            r[0].fix
+                .starts_with("ip -n nrs route add 198.51.100.50/32 via 198.51.100.1   ("),
+            "{}",
+            r[0].fix
+        );
         // no default route at all
         let r = director(&nat_facts(None), &[]);
         assert!(r[0].what.contains("its default route is missing"));

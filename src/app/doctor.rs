@@ -159,6 +159,33 @@ fn addresses() -> Vec<(String, IpAddr)> {
     out
 }
 
+/// The (real server, client) address pairs of the connection table, each
+/// once, at most 4096 of them; none when the table cannot be read.
+fn clients(ctx: &mut Ctx) -> Vec<(IpAddr, IpAddr)> {
+    use lvs::kernel::ProcTable;
+    let path = std::path::Path::new(ProcTable::Connections.path());
+    let Some(conns) = ctx
+        .kernel
+        .read_proc(ProcTable::Connections)
+        .ok()
+        .and_then(|data| crate::format::read_connections(&data, path).ok())
+    else {
+        return Vec::new();
+    };
+    let ip = |af: lvs::model::Family, raw: &[u8; 16]| match af {
+        lvs::model::Family::Inet6 => IpAddr::V6(std::net::Ipv6Addr::from(*raw)),
+        _ => IpAddr::V4(std::net::Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3])),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for c in conns {
+        seen.insert((ip(c.family, &c.dest), ip(c.family, &c.client)));
+        if seen.len() >= 4096 {
+            break;
+        }
+    }
+    seen.into_iter().collect()
+}
+
 /// The other namespaces of `/run/netns` (not this one): their addresses
 /// and routes, read from a thread moved there; nothing is changed. One
 /// that cannot be entered is left out.
@@ -250,6 +277,7 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
             });
             if nat {
                 f.netns = other_namespaces();
+                f.clients = clients(ctx);
             }
             f.daemons = ctx.kernel.daemons().unwrap_or_default();
             doctor::director(&f, &a.vips)

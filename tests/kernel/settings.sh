@@ -386,6 +386,21 @@ fixit ndir nat-route-bypasses-director
 doc ndir; getn
 check "  nat-route-bypasses-director fixed with the printed command: clean (exit $DRC), default route $(ip -n nrs route show default | tr -s ' '), the client answered ($R)" \
     sh -c "[ $DRC = 0 ] && [ '$R' = rs1 ]" || info "$D"
+# NAT: the default route is right, but the clients' network has a route
+# of its own via another router; the client's attempt leaves a connection
+# entry, through which --doctor finds the client
+ip -n nrs route add 203.0.113.0/24 via 198.51.100.254
+getn
+check "  a route of its own to the clients' network: the client gets no answer ($R)" [ -z "$R" ]
+doc ndir
+check "--doctor names nat-route-bypasses-director for the client's route (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM nat-route-bypasses-director: .*its route to the client 203.0.113.100 of a current connection is via 198.51.100.254'" "$D" ||
+    info "$D"
+_cmd=$(printf '%s\n' "$D" | awk '/^PROBLEM nat-route-bypasses-director:/ { f = 1; next } f && /^  fix: / { sub(/^  fix: /, ""); sub(/   \(.*/, ""); print; exit }')
+info "fix for nat-route-bypasses-director in ndir: $_cmd"
+ip netns exec ndir sh -c "$_cmd"
+doc ndir; getn
+check "  fixed with the printed route: clean (exit $DRC), the client answered ($R)" sh -c "[ $DRC = 0 ] && [ '$R' = rs1 ]" || info "$D"
+ip -n nrs route del 203.0.113.0/24 via 198.51.100.254
 # conn_reuse_mode=0 (the cure for kernels before 5.9) on this kernel:
 # named and fixed (its effect, a reused client port sent to the old real
 # server, needs a client that picks its source port, which busybox nc
