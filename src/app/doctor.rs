@@ -97,6 +97,9 @@ fn network(f: &mut Facts) {
     let mut names = vec![
         "net.ipv4.ip_forward".to_string(),
         "net.ipv6.conf.all.forwarding".to_string(),
+        "net.ipv4.vs.conn_reuse_mode".to_string(),
+        "net.ipv4.vs.conntrack".to_string(),
+        "net.ipv4.vs.pmtu_disc".to_string(),
     ];
     let ifaces: Vec<String> = std::iter::once("all".to_string())
         .chain(f.links.keys().cloned())
@@ -112,6 +115,109 @@ fn network(f: &mut Facts) {
             f.sysctls.insert(n, v);
         }
     }
+    // what `uname -r` prints
+    f.kernel = read("/proc/sys/kernel/osrelease").unwrap_or_default();
+    f.routes = routes();
+    // /sys/class/net shows the namespace sysfs was mounted in, which need
+    // not be this thread's (`--netns` does not remount it): an MTU is
+    // taken only when the interface's index there is the one this
+    // namespace gives its name
+    for name in f.links.keys() {
+        let dir = format!("/sys/class/net/{name}");
+        let index = read(&format!("{dir}/ifindex")).and_then(|v| v.parse::<u32>().ok());
+        let here = nix::net::if_::if_nametoindex(name.as_str()).ok();
+        if index.is_some() && index == here {
+            if let Some(m) = read(&format!("{dir}/mtu")).and_then(|v| v.parse().ok()) {
+                f.mtus.insert(name.clone(), m);
+            }
+        }
+    }
+}
+
+/// The calling thread's namespace's routes (main table).
+fn routes() -> Vec<doctor::Route> {
+    let mut r = doctor::parse_routes_v4(&read("/proc/thread-self/net/route").unwrap_or_default());
+    r.extend(doctor::parse_routes_v6(
+        &read("/proc/thread-self/net/ipv6_route").unwrap_or_default(),
+    ));
+    r
+}
+
+/// The addresses of the calling thread's namespace.
+fn addresses() -> Vec<(String, IpAddr)> {
+    let mut out = Vec::new();
+    if let Ok(list) = nix::ifaddrs::getifaddrs() {
+        for ifa in list {
+            let Some(a) = ifa.address else { continue };
+            if let Some(v4) = a.as_sockaddr_in() {
+                out.push((ifa.interface_name.clone(), IpAddr::V4(v4.ip())));
+            } else if let Some(v6) = a.as_sockaddr_in6() {
+                out.push((ifa.interface_name.clone(), IpAddr::V6(v6.ip())));
+            }
+        }
+    }
+    out
+}
+
+/// The (real server, client) address pairs of the connection table, each
+/// once, at most 4096 of them; none when the table cannot be read.
+fn clients(ctx: &mut Ctx) -> Vec<(IpAddr, IpAddr)> {
+    use lvs::kernel::ProcTable;
+    let path = std::path::Path::new(ProcTable::Connections.path());
+    let Some(conns) = ctx
+        .kernel
+        .read_proc(ProcTable::Connections)
+        .ok()
+        .and_then(|data| crate::format::read_connections(&data, path).ok())
+    else {
+        return Vec::new();
+    };
+    let ip = |af: lvs::model::Family, raw: &[u8; 16]| match af {
+        lvs::model::Family::Inet6 => IpAddr::V6(std::net::Ipv6Addr::from(*raw)),
+        _ => IpAddr::V4(std::net::Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3])),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for c in conns {
+        seen.insert((ip(c.family, &c.dest), ip(c.family, &c.client)));
+        if seen.len() >= 4096 {
+            break;
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// The other namespaces of `/run/netns` (not this one): their addresses
+/// and routes, read from a thread moved there; nothing is changed. One
+/// that cannot be entered is left out.
+fn other_namespaces() -> Vec<doctor::Netns> {
+    use std::os::unix::fs::MetadataExt;
+    let here = std::fs::metadata("/proc/thread-self/ns/net")
+        .ok()
+        .map(|m| (m.dev(), m.ino()));
+    let Ok(dir) = std::fs::read_dir(lvs::netns::NETNS_RUN_DIR) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let path = lvs::netns::path_of(&name);
+        let id = std::fs::metadata(&path).ok().map(|m| (m.dev(), m.ino()));
+        if id.is_none() || id == here {
+            continue;
+        }
+        if let Ok((addrs, routes)) = lvs::sysctl::in_netns(&path, || (addresses(), routes())) {
+            out.push(doctor::Netns {
+                name,
+                addrs,
+                routes,
+            });
+        }
+    }
+    out
 }
 
 /// `--doctor --real-server VIP` (and `--doctor` mistakes) before IPVS is
@@ -165,6 +271,14 @@ pub fn dispatch<W: Write>(ctx: &mut Ctx, args: &[String], out: &mut W) -> Option
                 }
             };
             f.table = services.into_iter().zip(dests).collect();
+            let nat = f.table.iter().any(|(_, ds)| {
+                ds.iter()
+                    .any(|d| d.forward.method() == lvs::model::Forward::Masq)
+            });
+            if nat {
+                f.netns = other_namespaces();
+                f.clients = clients(ctx);
+            }
             f.daemons = ctx.kernel.daemons().unwrap_or_default();
             doctor::director(&f, &a.vips)
         }

@@ -45,12 +45,8 @@ fn report(file: &str, problems: &[Problem]) {
 }
 
 /// Read and check; prints every problem as `FILE:LINE: message`. The
-/// health options of the file's lines come with the services.
-pub(crate) fn load_health(program: &str, file: &str) -> Result<(Vec<Wanted>, HealthLines), i32> {
-    load_all(program, file).map(|(w, h, _)| (w, h))
-}
-
-/// [`load_health`], and the settings lines (`--set`, `--sysctl`).
+/// health options of the file's lines come with the services, and the
+/// settings lines (`--set`, `--sysctl`).
 fn load_all(program: &str, file: &str) -> Result<(Vec<Wanted>, HealthLines, FileSettings), i32> {
     let text = read_file(file).map_err(|e| {
         eprintln!("{program}: {e}");
@@ -67,6 +63,67 @@ fn load_all(program: &str, file: &str) -> Result<(Vec<Wanted>, HealthLines, File
     }
     report(file, &problems);
     Err(1)
+}
+
+/// The services with their health options, and the settings lines, for
+/// `--supervise`.
+pub(crate) fn load_supervised(
+    program: &str,
+    file: &str,
+) -> Result<(Vec<Wanted>, HealthLines, FileSettings), i32> {
+    load_all(program, file)
+}
+
+/// The settings a supervised file made: the command lines (for the log),
+/// and how to put them back when the file's table is refused.
+pub(crate) struct MadeSettings {
+    /// `--set ...` and `--sysctl NAME=VALUE` lines, as made.
+    pub lines: Vec<String>,
+    undo: Vec<SetChange>,
+    sys: Option<lvs::sysctl::Sysctls>,
+}
+
+impl MadeSettings {
+    /// Put back the values from before; a message on failure.
+    pub(crate) fn undo(&self, ctx: &mut Ctx<'_>) -> Result<(), String> {
+        let mut sink = Vec::new();
+        make_settings(ctx, &self.undo, self.sys.as_ref(), false, &mut sink)
+    }
+}
+
+/// `--supervise`'s use of a file's `--set` and `--sysctl` lines: what
+/// `--apply` does with them, only what differs from the live values, all
+/// or nothing. A setting this kernel lacks is printed as `FILE:LINE:
+/// message`; the error says what failed.
+pub(crate) fn apply_settings(
+    ctx: &mut Ctx<'_>,
+    file: &str,
+    fs: &FileSettings,
+) -> Result<MadeSettings, String> {
+    if fs.is_empty() {
+        return Ok(MadeSettings {
+            lines: Vec::new(),
+            undo: Vec::new(),
+            sys: None,
+        });
+    }
+    let (plan, sys) = settings_plan(ctx, &input_name(file), fs)
+        .map_err(|_| "the settings lines have problems (above)".to_string())?;
+    let mut sink = Vec::new();
+    make_settings(ctx, &plan, sys.as_ref(), false, &mut sink)
+        .map_err(|e| format!("the settings were refused: {e}"))?;
+    let undo = plan
+        .iter()
+        .map(|c| match c {
+            SetChange::Timeouts(t, old) => SetChange::Timeouts(*old, *t),
+            SetChange::Sysctl(n, v, old) => SetChange::Sysctl(n.clone(), old.clone(), v.clone()),
+        })
+        .collect();
+    Ok(MadeSettings {
+        lines: plan.iter().map(|c| c.command_line()).collect(),
+        undo,
+        sys,
+    })
 }
 
 /// A settings change of `--apply`.

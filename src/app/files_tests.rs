@@ -877,3 +877,48 @@ fn check_announce_options_with_file_line_messages() {
     assert_eq!(run_check("lvsadm", file, &mut out), 1);
     std::fs::remove_file(&f).unwrap();
 }
+
+#[test]
+fn supervise_makes_the_settings_lines_and_can_put_them_back() {
+    use crate::cli::settings::parse_settings;
+    let mut k = StandIn::new();
+    let before = k.timeouts().unwrap();
+    let (fs, problems) = parse_settings("--set 1800 0 240\n-A -t 192.0.2.1:80 -s rr\n");
+    assert!(problems.is_empty());
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let made = apply_settings(&mut ctx, "a.rules", &fs).unwrap();
+    assert_eq!(
+        made.lines,
+        [format!("--set 1800 {} 240", before.tcp_fin.as_secs())]
+    );
+    let t = ctx.kernel.timeouts().unwrap();
+    assert_eq!((t.tcp.as_secs(), t.udp.as_secs()), (1800, 240));
+    // made again: nothing differs, nothing to say
+    let again = apply_settings(&mut ctx, "a.rules", &fs).unwrap();
+    assert!(again.lines.is_empty());
+    // the table refused: the timeouts from before come back
+    made.undo(&mut ctx).unwrap();
+    assert_eq!(ctx.kernel.timeouts().unwrap(), before);
+    // a file without settings lines changes nothing
+    let (none, _) = parse_settings("-A -t 192.0.2.1:80 -s rr\n");
+    assert!(apply_settings(&mut ctx, "a.rules", &none)
+        .unwrap()
+        .lines
+        .is_empty());
+    assert_eq!(ctx.kernel.timeouts().unwrap(), before);
+    // the kernel refuses the timeouts: an error, nothing made
+    k.refuse_when(|r| matches!(r, lvs::netlink::Request::SetConfig(..)).then_some(libc::EINVAL));
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let e = apply_settings(&mut ctx, "a.rules", &fs).err().unwrap();
+    assert!(
+        e.starts_with("the settings were refused: --set 1800 "),
+        "{e}"
+    );
+    assert_eq!(ctx.kernel.timeouts().unwrap(), before);
+}

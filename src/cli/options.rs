@@ -217,7 +217,7 @@ pub fn command() -> Command {
         .arg(flag("settings").long("settings")
             .help("lvsadm: with -S, write the timeouts (a --set line) and the IPVS settings that differ from the kernel's defaults (--sysctl lines) before the table, so that --apply restores them too (ipvsadm -R does not take --sysctl lines)"))
         .arg(Arg::new("doctor").long("doctor").action(ArgAction::SetTrue).value_name("[VIP...]")
-            .help("lvsadm: look for the classic mistakes around the table (NAT without ip_forward, a VIP not on the director, persistence with sh/mh, a weight-0 real server left idle, a sync daemon on a missing interface) and print each with what breaks and the fixing command; with --real-server VIP, check this host as a DR/TUN real server (VIP on lo, ARP settings, tunl0, rp_filter); changes nothing, exit 0 when clean"))
+            .help("lvsadm: look for the classic mistakes around the table (NAT without ip_forward, a NAT real server in a /run/netns namespace routing around the director, a VIP not on the director, conn_reuse_mode traps by kernel version, no MTU room for tunnelling, persistence with sh/mh, a weight-0 real server left idle, a sync daemon on a missing interface) and print each with what breaks and the fixing command; with --real-server VIP, check this host as a DR/TUN real server (VIP on lo, ARP settings, tunl0, rp_filter); changes nothing, exit 0 when clean"))
         .arg(value("netns", "NAME").long("netns")
             .help("lvsadm: run the command in a network namespace (a name under /run/netns, or a path); command line only"))
         // ---- sync daemon ----

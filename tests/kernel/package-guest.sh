@@ -376,6 +376,23 @@ EOF
     check "with STOP=flush, stop clears the table" test -z "$(lvsadm -S -n)"
     sed -i 's/^STOP=.*/STOP=keep/' /etc/default/lvsadm
     systemctl start lvsadm
+    # STOP=save-settings: the table, the timeouts and the changed settings,
+    # which the next start restores
+    cp $RULES /tmp/rules.keep
+    lvsadm --set 1700 0 0 && lvsadm --sysctl sloppy_tcp=1 >/dev/null
+    table /tmp/t6
+    sed -i 's/^STOP=.*/STOP=save-settings/' /etc/default/lvsadm
+    systemctl stop lvsadm
+    grep -v '^--s' $RULES | sort >/tmp/t7
+    check "STOP=save-settings writes the --set line, the changed settings and the table" \
+        sh -c "grep -qx -- '--set 1700 [0-9]* [0-9]*' $RULES && grep -qx -- '--sysctl sloppy_tcp=1' $RULES && cmp -s /tmp/t6 /tmp/t7"
+    lvsadm --set 900 0 0 && lvsadm --sysctl sloppy_tcp=0 >/dev/null
+    systemctl start lvsadm
+    check "... and the next start restores them ($(lvsadm -L --timeout), sloppy_tcp $(cat /proc/sys/net/ipv4/vs/sloppy_tcp))" \
+        sh -c "lvsadm -L --timeout | grep -q ': 1700 ' && [ \$(cat /proc/sys/net/ipv4/vs/sloppy_tcp) = 1 ]"
+    sed -i 's/^STOP=.*/STOP=keep/' /etc/default/lvsadm
+    cp /tmp/rules.keep $RULES
+    lvsadm --set 900 0 0 && lvsadm --sysctl sloppy_tcp=0 >/dev/null
 
     keepalived_beside
 

@@ -221,6 +221,31 @@ lvsadm -S -n | ip netns exec s3 ipvsadm -R; rc=$?
 ip netns exec s3 lvsadm -Sn >"$W/s3"
 check "ipvsadm -R takes plain lvsadm -S (exit $rc) and makes the same table" cmp -s "$W/s1" "$W/s3"
 
+# --supervise makes the settings lines of its file too, at start and on
+# SIGHUP (namespace s4, a real server without checks)
+ip netns add s4 && ip -n s4 link set lo up
+printf '%s\n' '--set 1700 0 0' '--sysctl sloppy_tcp=1' '-A -t 192.0.2.90:80 -s rr' '-a -t 192.0.2.90:80 -r 198.51.100.9:80 -m' >"$W/sup.rules"
+ip netns exec s4 lvsadm --supervise "$W/sup.rules" --state-dir "$W/sup-state" 2>"$W/sup.err" &
+SUP=$!
+i=0; while [ $i -lt 50 ] && ! ip netns exec s4 lvsadm -Sn | grep -q 198.51.100.9; do sleep 0.1; i=$((i + 1)); done
+check "--supervise: the file's --set and --sysctl lines made at start ($(lvsadm --netns s4 -L --timeout), sloppy_tcp $(ip netns exec s4 cat /proc/sys/net/ipv4/vs/sloppy_tcp))" sh -c \
+    "lvsadm --netns s4 -L --timeout | grep -q ': 1700 120 300$' && [ \$(ip netns exec s4 cat /proc/sys/net/ipv4/vs/sloppy_tcp) = 1 ] && grep -q 'setting: --sysctl sloppy_tcp=1' '$W/sup.err'" ||
+    info "$(cat "$W/sup.err")"
+sed -i 's/sloppy_tcp=1/sloppy_tcp=0 expire_nodest_conn=1/' "$W/sup.rules"
+kill -HUP $SUP
+i=0; while [ $i -lt 50 ] && ! grep -q reloaded "$W/sup.err"; do sleep 0.1; i=$((i + 1)); done
+check "  and again on SIGHUP (sloppy_tcp $(ip netns exec s4 cat /proc/sys/net/ipv4/vs/sloppy_tcp), expire_nodest_conn $(ip netns exec s4 cat /proc/sys/net/ipv4/vs/expire_nodest_conn))" sh -c \
+    "[ \$(ip netns exec s4 cat /proc/sys/net/ipv4/vs/sloppy_tcp) = 0 ] && [ \$(ip netns exec s4 cat /proc/sys/net/ipv4/vs/expire_nodest_conn) = 1 ]" ||
+    info "$(cat "$W/sup.err")"
+# a setting the file gets wrong on reload: the running configuration and the settings stay
+sed -i 's/expire_nodest_conn=1/expire_nodest_conn=2/' "$W/sup.rules"
+kill -HUP $SUP
+i=0; while [ $i -lt 50 ] && ! grep -q 'running configuration stays' "$W/sup.err"; do sleep 0.1; i=$((i + 1)); done
+check "  a bad setting on SIGHUP: refused, the settings stay (expire_nodest_conn $(ip netns exec s4 cat /proc/sys/net/ipv4/vs/expire_nodest_conn))" sh -c \
+    "grep -q 'running configuration stays' '$W/sup.err' && [ \$(ip netns exec s4 cat /proc/sys/net/ipv4/vs/expire_nodest_conn) = 1 ]" ||
+    info "$(cat "$W/sup.err")"
+kill $SUP; wait $SUP 2>/dev/null
+
 # ------------------------------------------------------------ --doctor
 # the direct-routing LAN of ops.sh (cl1, dir, rs1..rs3 on one bridge, VIP
 # 192.0.2.80 on dir's eth0 and on the real servers' lo, ARP hidden there),
@@ -277,9 +302,22 @@ trap_case rs1 vip-not-on-lo 192.0.2.80 --real-server 192.0.2.80
 nsx rs1 sh -c 'cd /proc/sys/net/ipv4/conf && echo 0 >all/arp_ignore && echo 0 >all/arp_announce && echo 0 >lo/arp_ignore && echo 0 >lo/arp_announce'
 doc rs1 --real-server 192.0.2.80
 check "--doctor --real-server names arp-not-hidden (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM arp-not-hidden: '" "$D"
+# arp_macs NS VIP: the MACs that answer a broadcast ARP request for VIP
+arp_macs() {
+    nsx "$1" ip neigh flush dev eth0 >/dev/null 2>&1
+    nsx "$1" arping -b -c 2 -w 3 -I eth0 "$2" 2>/dev/null |
+        sed -n 's/.*reply from [0-9.]* \[\([0-9a-f:]*\)\].*/\1/p' | sort -u | tr '\n' ' '
+}
+m_dir=$(nsx dir cat /sys/class/net/eth0/address) m_rs1=$(nsx rs1 cat /sys/class/net/eth0/address)
+got=$(arp_macs cl1 192.0.2.80)
+check "  arp-not-hidden: rs1 answers the client's ARP request for the VIP too, the LAN's traffic for it can bypass the director (replies from: $got; dir $m_dir, rs1 $m_rs1)" \
+    sh -c "echo '$got' | grep -q '$m_rs1'"
 fixit rs1 arp-not-hidden
 doc rs1 --real-server 192.0.2.80
-check "  arp-not-hidden fixed: clean (exit $DRC)" [ "$DRC" = 0 ]
+got=$(arp_macs cl1 192.0.2.80)
+get 192.0.2.80
+check "  arp-not-hidden fixed: clean (exit $DRC), only the director answers ARP ($got), the client answered ($R)" \
+    sh -c "[ $DRC = 0 ] && [ '$got' = '$m_dir ' ] && [ '$R' = rs1 ]"
 # TUN: tunl0 down, then strict rp_filter on it
 Ld -A -t 192.0.2.82:80 -s rr && Ld -a -t 192.0.2.82:80 -r 192.0.2.11:80 -i
 ip -n dir addr add 192.0.2.82/32 dev eth0
@@ -288,6 +326,37 @@ ip -n rs1 link set tunl0 down
 trap_case rs1 tunl0-down 192.0.2.82 --real-server 192.0.2.82
 nsx rs1 sysctl -q -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.tunl0.rp_filter=1
 trap_case rs1 rp-filter-on-tunl0 192.0.2.82 --real-server 192.0.2.82
+# TUN: a full-size packet has no room for the IP-in-IP header on the way
+# to rs1 (every interface at MTU 1500)
+doc dir
+check "--doctor names tunnel-mtu (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM tunnel-mtu: tunnelling real server 192.0.2.11 of -t 192.0.2.82:80 is reached via eth0 (MTU 1500); a 1500-byte packet from eth0 needs 1520'" "$D" ||
+    info "$D"
+# big: R = the last line the client reads after a 20000-byte line and `once'
+big() { R=$( (head -c 20000 /dev/zero | tr '\0' x; echo; echo once) | ip netns exec cl1 timeout 5 nc 192.0.2.82 80 2>/dev/null | tail -n1); }
+# the director drops the client's full-size packets and answers ICMP
+# 'fragmentation needed': the client's route to the VIP learns a smaller
+# MTU (where that ICMP is filtered, the request hangs instead). The client
+# sends one segment per packet, as a client on a real wire does (a veth
+# hands over 64 KiB GSO packets, which IPVS leaves to the segmentation)
+ip -n cl1 link set eth0 gso_max_segs 1 || info "cannot set gso_max_segs on cl1"
+nsx cl1 ip route flush cache
+icmp() { nsx dir awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "OutDestUnreachs") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+i0=$(icmp)
+big
+pm=$(ip -n cl1 route get 192.0.2.82 | grep -o 'mtu [0-9]*')
+info "the director sent $(($(icmp) - i0)) ICMP destination-unreachable messages"
+check "  tunnel-mtu: the client's full-size packets are dropped with 'fragmentation needed' ($pm learnt for the VIP, then answered: $R)" [ "$pm" = "mtu 1480" ]
+# the printed fix (its first command), and the same MTU on the way (the
+# bridge ports and rs1's end), as the fix says
+_cmd=$(printf '%s\n' "$D" | awk '/^PROBLEM tunnel-mtu:/ { f = 1; next } f && /^  fix: / { sub(/^  fix: /, ""); sub(/ \(.*/, ""); print; exit }')
+info "fix for tunnel-mtu in dir: $_cmd"
+ip netns exec dir sh -c "$_cmd" && ip -n sw link set p2 mtu 1520 && ip -n sw link set p3 mtu 1520 && ip -n rs1 link set eth0 mtu 1520
+doc dir
+nsx cl1 ip route flush cache
+big
+pm=$(ip -n cl1 route get 192.0.2.82 | grep -o 'mtu [0-9]*')
+check "  tunnel-mtu fixed with the printed MTU: --doctor clean (exit $DRC) the large request answered ($R) with no smaller MTU learnt ($pm)" \
+    sh -c "[ $DRC = 0 ] && [ '$R' = 'rs1 once' ] && [ -z '$pm' ]" || info "$D"
 # NAT without forwarding
 mkns ncl ndir nrs
 veth ncl eth0 ndir ext && veth ndir int nrs eth0
@@ -306,6 +375,50 @@ check "  nat-without-forwarding: the client gets no answer ($R)" [ -z "$R" ]
 fixit ndir nat-without-forwarding
 doc ndir; getn
 check "  nat-without-forwarding fixed: clean (exit $DRC) and the client answered ($R)" sh -c "[ $DRC = 0 ] && [ '$R' = rs1 ]"
+# NAT: the real server's default route goes to another router
+ip -n nrs route replace default via 198.51.100.254
+doc ndir
+check "--doctor names nat-route-bypasses-director (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM nat-route-bypasses-director: NAT real server 198.51.100.11 of -t 203.0.113.80:80 (namespace nrs): its default route is via 198.51.100.254'" "$D" ||
+    info "$D"
+getn
+check "  nat-route-bypasses-director: the client gets no answer ($R)" [ -z "$R" ]
+fixit ndir nat-route-bypasses-director
+doc ndir; getn
+check "  nat-route-bypasses-director fixed with the printed command: clean (exit $DRC), default route $(ip -n nrs route show default | tr -s ' '), the client answered ($R)" \
+    sh -c "[ $DRC = 0 ] && [ '$R' = rs1 ]" || info "$D"
+# NAT: the default route is right, but the clients' network has a route
+# of its own via another router; the client's attempt leaves a connection
+# entry, through which --doctor finds the client
+ip -n nrs route add 203.0.113.0/24 via 198.51.100.254
+getn
+check "  a route of its own to the clients' network: the client gets no answer ($R)" [ -z "$R" ]
+doc ndir
+check "--doctor names nat-route-bypasses-director for the client's route (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM nat-route-bypasses-director: .*its route to the client 203.0.113.100 of a current connection is via 198.51.100.254'" "$D" ||
+    info "$D"
+_cmd=$(printf '%s\n' "$D" | awk '/^PROBLEM nat-route-bypasses-director:/ { f = 1; next } f && /^  fix: / { sub(/^  fix: /, ""); sub(/   \(.*/, ""); print; exit }')
+info "fix for nat-route-bypasses-director in ndir: $_cmd"
+ip netns exec ndir sh -c "$_cmd"
+doc ndir; getn
+check "  fixed with the printed route: clean (exit $DRC), the client answered ($R)" sh -c "[ $DRC = 0 ] && [ '$R' = rs1 ]" || info "$D"
+ip -n nrs route del 203.0.113.0/24 via 198.51.100.254
+# conn_reuse_mode=0 (the cure for kernels before 5.9) on this kernel:
+# named and fixed (its effect, a reused client port sent to the old real
+# server, needs a client that picks its source port, which busybox nc
+# cannot)
+ip netns exec ndir lvsadm --sysctl conn_reuse_mode=0 >/dev/null
+doc ndir
+case $(uname -r) in
+[0-4].* | 5.[0-8].* | 5.[0-8]-*) want=0 ;;
+*) want=1 ;;
+esac
+if [ $want = 1 ]; then
+    check "--doctor names conn-reuse-off on Linux $(uname -r) (exit $DRC)" sh -c "[ $DRC = 1 ] && printf '%s\n' \"\$0\" | grep -q '^PROBLEM conn-reuse-off: conn_reuse_mode=0 on Linux'" "$D" || info "$D"
+    fixit ndir conn-reuse-off
+    doc ndir
+    check "  conn-reuse-off fixed: clean (exit $DRC), conn_reuse_mode $(ip netns exec ndir cat /proc/sys/net/ipv4/vs/conn_reuse_mode)" [ "$DRC" = 0 ]
+else
+    check "--doctor: conn_reuse_mode=0 is no problem on Linux $(uname -r) (exit $DRC)" [ "$DRC" = 0 ]
+fi
 # the table traps, named only (no packet is lost: they are mistakes of intent)
 Ld -A -t 192.0.2.80:443 -s sh -p 60
 ip netns exec dir lvsadm -a -t 192.0.2.80:443 -r 192.0.2.12:443 -g -w 0

@@ -25,8 +25,10 @@
 use super::check;
 use super::core::{name, Config, Supervisor};
 use super::state::Key;
+use crate::app::files::MadeSettings;
 use crate::app::Ctx;
 use crate::cli::popt::Walker;
+use crate::cli::settings::FileSettings;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -151,14 +153,16 @@ pub fn files_needed(checked: usize) -> u64 {
     2 * checked as u64 + 256
 }
 
-/// Read and check the rule file (problems printed as `FILE:LINE: message`).
-fn load(program: &str, file: &str) -> Result<Config, i32> {
-    crate::app::files::load_health(program, file).map(|(wanted, health)| Config { wanted, health })
+/// Read and check the rule file (problems printed as `FILE:LINE: message`):
+/// the table and health options, and the settings lines.
+fn load(program: &str, file: &str) -> Result<(Config, FileSettings), i32> {
+    crate::app::files::load_supervised(program, file)
+        .map(|(wanted, health, fs)| (Config { wanted, health }, fs))
 }
 
 /// Run the supervisor; returns the exit status (0 after SIGTERM).
 pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
-    let cfg = match load(&ctx.program, &a.file) {
+    let (cfg, fs) = match load(&ctx.program, &a.file) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -168,6 +172,17 @@ pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
             ctx.program, a.file
         );
         return 1;
+    }
+    // the settings lines first, as --apply makes them
+    let made = match crate::app::files::apply_settings(ctx, &a.file, &fs) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{}: {}: {e}; nothing changed", ctx.program, a.file);
+            return 1;
+        }
+    };
+    for l in &made.lines {
+        eprintln!("{}: setting: {l}", ctx.program);
     }
     let checked = cfg.health.checked(&cfg.wanted);
     let (soft, hard) = raise_nofile(files_needed(checked));
@@ -188,7 +203,7 @@ pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
             return 1;
         }
     };
-    rt.block_on(main_loop(ctx, a, cfg))
+    rt.block_on(main_loop(ctx, a, cfg, made))
 }
 
 /// What the check tasks send back.
@@ -230,7 +245,7 @@ impl Notify {
     }
 }
 
-async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
+async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let program = ctx.program.clone();
     let log = |l: &str| eprintln!("{program}: {l}");
@@ -266,6 +281,14 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
         }
         Err(e) => {
             log(&e);
+            if !made.lines.is_empty() {
+                match made.undo(ctx) {
+                    Ok(()) => log("the settings of the file were put back"),
+                    Err(e) => log(&format!(
+                        "the settings of the file could not be put back: {e}"
+                    )),
+                }
+            }
             return 1;
         }
     };
@@ -420,16 +443,32 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config) -> i32 {
                 log(&format!("SIGHUP: reading {} again", a.file));
                 match load(&program, &a.file) {
                     Err(_) => log("the file has problems (above): the running configuration stays"),
-                    Ok(cfg) if cfg.wanted.is_empty() => {
+                    Ok((cfg, _)) if cfg.wanted.is_empty() => {
                         log("the file has no services: the running configuration stays")
                     }
-                    Ok(cfg) => match sup.reload(cfg, ctx, Instant::now()) {
-                        Ok(logs) => {
-                            logs.iter().for_each(|l| log(l));
-                            log("reloaded");
-                            dirty = true;
-                        }
+                    Ok((cfg, fs)) => match crate::app::files::apply_settings(ctx, &a.file, &fs) {
                         Err(e) => log(&format!("{e}: the running configuration stays")),
+                        Ok(made) => {
+                            made.lines.iter().for_each(|l| log(&format!("setting: {l}")));
+                            match sup.reload(cfg, ctx, Instant::now()) {
+                                Ok(logs) => {
+                                    logs.iter().for_each(|l| log(l));
+                                    log("reloaded");
+                                    dirty = true;
+                                }
+                                Err(e) => {
+                                    log(&format!("{e}: the running configuration stays"));
+                                    if !made.lines.is_empty() {
+                                        match made.undo(ctx) {
+                                            Ok(()) => log("the settings of the file were put back"),
+                                            Err(e) => log(&format!(
+                                                "the settings of the file could not be put back: {e}"
+                                            )),
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     },
                 }
                 notify.send("READY=1");
