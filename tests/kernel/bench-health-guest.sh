@@ -19,7 +19,11 @@
 # (198.51.100.20) and time until the first and until all of its real
 # servers have weight 0; VmHWM at the end (summed over its processes).
 #
-# Output: `RESULT size check tool cpu_ms window_ms hwm_kib first_ms all_ms`
+# The real servers count the connections they accept, so the checks each
+# checker really made in the window are known too (a checker that falls
+# behind its interval uses less CPU but checks less often).
+#
+# Output: `RESULT size check tool cpu_ms window_ms hwm_kib first_ms all_ms checks`
 # lines, `INFO ...`, `INFO done`.
 PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -50,7 +54,7 @@ modprobe ip_vs
 # the emulated serial line); lvsadm writes its log lines to a file
 busybox syslogd -n -O "$W/keepalived.log" &
 start_peer() { # LAST-OCTET
-    ip netns exec rs bench-peer 198.51.100.$1:8080 4 </dev/null >/dev/null 2>&1 &
+    ip netns exec rs bench-peer 198.51.100.$1:8080 4 "$W/served-$1" </dev/null >/dev/null 2>&1 &
     echo $! >"$W/peer-$1.pid"
 }
 i=11
@@ -110,6 +114,16 @@ hwm() {
     done
     echo $_t
 }
+# served: the connections the ten real servers have accepted so far (the
+# checks really made; each bench-peer writes its count every 100 ms)
+served() {
+    _t=0
+    for _f in "$W"/served-*[0-9]; do
+        read -r _v <"$_f" 2>/dev/null || _v=0
+        _t=$((_t + ${_v:-0}))
+    done
+    echo $_t
+}
 # rows at weight 1, and the victim's rows at weight above 0
 up_rows() { lvd -Ln | awk '$1 == "->" && $4 == 1' | wc -l; }
 victim_up() { lvd -Ln | awk '$1 == "->" && $2 ~ /^198\.51\.100\.20:/ && $4 != 0' | wc -l; }
@@ -161,9 +175,11 @@ one() { # SIZE CHECK TOOL
     sleep "$WARM"
     _pids=$(tree $_pid)
     _c0=$(cpu $_pids)
+    _s0=$(served)
     _w0=$(nowms)
     sleep "$WINDOW"
     _c1=$(cpu $_pids)
+    _s1=$(served)
     _w1=$(nowms)
     kill "$(cat "$W/peer-20.pid")"
     _k=$(nowms)
@@ -187,7 +203,7 @@ one() { # SIZE CHECK TOOL
             $1 >= k && /table: -e .*198\.51\.100\.20:.* -w 0$/ { if (!t1) t1 = $1; t2 = $1; nt++ }
             END { printf "%d downs %.2f..%.2f s, %d weight-0 changes %.2f..%.2f s after the kill", nd, d1 - k, d2 - k, nt, t1 - k, t2 - k }' "$W/lvsadm.log")"
     fi
-    echo "RESULT $1 $2 $3 $((_c1 - _c0)) $((_w1 - _w0)) $_h $_first $_all"
+    echo "RESULT $1 $2 $3 $((_c1 - _c0)) $((_w1 - _w0)) $_h $_first $_all $((_s1 - _s0))"
     info "$3 $2 $1x10: pids $_pids; lines logged: $(wc -l <"$W/$3.log" 2>/dev/null)"
     info "$3 $2 $1x10: reasons of downs: $(grep -o 'down: [^,]*\|Timeout[^.]*\|Connection refused' "$W/$3.log" | sort | uniq -c | sort -rn | head -n 4 | tr '\n' ';')"
     kill -TERM $_pid 2>/dev/null

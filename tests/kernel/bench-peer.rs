@@ -3,16 +3,21 @@
 //! a second under TCG). Compiled by tests/kernel/bench-health with rustc;
 //! std only.
 //!
-//! usage: bench-peer ADDR:PORT THREADS
+//! usage: bench-peer ADDR:PORT THREADS [COUNT-FILE]
 //!
 //! Listens on ADDR:PORT; THREADS threads accept connections. A connection
 //! that sends a request (up to its blank line, or 2 s) gets
 //! `HTTP/1.0 200 OK` with the body `ok`; one closed at once (a TCP check)
-//! is closed. Runs until killed.
+//! is closed. With COUNT-FILE, the number of connections accepted so far
+//! is written there (replaced whole) every 100 ms: the checks a checker
+//! really made. Runs until killed.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+static ACCEPTED: AtomicU64 = AtomicU64::new(0);
 
 fn serve(mut s: TcpStream) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
@@ -34,8 +39,8 @@ fn serve(mut s: TcpStream) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
-        eprintln!("usage: bench-peer ADDR:PORT THREADS");
+    if args.len() != 3 && args.len() != 4 {
+        eprintln!("usage: bench-peer ADDR:PORT THREADS [COUNT-FILE]");
         std::process::exit(2);
     }
     let threads: usize = args[2].parse().unwrap_or(1).max(1);
@@ -51,7 +56,20 @@ fn main() {
         let l = l.try_clone().expect("listener clone");
         hs.push(std::thread::spawn(move || {
             for c in l.incoming().flatten() {
+                ACCEPTED.fetch_add(1, Ordering::Relaxed);
                 serve(c);
+            }
+        }));
+    }
+    if let Some(f) = args.get(3).cloned() {
+        hs.push(std::thread::spawn(move || {
+            let tmp = format!("{f}.tmp");
+            loop {
+                let n = ACCEPTED.load(Ordering::Relaxed);
+                if std::fs::write(&tmp, format!("{n}\n")).is_ok() {
+                    let _ = std::fs::rename(&tmp, &f);
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
         }));
     }
