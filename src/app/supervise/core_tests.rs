@@ -570,3 +570,54 @@ fn a_few_services_are_read_by_key_and_match_the_dump() {
     assert!(!read_by_key(126, 1000));
     assert!(!read_by_key(1, 2));
 }
+
+#[test]
+fn checks_start_every_interval_whatever_each_takes() {
+    let t0 = Instant::now();
+    let s = Duration::from_secs(1);
+    // a check due at t0 that took 300 ms: the next starts at t0 + 1 s
+    assert_eq!(every(Some(t0), s, t0 + 300 * MS), t0 + s);
+    // one that took longer than the interval: again at once
+    assert_eq!(every(Some(t0), s, t0 + 1500 * MS), t0 + 1500 * MS);
+    // none was due (never scheduled): one interval from now
+    assert_eq!(every(None, s, t0), t0 + s);
+}
+
+#[test]
+fn each_due_check_is_started_once_and_rescheduled_from_its_due_time() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    // nothing before the first check's time, which is the earliest queued
+    let first = sup.next_due().unwrap();
+    assert!(first >= t0 && first <= t0 + Duration::from_secs(1));
+    assert!(sup.due(first - MS).is_empty());
+    let due = sup.due(t0 + Duration::from_secs(1));
+    assert_eq!(due.len(), 2);
+    assert!(sup.due(t0 + Duration::from_secs(5)).is_empty(), "running");
+    // (due at a third and two thirds of the first interval) both end at
+    // t0 + 0.9 s: due again one interval after each was due, not after
+    // each ended
+    let end = t0 + Duration::from_millis(900);
+    let gen = due[0].gen;
+    for d in &due {
+        sup.on_check(&d.key, gen, true, "", MS, end);
+    }
+    let again = sup.next_due().unwrap();
+    assert!(again < end + Duration::from_secs(1), "{:?}", again - end);
+    assert!(sup.due(end).is_empty());
+    assert_eq!(sup.due(t0 + Duration::from_millis(1700)).len(), 2);
+    // a reload that changes a server's check starts it afresh: the queued
+    // time of its old schedule starts nothing
+    let changed = FILE.replacen("--interval 1", "--interval 5", 1);
+    sup.reload(cfg(&changed), &mut ctx, end).unwrap();
+    let n: usize = (0..10)
+        .map(|i| sup.due(end + Duration::from_secs(i)).len())
+        .sum();
+    assert!(n >= 1, "the reloaded checks run");
+}

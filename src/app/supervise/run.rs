@@ -332,24 +332,28 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
     let soon = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(soon);
     let mut soon_armed = false;
+    // the next check's time: the timer is moved only when it changes
+    let wake = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(wake);
+    let mut wake_at: Option<Instant> = None;
     loop {
+        let next = sup.next_due();
+        if next != wake_at {
+            if let Some(t) = next {
+                wake.as_mut().reset(t.into());
+            }
+            wake_at = next;
+        }
         tokio::select! {
+            _ = &mut wake, if wake_at.is_some() => {
+                // checks due now, and those due within SLACK (one wake-up
+                // for them, not one each)
+                launch(&mut sup, Instant::now() + SLACK, &tx, &tls);
+                wake_at = None;
+            }
             _ = tick.tick() => {
                 let now = Instant::now();
-                for d in sup.due(now) {
-                    let tx = tx.clone();
-                    let tls = tls.clone();
-                    tokio::spawn(async move {
-                        let msg = if d.agent {
-                            let port = d.health.agent.unwrap_or(0);
-                            let r = check::ask_agent(d.target.rip.ip(), port, d.health.timeout).await;
-                            Msg::Agent(d.key, d.gen, r)
-                        } else {
-                            Msg::Check(d.key, d.gen, check::run(&d.health, &d.target, &tls).await)
-                        };
-                        let _ = tx.send(msg);
-                    });
-                }
+                launch(&mut sup, now, &tx, &tls);
                 let second = match last_second {
                     None => true,
                     Some(t) => now.duration_since(t) >= Duration::from_secs(1),
@@ -542,6 +546,33 @@ impl Round<'_> {
 /// seconds, rarely enough that the steady state does not dump 10 000
 /// real servers every second. A state change, an agent's weight, a
 /// maintenance switch, a reload and slow start reconcile at once.
+/// Checks due this soon after a wake-up are started with it.
+const SLACK: Duration = Duration::from_millis(2);
+
+/// Starts the checks and agent requests due by `by`, each a task whose
+/// result comes back on `tx`.
+fn launch(
+    sup: &mut Supervisor,
+    by: Instant,
+    tx: &mpsc::UnboundedSender<Msg>,
+    tls: &Arc<rustls::ClientConfig>,
+) {
+    for d in sup.due(by) {
+        let tx = tx.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let msg = if d.agent {
+                let port = d.health.agent.unwrap_or(0);
+                let r = check::ask_agent(d.target.rip.ip(), port, d.health.timeout).await;
+                Msg::Agent(d.key, d.gen, r)
+            } else {
+                Msg::Check(d.key, d.gen, check::run(&d.health, &d.target, &tls).await)
+            };
+            let _ = tx.send(msg);
+        });
+    }
+}
+
 pub const RESYNC: Duration = Duration::from_secs(2);
 
 /// How often the state file is written when nothing was reconciled
