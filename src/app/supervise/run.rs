@@ -375,13 +375,17 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                 if resync || !touched.is_empty() {
                     let round = Round { lock_dir: &lock_dir, hold_dir: &hold_dir, now };
                     let began = Instant::now();
-                    round.run(&mut sup, ctx, &mut announcer, resync, &touched)
-                        .iter()
-                        .for_each(|l| log(l));
+                    let lines = round.run(&mut sup, ctx, &mut announcer, resync, &touched);
+                    lines.iter().for_each(|l| log(l));
                     if resync {
                         resync_every = resync_period(began.elapsed());
                     }
-                    unpublished = true;
+                    // a round that changed nothing (the periodic read of
+                    // the table, most of the time) leaves the state file
+                    // to its every-REPUBLISH writing
+                    if !lines.is_empty() || !touched.is_empty() || dirty {
+                        unpublished = true;
+                    }
                     if resync {
                         last_resync = Some(now);
                     }
