@@ -17,7 +17,9 @@
 # seconds, then read the checker's utime+stime (/proc/PID/stat, with its
 # children) over WINDOW seconds; then stop the victim's server
 # (198.51.100.20) and time until the first and until all of its real
-# servers have weight 0; VmHWM at the end (summed over its processes).
+# servers have weight 0 in the kernel's table (read every 5 ms by
+# bench-peer watch, whichever tool runs); VmHWM at the end (summed over
+# its processes).
 #
 # The real servers count the connections they accept, so the checks each
 # checker really made in the window are known too (a checker that falls
@@ -181,19 +183,18 @@ one() { # SIZE CHECK TOOL
     _c1=$(cpu $_pids)
     _s1=$(served)
     _w1=$(nowms)
+    # the detection clock, the same for both tools (bench-peer watch reads
+    # the kernel's table every 5 ms): the guest's uptime at the kill and
+    # when the first and the last of the victim's entries were seen at 0
+    ip netns exec dir bench-peer watch 198.51.100.20 "$1" $((30000 + 3000 * ${INTERVAL:-1})) >"$W/watch.out" &
+    _wp=$!
+    sleep 0.5
     kill "$(cat "$W/peer-20.pid")"
-    _k=$(nowms)
     read -r _kup _rest </proc/uptime
-    _first=-1
-    _all=-1
-    while :; do
-        _u=$(victim_up)
-        _e=$(($(nowms) - _k))
-        [ "$_u" -lt $(($1)) ] && [ $_first = -1 ] && _first=$_e
-        if [ "$_u" = 0 ]; then _all=$_e; [ $_first = -1 ] && _first=$_e; break; fi
-        [ $_e -gt $((30000 + 3000 * ${INTERVAL:-1})) ] && break
-        sleep 0.2
-    done
+    wait $_wp
+    read -r _f _a <"$W/watch.out"
+    _first=$(awk -v k="$_kup" -v t="$_f" 'BEGIN { print t < 0 ? -1 : int((t - k) * 1000 + 0.5) }')
+    _all=$(awk -v k="$_kup" -v t="$_a" 'BEGIN { print t < 0 ? -1 : int((t - k) * 1000 + 0.5) }')
     _h=$(hwm $_pids)
     if [ "$3" = lvsadm ] && [ "$1" -le 100 ]; then
         # lvsadm's own times, from its stamped log: the victim's first and

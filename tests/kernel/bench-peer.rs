@@ -11,6 +11,15 @@
 //! is closed. With COUNT-FILE, the number of connections accepted so far
 //! is written there (replaced whole) every 100 ms: the checks a checker
 //! really made. Runs until killed.
+//!
+//! usage: bench-peer watch IPV4 N TIMEOUT-MS
+//!
+//! The detection clock, the same for every checker: reads the kernel's
+//! table (/proc/net/ip_vs of its network namespace) every 5 ms from its
+//! start, until none of the N entries of real server IPV4 has a weight
+//! above 0 or TIMEOUT-MS have passed; prints `FIRST ALL`, the guest's
+//! uptime (/proc/uptime, 10 ms steps, the clock a shell reads too) when
+//! the first and when the last of them was seen at 0 (-1: not seen).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -37,8 +46,57 @@ fn serve(mut s: TcpStream) {
     }
 }
 
+/// The entries of real server `hex` (the proc table's address, e.g.
+/// C6336414 for 198.51.100.20) whose weight is above 0, or None when the
+/// table cannot be read.
+fn up_rows(hex: &str) -> Option<usize> {
+    let t = std::fs::read_to_string("/proc/net/ip_vs").ok()?;
+    Some(
+        t.lines()
+            .filter(|l| {
+                let mut f = l.split_whitespace();
+                f.next() == Some("->")
+                    && f.next().is_some_and(|a| a.starts_with(hex))
+                    && f.nth(1).is_some_and(|w| w != "0")
+            })
+            .count(),
+    )
+}
+
+fn watch(args: &[String]) {
+    let ip: std::net::Ipv4Addr = args[2].parse().expect("IPV4");
+    let n: usize = args[3].parse().expect("N");
+    let limit = Duration::from_millis(args[4].parse().expect("TIMEOUT-MS"));
+    let hex: String = ip.octets().iter().map(|o| format!("{o:02X}")).collect();
+    let hex = format!("{hex}:");
+    let uptime = || {
+        std::fs::read_to_string("/proc/uptime")
+            .ok()
+            .and_then(|t| t.split_whitespace().next().map(str::to_string))
+            .unwrap_or_else(|| "-1".into())
+    };
+    let t0 = std::time::Instant::now();
+    let (mut first, mut all) = (String::from("-1"), String::from("-1"));
+    while t0.elapsed() < limit {
+        let up = up_rows(&hex).unwrap_or(n);
+        if up < n && first == "-1" {
+            first = uptime();
+        }
+        if up == 0 {
+            all = uptime();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!("{first} {all}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 5 && args[1] == "watch" {
+        watch(&args);
+        return;
+    }
     if args.len() != 3 && args.len() != 4 {
         eprintln!("usage: bench-peer ADDR:PORT THREADS [COUNT-FILE]");
         std::process::exit(2);
