@@ -48,13 +48,7 @@ ms() {
     echo $((${_u%.*} * 1000 + ${_f:-0} * 10))
 }
 # wait_fast SECS COMMAND...: poll COMMAND every 0.2 s for SECS seconds
-wait_fast() {
-    _end=$(($(secs) + $1)); shift
-    while ! "$@"; do
-        [ "$(secs)" -lt "$_end" ] || return 1
-        sleep 0.2
-    done
-}
+wait_fast() { wait_every 0.2 "$@"; }
 
 # ---------------------------------------------------------------- pieces
 dirip() { case $1 in d1) echo $NET.2 ;; d2) echo $NET.3 ;; d3) echo $NET.4 ;; esac; }

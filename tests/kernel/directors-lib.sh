@@ -29,14 +29,17 @@ teardown() {
 # shell itself: no process per poll)
 now() { read -r _u _x </proc/uptime; echo "$_u"; }
 secs() { read -r _u _x </proc/uptime; echo "${_u%.*}"; }
-# wait_until SECS COMMAND...: poll COMMAND every 0.5 s for SECS seconds
-wait_until() {
-    _end=$(($(secs) + $1)); shift
+# wait_every PERIOD SECS COMMAND...: poll COMMAND every PERIOD seconds
+# for SECS seconds
+wait_every() {
+    _we_p=$1 _end=$(($(secs) + $2)); shift 2
     while ! "$@"; do
         [ "$(secs)" -lt "$_end" ] || return 1
-        sleep 0.5
+        sleep "$_we_p"
     done
 }
+# wait_until SECS COMMAND...: poll COMMAND every 0.5 s for SECS seconds
+wait_until() { wait_every 0.5 "$@"; }
 
 # realserver NS VIP: VIP on lo without ARP for it, and the echo server
 realserver() {
