@@ -456,3 +456,62 @@ fn a_tcp_check_task_is_small() {
         std::mem::size_of_val(&f)
     );
 }
+
+/// A loop that reaches completed connections only after the checks'
+/// timeout (a director too busy to keep up) still counts them as made:
+/// the socket says so. The runtime takes 8 readiness events a turn here
+/// (1 024 in the supervisor's), so most of the 64 connections completed
+/// while the loop was blocked are not seen before their timers fire.
+/// Control: connections that really get no answer, with the loop as late,
+/// are timeouts.
+#[test]
+fn a_late_loop_does_not_turn_made_connections_into_timeouts() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_io_events_per_tick(8)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let tls = Arc::new(tls_config());
+        let mut h = health(CheckKind::Tcp);
+        h.timeout = Duration::from_millis(200);
+        // a listener the kernel completes connections for (never accepted)
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let l = sock.listen(256).unwrap();
+        let up = l.local_addr().unwrap();
+        // one whose backlog is full: SYNs to it are dropped
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let full = sock.listen(1).unwrap();
+        let silent = full.local_addr().unwrap();
+        let mut filled = Vec::new();
+        for _ in 0..8 {
+            if let Ok(Ok(c)) =
+                tokio::time::timeout(Duration::from_millis(100), TcpStream::connect(silent)).await
+            {
+                filled.push(c);
+            }
+        }
+        for (addr, n, want_up) in [(up, 64, true), (silent, 4, false)] {
+            let tasks: Vec<_> = (0..n)
+                .map(|_| {
+                    let (h2, tls2) = (h.clone(), tls.clone());
+                    tokio::spawn(async move { run(&h2, &target(addr), &tls2).await })
+                })
+                .collect();
+            // the checks start their connections, then the loop is
+            // blocked for three times the timeout
+            tokio::task::yield_now().await;
+            std::thread::sleep(Duration::from_millis(600));
+            for t in tasks {
+                let o = t.await.unwrap();
+                assert_eq!(o.up, want_up, "{addr}: {}", o.why);
+                if !want_up {
+                    assert_eq!(o.why, "tcp connect timed out after 0.2s");
+                }
+            }
+        }
+        drop(filled);
+    });
+}
