@@ -346,9 +346,19 @@ impl Supervisor {
     }
 
     /// The checks and agent requests due at `now` (marked running).
+    #[cfg(test)]
     pub fn due(&mut self, now: Instant) -> Vec<Due> {
+        self.due_at_most(now, usize::MAX)
+    }
+
+    /// As [`Supervisor::due`], but at most `room` of them; the others stay
+    /// due, in their order.
+    pub fn due_at_most(&mut self, now: Instant, room: usize) -> Vec<Due> {
         let mut out = Vec::new();
         while let Some(&Reverse((at, agent, key))) = self.queue.peek() {
+            if out.len() >= room {
+                break;
+            }
             if at > now {
                 break;
             }

@@ -597,8 +597,12 @@ fn each_due_check_is_started_once_and_rescheduled_from_its_due_time() {
     let first = sup.next_due().unwrap();
     assert!(first >= t0 && first <= t0 + Duration::from_secs(1));
     assert!(sup.due(first - MS).is_empty());
-    let due = sup.due(t0 + Duration::from_secs(1));
+    // with room for one, one starts and the other stays due
+    let mut due = sup.due_at_most(t0 + Duration::from_secs(1), 1);
+    assert_eq!(due.len(), 1);
+    due.extend(sup.due(t0 + Duration::from_secs(1)));
     assert_eq!(due.len(), 2);
+    assert_ne!(due[0].key, due[1].key);
     assert!(sup.due(t0 + Duration::from_secs(5)).is_empty(), "running");
     // (due at a third and two thirds of the first interval) both end at
     // t0 + 0.9 s: due again one interval after each was due, not after

@@ -336,8 +336,19 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
     let wake = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(wake);
     let mut wake_at: Option<Instant> = None;
+    // checks and agent requests running; ticks (100 ms) spent with the
+    // most running, since full_since
+    let mut in_flight = 0usize;
+    let mut full_ticks = 0u64;
+    let mut full_since = Instant::now();
     loop {
-        let next = sup.next_due();
+        // no wake-up for due checks while as many as can run are running:
+        // the next result to come back starts the next one
+        let next = if in_flight < MAX_IN_FLIGHT {
+            sup.next_due()
+        } else {
+            None
+        };
         if next != wake_at {
             if let Some(t) = next {
                 wake.as_mut().reset(t.into());
@@ -348,12 +359,26 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
             _ = &mut wake, if wake_at.is_some() => {
                 // checks due now, and those due within SLACK (one wake-up
                 // for them, not one each)
-                launch(&mut sup, Instant::now() + SLACK, &tx, &tls);
+                in_flight += launch(&mut sup, Instant::now() + SLACK, MAX_IN_FLIGHT - in_flight, &tx, &tls);
                 wake_at = None;
             }
             _ = tick.tick() => {
                 let now = Instant::now();
-                launch(&mut sup, now, &tx, &tls);
+                if in_flight >= MAX_IN_FLIGHT {
+                    full_ticks += 1;
+                }
+                in_flight += launch(&mut sup, now, MAX_IN_FLIGHT.saturating_sub(in_flight), &tx, &tls);
+                if now.duration_since(full_since) >= FULL_REPORT {
+                    if full_ticks > 0 {
+                        log(&format!(
+                            "checks running late: {MAX_IN_FLIGHT} in flight (the most that run at once) for {} ms of the last {} s; each real server is checked less often than its interval",
+                            full_ticks * 100,
+                            FULL_REPORT.as_secs()
+                        ));
+                    }
+                    full_ticks = 0;
+                    full_since = now;
+                }
                 let second = match last_second {
                     None => true,
                     Some(t) => now.duration_since(t) >= Duration::from_secs(1),
@@ -417,12 +442,14 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                 let now = Instant::now();
                 match msg {
                     Msg::Check(key, gen, o) => {
+                        in_flight = in_flight.saturating_sub(1);
                         if let Some(l) = sup.on_check(&key, gen, o.up, &o.why, o.latency, now) {
                             log(&l);
                             touched.insert(key.0);
                         }
                     }
                     Msg::Agent(key, gen, r) => {
+                        in_flight = in_flight.saturating_sub(1);
                         for l in sup.on_agent(&key, gen, r, now) {
                             log(&l);
                             touched.insert(key.0);
@@ -553,15 +580,30 @@ impl Round<'_> {
 /// Checks due this soon after a wake-up are started with it.
 const SLACK: Duration = Duration::from_millis(2);
 
-/// Starts the checks and agent requests due by `by`, each a task whose
-/// result comes back on `tx`.
+/// The most checks and agent requests that run at once. A director too
+/// slow for its checks (thousands of real servers, little CPU) then
+/// checks each real server less often than its interval, instead of
+/// opening connections faster than it can follow them, which made
+/// checks of healthy real servers time out by the thousand and quiesce
+/// them. Natively 10 000 checks a second keep a few dozen in flight; a
+/// thousand real servers that time out at once all fit.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// How often a log line says that checks ran late for want of room.
+const FULL_REPORT: Duration = Duration::from_secs(60);
+
+/// Starts the checks and agent requests due by `by`, at most `room` of
+/// them, each a task whose result comes back on `tx`; how many.
 fn launch(
     sup: &mut Supervisor,
     by: Instant,
+    room: usize,
     tx: &mpsc::UnboundedSender<Msg>,
     tls: &Arc<rustls::ClientConfig>,
-) {
-    for d in sup.due(by) {
+) -> usize {
+    let due = sup.due_at_most(by, room);
+    let n = due.len();
+    for d in due {
         let tx = tx.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
@@ -575,6 +617,7 @@ fn launch(
             let _ = tx.send(msg);
         });
     }
+    n
 }
 
 pub const RESYNC: Duration = Duration::from_secs(2);
