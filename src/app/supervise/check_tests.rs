@@ -111,11 +111,10 @@ async fn http_status_range_and_host() {
     assert!(o.latency >= Duration::from_millis(300));
 }
 
-#[tokio::test]
-async fn the_timeout_applies_to_the_connection_and_to_the_answer_each() {
-    let tls = tls_config();
-    // a listener whose backlog is full and that never accepts: the next
-    // connection attempt gets no answer to its SYN
+/// A listener whose backlog is full and that never accepts: the next
+/// connection attempt to its address gets no answer to its SYN. Keep the
+/// first part (the listener and the connections that fill it).
+async fn silent_listener() -> ((TcpListener, Vec<TcpStream>), SocketAddr) {
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let l = sock.listen(1).unwrap();
@@ -128,6 +127,14 @@ async fn the_timeout_applies_to_the_connection_and_to_the_answer_each() {
             filled.push(c);
         }
     }
+    ((l, filled), a)
+}
+
+#[tokio::test]
+async fn the_timeout_applies_to_the_connection_and_to_the_answer_each() {
+    let tls = tls_config();
+    // (kept to the end: the listener and what fills it)
+    let (_silent, a) = silent_listener().await;
     let mut h = health(CheckKind::Http("/".into()));
     h.timeout = Duration::from_millis(300);
     let o = run(&h, &target(a), &tls).await;
@@ -151,7 +158,6 @@ async fn the_timeout_applies_to_the_connection_and_to_the_answer_each() {
     });
     let o = run(&h, &target(b), &tls).await;
     assert_eq!((o.up, &*o.why), (true, "http status 200"));
-    drop(filled);
 }
 
 #[tokio::test]
@@ -481,18 +487,7 @@ fn a_late_loop_does_not_turn_made_connections_into_timeouts() {
         let l = sock.listen(256).unwrap();
         let up = l.local_addr().unwrap();
         // one whose backlog is full: SYNs to it are dropped
-        let sock = tokio::net::TcpSocket::new_v4().unwrap();
-        sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let full = sock.listen(1).unwrap();
-        let silent = full.local_addr().unwrap();
-        let mut filled = Vec::new();
-        for _ in 0..8 {
-            if let Ok(Ok(c)) =
-                tokio::time::timeout(Duration::from_millis(100), TcpStream::connect(silent)).await
-            {
-                filled.push(c);
-            }
-        }
+        let (_full, silent) = silent_listener().await;
         for (addr, n, want_up) in [(up, 64, true), (silent, 4, false)] {
             let tasks: Vec<_> = (0..n)
                 .map(|_| {
@@ -512,6 +507,5 @@ fn a_late_loop_does_not_turn_made_connections_into_timeouts() {
                 }
             }
         }
-        drop(filled);
     });
 }
