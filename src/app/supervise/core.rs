@@ -59,7 +59,7 @@ pub struct Supervisor {
     /// When checks and agent requests are due, earliest first: (time,
     /// agent request, which). An entry whose time is no longer its
     /// server's next (rescheduled, reloaded away) is skipped when it comes
-    /// up, so nothing is searched for: at 10 000 real servers a tick
+    /// up, so nothing is searched for: at 10 000 real servers a wake-up
     /// looks at the few that are due, not at all of them.
     queue: BinaryHeap<Reverse<(Instant, bool, Key)>>,
     /// Services removed by a reload, kept in scope until deleted.

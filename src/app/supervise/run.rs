@@ -281,14 +281,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
         }
         Err(e) => {
             log(&e);
-            if !made.lines.is_empty() {
-                match made.undo(ctx) {
-                    Ok(()) => log("the settings of the file were put back"),
-                    Err(e) => log(&format!(
-                        "the settings of the file could not be put back: {e}"
-                    )),
-                }
-            }
+            put_back(&made, ctx, &log);
             return 1;
         }
     };
@@ -364,10 +357,10 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
             }
             _ = tick.tick() => {
                 let now = Instant::now();
+                // (due checks are started by the wake timer, not here)
                 if in_flight >= MAX_IN_FLIGHT {
                     full_ticks += 1;
                 }
-                in_flight += launch(&mut sup, now, MAX_IN_FLIGHT.saturating_sub(in_flight), &tx, &tls);
                 if now.duration_since(full_since) >= FULL_REPORT {
                     if full_ticks > 0 {
                         log(&format!(
@@ -493,14 +486,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                                 }
                                 Err(e) => {
                                     log(&format!("{e}: the running configuration stays"));
-                                    if !made.lines.is_empty() {
-                                        match made.undo(ctx) {
-                                            Ok(()) => log("the settings of the file were put back"),
-                                            Err(e) => log(&format!(
-                                                "the settings of the file could not be put back: {e}"
-                                            )),
-                                        }
-                                    }
+                                    put_back(&made, ctx, &log);
                                 }
                             }
                         }
@@ -528,6 +514,20 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                 }
             }
         }
+    }
+}
+
+/// The settings a file's lines made, put back after the kernel refused its
+/// table (logged either way).
+fn put_back(made: &MadeSettings, ctx: &mut Ctx<'_>, log: &dyn Fn(&str)) {
+    if made.lines.is_empty() {
+        return;
+    }
+    match made.undo(ctx) {
+        Ok(()) => log("the settings of the file were put back"),
+        Err(e) => log(&format!(
+            "the settings of the file could not be put back: {e}"
+        )),
     }
 }
 
