@@ -162,7 +162,7 @@ pub fn problems(
 }
 
 /// The type of a health check (`--health TYPE`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CheckKind {
     /// `tcp`: a TCP connection is accepted.
     Tcp,

@@ -118,4 +118,20 @@ for size in $SIZES; do
     done
     rm -rf "$W/$size.lvsadm" "$W/$size.ipvsadm"
 done
+# start-up alone: -C on an empty table, STARTUP runs in a row under one
+# timer (a shell loop), ten times per tool, alternating which goes first
+if [ "${STARTUP:-0}" -gt 0 ]; then
+    rep=1
+    while [ "$rep" -le 10 ]; do
+        if [ $((rep % 2)) = 1 ]; then order="lvsadm ipvsadm"; else order="ipvsadm lvsadm"; fi
+        [ "${ONLY_LVSADM:-0}" = 1 ] && order=lvsadm
+        for tool in $order; do
+            if [ "$tool" = lvsadm ]; then bin=$LVS; else bin=$REF; fi
+            unshare -n /bin/sh -c "ip link set lo up
+                $TIMER $W/start.t /bin/sh -c 'i=0; while [ \$i -lt $STARTUP ]; do $bin -C || exit 9; i=\$((i + 1)); done'"
+            echo "RAW empty C $tool $rep $(res "$W/start.t")"
+        done
+        rep=$((rep + 1))
+    done
+fi
 echo "INFO done"

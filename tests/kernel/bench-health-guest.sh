@@ -55,30 +55,40 @@ modprobe ip_vs
 # keepalived logs through syslog (its console logging would go through
 # the emulated serial line); lvsadm writes its log lines to a file
 busybox syslogd -n -O "$W/keepalived.log" &
+# the largest size: the own-port layout's ports 20000.. (one per service)
+MAXS=0
+for s in $SIZES; do [ "$s" -gt $MAXS ] && MAXS=$s; done
 start_peer() { # LAST-OCTET
-    ip netns exec rs bench-peer 198.51.100.$1:8080 4 "$W/served-$1" </dev/null >/dev/null 2>&1 &
+    ip netns exec rs bench-peer 198.51.100.$1:8080 4 "$W/served-$1" 20000-$((20000 + MAXS - 1)) </dev/null >/dev/null 2>&1 &
     echo $! >"$W/peer-$1.pid"
 }
 i=11
 while [ $i -le 20 ]; do start_peer $i; i=$((i + 1)); done
 sleep 1
 
-# files S CHECK: $W/lvsadm.rules and $W/keepalived.conf for S services
+# files S CHECK: $W/lvsadm.rules and $W/keepalived.conf for S services.
+# CHECK tcp or http: every service checks its real servers the same way
+# (port 8080, http path /ok), so lvsadm makes one check per real server
+# for all the services (keepalived one per service); tcp-own and
+# http-own: each service checks its own port (20000 + i) or path
+# (/ok/PORT), so no check answers for another service.
 files() {
     awk -v S="$1" -v C="$2" -v V="$V" -v I="${INTERVAL:-1}" -v L="$W/lvsadm.rules" -v K="$W/keepalived.conf" 'BEGIN {
-        h = (C == "http") ? "http:/ok" : "tcp"
         print "global_defs {\n    router_id bench\n}" > K
         for (i = 0; i < S; i++) {
             p = 1000 + i
-            printf "-A -t %s:%d -s rr --health %s --health-port 8080 --interval %d --health-timeout 1 --rise 1 --fall 1\n", V, p, h, I > L
+            cp = (C == "tcp-own") ? 20000 + i : 8080
+            path = (C == "http-own") ? "/ok/" p : "/ok"
+            h = (C ~ /^http/) ? "http:" path : "tcp"
+            printf "-A -t %s:%d -s rr --health %s --health-port %d --interval %d --health-timeout 1 --rise 1 --fall 1\n", V, p, h, cp, I > L
             printf "virtual_server %s %d {\n    delay_loop %d\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n", V, p, I > K
             for (r = 11; r <= 20; r++) {
                 printf "-a -t %s:%d -r 198.51.100.%d:%d -g -w 1\n", V, p, r, p > L
                 printf "    real_server 198.51.100.%d %d {\n        weight 1\n        inhibit_on_failure\n", r, p > K
-                if (C == "http")
-                    printf "        HTTP_GET {\n            url {\n                path /ok\n                status_code 200\n            }\n            connect_port 8080\n            connect_timeout 1\n            retry 0\n        }\n" > K
+                if (C ~ /^http/)
+                    printf "        HTTP_GET {\n            url {\n                path %s\n                status_code 200\n            }\n            connect_port %d\n            connect_timeout 1\n            retry 0\n        }\n", path, cp > K
                 else
-                    printf "        TCP_CHECK {\n            connect_port 8080\n            connect_timeout 1\n            retry 0\n        }\n" > K
+                    printf "        TCP_CHECK {\n            connect_port %d\n            connect_timeout 1\n            retry 0\n        }\n", cp > K
                 print "    }" > K
             }
             print "}" > K

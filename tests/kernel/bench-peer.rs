@@ -3,14 +3,17 @@
 //! a second under TCG). Compiled by tests/kernel/bench-health with rustc;
 //! std only.
 //!
-//! usage: bench-peer ADDR:PORT THREADS [COUNT-FILE]
+//! usage: bench-peer ADDR:PORT THREADS [COUNT-FILE [FIRST-LAST]]
 //!
 //! Listens on ADDR:PORT; THREADS threads accept connections. A connection
 //! that sends a request (up to its blank line, or 2 s) gets
 //! `HTTP/1.0 200 OK` with the body `ok`; one closed at once (a TCP check)
 //! is closed. With COUNT-FILE, the number of connections accepted so far
 //! is written there (replaced whole) every 100 ms: the checks a checker
-//! really made. Runs until killed.
+//! really made. With FIRST-LAST it also listens on every port of that
+//! range (one per service, for checks that cannot be shared), THREADS
+//! more threads each waiting (poll) on a share of those listeners. Runs
+//! until killed.
 //!
 //! usage: bench-peer watch IPV4 N TIMEOUT-MS
 //!
@@ -27,6 +30,45 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 static ACCEPTED: AtomicU64 = AtomicU64::new(0);
+
+/// poll(2)'s entry (std has no poll; the C library is linked anyway).
+#[repr(C)]
+struct PollFd {
+    fd: i32,
+    events: i16,
+    revents: i16,
+}
+
+extern "C" {
+    fn poll(fds: *mut PollFd, n: u64, timeout: i32) -> i32;
+}
+
+/// Accepts on `ls` (non-blocking listeners) as they become ready.
+fn serve_many(ls: Vec<TcpListener>) {
+    use std::os::fd::AsRawFd;
+    let mut fds: Vec<PollFd> = ls
+        .iter()
+        .map(|l| PollFd { fd: l.as_raw_fd(), events: 1, revents: 0 })
+        .collect();
+    loop {
+        // SAFETY: fds is a live, correctly laid out array of fds.len() entries
+        let n = unsafe { poll(fds.as_mut_ptr(), fds.len() as u64, 1000) };
+        if n <= 0 {
+            continue;
+        }
+        for (i, f) in fds.iter_mut().enumerate() {
+            if f.revents == 0 {
+                continue;
+            }
+            f.revents = 0;
+            while let Ok((c, _)) = ls[i].accept() {
+                ACCEPTED.fetch_add(1, Ordering::Relaxed);
+                let _ = c.set_nonblocking(false);
+                serve(c);
+            }
+        }
+    }
+}
 
 fn serve(mut s: TcpStream) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
@@ -97,8 +139,8 @@ fn main() {
         watch(&args);
         return;
     }
-    if args.len() != 3 && args.len() != 4 {
-        eprintln!("usage: bench-peer ADDR:PORT THREADS [COUNT-FILE]");
+    if !(3..=5).contains(&args.len()) {
+        eprintln!("usage: bench-peer ADDR:PORT THREADS [COUNT-FILE [FIRST-LAST]]");
         std::process::exit(2);
     }
     let threads: usize = args[2].parse().unwrap_or(1).max(1);
@@ -118,6 +160,23 @@ fn main() {
                 serve(c);
             }
         }));
+    }
+    if let Some(range) = args.get(4) {
+        let ip = args[1].rsplit_once(':').map(|(a, _)| a).unwrap_or("");
+        let (a, b) = range.split_once('-').expect("FIRST-LAST");
+        let (a, b): (u16, u16) = (a.parse().expect("FIRST"), b.parse().expect("LAST"));
+        let mut ls: Vec<Vec<TcpListener>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, port) in (a..=b).enumerate() {
+            let l = TcpListener::bind(format!("{ip}:{port}")).unwrap_or_else(|e| {
+                eprintln!("bench-peer: {ip}:{port}: {e}");
+                std::process::exit(1)
+            });
+            l.set_nonblocking(true).expect("non-blocking listener");
+            ls[i % threads].push(l);
+        }
+        for share in ls {
+            hs.push(std::thread::spawn(move || serve_many(share)));
+        }
     }
     if let Some(f) = args.get(3).cloned() {
         hs.push(std::thread::spawn(move || {

@@ -49,6 +49,39 @@ struct Sched {
     agent_busy: bool,
 }
 
+/// What one check asks: the checks of real servers with the same probe
+/// get the same answer (the same address and port, the same request, the
+/// same limits), so one check is made for all of them and its result
+/// counts for each. A real server behind 100 services is checked once
+/// an interval, not 100 times: the director makes fewer checks, the real
+/// server answers fewer, and all its entries change together. Each keeps
+/// its own rise and fall counts, slow start and agent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Probe {
+    addr: SocketAddr,
+    check: CheckKind,
+    interval: Duration,
+    timeout: Duration,
+    expect: (u16, u16),
+    host: Option<String>,
+    /// exec checks are given the virtual service: theirs is part of it
+    service: Option<(Option<SocketAddr>, u32)>,
+}
+
+impl Probe {
+    fn of(h: &crate::apply::health::Health, t: &Target) -> Probe {
+        Probe {
+            addr: SocketAddr::new(t.rip.ip(), h.port.unwrap_or(t.rip.port())),
+            check: h.check.clone(),
+            interval: h.interval,
+            timeout: h.timeout,
+            expect: h.expect,
+            host: h.host.clone(),
+            service: matches!(h.check, CheckKind::Exec(_)).then_some((t.vip, t.fwmark)),
+        }
+    }
+}
+
 /// The supervisor's state.
 pub struct Supervisor {
     /// The configuration in force.
@@ -71,6 +104,10 @@ pub struct Supervisor {
     /// What each checked real server's checks connect to, and its
     /// checks' settings, shared with every check started (not copied).
     targets: HashMap<Key, (Target, Arc<crate::apply::health::Health>)>,
+    /// The real servers whose checks another one's check makes (see
+    /// [`Probe`]), by the one that makes it; and which one that is.
+    followers: HashMap<Key, Vec<Key>>,
+    leader: HashMap<Key, Key>,
     /// `--drain SECS`: real servers a reload removes from a service that
     /// stays are drained (weight 0, deleted once they have no
     /// connections, or after SECS) instead of deleted at once.
@@ -205,6 +242,8 @@ impl Supervisor {
             gens: HashMap::new(),
             gen: 0,
             targets: HashMap::new(),
+            followers: HashMap::new(),
+            leader: HashMap::new(),
             drain: None,
             draining: HashMap::new(),
             held: HashMap::new(),
@@ -245,6 +284,9 @@ impl Supervisor {
         let mut sched = HashMap::new();
         let mut gens = HashMap::new();
         let mut targets = HashMap::new();
+        let mut probes: HashMap<Probe, Key> = HashMap::new();
+        let mut followers: HashMap<Key, Vec<Key>> = HashMap::new();
+        let mut leader = HashMap::new();
         let total: usize = cfg.wanted.iter().map(|w| w.dests.len()).sum();
         let mut i = 0u32;
         for w in &cfg.wanted {
@@ -293,7 +335,24 @@ impl Supervisor {
                     .interval
                     .mul_f64(f64::from(i) / (total.max(1) as f64));
                 let e = sched.entry(key).or_insert_with(Sched::default);
-                if e.next.is_none() && health.check != CheckKind::None {
+                let t = target(w, &d.dest);
+                let first = match health.check {
+                    CheckKind::None => None,
+                    _ => match probes.entry(Probe::of(&health, &t)) {
+                        std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(key);
+                            None
+                        }
+                    },
+                };
+                if let Some(first) = first {
+                    // another's check answers for it: none of its own
+                    // (one it has in flight still ends, and counts)
+                    e.next = None;
+                    followers.entry(first).or_default().push(key);
+                    leader.insert(key, first);
+                } else if e.next.is_none() && health.check != CheckKind::None {
                     e.next = Some(now + offset);
                     self.queue.push(Reverse((now + offset, false, key)));
                 }
@@ -301,7 +360,7 @@ impl Supervisor {
                     e.agent_next = Some(now + offset);
                     self.queue.push(Reverse((now + offset, true, key)));
                 }
-                targets.insert(key, (target(w, &d.dest), Arc::new(health.clone())));
+                targets.insert(key, (t, Arc::new(health.clone())));
                 servers.insert(key, server);
             }
         }
@@ -341,6 +400,8 @@ impl Supervisor {
         self.sched = sched;
         self.gens = gens;
         self.targets = targets;
+        self.followers = followers;
+        self.leader = leader;
         self.cfg = cfg;
         Ok(logs)
     }
@@ -396,7 +457,18 @@ impl Supervisor {
         self.queue.peek().map(|Reverse((at, _, _))| *at)
     }
 
-    /// The end of a check; a log line when the state changes.
+    /// How many checks are made each round: one per distinct [`Probe`].
+    pub fn probes(&self) -> usize {
+        self.servers
+            .values()
+            .filter(|s| s.health.check != CheckKind::None)
+            .count()
+            - self.leader.len()
+    }
+
+    /// The end of a check: its result counts for the real server and for
+    /// every one whose checks it makes (see [`Probe`]). Returns a log
+    /// line for each whose state changed.
     pub fn on_check(
         &mut self,
         key: &Key,
@@ -405,18 +477,36 @@ impl Supervisor {
         why: &str,
         latency: Duration,
         now: Instant,
-    ) -> Option<String> {
-        let sc = self.sched.get_mut(key)?;
+    ) -> Vec<(Key, String)> {
+        let mut out = Vec::new();
+        let Some(sc) = self.sched.get_mut(key) else {
+            return out;
+        };
         sc.busy = false;
-        let s = self.servers.get_mut(key)?;
-        let next = every(sc.next, s.health.interval, now);
-        sc.next = Some(next);
-        self.queue.push(Reverse((next, false, *key)));
-        if self.gens.get(key) != Some(&gen) {
-            return None;
+        let Some(s) = self.servers.get_mut(key) else {
+            return out;
+        };
+        if !self.leader.contains_key(key) {
+            let next = every(sc.next, s.health.interval, now);
+            sc.next = Some(next);
+            self.queue.push(Reverse((next, false, *key)));
         }
-        s.on_result(now, up, why, latency)
-            .map(|l| format!("{}: {l}", name(key)))
+        if self.gens.get(key) != Some(&gen) {
+            return out;
+        }
+        if let Some(l) = s.on_result(now, up, why, latency) {
+            out.push((*key, format!("{}: {l}", name(key))));
+        }
+        for f in self.followers.get(key).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(l) = self
+                .servers
+                .get_mut(f)
+                .and_then(|s| s.on_result(now, up, why, latency))
+            {
+                out.push((*f, format!("{}: {l}", name(f))));
+            }
+        }
+        out
     }
 
     /// The end of an agent request; log lines of what it changed.

@@ -84,11 +84,15 @@ fn healthy_restart_changes_nothing_and_failures_quiesce_or_remove() {
     let (a, b) = (key(FILE, 0, 0), key(FILE, 0, 1));
     let gen = due[0].gen;
     let t = t0 + Duration::from_secs(2);
-    assert_eq!(sup.on_check(&a, gen, false, "http status 503", MS, t), None);
+    assert!(sup
+        .on_check(&a, gen, false, "http status 503", MS, t)
+        .is_empty());
     assert_eq!(
-        sup.on_check(&a, gen, false, "http status 503", MS, t)
-            .as_deref(),
-        Some("-t 192.0.2.1:80 -r 198.51.100.1:80: down: http status 503, 2/2 failures")
+        sup.on_check(&a, gen, false, "http status 503", MS, t),
+        [(
+            a,
+            "-t 192.0.2.1:80 -r 198.51.100.1:80: down: http status 503, 2/2 failures".to_string()
+        )]
     );
     sup.on_check(&b, gen, false, "http connect: Connection refused", MS, t);
     sup.on_check(&b, gen, false, "http connect: Connection refused", MS, t);
@@ -200,7 +204,9 @@ fn new_servers_join_after_rise_and_reloads_keep_state() {
     assert_eq!(sup.servers[&a].status, super::super::state::Status::Up);
     // results of a check started before the reload count for a (same
     // options) and not for b (changed options)
-    assert_eq!(sup.on_check(&b, gen, true, "http status 200", MS, t0), None);
+    assert!(sup
+        .on_check(&b, gen, true, "http status 200", MS, t0)
+        .is_empty());
     assert_eq!(sup.servers[&b].streak, 0);
     let logs = sup.reconcile(&mut ctx, None, t0).unwrap();
     assert_eq!(
@@ -517,9 +523,9 @@ fn a_state_change_reconciles_only_its_service_and_the_full_round_the_rest() {
     let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
     let t = t0 + Duration::from_secs(2);
     sup.on_check(&a, gen, false, "http status 503", MS, t);
-    assert!(sup
+    assert!(!sup
         .on_check(&a, gen, false, "http status 503", MS, t)
-        .is_some());
+        .is_empty());
     let only: HashSet<ServiceKey> = [a.0].into_iter().collect();
     assert_eq!(
         sup.reconcile_only(&mut ctx, None, t, &only).unwrap(),
@@ -624,4 +630,85 @@ fn each_due_check_is_started_once_and_rescheduled_from_its_due_time() {
         .map(|i| sup.due(end + Duration::from_secs(i)).len())
         .sum();
     assert!(n >= 1, "the reloaded checks run");
+}
+
+/// Three services on one real server with the same http check, one with
+/// another path, and two exec checks (given the virtual service).
+const SHARED: &str = "\
+-A -t 192.0.2.1:80 -s rr --health http:/ping --fall 2 --interval 1
+-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1
+-A -t 192.0.2.2:80 -s rr --health http:/ping --fall 2 --interval 1
+-a -t 192.0.2.2:80 -r 198.51.100.1:80 -g -w 1
+-A -t 192.0.2.3:80 -s rr --health http:/ping --fall 2 --interval 1
+-a -t 192.0.2.3:80 -r 198.51.100.1:80 -g -w 1
+-A -t 192.0.2.4:80 -s rr --health http:/other --fall 2 --interval 1
+-a -t 192.0.2.4:80 -r 198.51.100.1:80 -g -w 1
+-A -t 192.0.2.5:80 -s rr --health exec:/bin/true --fall 2 --interval 1
+-a -t 192.0.2.5:80 -r 198.51.100.1:80 -g -w 1
+-A -t 192.0.2.6:80 -s rr --health exec:/bin/true --fall 2 --interval 1
+-a -t 192.0.2.6:80 -r 198.51.100.1:80 -g -w 1
+";
+
+#[test]
+fn one_check_answers_for_every_real_server_with_the_same_probe() {
+    let _one = serial();
+    let mut k = seeded(SHARED);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(SHARED), &mut ctx, t0).unwrap();
+    // /ping once for the three services, /other, and each exec: 4 checks
+    // for 6 real servers
+    assert_eq!(sup.probes(), 4);
+    let due = sup.due(t0 + Duration::from_secs(1));
+    assert_eq!(
+        due.len(),
+        4,
+        "{:?}",
+        due.iter().map(|d| d.key).collect::<Vec<_>>()
+    );
+    let ping = key(SHARED, 0, 0);
+    assert!(due.iter().any(|d| d.key == ping));
+    let gen = due[0].gen;
+    // the /ping check fails twice: the three services' entries go down
+    // together, the others stay up
+    let t = t0 + Duration::from_secs(2);
+    assert!(sup
+        .on_check(&ping, gen, false, "http status 503", MS, t)
+        .is_empty());
+    let logs: Vec<Key> = sup
+        .on_check(&ping, gen, false, "http status 503", MS, t)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        logs,
+        [key(SHARED, 0, 0), key(SHARED, 1, 0), key(SHARED, 2, 0)]
+    );
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t).unwrap(),
+        [
+            "table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 0",
+            "table: -e -t 192.0.2.2:80 -r 198.51.100.1:80 -g -w 0",
+            "table: -e -t 192.0.2.3:80 -r 198.51.100.1:80 -g -w 0"
+        ]
+    );
+    // control: without sharing (a path per service) each has its own
+    let apart = SHARED
+        .replacen("http:/ping", "http:/a", 1)
+        .replacen("http:/ping", "http:/b", 1);
+    sup.reload(cfg(&apart), &mut ctx, t).unwrap();
+    assert_eq!(sup.probes(), 6);
+    // the one that made the check leaves the file: the next one makes it
+    let without_first: String = SHARED.lines().skip(2).map(|l| format!("{l}\n")).collect();
+    sup.reload(cfg(&without_first), &mut ctx, t).unwrap();
+    assert_eq!(sup.probes(), 4);
+    let due: Vec<Key> = (1..=3)
+        .flat_map(|i| sup.due(t + Duration::from_secs(i)))
+        .map(|d| d.key)
+        .collect();
+    assert!(due.contains(&key(SHARED, 1, 0)), "{due:?}");
+    assert!(!due.contains(&key(SHARED, 2, 0)), "{due:?}");
 }

@@ -287,13 +287,14 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
     };
     let dests: usize = sup.cfg.wanted.iter().map(|w| w.dests.len()).sum();
     log(&format!(
-        "supervising {}: {} service{}, {} real server{}, {} checked",
+        "supervising {}: {} service{}, {} real server{}, {} checked{}",
         a.file,
         sup.cfg.wanted.len(),
         if sup.cfg.wanted.len() == 1 { "" } else { "s" },
         dests,
         if dests == 1 { "" } else { "s" },
-        sup.servers.len()
+        sup.servers.len(),
+        shared(&sup)
     ));
     for l in sup.reload_logs_at_start() {
         log(&l);
@@ -436,9 +437,9 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                 match msg {
                     Msg::Check(key, gen, o) => {
                         in_flight = in_flight.saturating_sub(1);
-                        if let Some(l) = sup.on_check(&key, gen, o.up, &o.why, o.latency, now) {
+                        for (k, l) in sup.on_check(&key, gen, o.up, &o.why, o.latency, now) {
                             log(&l);
-                            touched.insert(key.0);
+                            touched.insert(k.0);
                         }
                     }
                     Msg::Agent(key, gen, r) => {
@@ -594,6 +595,21 @@ const FULL_REPORT: Duration = Duration::from_secs(60);
 
 /// Starts the checks and agent requests due by `by`, at most `room` of
 /// them, each a task whose result comes back on `tx`; how many.
+/// The start line's note on checks made once for several real servers
+/// (see [`super::core`]'s `Probe`), empty when there are none.
+fn shared(sup: &Supervisor) -> String {
+    let n = sup.probes();
+    let all = sup
+        .servers
+        .values()
+        .filter(|s| s.health.check != crate::apply::health::CheckKind::None)
+        .count();
+    if n == all {
+        return String::new();
+    }
+    format!(" ({n} check{} a round: a real server behind several services with the same check is checked once for all)", if n == 1 { "" } else { "s" })
+}
+
 fn launch(
     sup: &mut Supervisor,
     by: Instant,
