@@ -82,32 +82,45 @@ impl Probe {
     }
 }
 
+/// A checked real server's checks.
+#[derive(Debug)]
+struct Slot {
+    key: Key,
+    sched: Sched,
+    /// Its configuration generation (results of an older one are
+    /// dropped).
+    gen: u64,
+    /// What its checks connect to, and their settings, shared with every
+    /// check started (not copied).
+    target: Target,
+    health: Arc<crate::apply::health::Health>,
+    /// The slot whose check answers for this one (see [`Probe`]).
+    leader: Option<u32>,
+    /// The slots this one's check answers for.
+    followers: Vec<u32>,
+}
+
 /// The supervisor's state.
 pub struct Supervisor {
     /// The configuration in force.
     pub cfg: Config,
     /// Every checked real server.
     pub servers: HashMap<Key, Server>,
-    sched: HashMap<Key, Sched>,
+    /// What the checks of each checked real server need, in one place (a
+    /// check's start and end touch one slot, not a map lookup each for
+    /// its schedule, generation and target), in file order.
+    slots: Vec<Slot>,
+    /// Each checked real server's slot.
+    index: HashMap<Key, u32>,
     /// When checks and agent requests are due, earliest first: (time,
-    /// agent request, which). An entry whose time is no longer its
-    /// server's next (rescheduled, reloaded away) is skipped when it comes
-    /// up, so nothing is searched for: at 10 000 real servers a wake-up
-    /// looks at the few that are due, not at all of them.
-    queue: BinaryHeap<Reverse<(Instant, bool, Key)>>,
+    /// agent request, slot). An entry whose time is no longer its slot's
+    /// next (rescheduled) is skipped when it comes up, so nothing is
+    /// searched for: at 10 000 real servers a wake-up looks at the few
+    /// that are due, not at all of them. Rebuilt by each reload.
+    queue: BinaryHeap<Reverse<(Instant, bool, u32)>>,
     /// Services removed by a reload, kept in scope until deleted.
     leaving: HashSet<ServiceKey>,
-    /// Each server's configuration generation (results of an older one
-    /// are dropped).
-    gens: HashMap<Key, u64>,
     gen: u64,
-    /// What each checked real server's checks connect to, and its
-    /// checks' settings, shared with every check started (not copied).
-    targets: HashMap<Key, (Target, Arc<crate::apply::health::Health>)>,
-    /// The real servers whose checks another one's check makes (see
-    /// [`Probe`]), by the one that makes it; and which one that is.
-    followers: HashMap<Key, Vec<Key>>,
-    leader: HashMap<Key, Key>,
     /// `--drain SECS`: real servers a reload removes from a service that
     /// stays are drained (weight 0, deleted once they have no
     /// connections, or after SECS) instead of deleted at once.
@@ -236,14 +249,11 @@ impl Supervisor {
                 health: HealthLines::default(),
             },
             servers: HashMap::new(),
-            sched: HashMap::new(),
+            slots: Vec::new(),
+            index: HashMap::new(),
             queue: BinaryHeap::new(),
             leaving: HashSet::new(),
-            gens: HashMap::new(),
             gen: 0,
-            targets: HashMap::new(),
-            followers: HashMap::new(),
-            leader: HashMap::new(),
             drain: None,
             draining: HashMap::new(),
             held: HashMap::new(),
@@ -281,12 +291,9 @@ impl Supervisor {
         self.gen += 1;
         let mut logs = Vec::new();
         let mut servers = HashMap::new();
-        let mut sched = HashMap::new();
-        let mut gens = HashMap::new();
-        let mut targets = HashMap::new();
-        let mut probes: HashMap<Probe, Key> = HashMap::new();
-        let mut followers: HashMap<Key, Vec<Key>> = HashMap::new();
-        let mut leader = HashMap::new();
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut index = HashMap::new();
+        let mut probes: HashMap<Probe, u32> = HashMap::new();
         let total: usize = cfg.wanted.iter().map(|w| w.dests.len()).sum();
         let mut i = 0u32;
         for w in &cfg.wanted {
@@ -298,16 +305,18 @@ impl Supervisor {
                 if !health.is_checked() {
                     continue;
                 }
+                let mut kept = None;
                 let server = match self.servers.remove(&key) {
                     Some(mut old) => {
                         let same = old.health == health && old.written == d.dest.weight;
                         old.health = health.clone();
                         old.written = d.dest.weight;
                         if same {
-                            gens.insert(key, self.gens.get(&key).copied().unwrap_or(self.gen));
-                            if let Some(s) = self.sched.remove(&key) {
-                                sched.insert(key, s);
-                            }
+                            kept = self
+                                .index
+                                .get(&key)
+                                .and_then(|&j| self.slots.get(j as usize))
+                                .map(|o| (o.sched, o.gen));
                         }
                         old
                     }
@@ -329,19 +338,19 @@ impl Supervisor {
                         s
                     }
                 };
-                gens.entry(key).or_insert(self.gen);
+                let (mut e, gen) = kept.unwrap_or((Sched::default(), self.gen));
                 // first checks spread over one interval
                 let offset = health
                     .interval
                     .mul_f64(f64::from(i) / (total.max(1) as f64));
-                let e = sched.entry(key).or_insert_with(Sched::default);
                 let t = target(w, &d.dest);
+                let at = slots.len() as u32;
                 let first = match health.check {
                     CheckKind::None => None,
                     _ => match probes.entry(Probe::of(&health, &t)) {
                         std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
                         std::collections::hash_map::Entry::Vacant(v) => {
-                            v.insert(key);
+                            v.insert(at);
                             None
                         }
                     },
@@ -350,17 +359,23 @@ impl Supervisor {
                     // another's check answers for it: none of its own
                     // (one it has in flight still ends, and counts)
                     e.next = None;
-                    followers.entry(first).or_default().push(key);
-                    leader.insert(key, first);
+                    slots[first as usize].followers.push(at);
                 } else if e.next.is_none() && health.check != CheckKind::None {
                     e.next = Some(now + offset);
-                    self.queue.push(Reverse((now + offset, false, key)));
                 }
                 if e.agent_next.is_none() && health.agent.is_some() {
                     e.agent_next = Some(now + offset);
-                    self.queue.push(Reverse((now + offset, true, key)));
                 }
-                targets.insert(key, (t, Arc::new(health.clone())));
+                slots.push(Slot {
+                    key,
+                    sched: e,
+                    gen,
+                    target: t,
+                    health: Arc::new(health.clone()),
+                    leader: first,
+                    followers: Vec::new(),
+                });
+                index.insert(key, at);
                 servers.insert(key, server);
             }
         }
@@ -397,11 +412,21 @@ impl Supervisor {
         let old_scope = self.scope();
         self.leaving = old_scope.difference(&new_keys).copied().collect();
         self.servers = servers;
-        self.sched = sched;
-        self.gens = gens;
-        self.targets = targets;
-        self.followers = followers;
-        self.leader = leader;
+        // the queue anew: the slots' numbers are this configuration's
+        self.queue = slots
+            .iter()
+            .enumerate()
+            .flat_map(|(j, sl)| {
+                let j = j as u32;
+                [
+                    sl.sched.next.map(|t| Reverse((t, false, j))),
+                    sl.sched.agent_next.map(|t| Reverse((t, true, j))),
+                ]
+            })
+            .flatten()
+            .collect();
+        self.slots = slots;
+        self.index = index;
         self.cfg = cfg;
         Ok(logs)
     }
@@ -416,7 +441,7 @@ impl Supervisor {
     /// due, in their order.
     pub fn due_at_most(&mut self, now: Instant, room: usize) -> Vec<Due> {
         let mut out = Vec::new();
-        while let Some(&Reverse((at, agent, key))) = self.queue.peek() {
+        while let Some(&Reverse((at, agent, j))) = self.queue.peek() {
             if out.len() >= room {
                 break;
             }
@@ -424,9 +449,10 @@ impl Supervisor {
                 break;
             }
             self.queue.pop();
-            let Some(sc) = self.sched.get_mut(&key) else {
+            let Some(sl) = self.slots.get_mut(j as usize) else {
                 continue;
             };
+            let sc = &mut sl.sched;
             let (next, busy) = if agent {
                 (sc.agent_next, &mut sc.agent_busy)
             } else {
@@ -435,15 +461,12 @@ impl Supervisor {
             if *busy || next != Some(at) {
                 continue;
             }
-            let Some((t, health)) = self.targets.get(&key) else {
-                continue;
-            };
             *busy = true;
             out.push(Due {
-                key,
-                gen: self.gens.get(&key).copied().unwrap_or(0),
-                health: health.clone(),
-                target: t.clone(),
+                key: sl.key,
+                gen: sl.gen,
+                health: sl.health.clone(),
+                target: sl.target.clone(),
                 agent,
             });
         }
@@ -459,11 +482,10 @@ impl Supervisor {
 
     /// How many checks are made each round: one per distinct [`Probe`].
     pub fn probes(&self) -> usize {
-        self.servers
-            .values()
-            .filter(|s| s.health.check != CheckKind::None)
+        self.slots
+            .iter()
+            .filter(|sl| sl.health.check != CheckKind::None && sl.leader.is_none())
             .count()
-            - self.leader.len()
     }
 
     /// The end of a check: its result counts for the real server and for
@@ -479,31 +501,29 @@ impl Supervisor {
         now: Instant,
     ) -> Vec<(Key, String)> {
         let mut out = Vec::new();
-        let Some(sc) = self.sched.get_mut(key) else {
+        let Some(&j) = self.index.get(key) else {
             return out;
         };
-        sc.busy = false;
-        let Some(s) = self.servers.get_mut(key) else {
-            return out;
-        };
-        if !self.leader.contains_key(key) {
-            let next = every(sc.next, s.health.interval, now);
-            sc.next = Some(next);
-            self.queue.push(Reverse((next, false, *key)));
+        let sl = &mut self.slots[j as usize];
+        sl.sched.busy = false;
+        if sl.leader.is_none() {
+            let next = every(sl.sched.next, sl.health.interval, now);
+            sl.sched.next = Some(next);
+            self.queue.push(Reverse((next, false, j)));
         }
-        if self.gens.get(key) != Some(&gen) {
+        if sl.gen != gen {
             return out;
         }
-        if let Some(l) = s.on_result(now, up, why, latency) {
-            out.push((*key, format!("{}: {l}", name(key))));
-        }
-        for f in self.followers.get(key).map(Vec::as_slice).unwrap_or(&[]) {
+        let sl = &self.slots[j as usize];
+        for k in
+            std::iter::once(key).chain(sl.followers.iter().map(|&f| &self.slots[f as usize].key))
+        {
             if let Some(l) = self
                 .servers
-                .get_mut(f)
+                .get_mut(k)
                 .and_then(|s| s.on_result(now, up, why, latency))
             {
-                out.push((*f, format!("{}: {l}", name(f))));
+                out.push((*k, format!("{}: {l}", name(k))));
             }
         }
         out
@@ -517,16 +537,20 @@ impl Supervisor {
         r: Result<super::agent::AgentReply, String>,
         now: Instant,
     ) -> Vec<String> {
-        let (Some(sc), Some(s)) = (self.sched.get_mut(key), self.servers.get_mut(key)) else {
+        let Some(&j) = self.index.get(key) else {
             return Vec::new();
         };
-        sc.agent_busy = false;
-        let next = every(sc.agent_next, s.health.interval, now);
-        sc.agent_next = Some(next);
-        self.queue.push(Reverse((next, true, *key)));
-        if self.gens.get(key) != Some(&gen) {
+        let sl = &mut self.slots[j as usize];
+        sl.sched.agent_busy = false;
+        let next = every(sl.sched.agent_next, sl.health.interval, now);
+        sl.sched.agent_next = Some(next);
+        self.queue.push(Reverse((next, true, j)));
+        if sl.gen != gen {
             return Vec::new();
         }
+        let Some(s) = self.servers.get_mut(key) else {
+            return Vec::new();
+        };
         match r {
             Ok(reply) => s
                 .on_agent(now, &reply)
