@@ -121,7 +121,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 
 /// The address a check connects to: the real server's, with
 /// `--health-port` when given.
-fn checked_addr(h: &Health, t: &Target) -> SocketAddr {
+pub fn checked_addr(h: &Health, t: &Target) -> SocketAddr {
     SocketAddr::new(t.rip.ip(), h.port.unwrap_or(t.rip.port()))
 }
 

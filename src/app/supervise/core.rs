@@ -71,7 +71,7 @@ struct Probe {
 impl Probe {
     fn of(h: &crate::apply::health::Health, t: &Target) -> Probe {
         Probe {
-            addr: SocketAddr::new(t.rip.ip(), h.port.unwrap_or(t.rip.port())),
+            addr: super::check::checked_addr(h, t),
             check: h.check.clone(),
             interval: h.interval,
             timeout: h.timeout,
@@ -482,10 +482,18 @@ impl Supervisor {
 
     /// How many checks are made each round: one per distinct [`Probe`].
     pub fn probes(&self) -> usize {
+        self.with_check().filter(|sl| sl.leader.is_none()).count()
+    }
+
+    /// How many real servers have a check (not only an agent).
+    pub fn with_checks(&self) -> usize {
+        self.with_check().count()
+    }
+
+    fn with_check(&self) -> impl Iterator<Item = &Slot> {
         self.slots
             .iter()
-            .filter(|sl| sl.health.check != CheckKind::None && sl.leader.is_none())
-            .count()
+            .filter(|sl| sl.health.check != CheckKind::None)
     }
 
     /// The end of a check: its result counts for the real server and for

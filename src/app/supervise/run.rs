@@ -593,23 +593,18 @@ pub const MAX_IN_FLIGHT: usize = 1024;
 /// How often a log line says that checks ran late for want of room.
 const FULL_REPORT: Duration = Duration::from_secs(60);
 
-/// Starts the checks and agent requests due by `by`, at most `room` of
-/// them, each a task whose result comes back on `tx`; how many.
 /// The start line's note on checks made once for several real servers
 /// (see [`super::core`]'s `Probe`), empty when there are none.
 fn shared(sup: &Supervisor) -> String {
     let n = sup.probes();
-    let all = sup
-        .servers
-        .values()
-        .filter(|s| s.health.check != crate::apply::health::CheckKind::None)
-        .count();
-    if n == all {
+    if n == sup.with_checks() {
         return String::new();
     }
     format!(" ({n} check{} a round: a real server behind several services with the same check is checked once for all)", if n == 1 { "" } else { "s" })
 }
 
+/// Starts the checks and agent requests due by `by`, at most `room` of
+/// them, each a task whose result comes back on `tx`; how many.
 fn launch(
     sup: &mut Supervisor,
     by: Instant,
