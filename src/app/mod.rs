@@ -45,7 +45,11 @@ pub fn main_entry() -> i32 {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let program = argv.first().cloned().unwrap_or_else(|| "lvsadm".into());
-    let base = program.rsplit('/').next().unwrap_or("").to_string();
+    let base = program[program
+        .bytes()
+        .rposition(|b| b == b'/')
+        .map_or(0, |i| i + 1)..]
+        .to_string();
 
     let wrapper = if let Some(tool) = base.strip_suffix("-save") {
         Some((Wrapper::Save, tool.to_string()))
@@ -53,6 +57,14 @@ pub fn main_entry() -> i32 {
         base.strip_suffix("-restore")
             .map(|tool| (Wrapper::Restore, tool.to_string()))
     };
+    // The plain ipvsadm command lines of scripts (`-C`, `-R`, numeric `-A`
+    // and `-a` lines) carry none of lvsadm's options: run them without
+    // the extensions' parsers below, which would all pass them on.
+    if wrapper.is_none() {
+        if let Some(p) = cli::fast::parse_plain(&argv[1..]) {
+            return run_plain(program, &base, &p);
+        }
+    }
     if let Some((Wrapper::Save, _)) = &wrapper {
         // The script checks its arguments before running anything.
         for a in &argv[1..] {
@@ -112,15 +124,9 @@ pub fn main_entry() -> i32 {
             return code;
         }
     }
-    let mut ipvs = match init() {
+    let mut ipvs = match open_kernel() {
         Ok(i) => i,
-        Err(errno) => {
-            eprintln!(
-                "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
-                ipvs_strerror(Op::Other, errno)
-            );
-            return 2;
-        }
+        Err(code) => return code,
     };
     let program = match &wrapper {
         // The wrapper scripts call the tool by its plain name.
@@ -168,6 +174,48 @@ pub fn main_entry() -> i32 {
         },
     };
     crate::stdio::finish(&mut out, &base).map_or_else(|c| c, |()| code)
+}
+
+/// A command line [`cli::fast::parse_plain`] read: what the general path
+/// does with it (no extension takes it; `-R` holds the writer's lock),
+/// without the parsers that would pass it on.
+fn run_plain(program: String, base: &str, p: &cli::Parsed) -> i32 {
+    let _lock = if p.cmd == cli::Cmd::Restore {
+        match lock::acquire(&program, lock::DEFAULT_WAIT, false) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("{program}: {e}");
+                return lock::TIMED_OUT;
+            }
+        }
+    } else {
+        None
+    };
+    let mut ipvs = match open_kernel() {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let mut ctx = Ctx {
+        kernel: &mut ipvs,
+        program,
+    };
+    let mut out = CStdio::new(io::stdout().lock(), stdout_buffering());
+    let code = match run::run(&mut ctx, p, false, &mut out) {
+        Ok(r) => r & 0xff,
+        Err(Exit(c)) => c & 0xff,
+    };
+    crate::stdio::finish(&mut out, base).map_or_else(|c| c, |()| code)
+}
+
+/// [`init`], with ipvsadm's message and exit status when it fails.
+fn open_kernel() -> Result<Ipvs, i32> {
+    init().map_err(|errno| {
+        eprintln!(
+            "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
+            ipvs_strerror(Op::Other, errno)
+        );
+        2
+    })
 }
 
 /// lvsadm's own commands, which ipvsadm's grammar does not have (`--top`,

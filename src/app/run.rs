@@ -85,7 +85,7 @@ pub fn request_from(p: Parsed) -> Option<(Request, Op)> {
     })
 }
 
-fn run<W: Write>(
+pub(crate) fn run<W: Write>(
     ctx: &mut Ctx<'_>,
     p: &Parsed,
     reading_stdin: bool,

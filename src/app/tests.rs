@@ -293,3 +293,92 @@ fn rule_file_is_checked_before_the_kernel() {
     }
     std::fs::remove_file(&here).unwrap();
 }
+
+/// The command lines `main_entry` runs without the extensions' parsers
+/// (`cli::fast::parse_plain`) are ones every one of those parsers passes
+/// on, and they do to the table what the general path does. The controls:
+/// command lines with lvsadm's options are not plain, and a parser claims
+/// each of them.
+#[test]
+fn plain_command_lines_skip_only_parsers_that_pass_them_on() {
+    // Whether any step the general path takes before `process` would act
+    // on `args` (or change them).
+    fn claimed(args: &[String]) -> bool {
+        let mut argv = vec!["lvsadm".to_string()];
+        argv.extend_from_slice(args);
+        // what run_plain does: the writer's lock for -R only
+        let restore = args == ["-R"] || args == ["--restore"];
+        let lock = restore.then_some((super::lock::DEFAULT_WAIT, false));
+        crate::cli::generate::early("lvsadm", args).is_some()
+            || super::early_options("lvsadm", args).as_deref() != Ok(args)
+            || super::writer_wait("lvsadm", &mut argv) != Ok(lock)
+            || super::rule_file_first(args).is_err()
+            || super::top::parse(args).is_some()
+            || super::supervise::run::parse(args).is_some()
+            || super::supervise::status::parse(args).is_some()
+            || super::settings::parse(args).is_some()
+            || super::settings::save_settings_args(args).is_some()
+            || super::doctor::parse(args).is_some()
+            || super::ops::parse(args).is_some()
+    }
+    let plain = [
+        "-C",
+        "--clear",
+        "-R",
+        "--restore",
+        "-A -t 192.0.2.1:80 -s rr",
+        "-A -t 192.0.2.1:443 -s wlc -p 120",
+        "-A -u [2001:db8::1]:53 -s sh",
+        "-A -f 7 -s mh",
+        "-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1",
+        "-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 2",
+        "-a -t 192.0.2.1:443 -r 198.51.100.1:443 -w 2",
+        "-a -u [2001:db8::1]:53 -r [2001:db8::10]:53 -i -w 0",
+        "-a -f 7 -r 198.51.100.3:0 -i --tun-type ipip -w 3",
+    ];
+    let mut fast = StandIn::new();
+    let mut general = StandIn::new();
+    for line in plain {
+        let args = words(line);
+        let p = crate::cli::fast::parse_plain(&args).unwrap_or_else(|| panic!("{line}"));
+        assert!(!claimed(&args), "{line}");
+        if p.cmd == crate::cli::Cmd::Restore {
+            continue; // reads standard input
+        }
+        let mut out = Vec::new();
+        let mut ctx = Ctx {
+            kernel: &mut fast,
+            program: "lvsadm".into(),
+        };
+        let r = super::run::run(&mut ctx, &p, false, &mut out).map_err(|e| e.0);
+        assert_eq!((r, out), {
+            let (r, out) = run(&mut general, line);
+            (r, out.into_bytes())
+        });
+        assert_eq!(save(&mut fast), save(&mut general), "{line}");
+    }
+    assert!(save(&mut fast).contains("-a -f 7 -r 198.51.100.3:0 -i -w 3"));
+    // not plain either: refused by the general parser
+    let waits = words("-C --wait 5");
+    assert!(crate::cli::fast::parse_plain(&waits).is_none());
+    assert!(crate::cli::parse(&waits).is_err());
+    for line in [
+        "--netns blue -C",
+        "-R --wait 0",
+        "--apply r.rules",
+        "--supervise r.rules",
+        "-L --health-status",
+        "--top",
+        "-S --settings",
+        "--sysctl",
+        "--doctor",
+        "--drain 30 -d -t 192.0.2.1:80 -r 198.51.100.1:80",
+        "--metrics",
+        "--generate no-such-kind",
+        "-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 1 --netns blue",
+    ] {
+        let args = words(line);
+        assert!(crate::cli::fast::parse_plain(&args).is_none(), "{line}");
+        assert!(claimed(&args), "{line}");
+    }
+}

@@ -41,6 +41,27 @@ pub fn parse_bare(args: &[String]) -> Option<Parsed> {
     })
 }
 
+/// A whole command line that is one of the plain ipvsadm commands the fast
+/// parsers read: [`parse_bare`]'s `-C` / `-R`, or a `-A` / `-a` line
+/// [`parse_simple`] takes (numeric addresses, ipvsadm's options only). Such
+/// a line has none of lvsadm's own options, so the program can run it
+/// without trying its extensions' parsers first (`None`: anything else).
+pub fn parse_plain(args: &[String]) -> Option<Parsed> {
+    if let Some(p) = parse_bare(args) {
+        return Some(p);
+    }
+    match args.first().map(String::as_str) {
+        Some("-A" | "-a") if args.len() <= 16 => {
+            let mut words = [""; 16];
+            for (w, a) in words.iter_mut().zip(args) {
+                *w = a.as_str();
+            }
+            parse_simple(&words[..args.len()])
+        }
+        _ => None,
+    }
+}
+
 /// Upper bound of `-p` (31 days, as the general parser).
 const MAX_TIMEOUT: u32 = 86400 * 31;
 
