@@ -33,4 +33,31 @@ fn main() {
         let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
         std::fs::write(out.join("option_table.rs"), t).expect("write option_table.rs");
     }
+    static_unwinder();
+}
+
+/// Link the unwinder (libgcc_eh, what libgcc_s.so holds) into the program
+/// rather than load libgcc_s.so at each start: one shared library fewer to
+/// map and relocate, and no run of its constructor (a CPU-feature probe),
+/// for a single command a measurable share of its start-up (the bench's
+/// start-up row). Whole archive, so that the symbols are defined before
+/// the link line reaches `-lgcc_s`, which `--as-needed` then drops. Where
+/// the C compiler knows no libgcc_eh.a, the program links libgcc_s as
+/// before.
+fn static_unwinder() {
+    let Ok(out) = std::process::Command::new("cc")
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+    else {
+        return;
+    };
+    let path = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let Some(dir) = path
+        .parent()
+        .filter(|_| path.is_absolute() && path.exists())
+    else {
+        return;
+    };
+    println!("cargo:rustc-link-search=native={}", dir.display());
+    println!("cargo:rustc-link-lib=static:+whole-archive,-bundle=gcc_eh");
 }
