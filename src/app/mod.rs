@@ -110,12 +110,9 @@ pub fn main_entry() -> i32 {
         }
     }
     let _lock = match writer {
-        Some((wait, verbose)) => match lock::acquire(&program, wait, verbose) {
+        Some((wait, verbose)) => match take_lock(&program, wait, verbose) {
             Ok(l) => l,
-            Err(e) => {
-                eprintln!("{program}: {e}");
-                return lock::TIMED_OUT;
-            }
+            Err(code) => return code,
         },
         None => None,
     };
@@ -141,10 +138,6 @@ pub fn main_entry() -> i32 {
     // ipvsadm's do when they share a file or pipe.
     let mut out = CStdio::new(io::stdout().lock(), stdout_buffering());
 
-    let status = |r: Result<i32, Exit>| match r {
-        Ok(r) => r & 0xff,
-        Err(Exit(c)) => c & 0xff,
-    };
     let code = match wrapper {
         Some((Wrapper::Save, _)) => {
             let numeric = argv[1..].iter().any(|a| a == "-n");
@@ -181,12 +174,9 @@ pub fn main_entry() -> i32 {
 /// without the parsers that would pass it on.
 fn run_plain(program: String, base: &str, p: &cli::Parsed) -> i32 {
     let _lock = if p.cmd == cli::Cmd::Restore {
-        match lock::acquire(&program, lock::DEFAULT_WAIT, false) {
+        match take_lock(&program, lock::DEFAULT_WAIT, false) {
             Ok(l) => l,
-            Err(e) => {
-                eprintln!("{program}: {e}");
-                return lock::TIMED_OUT;
-            }
+            Err(code) => return code,
         }
     } else {
         None
@@ -200,11 +190,25 @@ fn run_plain(program: String, base: &str, p: &cli::Parsed) -> i32 {
         program,
     };
     let mut out = CStdio::new(io::stdout().lock(), stdout_buffering());
-    let code = match run::run(&mut ctx, p, false, &mut out) {
+    let code = status(run::run(&mut ctx, p, false, &mut out));
+    crate::stdio::finish(&mut out, base).map_or_else(|c| c, |()| code)
+}
+
+/// The exit status of a run (ipvsadm's: the low byte).
+fn status(r: Result<i32, Exit>) -> i32 {
+    match r {
         Ok(r) => r & 0xff,
         Err(Exit(c)) => c & 0xff,
-    };
-    crate::stdio::finish(&mut out, base).map_or_else(|c| c, |()| code)
+    }
+}
+
+/// The writer's lock of this network namespace; `Err` is the exit status
+/// when it could not be had.
+fn take_lock(program: &str, wait: u64, verbose: bool) -> Result<Option<lock::WriterLock>, i32> {
+    lock::acquire(program, wait, verbose).map_err(|e| {
+        eprintln!("{program}: {e}");
+        lock::TIMED_OUT
+    })
 }
 
 /// [`init`], with ipvsadm's message and exit status when it fails.
