@@ -19,7 +19,9 @@
 # (198.51.100.20) and time until the first and until all of its real
 # servers have weight 0 in the kernel's table (read every 5 ms by
 # bench-peer watch, whichever tool runs); VmHWM at the end (summed over
-# its processes).
+# its processes). Also reported: how busy the guest's vCPUs were in the
+# window (a checker whose checks come late on a saturated guest), and for
+# lvsadm up to 1 000 real servers its log's "down" lines per 100 ms.
 #
 # The real servers count the connections they accept, so the checks each
 # checker really made in the window are known too (a checker that falls
@@ -118,6 +120,8 @@ cpu() {
     done
     echo $((_t * 1000 / TICK))
 }
+# busy: the guest's non-idle jiffies and all jiffies so far (all vCPUs)
+busy() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 hwm() {
     _t=0
     for _p; do
@@ -187,11 +191,14 @@ one() { # SIZE CHECK TOOL
     sleep "$WARM"
     _pids=$(tree $_pid)
     _c0=$(cpu $_pids)
+    _ba0=$(busy)
     _s0=$(served)
     _w0=$(nowms)
     sleep "$WINDOW"
     _c1=$(cpu $_pids)
+    _ba1=$(busy)
     _s1=$(served)
+    info "$3 $2 $1x10: the guest's vCPUs were $(echo "$_ba0 $_ba1" | awk '{ printf "%d", ($3 - $1) * 100 / ($4 - $2 + 1) }') % busy in the window (all processes)"
     _w1=$(nowms)
     # the detection clock, the same for both tools (bench-peer watch reads
     # the kernel's table every 5 ms): the guest's uptime at the kill and
@@ -213,6 +220,9 @@ one() { # SIZE CHECK TOOL
             $1 >= k && /198\.51\.100\.20:/ && / down: / { if (!d1) d1 = $1; d2 = $1; nd++ }
             $1 >= k && /table: -e .*198\.51\.100\.20:.* -w 0$/ { if (!t1) t1 = $1; t2 = $1; nt++ }
             END { printf "%d downs %.2f..%.2f s, %d weight-0 changes %.2f..%.2f s after the kill", nd, d1 - k, d2 - k, nt, t1 - k, t2 - k }' "$W/lvsadm.log")"
+        info "$3 $2 $1x10: downs per 100 ms after the kill: $(awk -v k="$_kup" '
+            $1 >= k && /198\.51\.100\.20:/ && / down: / { b[int(($1 - k) * 10)]++; if (int(($1 - k) * 10) > m) m = int(($1 - k) * 10) }
+            END { for (i = 0; i <= m; i++) printf "%d ", b[i] }' "$W/lvsadm.log")"
     fi
     echo "RESULT $1 $2 $3 $((_c1 - _c0)) $((_w1 - _w0)) $_h $_first $_all $((_s1 - _s0))"
     info "$3 $2 $1x10: pids $_pids; lines logged: $(wc -l <"$W/$3.log" 2>/dev/null)"
