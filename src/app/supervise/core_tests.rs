@@ -274,10 +274,12 @@ fn maintenance_files_and_sorry_server() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The stand-in kernel, with connections on chosen real servers.
+/// The stand-in kernel, with connections on chosen real servers; counts
+/// the reads of services and of their real servers.
 struct WithConns {
     k: StandIn,
     conns: HashMap<std::net::SocketAddr, u32>,
+    reads: usize,
 }
 
 impl Kernel for WithConns {
@@ -285,9 +287,11 @@ impl Kernel for WithConns {
         self.k.info()
     }
     fn services(&mut self) -> Result<Vec<Service>, lvs::netlink::Error> {
+        self.reads += 1;
         self.k.services()
     }
     fn service(&mut self, key: &ServiceKey) -> Result<Service, lvs::netlink::Error> {
+        self.reads += 1;
         self.k.service(key)
     }
     fn dests_into(
@@ -295,6 +299,7 @@ impl Kernel for WithConns {
         key: &ServiceKey,
         out: &mut Vec<Dest>,
     ) -> Result<(), lvs::netlink::Error> {
+        self.reads += 1;
         self.k.dests_into(key, out)?;
         for d in out.iter_mut() {
             d.active_conns = self.conns.get(&d.socket_addr()).copied().unwrap_or(0);
@@ -321,6 +326,7 @@ fn drain_of_real_servers_a_reload_removes() {
     let mut k = WithConns {
         k: seeded(FILE),
         conns: HashMap::new(),
+        reads: 0,
     };
     let busy: std::net::SocketAddr = "198.51.100.1:80".parse().unwrap();
     k.conns.insert(busy, 3);
@@ -375,6 +381,7 @@ fn drain_of_real_servers_a_reload_removes() {
     let mut k2 = WithConns {
         k: seeded(FILE),
         conns: [(busy, 3)].into(),
+        reads: 0,
     };
     let mut ctx = Ctx {
         kernel: &mut k2,
@@ -402,6 +409,7 @@ fn drain_of_real_servers_a_reload_removes() {
     let mut k3 = WithConns {
         k: seeded(FILE),
         conns: [(busy, 3)].into(),
+        reads: 0,
     };
     let mut ctx = Ctx {
         kernel: &mut k3,
@@ -548,6 +556,82 @@ fn a_state_change_reconciles_only_its_service_and_the_full_round_the_rest() {
     assert!(weights(&mut k)
         .iter()
         .any(|l| l == "-t 192.0.2.2:443 198.51.100.9:443 1"));
+}
+
+/// A table of `n` services of one real server each, every one checked.
+fn many(n: usize) -> String {
+    let mut f = String::new();
+    for i in 0..n {
+        f += &format!("-A -t 192.0.2.1:{} -s rr --health tcp --fall 1\n", 1000 + i);
+        f += &format!("-a -t 192.0.2.1:{} -r 198.51.100.1:80 -g -w 1\n", 1000 + i);
+    }
+    f
+}
+
+#[test]
+fn a_state_change_round_reads_its_service_once() {
+    let _one = serial();
+    let file = many(20);
+    let mut k = WithConns {
+        k: seeded(&file),
+        conns: HashMap::new(),
+        reads: 0,
+    };
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(&file), &mut ctx, t0).unwrap();
+    let a = key(&file, 3, 0);
+    let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
+    let t = t0 + Duration::from_secs(2);
+    assert!(!sup
+        .on_check(&a, gen, false, "tcp connect: Connection refused", MS, t)
+        .is_empty());
+    let only: HashSet<ServiceKey> = [a.0].into_iter().collect();
+    drop(ctx);
+    k.reads = 0;
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    assert_eq!(
+        sup.reconcile_only(&mut ctx, None, t, &only).unwrap(),
+        ["table: -e -t 192.0.2.1:1003 -r 198.51.100.1:1003 -g -w 0"]
+    );
+    drop(ctx);
+    // the service and its real servers, once
+    assert_eq!(k.reads, 2);
+    // control: the full round that finds the same change to make reads
+    // the table twice (without the lock, then under it): twenty
+    // services and their real servers, and the list of services, each time
+    let mut k2 = WithConns {
+        k: seeded(&file),
+        conns: HashMap::new(),
+        reads: 0,
+    };
+    let mut ctx = Ctx {
+        kernel: &mut k2,
+        program: "lvsadm".into(),
+    };
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t).unwrap(),
+        ["table: -e -t 192.0.2.1:1003 -r 198.51.100.1:1003 -g -w 0"]
+    );
+    // and the next one, with nothing to change, once
+    let before = {
+        drop(ctx);
+        k2.reads
+    };
+    let mut ctx = Ctx {
+        kernel: &mut k2,
+        program: "lvsadm".into(),
+    };
+    assert_eq!(sup.reconcile(&mut ctx, None, t).unwrap(), Vec::<String>::new());
+    drop(ctx);
+    assert_eq!(before, 2 * 21);
+    assert_eq!(k2.reads - before, 21);
 }
 
 #[test]
