@@ -206,6 +206,15 @@ pub fn run(ctx: &mut Ctx<'_>, a: &Args) -> i32 {
     rt.block_on(main_loop(ctx, a, cfg, made))
 }
 
+/// A log line on standard error, in one write (eprintln! makes four: the
+/// program, ": ", the text, the newline), so that a line never mixes
+/// with another writer's; a failed write (a closed log pipe) is not a
+/// panic, as it is with eprintln!.
+fn say(program: &str, l: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(format!("{program}: {l}\n").as_bytes());
+}
+
 /// What the check tasks send back.
 enum Msg {
     Check(Key, u64, check::Outcome),
@@ -248,7 +257,7 @@ impl Notify {
 async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let program = ctx.program.clone();
-    let log = |l: &str| eprintln!("{program}: {l}");
+    let log = |l: &str| say(&program, l);
     let (mut hup, mut term, mut int) = match (
         signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
@@ -713,7 +722,7 @@ async fn serve(mut conn: tokio::net::TcpStream, published: Arc<Mutex<String>>, p
                         response(200, EXPOSITION, text.as_bytes(), head)
                     }
                     Ok(Err(e)) => {
-                        eprintln!("{program}: scrape failed: {e}");
+                        say(&program, &format!("scrape failed: {e}"));
                         response(500, TEXT, format!("{e}\n").as_bytes(), head)
                     }
                     Err(_) => response(500, TEXT, b"scrape failed\n", head),
@@ -849,9 +858,9 @@ fn publish(sup: &Supervisor, a: &Args, now: Instant, program: &str) {
     if let Err(e) = r {
         static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            eprintln!(
-                "{program}: cannot publish the state to {}: {e}",
-                path.display()
+            say(
+                program,
+                &format!("cannot publish the state to {}: {e}", path.display()),
             );
         }
     }
