@@ -11,8 +11,8 @@
 # timeout 1 s (INTERVAL in the configuration: another interval), down at the first failure (lvsadm --fall 1, keepalived
 # retry 0), quiesced (lvsadm's default, keepalived's inhibit_on_failure).
 #
-# For each size (services x 10 real servers), check (tcp, http) and tool,
-# alternating which tool goes first: start the checker with an empty
+# For each size (services x 10 real servers), check (tcp, http), run
+# (REPS of each) and tool, alternating which tool goes first: start the checker with an empty
 # table, wait until all real servers are in at weight 1 and WARM more
 # seconds, then read the checker's utime+stime (/proc/PID/stat, with its
 # children) over WINDOW seconds; then stop the victim's server
@@ -238,9 +238,13 @@ info "keepalived: $(keepalived --version 2>&1 | head -n 1); lvsadm: $(lvsadm --v
 k=0
 for s in $SIZES; do
     for c in $CHECKS; do
-        if [ $((k % 2)) = 0 ]; then order="lvsadm keepalived"; else order="keepalived lvsadm"; fi
-        for t in $order; do one "$s" "$c" "$t"; done
-        k=$((k + 1))
+        r=0
+        while [ $r -lt "${REPS:-1}" ]; do
+            if [ $((k % 2)) = 0 ]; then order="lvsadm keepalived"; else order="keepalived lvsadm"; fi
+            for t in $order; do one "$s" "$c" "$t"; done
+            k=$((k + 1))
+            r=$((r + 1))
+        done
     done
 done
 info done
