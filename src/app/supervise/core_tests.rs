@@ -628,7 +628,10 @@ fn a_state_change_round_reads_its_service_once() {
         kernel: &mut k2,
         program: "lvsadm".into(),
     };
-    assert_eq!(sup.reconcile(&mut ctx, None, t).unwrap(), Vec::<String>::new());
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t).unwrap(),
+        Vec::<String>::new()
+    );
     drop(ctx);
     assert_eq!(before, 2 * 21);
     assert_eq!(k2.reads - before, 21);
