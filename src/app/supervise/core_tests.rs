@@ -568,21 +568,31 @@ fn many(n: usize) -> String {
     f
 }
 
+/// What `f` returns with `k` as the kernel, and how many reads it made.
+fn counted<R>(k: &mut WithConns, f: impl FnOnce(&mut Ctx<'_>) -> R) -> (R, usize) {
+    let before = k.reads;
+    let mut ctx = Ctx {
+        kernel: k,
+        program: "lvsadm".into(),
+    };
+    let r = f(&mut ctx);
+    drop(ctx);
+    (r, k.reads - before)
+}
+
 #[test]
 fn a_state_change_round_reads_its_service_once() {
     let _one = serial();
     let file = many(20);
-    let mut k = WithConns {
-        k: seeded(&file),
+    let with = |file: &str| WithConns {
+        k: seeded(file),
         conns: HashMap::new(),
         reads: 0,
     };
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
+    let mut k = with(&file);
     let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(&file), &mut ctx, t0).unwrap();
+    let (sup, _) = counted(&mut k, |ctx| Supervisor::start(cfg(&file), ctx, t0));
+    let mut sup = sup.unwrap();
     let a = key(&file, 3, 0);
     let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
     let t = t0 + Duration::from_secs(2);
@@ -590,51 +600,27 @@ fn a_state_change_round_reads_its_service_once() {
         .on_check(&a, gen, false, "tcp connect: Connection refused", MS, t)
         .is_empty());
     let only: HashSet<ServiceKey> = [a.0].into_iter().collect();
-    drop(ctx);
-    k.reads = 0;
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
+    let (logs, reads) = counted(&mut k, |ctx| sup.reconcile_only(ctx, None, t, &only));
     assert_eq!(
-        sup.reconcile_only(&mut ctx, None, t, &only).unwrap(),
+        logs.unwrap(),
         ["table: -e -t 192.0.2.1:1003 -r 198.51.100.1:1003 -g -w 0"]
     );
-    drop(ctx);
     // the service and its real servers, once
-    assert_eq!(k.reads, 2);
+    assert_eq!(reads, 2);
     // control: the full round that finds the same change to make reads
     // the table twice (without the lock, then under it): twenty
     // services and their real servers, and the list of services, each time
-    let mut k2 = WithConns {
-        k: seeded(&file),
-        conns: HashMap::new(),
-        reads: 0,
-    };
-    let mut ctx = Ctx {
-        kernel: &mut k2,
-        program: "lvsadm".into(),
-    };
+    let mut k2 = with(&file);
+    let (logs, before) = counted(&mut k2, |ctx| sup.reconcile(ctx, None, t));
     assert_eq!(
-        sup.reconcile(&mut ctx, None, t).unwrap(),
+        logs.unwrap(),
         ["table: -e -t 192.0.2.1:1003 -r 198.51.100.1:1003 -g -w 0"]
     );
     // and the next one, with nothing to change, once
-    let before = {
-        drop(ctx);
-        k2.reads
-    };
-    let mut ctx = Ctx {
-        kernel: &mut k2,
-        program: "lvsadm".into(),
-    };
-    assert_eq!(
-        sup.reconcile(&mut ctx, None, t).unwrap(),
-        Vec::<String>::new()
-    );
-    drop(ctx);
+    let (logs, after) = counted(&mut k2, |ctx| sup.reconcile(ctx, None, t));
+    assert_eq!(logs.unwrap(), Vec::<String>::new());
     assert_eq!(before, 2 * 21);
-    assert_eq!(k2.reads - before, 21);
+    assert_eq!(after, 21);
 }
 
 #[test]
