@@ -133,6 +133,11 @@ pub struct Supervisor {
     pub held: HashMap<Key, bool>,
     /// The directory of holds, once read.
     hold_dir: Option<std::path::PathBuf>,
+    /// A check gave a result other than its real server's last one (the
+    /// first, or a new reason) since the runner last took this: the
+    /// state file is written at the next second instead of waiting for
+    /// its periodic writing, so `-L --health-status` shows it.
+    pub fresh: bool,
 }
 
 /// A check to start.
@@ -258,6 +263,7 @@ impl Supervisor {
             draining: HashMap::new(),
             held: HashMap::new(),
             hold_dir: None,
+            fresh: false,
         };
         s.reload(cfg, ctx, now)?;
         Ok(s)
@@ -526,11 +532,13 @@ impl Supervisor {
         for k in
             std::iter::once(key).chain(sl.followers.iter().map(|&f| &self.slots[f as usize].key))
         {
-            if let Some(l) = self
-                .servers
-                .get_mut(k)
-                .and_then(|s| s.on_result(now, up, why, latency))
-            {
+            let Some(s) = self.servers.get_mut(k) else {
+                continue;
+            };
+            if !matches!(&s.last, Some((u, w)) if *u == up && w == why) {
+                self.fresh = true;
+            }
+            if let Some(l) = s.on_result(now, up, why, latency) {
                 out.push((*k, format!("{}: {l}", name(k))));
             }
         }

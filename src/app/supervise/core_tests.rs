@@ -126,6 +126,38 @@ fn healthy_restart_changes_nothing_and_failures_quiesce_or_remove() {
     assert_eq!(weights(&mut k), before);
 }
 
+/// A result that changes no state but is not the last one shown (the
+/// first, or a new reason) asks for the state file to be written; the
+/// same result again does not (the control: 10 000 real servers giving
+/// their usual answer write nothing more than the periodic file).
+#[test]
+fn a_new_result_marks_the_state_fresh_and_the_same_one_does_not() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    assert!(!sup.fresh);
+    let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
+    let a = key(FILE, 0, 0);
+    let t = t0 + Duration::from_secs(1);
+    // (each call: no state change, so no log line)
+    let mut marks = Vec::new();
+    for why in [
+        "http status 200",
+        "http status 200",
+        "http status 204",
+        "http status 204",
+    ] {
+        assert!(sup.on_check(&a, gen, true, why, MS, t).is_empty());
+        marks.push(std::mem::take(&mut sup.fresh));
+    }
+    assert_eq!(marks, [true, false, true, false]);
+}
+
 #[test]
 fn manual_changes_in_scope_are_undone_and_others_left_alone() {
     let _one = serial();

@@ -450,6 +450,9 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                             log(&l);
                             touched.insert(k.0);
                         }
+                        if std::mem::take(&mut sup.fresh) {
+                            unpublished = true;
+                        }
                     }
                     Msg::Agent(key, gen, r) => {
                         in_flight = in_flight.saturating_sub(1);
