@@ -58,6 +58,17 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     g
 }
 
+/// A supervisor started on FILE over `k`, with its context and start time.
+fn started(k: &mut dyn Kernel) -> (Ctx<'_>, Supervisor, Instant) {
+    let mut ctx = Ctx {
+        kernel: k,
+        program: "lvsadm".into(),
+    };
+    let t0 = Instant::now();
+    let sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    (ctx, sup, t0)
+}
+
 const MS: Duration = Duration::from_millis(1);
 
 #[test]
@@ -65,12 +76,7 @@ fn healthy_restart_changes_nothing_and_failures_quiesce_or_remove() {
     let _one = serial();
     let mut k = seeded(FILE);
     let before = weights(&mut k);
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
-    let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let (mut ctx, mut sup, t0) = started(&mut k);
     // a start on a healthy table: no change (no flap)
     assert_eq!(
         sup.reconcile(&mut ctx, None, t0).unwrap(),
@@ -134,12 +140,7 @@ fn healthy_restart_changes_nothing_and_failures_quiesce_or_remove() {
 fn a_new_result_marks_the_state_fresh_and_the_same_one_does_not() {
     let _one = serial();
     let mut k = seeded(FILE);
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
-    let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let (_ctx, mut sup, t0) = started(&mut k);
     assert!(!sup.fresh);
     let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
     let a = key(FILE, 0, 0);
@@ -167,12 +168,7 @@ fn manual_changes_in_scope_are_undone_and_others_left_alone() {
     let o = rules(other);
     let reqs: Vec<_> = plan(&o, &[]).iter().map(|c| c.request().0).collect();
     assert!(k.execute_batch(&reqs).iter().all(|r| r.is_ok()));
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
-    let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let (mut ctx, mut sup, t0) = started(&mut k);
     // an operator deletes a real server, and edits another's weight
     let w = rules(FILE);
     ctx.kernel
@@ -203,12 +199,7 @@ fn manual_changes_in_scope_are_undone_and_others_left_alone() {
 fn new_servers_join_after_rise_and_reloads_keep_state() {
     let _one = serial();
     let mut k = StandIn::new();
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
-    let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let (mut ctx, mut sup, t0) = started(&mut k);
     sup.reconcile(&mut ctx, None, t0).unwrap();
     drop(ctx);
     // quiesce-mode server added at 0, remove-mode one absent until up
@@ -362,12 +353,7 @@ fn drain_of_real_servers_a_reload_removes() {
     };
     let busy: std::net::SocketAddr = "198.51.100.1:80".parse().unwrap();
     k.conns.insert(busy, 3);
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
-    let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let (mut ctx, mut sup, t0) = started(&mut k);
     sup.drain = Some(Duration::from_secs(60));
     // both real servers of the first service leave the file
     let smaller = "-A -t 192.0.2.1:80 -s rr\n-A -t 192.0.2.2:443 -s wlc\n\
@@ -547,12 +533,7 @@ fn a_drain_on_hold_is_kept_out_until_released() {
 fn a_state_change_reconciles_only_its_service_and_the_full_round_the_rest() {
     let _one = serial();
     let mut k = seeded(FILE);
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
-    let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let (mut ctx, mut sup, t0) = started(&mut k);
     // an operator deletes the second service's real server
     let w = rules(FILE);
     ctx.kernel
@@ -698,12 +679,7 @@ fn checks_start_every_interval_whatever_each_takes() {
 fn each_due_check_is_started_once_and_rescheduled_from_its_due_time() {
     let _one = serial();
     let mut k = seeded(FILE);
-    let mut ctx = Ctx {
-        kernel: &mut k,
-        program: "lvsadm".into(),
-    };
-    let t0 = Instant::now();
-    let mut sup = Supervisor::start(cfg(FILE), &mut ctx, t0).unwrap();
+    let (mut ctx, mut sup, t0) = started(&mut k);
     // nothing before the first check's time, which is the earliest queued
     let first = sup.next_due().unwrap();
     assert!(first >= t0 && first <= t0 + Duration::from_secs(1));
