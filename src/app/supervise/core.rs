@@ -535,7 +535,7 @@ impl Supervisor {
             let Some(s) = self.servers.get_mut(k) else {
                 continue;
             };
-            if !matches!(&s.last, Some((u, w)) if *u == up && w == why) {
+            if !s.shows(up, why) {
                 self.fresh = true;
             }
             if let Some(l) = s.on_result(now, up, why, latency) {

@@ -109,6 +109,11 @@ impl Server {
         }
     }
 
+    /// Whether `up` and `why` are the last result already kept.
+    pub fn shows(&self, up: bool, why: &str) -> bool {
+        matches!(&self.last, Some((u, w)) if *u == up && w == why)
+    }
+
     /// A check result; the log line (without the real server's name) when
     /// it changes the status.
     pub fn on_result(
@@ -119,14 +124,15 @@ impl Server {
         latency: Duration,
     ) -> Option<String> {
         // the same result as last time (most checks): no new string
-        match &mut self.last {
-            Some((u, w)) if *u == up && w == why => {}
-            Some((u, w)) => {
-                *u = up;
-                w.clear();
-                w.push_str(why);
+        if !self.shows(up, why) {
+            match &mut self.last {
+                Some((u, w)) => {
+                    *u = up;
+                    w.clear();
+                    w.push_str(why);
+                }
+                None => self.last = Some((up, why.to_string())),
             }
-            None => self.last = Some((up, why.to_string())),
         }
         self.latency = Some(latency);
         let (need, word) = match (self.status, self.health.fall, self.health.rise) {
