@@ -132,6 +132,40 @@ fn healthy_restart_changes_nothing_and_failures_quiesce_or_remove() {
     assert_eq!(weights(&mut k), before);
 }
 
+/// The kernel refuses a round's change: the round reports it, the table
+/// is left as it was, and the supervisor keeps running; the next round,
+/// once the kernel accepts, makes the change (the control that the
+/// refusal is what held it back).
+#[test]
+fn a_kernel_refusal_leaves_the_table_and_the_next_round_applies() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let before = weights(&mut k);
+    let refusing = std::rc::Rc::new(std::cell::Cell::new(true));
+    let r = refusing.clone();
+    k.refuse_when(move |_| r.get().then_some(12));
+    let (mut ctx, mut sup, t0) = started(&mut k);
+    let gen = sup.due(t0 + Duration::from_secs(1))[0].gen;
+    let a = key(FILE, 0, 0);
+    let t = t0 + Duration::from_secs(2);
+    for _ in 0..2 {
+        sup.on_check(&a, gen, false, "http status 503", MS, t);
+    }
+    let refused = sup.reconcile(&mut ctx, None, t);
+    assert!(refused.is_err(), "{refused:?}");
+    drop(ctx);
+    assert_eq!(weights(&mut k), before);
+    refusing.set(false);
+    let mut ctx = Ctx {
+        kernel: &mut k,
+        program: "lvsadm".into(),
+    };
+    assert_eq!(
+        sup.reconcile(&mut ctx, None, t).unwrap(),
+        ["table: -e -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 0"]
+    );
+}
+
 /// A result that changes no state but is not the last one shown (the
 /// first, or a new reason) asks for the state file to be written; the
 /// same result again does not (the control: 10 000 real servers giving
