@@ -273,11 +273,53 @@ fn begin_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
 }
 
 /// An I/O error without Rust's `(os error N)` suffix.
-fn io_text(e: &std::io::Error) -> String {
+pub(super) fn io_text(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+/// The request of an http or https check: GET `path` with Host
+/// `--health-host`, or the address checked.
+pub(super) fn http_request(path: &str, h: &Health, addr: SocketAddr) -> String {
+    let host = match &h.host {
+        Some(n) => n.clone(),
+        None => match addr {
+            SocketAddr::V4(a) => a.to_string(),
+            SocketAddr::V6(a) => a.to_string(),
+        },
+    };
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsadm-supervise\r\n\
+         Accept: */*\r\nConnection: close\r\n\r\n"
+    )
+}
+
+/// Judge an answer's status `line` (without its CRLF) against
+/// `--expect`; `what` is `http` or `https`.
+pub(super) fn judge_status(
+    what: &str,
+    line: &[u8],
+    h: &Health,
+) -> Result<Cow<'static, str>, String> {
+    let line = String::from_utf8_lossy(line);
+    let mut parts = line.split(' ');
+    let status = match (parts.next(), parts.next()) {
+        (Some(v), Some(code)) if v.starts_with("HTTP/") && code.len() == 3 => {
+            code.parse::<u16>().ok()
+        }
+        _ => None,
+    };
+    match status {
+        Some(code) if (h.expect.0..=h.expect.1).contains(&code) => Ok(match (what, code) {
+            ("http", 200) => "http status 200".into(),
+            ("https", 200) => "https status 200".into(),
+            _ => format!("{what} status {code}").into(),
+        }),
+        Some(code) => Err(format!("{what} status {code}")),
+        None => Err(format!("{what}: not an HTTP status line")),
     }
 }
 
@@ -289,17 +331,7 @@ async fn http_get<S: AsyncRead + AsyncWrite + Unpin>(
     h: &Health,
     addr: SocketAddr,
 ) -> Result<Cow<'static, str>, String> {
-    let host = match &h.host {
-        Some(n) => n.clone(),
-        None => match addr {
-            SocketAddr::V4(a) => a.to_string(),
-            SocketAddr::V6(a) => a.to_string(),
-        },
-    };
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsadm-supervise\r\n\
-         Accept: */*\r\nConnection: close\r\n\r\n"
-    );
+    let req = http_request(path, h, addr);
     s.write_all(req.as_bytes())
         .await
         .map_err(|e| format!("{what} send: {}", io_text(&e)))?;
@@ -309,8 +341,10 @@ async fn http_get<S: AsyncRead + AsyncWrite + Unpin>(
         if let Some(i) = buf.windows(2).position(|w| w == b"\r\n") {
             break i;
         }
-        if buf.len() > 4096 {
-            return Err(format!("{what}: no status line in the first 4096 bytes"));
+        if buf.len() > MAX_HEAD {
+            return Err(format!(
+                "{what}: no status line in the first {MAX_HEAD} bytes"
+            ));
         }
         let n = s
             .read(&mut chunk)
@@ -321,26 +355,13 @@ async fn http_get<S: AsyncRead + AsyncWrite + Unpin>(
         }
         buf.extend_from_slice(&chunk[..n]);
     };
-    let line = String::from_utf8_lossy(&buf[..line_end]);
-    let mut parts = line.split(' ');
-    let status = match (parts.next(), parts.next()) {
-        (Some(v), Some(code)) if v.starts_with("HTTP/") && code.len() == 3 => {
-            code.parse::<u16>().ok()
-        }
-        _ => None,
-    };
     // dropped: reset (see connect), the answer's rest unread
     drop(s);
-    match status {
-        Some(code) if (h.expect.0..=h.expect.1).contains(&code) => Ok(match (what, code) {
-            ("http", 200) => "http status 200".into(),
-            ("https", 200) => "https status 200".into(),
-            _ => format!("{what} status {code}").into(),
-        }),
-        Some(code) => Err(format!("{what} status {code}")),
-        None => Err(format!("{what}: not an HTTP status line")),
-    }
+    judge_status(what, &buf[..line_end], h)
 }
+
+/// The longest answer read for its status line.
+pub(super) const MAX_HEAD: usize = 4096;
 
 /// A query id that differs from one query to the next.
 fn query_id() -> u16 {

@@ -4,8 +4,9 @@
 //! * the health options of rule files (`--health`, `--rise`, ...) are
 //!   parsed with the rule files, in `crate::apply::health`.
 //! * [`check`]: the checks, futures on a current-thread tokio runtime that
-//!   exists only in a supervising process; [`agent`]: HAProxy's agent
-//!   protocol.
+//!   exists only in a supervising process; [`engine`]: the supervisor's
+//!   tcp and http checks, sockets in an epoll set without a task each;
+//!   [`agent`]: HAProxy's agent protocol.
 //! * [`state`]: each real server's state machine (rise, fall, slow start,
 //!   agent, maintenance) and the table it makes, pure.
 //! * [`core`]: the supervisor without its runtime (configuration, states,
@@ -20,6 +21,7 @@ pub mod agent;
 pub mod announce;
 pub mod check;
 pub mod core;
+pub mod engine;
 pub mod run;
 pub mod state;
 pub mod status;

@@ -24,6 +24,7 @@
 
 use super::check;
 use super::core::{name, Config, Supervisor};
+use super::engine::{self, Engine};
 use super::state::Key;
 use crate::app::files::MadeSettings;
 use crate::app::Ctx;
@@ -316,6 +317,28 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
     let notify = Notify::from_env();
     let tls = check::tls_config();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // the tcp and http checks: no task each (see engine)
+    let mut engine = match Engine::new() {
+        Ok(e) => e,
+        Err(e) => {
+            log(&format!("cannot make the checks' epoll set: {e}"));
+            return 1;
+        }
+    };
+    let set = match engine.watch().and_then(engine::watched) {
+        Ok(s) => s,
+        Err(e) => {
+            log(&format!("cannot watch the checks' epoll set: {e}"));
+            return 1;
+        }
+    };
+    // when the engine's next check times out: the timer is moved only
+    // when that changes
+    let timeouts = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timeouts);
+    let mut timeouts_at: Option<Instant> = None;
+    // results to take, from the engine and the tasks
+    let mut done: Vec<engine::Done> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let maint_dir = a.state_dir.join("maintenance");
@@ -358,12 +381,35 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
             }
             wake_at = next;
         }
+        let next = engine.next_deadline();
+        if next != timeouts_at {
+            if let Some(t) = next {
+                timeouts.as_mut().reset(t.into());
+            }
+            timeouts_at = next;
+        }
         tokio::select! {
             _ = &mut wake, if wake_at.is_some() => {
                 // checks due now, and those due within SLACK (one wake-up
                 // for them, not one each)
-                in_flight += launch(&mut sup, Instant::now() + SLACK, MAX_IN_FLIGHT - in_flight, &tx, &tls);
+                let room = MAX_IN_FLIGHT - in_flight;
+                in_flight += launch(&mut sup, Instant::now() + SLACK, room, &mut engine, &mut done, &tx, &tls);
                 wake_at = None;
+            }
+            ready = set.readable() => {
+                if let Ok(mut ready) = ready {
+                    engine.ready(Instant::now(), &mut done);
+                    ready.clear_ready();
+                }
+            }
+            _ = &mut timeouts, if timeouts_at.is_some() => {
+                // what the sockets said first: a loop late for the
+                // timeouts does not count answers that came in time as
+                // timeouts
+                let now = Instant::now();
+                engine.ready(now, &mut done);
+                engine.expire(now, &mut done);
+                timeouts_at = None;
             }
             _ = tick.tick() => {
                 let now = Instant::now();
@@ -444,16 +490,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
             Some(msg) = rx.recv() => {
                 let now = Instant::now();
                 match msg {
-                    Msg::Check(key, gen, o) => {
-                        in_flight = in_flight.saturating_sub(1);
-                        for (k, l) in sup.on_check(&key, gen, o.up, &o.why, o.latency, now) {
-                            log(&l);
-                            touched.insert(k.0);
-                        }
-                        if std::mem::take(&mut sup.fresh) {
-                            unpublished = true;
-                        }
-                    }
+                    Msg::Check(key, gen, o) => done.push((key, gen, o)),
                     Msg::Agent(key, gen, r) => {
                         in_flight = in_flight.saturating_sub(1);
                         for l in sup.on_agent(&key, gen, r, now) {
@@ -525,6 +562,24 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                     let program = program.clone();
                     tokio::spawn(serve(conn, published, program));
                 }
+            }
+        }
+        // the checks that ended
+        if !done.is_empty() {
+            let now = Instant::now();
+            for (key, gen, o) in done.drain(..) {
+                in_flight = in_flight.saturating_sub(1);
+                for (k, l) in sup.on_check(&key, gen, o.up, &o.why, o.latency, now) {
+                    log(&l);
+                    touched.insert(k.0);
+                }
+            }
+            if std::mem::take(&mut sup.fresh) {
+                unpublished = true;
+            }
+            if !touched.is_empty() && !soon_armed {
+                soon.as_mut().reset(tokio::time::Instant::now() + SOON);
+                soon_armed = true;
             }
         }
     }
@@ -616,17 +671,26 @@ fn shared(sup: &Supervisor) -> String {
 }
 
 /// Starts the checks and agent requests due by `by`, at most `room` of
-/// them, each a task whose result comes back on `tx`; how many.
+/// them: tcp and http checks in the engine (a result at once into
+/// `done`), the others each a task whose result comes back on `tx`; how
+/// many.
 fn launch(
     sup: &mut Supervisor,
     by: Instant,
     room: usize,
+    engine: &mut Engine,
+    done: &mut Vec<engine::Done>,
     tx: &mpsc::UnboundedSender<Msg>,
     tls: &Arc<rustls::ClientConfig>,
 ) -> usize {
     let due = sup.due_at_most(by, room);
     let n = due.len();
+    let now = Instant::now();
     for d in due {
+        if !d.agent && engine::handles(&d.health) {
+            done.extend(engine.start(d, now));
+            continue;
+        }
         let tx = tx.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
