@@ -167,6 +167,18 @@ pub fn every(was: Option<Instant>, interval: Duration, now: Instant) -> Instant 
     }
 }
 
+/// What a reconciliation covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// The whole scope, read in one dump: the services that left the
+    /// file are deleted.
+    Full,
+    /// A slice of the periodic read: mostly nothing to change.
+    Slice,
+    /// Services whose real servers changed state: nearly always a change.
+    Changed,
+}
+
 /// How a real server is named in logs: `-t 192.0.2.1:80 -r 198.51.100.1:80`.
 pub fn name(key: &Key) -> String {
     let (sk, dk) = key;
@@ -742,7 +754,7 @@ impl Supervisor {
         now: Instant,
     ) -> Result<Vec<String>, String> {
         let scope = self.scope();
-        self.reconcile_in(ctx, lock_dir, now, &scope, true)
+        self.reconcile_in(ctx, lock_dir, now, &scope, Round::Full)
     }
 
     /// [`Supervisor::reconcile`] of the services in `only` (those in
@@ -756,6 +768,32 @@ impl Supervisor {
         now: Instant,
         only: &HashSet<ServiceKey>,
     ) -> Result<Vec<String>, String> {
+        self.reconcile_part(ctx, lock_dir, now, only, Round::Changed)
+    }
+
+    /// [`Supervisor::reconcile_only`] of a slice of the periodic read
+    /// (see `run`'s `Sweep`): the services in `only` are read without the
+    /// writer lock first, and the lock is taken only when they differ
+    /// from the wanted table, as in a full round (most slices find
+    /// nothing to change).
+    pub fn reconcile_slice(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lock_dir: Option<&Path>,
+        now: Instant,
+        only: &HashSet<ServiceKey>,
+    ) -> Result<Vec<String>, String> {
+        self.reconcile_part(ctx, lock_dir, now, only, Round::Slice)
+    }
+
+    fn reconcile_part(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lock_dir: Option<&Path>,
+        now: Instant,
+        only: &HashSet<ServiceKey>,
+        round: Round,
+    ) -> Result<Vec<String>, String> {
         let scope: HashSet<ServiceKey> = self
             .cfg
             .wanted
@@ -766,7 +804,7 @@ impl Supervisor {
         if scope.is_empty() {
             return Ok(Vec::new());
         }
-        self.reconcile_in(ctx, lock_dir, now, &scope, false)
+        self.reconcile_in(ctx, lock_dir, now, &scope, round)
     }
 
     fn reconcile_in(
@@ -775,8 +813,10 @@ impl Supervisor {
         lock_dir: Option<&Path>,
         now: Instant,
         scope: &HashSet<ServiceKey>,
-        full: bool,
+        round: Round,
     ) -> Result<Vec<String>, String> {
+        let full = round == Round::Full;
+        let optimistic = round != Round::Changed;
         let by_key = !full && read_by_key(scope.len(), self.cfg.wanted.len());
         let read = |ctx: &mut Ctx<'_>| {
             if by_key {
@@ -785,19 +825,22 @@ impl Supervisor {
                 read_live(ctx, scope)
             }
         };
-        // the periodic full round mostly finds nothing to change: it reads
-        // without the lock first and takes it only for a change; a state
+        // the periodic rounds (full, or a slice) mostly find nothing to
+        // change: they read without the lock first and take it only for a
+        // change; a state
         // change's round nearly always changes its service, and goes
         // straight to the read under the lock (two requests to the
         // kernel fewer per round, a hundred rounds when a real server
         // behind a hundred services fails)
         let mut logs = Vec::new();
-        if full {
+        if optimistic {
             let live = read(ctx)?;
             logs = self.drained(&live, scope, now);
             let want = self.wanted_against(&live, scope, now, &mut logs);
             if plan(&want, &live).is_empty() {
-                self.leaving.clear();
+                if full {
+                    self.leaving.clear();
+                }
                 return Ok(logs);
             }
         }
@@ -810,7 +853,7 @@ impl Supervisor {
         };
         // (again, for a full round) under the lock
         let live = read(ctx)?;
-        if !full {
+        if !optimistic {
             logs = self.drained(&live, scope, now);
         }
         let want = self.wanted_against(&live, scope, now, &mut logs);

@@ -670,6 +670,52 @@ fn a_state_change_round_reads_its_service_once() {
     assert_eq!(after, 21);
 }
 
+/// A slice of the periodic read: a manual change in its services is
+/// undone, with one read when nothing changed; a change outside it waits
+/// for its own slice (control: that slice undoes it).
+#[test]
+fn a_slice_of_the_periodic_read_undoes_changes_in_its_services_only() {
+    let _one = serial();
+    let file = many(20);
+    let mut k = WithConns {
+        k: seeded(&file),
+        conns: HashMap::new(),
+        reads: 0,
+    };
+    let t0 = Instant::now();
+    let (sup, _) = counted(&mut k, |ctx| Supervisor::start(cfg(&file), ctx, t0));
+    let mut sup = sup.unwrap();
+    let w = rules(&file);
+    let slice = |from: usize| -> HashSet<ServiceKey> {
+        w[from..from + 2].iter().map(|x| x.svc.key()).collect()
+    };
+    // nothing to change: each service and its real servers read once
+    let (logs, reads) = counted(&mut k, |ctx| sup.reconcile_slice(ctx, None, t0, &slice(0)));
+    assert_eq!(logs.unwrap(), Vec::<String>::new());
+    assert_eq!(reads, 2 * 2);
+    // an operator sets weights by hand in services 1 and 7
+    for i in [1, 7] {
+        let mut d = w[i].dests[0].dest.clone();
+        d.weight = 5;
+        k.k.edit_dest(&w[i].svc.key(), &d).unwrap();
+    }
+    let (logs, reads) = counted(&mut k, |ctx| sup.reconcile_slice(ctx, None, t0, &slice(0)));
+    assert_eq!(
+        logs.unwrap(),
+        ["table: -e -t 192.0.2.1:1001 -r 198.51.100.1:1001 -g -w 1"]
+    );
+    // read without the lock, then again under it
+    assert_eq!(reads, 2 * 2 * 2);
+    assert!(weights(&mut k.k)
+        .iter()
+        .any(|l| l == "-t 192.0.2.1:1007 198.51.100.1:1007 5"));
+    let (logs, _) = counted(&mut k, |ctx| sup.reconcile_slice(ctx, None, t0, &slice(6)));
+    assert_eq!(
+        logs.unwrap(),
+        ["table: -e -t 192.0.2.1:1007 -r 198.51.100.1:1007 -g -w 1"]
+    );
+}
+
 #[test]
 fn a_few_services_are_read_by_key_and_match_the_dump() {
     let mut k = seeded(FILE);

@@ -162,23 +162,56 @@ fn the_open_files_limit_is_raised_to_what_the_checks_need() {
 #[test]
 fn the_table_is_read_every_two_seconds_and_the_state_written_every_five() {
     let t0 = Instant::now();
-    assert!(resync_due(None, t0, RESYNC));
-    assert!(!resync_due(
-        Some(t0),
-        t0 + Duration::from_millis(1900),
-        RESYNC
-    ));
-    assert!(resync_due(Some(t0), t0 + Duration::from_secs(2), RESYNC));
-    // a read that takes long is made less often: at most a twentieth
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    // 100 services, a tick every 100 ms: 5 a tick, each once a pass of 2 s
+    let mut sw = Sweep::new(t0);
+    let mut seen = vec![0; 100];
+    for tick in 1..=20 {
+        let r = sw.slice(100, ms(tick * 100));
+        assert_eq!(r.len(), 5, "tick {tick}");
+        r.for_each(|i| seen[i] += 1);
+        sw.took(Duration::from_millis(1), 100);
+    }
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+    // the next pass begins at the first service again
+    assert_eq!(sw.slice(100, ms(2100)), 0..5);
+    // a small file: 3 services read once each in 2 s, not one a tick
+    let mut sw = Sweep::new(t0);
+    let reads: usize = (1..=20).map(|t| sw.slice(3, ms(t * 100)).len()).sum();
+    assert_eq!(reads, 3);
+    // nothing due at once
+    let mut sw = Sweep::new(t0);
+    assert!(sw.slice(100, t0).is_empty());
+    // a loop held up for 10 s owes one pass at most, and a slice ends at
+    // the pass's end
+    let mut sw = Sweep::new(t0);
+    assert_eq!(sw.slice(100, ms(500)), 0..25);
+    assert_eq!(sw.slice(100, ms(10_500)), 25..100);
+    sw.took(Duration::from_millis(10), 100);
+    // (of the pass owed, 25 were left over, and 5 more came due)
+    assert_eq!(sw.slice(100, ms(10_600)), 0..30);
+    // reads that take long are made less often: at most a twentieth
     assert_eq!(resync_period(Duration::from_millis(30)), RESYNC);
     assert_eq!(resync_period(Duration::from_millis(100)), RESYNC);
     assert_eq!(
         resync_period(Duration::from_millis(250)),
         Duration::from_secs(5)
     );
-    let slow = resync_period(Duration::from_millis(250));
-    assert!(!resync_due(Some(t0), t0 + Duration::from_secs(3), slow));
-    assert!(resync_due(Some(t0), t0 + Duration::from_secs(5), slow));
+    let mut sw = Sweep::new(t0);
+    for tick in 1..=20 {
+        sw.slice(100, ms(tick * 100));
+        sw.took(Duration::from_millis(12), 100);
+    }
+    assert_eq!(sw.period, Duration::from_millis(4800));
+    assert_eq!(sw.slice(100, ms(2100)).len(), 2);
+    // a full read restarts the pass, paced by what it took
+    sw.restart(Duration::from_millis(500), ms(3000));
+    assert_eq!(sw.period, Duration::from_secs(10));
+    assert_eq!(sw.slice(100, ms(3100)), 0..1);
+    // a reload that left fewer services than the pass had reached
+    let mut sw = Sweep::new(t0);
+    sw.slice(100, ms(1000));
+    assert_eq!(sw.slice(10, ms(2000)), 0..5);
     assert!(publish_due(None, t0));
     assert!(!publish_due(Some(t0), t0 + Duration::from_millis(4900)));
     assert!(publish_due(Some(t0), t0 + Duration::from_secs(5)));
