@@ -156,15 +156,38 @@ pub struct Due {
 }
 
 /// When a check (or agent request) that was due at `was` and has just
-/// ended is due again: one interval after it was due, so that checks start
-/// every interval whatever each one takes (not an interval after each
-/// ends, which would stretch a 1 s interval by every check's time); at
-/// once when it took longer than the interval.
-pub fn every(was: Option<Instant>, interval: Duration, now: Instant) -> Instant {
-    match was {
-        Some(t) => (t + interval).max(now),
-        None => now + interval,
+/// ended at `now`, after running for `took`, is due again: one interval
+/// after it was due, so that checks start every interval whatever each
+/// one takes (not an interval after each ends, which would stretch a 1 s
+/// interval by every check's time). When that time has passed:
+///
+/// * the check itself took longer than the interval (a timeout longer
+///   than the interval): at once, so that failures are counted as fast
+///   as they come;
+/// * it started late (the loop was held up, or at start behind the
+///   first reconciliation): at its next time in its own rhythm, `was` and
+///   a whole number of intervals. "At once" here made every check held up
+///   together due at the same moment from then on: a loop held up for
+///   more than an interval once turned checks spread over the interval
+///   into a few bursts for good, and a failure was found only at the
+///   next burst.
+pub fn every(was: Option<Instant>, interval: Duration, now: Instant, took: Duration) -> Instant {
+    let Some(t) = was else {
+        return now + interval;
+    };
+    let next = t + interval;
+    if next >= now || interval.is_zero() {
+        return next.max(now);
     }
+    if took >= interval {
+        return now;
+    }
+    // the first of t + k * interval (k >= 2) at or after now
+    let late = now.saturating_duration_since(t).as_nanos();
+    let step = interval.as_nanos();
+    let k = late.div_ceil(step);
+    let ahead = step.saturating_mul(k).saturating_sub(late);
+    now + Duration::from_nanos(u64::try_from(ahead).unwrap_or(u64::MAX))
 }
 
 /// What a reconciliation covers.
@@ -533,7 +556,7 @@ impl Supervisor {
         let sl = &mut self.slots[j as usize];
         sl.sched.busy = false;
         if sl.leader.is_none() {
-            let next = every(sl.sched.next, sl.health.interval, now);
+            let next = every(sl.sched.next, sl.health.interval, now, latency);
             sl.sched.next = Some(next);
             self.queue.push(Reverse((next, false, j)));
         }
@@ -570,7 +593,9 @@ impl Supervisor {
         };
         let sl = &mut self.slots[j as usize];
         sl.sched.agent_busy = false;
-        let next = every(sl.sched.agent_next, sl.health.interval, now);
+        // (an agent request's time is not measured: one that ends late
+        // keeps its rhythm)
+        let next = every(sl.sched.agent_next, sl.health.interval, now, Duration::ZERO);
         sl.sched.agent_next = Some(next);
         self.queue.push(Reverse((next, true, j)));
         if sl.gen != gen {

@@ -748,11 +748,41 @@ fn checks_start_every_interval_whatever_each_takes() {
     let t0 = Instant::now();
     let s = Duration::from_secs(1);
     // a check due at t0 that took 300 ms: the next starts at t0 + 1 s
-    assert_eq!(every(Some(t0), s, t0 + 300 * MS), t0 + s);
+    assert_eq!(every(Some(t0), s, t0 + 300 * MS, 300 * MS), t0 + s);
     // one that took longer than the interval: again at once
-    assert_eq!(every(Some(t0), s, t0 + 1500 * MS), t0 + 1500 * MS);
+    assert_eq!(
+        every(Some(t0), s, t0 + 1500 * MS, 1500 * MS),
+        t0 + 1500 * MS
+    );
+    // one that started 1.4 s late (the loop held up) and took 100 ms:
+    // at t0 + 2 s, in its rhythm, not at once
+    assert_eq!(every(Some(t0), s, t0 + 1500 * MS, 100 * MS), t0 + 2 * s);
+    assert_eq!(every(Some(t0), s, t0 + 2000 * MS, 100 * MS), t0 + 2 * s);
+    assert_eq!(every(Some(t0), s, t0 + 3001 * MS, 100 * MS), t0 + 4 * s);
     // none was due (never scheduled): one interval from now
-    assert_eq!(every(None, s, t0), t0 + s);
+    assert_eq!(every(None, s, t0, MS), t0 + s);
+}
+
+/// Checks spread over the interval at start, held up together for more
+/// than an interval (a long first reconciliation, a busy director), stay
+/// spread: each keeps its rhythm. Control: the rule without the rhythm
+/// ("at once when late") leaves them all due at the same moment.
+#[test]
+fn checks_held_up_together_stay_spread_over_the_interval() {
+    let t0 = Instant::now();
+    let s = Duration::from_secs(1);
+    let due: Vec<Instant> = (0..10).map(|i| t0 + i * 100 * MS).collect();
+    // all run together 1.5 s after t0 + 0.9 s, each taking 20 ms
+    let ended = t0 + 2400 * MS + 20 * MS;
+    let next: std::collections::BTreeSet<Instant> = due
+        .iter()
+        .map(|&d| every(Some(d), s, ended, 20 * MS))
+        .collect();
+    assert_eq!(next.len(), 10, "still ten distinct times");
+    assert!(next.iter().all(|&n| n >= ended && n < ended + s));
+    let at_once: std::collections::BTreeSet<Instant> =
+        due.iter().map(|&d| (d + s).max(ended)).collect();
+    assert_eq!(at_once.len(), 1);
 }
 
 #[test]
