@@ -104,6 +104,10 @@ pub struct Announcer {
     known: BTreeMap<IpAddr, Held>,
     /// The last error said (said again only when it changes).
     said: Option<String>,
+    /// The file's announcing services, for the configuration generation
+    /// they were found in (found again after a reload only: a file of a
+    /// thousand services was searched after every round, ten a second).
+    announcing: Option<(u64, Vec<Wanted>)>,
 }
 
 impl Announcer {
@@ -119,19 +123,17 @@ impl Announcer {
     ) -> Vec<String> {
         // only the services that announce (after every reconciliation:
         // a file of a thousand services with none announcing pays nothing)
-        let announcing: Vec<Wanted> = sup
-            .cfg
-            .wanted
-            .iter()
-            .filter(|w| sup.cfg.health.announce(&w.svc.key()).is_some())
-            .cloned()
-            .collect();
+        self.announcing(sup);
+        let announcing: &[Wanted] = match &self.announcing {
+            Some((_, a)) => a,
+            None => &[],
+        };
         if announcing.is_empty() && self.dev.is_none() {
             return Vec::new();
         }
         let verdicts = decide(
-            &announcing,
-            &sup.desired_of(&announcing, now),
+            announcing,
+            &sup.desired_of(announcing, now),
             &sup.cfg.health,
         );
         match self.apply(&verdicts) {
@@ -146,6 +148,26 @@ impl Announcer {
                 }
                 logs
             }
+        }
+    }
+
+    /// The file's announcing services, found again only when the
+    /// configuration's generation has changed (a reload).
+    pub fn announcing(&mut self, sup: &super::core::Supervisor) -> &[Wanted] {
+        let gen = sup.generation();
+        if self.announcing.as_ref().map(|(g, _)| *g) != Some(gen) {
+            let found = sup
+                .cfg
+                .wanted
+                .iter()
+                .filter(|w| sup.cfg.health.announce(&w.svc.key()).is_some())
+                .cloned()
+                .collect();
+            self.announcing = Some((gen, found));
+        }
+        match &self.announcing {
+            Some((_, a)) => a,
+            None => &[],
         }
     }
 

@@ -517,6 +517,11 @@ impl Supervisor {
     /// When the next check or agent request is due (perhaps one since
     /// rescheduled: then [`Supervisor::due`] finds nothing and this moves
     /// on).
+    /// The configuration's generation: it changes with each reload.
+    pub fn generation(&self) -> u64 {
+        self.gen
+    }
+
     pub fn next_due(&self) -> Option<Instant> {
         self.queue.peek().map(|Reverse((at, _, _))| *at)
     }

@@ -903,3 +903,27 @@ fn one_check_answers_for_every_real_server_with_the_same_probe() {
     assert!(due.contains(&key(SHARED, 1, 0)), "{due:?}");
     assert!(!due.contains(&key(SHARED, 2, 0)), "{due:?}");
 }
+
+/// The announcer finds the announcing services once per configuration,
+/// and again after a reload that changed them (control: before the
+/// reload, none).
+#[test]
+fn the_announcing_services_follow_a_reload() {
+    let _one = serial();
+    let mut k = seeded(FILE);
+    let (mut ctx, mut sup, t0) = started(&mut k);
+    let mut a = super::super::announce::Announcer::default();
+    assert!(a.announcing(&sup).is_empty());
+    assert!(a.announcing(&sup).is_empty());
+    let file = FILE.replace(
+        "-A -t 192.0.2.2:443 -s wlc",
+        "-A -t 192.0.2.2:443 -s wlc --announce 1",
+    );
+    sup.reload(cfg(&file), &mut ctx, t0).unwrap();
+    let found: Vec<String> = a
+        .announcing(&sup)
+        .iter()
+        .map(|w| w.svc.key().to_string())
+        .collect();
+    assert_eq!(found, ["-t 192.0.2.2:443"]);
+}
