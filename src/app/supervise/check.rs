@@ -253,6 +253,13 @@ async fn connect(what: &str, addr: SocketAddr, limit: Duration) -> Result<TcpStr
 /// A non-blocking socket whose connection to `addr` has begun, in the
 /// runtime's reactor.
 fn begin_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let fd = connecting(addr)?;
+    TcpStream::from_std(std::net::TcpStream::from(fd))
+}
+
+/// A non-blocking socket whose connection to `addr` has begun (the
+/// supervisor's engine takes it as it is).
+pub(super) fn connecting(addr: SocketAddr) -> Result<std::os::fd::OwnedFd, nix::errno::Errno> {
     use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrStorage};
     use std::os::fd::AsRawFd;
     let family = match addr {
@@ -266,10 +273,9 @@ fn begin_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
         None,
     )?;
     match socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
-        Ok(()) | Err(nix::errno::Errno::EINPROGRESS) => {}
-        Err(e) => return Err(e.into()),
+        Ok(()) | Err(nix::errno::Errno::EINPROGRESS) => Ok(fd),
+        Err(e) => Err(e),
     }
-    TcpStream::from_std(std::net::TcpStream::from(fd))
 }
 
 /// An I/O error without Rust's `(os error N)` suffix.
@@ -515,4 +521,4 @@ pub async fn ask_agent(ip: IpAddr, port: u16, timeout: Duration) -> Result<Agent
 
 #[cfg(test)]
 #[path = "check_tests.rs"]
-mod tests;
+pub(super) mod tests;

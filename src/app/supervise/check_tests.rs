@@ -22,13 +22,13 @@ fn target(rip: SocketAddr) -> Target {
 }
 
 /// A port on 127.0.0.1 where nothing listens.
-fn closed_port() -> SocketAddr {
+pub(crate) fn closed_port() -> SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap()
 }
 
-/// Reads a request head; returns its Host header.
-async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> String {
+/// Reads a request head (to its blank line or the end).
+pub(crate) async fn read_request<S: AsyncRead + Unpin>(s: &mut S) -> String {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 256];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -38,7 +38,12 @@ async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> String {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    let text = String::from_utf8_lossy(&buf).into_owned();
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Reads a request head; returns its Host header.
+async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> String {
+    let text = read_request(s).await;
     text.lines()
         .find_map(|l| l.strip_prefix("Host: "))
         .unwrap_or("")
@@ -114,7 +119,7 @@ async fn http_status_range_and_host() {
 /// A listener whose backlog is full and that never accepts: the next
 /// connection attempt to its address gets no answer to its SYN. Keep the
 /// first part (the listener and the connections that fill it).
-async fn silent_listener() -> ((TcpListener, Vec<TcpStream>), SocketAddr) {
+pub(crate) async fn silent_listener() -> ((TcpListener, Vec<TcpStream>), SocketAddr) {
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let l = sock.listen(1).unwrap();
@@ -421,21 +426,34 @@ async fn server_sees(l: TcpListener, answer: &'static [u8]) -> &'static str {
     }
 }
 
+/// The checks that close with a reset, and their server's answer.
+pub(crate) fn reset_cases() -> [(CheckKind, &'static [u8]); 2] {
+    [
+        (CheckKind::Tcp, b""),
+        (
+            CheckKind::Http("/".into()),
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nnot all of it",
+        ),
+    ]
+}
+
+/// A server for one check that answers `answer` and then says how the
+/// connection ended ([`server_sees`]).
+pub(crate) async fn seeing_server(
+    answer: &'static [u8],
+) -> (SocketAddr, tokio::task::JoinHandle<&'static str>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    (addr, tokio::spawn(server_sees(l, answer)))
+}
+
 #[tokio::test]
 async fn a_check_closes_its_connection_with_a_reset() {
     let tls = tls_config();
     // tcp and http: the server sees a reset (no FIN exchange, no
     // TIME_WAIT on the director's side)
-    for (check, answer) in [
-        (CheckKind::Tcp, &b""[..]),
-        (
-            CheckKind::Http("/".into()),
-            &b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nnot all of it"[..],
-        ),
-    ] {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        let seen = tokio::spawn(server_sees(l, answer));
+    for (check, answer) in reset_cases() {
+        let (addr, seen) = seeing_server(answer).await;
         let o = run(&health(check.clone()), &target(addr), &tls).await;
         assert!(o.up, "{check:?}: {}", o.why);
         assert_eq!(seen.await.unwrap(), "reset", "{check:?}");

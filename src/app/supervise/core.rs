@@ -192,7 +192,7 @@ pub fn every(was: Option<Instant>, interval: Duration, now: Instant, took: Durat
 
 /// What a reconciliation covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Round {
+pub enum Round {
     /// The whole scope, read in one dump: the services that left the
     /// file are deleted.
     Full,
@@ -801,22 +801,12 @@ impl Supervisor {
         self.reconcile_part(ctx, lock_dir, now, only, Round::Changed)
     }
 
-    /// [`Supervisor::reconcile_only`] of a slice of the periodic read
-    /// (see `run`'s `Sweep`): the services in `only` are read without the
-    /// writer lock first, and the lock is taken only when they differ
-    /// from the wanted table, as in a full round (most slices find
+    /// [`Supervisor::reconcile_only`] as a round of the kind given: a
+    /// slice of the periodic read ([`Round::Slice`], see `run`'s `Sweep`)
+    /// reads its services without the writer lock first and takes the
+    /// lock only when they differ from the wanted table (most slices find
     /// nothing to change).
-    pub fn reconcile_slice(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        lock_dir: Option<&Path>,
-        now: Instant,
-        only: &HashSet<ServiceKey>,
-    ) -> Result<Vec<String>, String> {
-        self.reconcile_part(ctx, lock_dir, now, only, Round::Slice)
-    }
-
-    fn reconcile_part(
+    pub fn reconcile_part(
         &mut self,
         ctx: &mut Ctx<'_>,
         lock_dir: Option<&Path>,

@@ -690,7 +690,9 @@ fn a_slice_of_the_periodic_read_undoes_changes_in_its_services_only() {
         w[from..from + 2].iter().map(|x| x.svc.key()).collect()
     };
     // nothing to change: each service and its real servers read once
-    let (logs, reads) = counted(&mut k, |ctx| sup.reconcile_slice(ctx, None, t0, &slice(0)));
+    let (logs, reads) = counted(&mut k, |ctx| {
+        sup.reconcile_part(ctx, None, t0, &slice(0), Round::Slice)
+    });
     assert_eq!(logs.unwrap(), Vec::<String>::new());
     assert_eq!(reads, 2 * 2);
     // an operator sets weights by hand in services 1 and 7
@@ -699,7 +701,9 @@ fn a_slice_of_the_periodic_read_undoes_changes_in_its_services_only() {
         d.weight = 5;
         k.k.edit_dest(&w[i].svc.key(), &d).unwrap();
     }
-    let (logs, reads) = counted(&mut k, |ctx| sup.reconcile_slice(ctx, None, t0, &slice(0)));
+    let (logs, reads) = counted(&mut k, |ctx| {
+        sup.reconcile_part(ctx, None, t0, &slice(0), Round::Slice)
+    });
     assert_eq!(
         logs.unwrap(),
         ["table: -e -t 192.0.2.1:1001 -r 198.51.100.1:1001 -g -w 1"]
@@ -709,7 +713,9 @@ fn a_slice_of_the_periodic_read_undoes_changes_in_its_services_only() {
     assert!(weights(&mut k.k)
         .iter()
         .any(|l| l == "-t 192.0.2.1:1007 198.51.100.1:1007 5"));
-    let (logs, _) = counted(&mut k, |ctx| sup.reconcile_slice(ctx, None, t0, &slice(6)));
+    let (logs, _) = counted(&mut k, |ctx| {
+        sup.reconcile_part(ctx, None, t0, &slice(6), Round::Slice)
+    });
     assert_eq!(
         logs.unwrap(),
         ["table: -e -t 192.0.2.1:1007 -r 198.51.100.1:1007 -g -w 1"]

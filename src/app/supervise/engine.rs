@@ -23,8 +23,7 @@ use super::state::Key;
 use crate::apply::health::{CheckKind, Health};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
-use nix::sys::socket::{self, sockopt, AddressFamily, MsgFlags, SockFlag, SockType};
-use nix::sys::socket::{SockaddrLike, SockaddrStorage};
+use nix::sys::socket::{self, sockopt, MsgFlags, SockaddrStorage};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -36,6 +35,10 @@ use check::MAX_HEAD;
 
 /// Events taken from the set per system call.
 const BATCH: usize = 1024;
+
+/// What a step of a check says: `None` while it goes on, else its end
+/// (the reason it passed, or why it failed).
+type Step = Option<Result<Cow<'static, str>, String>>;
 
 /// A finished check: which real server, its generation, the result.
 pub type Done = (Key, u64, Outcome);
@@ -131,7 +134,7 @@ impl Engine {
     pub fn start(&mut self, d: Due, now: Instant) -> Option<Done> {
         let addr = check::checked_addr(&d.health, &d.target);
         let what = d.health.check.name();
-        let fd = match begin_connect(addr) {
+        let fd = match check::connecting(addr) {
             Ok(fd) => fd,
             Err(e) => {
                 let why = format!("{what} connect: {}", io_text(&e.into()));
@@ -280,12 +283,7 @@ impl Engine {
 
     /// What the events `ev` on the check in `slot` do: `Some` when it
     /// ends.
-    fn step(
-        &mut self,
-        slot: usize,
-        ev: EpollFlags,
-        now: Instant,
-    ) -> Option<Result<Cow<'static, str>, String>> {
+    fn step(&mut self, slot: usize, ev: EpollFlags, now: Instant) -> Step {
         let c = self.slots[slot].as_mut()?;
         match c.stage {
             Stage::Connect => {
@@ -315,12 +313,7 @@ impl Engine {
                 None
             }
             Stage::Read(_) => {
-                if ev.intersects(
-                    EpollFlags::EPOLLIN
-                        | EpollFlags::EPOLLRDHUP
-                        | EpollFlags::EPOLLHUP
-                        | EpollFlags::EPOLLERR,
-                ) {
+                if readable(ev) {
                     return self.read(slot);
                 }
                 None
@@ -330,12 +323,7 @@ impl Engine {
 
     /// The connection of `slot` is made: a tcp check passes; an http
     /// check sends its request, within a timeout of its own.
-    fn connected(
-        &mut self,
-        slot: usize,
-        ev: EpollFlags,
-        now: Instant,
-    ) -> Option<Result<Cow<'static, str>, String>> {
+    fn connected(&mut self, slot: usize, ev: EpollFlags, now: Instant) -> Step {
         let c = self.slots[slot].as_mut()?;
         // without it the check still works, with a normal close
         let _ = socket::setsockopt(
@@ -377,12 +365,7 @@ impl Engine {
         c.stage = Stage::Read(Vec::new());
         // an answer (or a close) that came with this event has had its
         // edge already
-        if ev.intersects(
-            EpollFlags::EPOLLIN
-                | EpollFlags::EPOLLRDHUP
-                | EpollFlags::EPOLLHUP
-                | EpollFlags::EPOLLERR,
-        ) {
+        if readable(ev) {
             return self.read(slot);
         }
         None
@@ -390,7 +373,7 @@ impl Engine {
 
     /// Read the answer until its status line, the end or nothing more
     /// for now.
-    fn read(&mut self, slot: usize) -> Option<Result<Cow<'static, str>, String>> {
+    fn read(&mut self, slot: usize) -> Step {
         let c = self.slots[slot].as_mut()?;
         let Stage::Read(kept) = &mut c.stage else {
             return None;
@@ -425,6 +408,13 @@ impl Engine {
     }
 }
 
+/// Whether the events say an answer, or its end, may be there to read.
+fn readable(ev: EpollFlags) -> bool {
+    ev.intersects(
+        EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP | EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR,
+    )
+}
+
 /// A failed check's outcome.
 fn failed(why: String, started: Instant, now: Instant) -> Outcome {
     Outcome {
@@ -441,25 +431,6 @@ fn token(slot: usize, serial: u32) -> u64 {
 
 fn untoken(t: u64) -> (usize, u32) {
     ((t & 0xffff_ffff) as usize, (t >> 32) as u32)
-}
-
-/// A non-blocking socket whose connection to `addr` has begun.
-fn begin_connect(addr: SocketAddr) -> Result<OwnedFd, Errno> {
-    let family = match addr {
-        SocketAddr::V4(_) => AddressFamily::Inet,
-        SocketAddr::V6(_) => AddressFamily::Inet6,
-    };
-    let fd = socket::socket(
-        family,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
-    let to = SockaddrStorage::from(addr);
-    match socket::connect(fd.as_raw_fd(), &to as &dyn SockaddrLike) {
-        Ok(()) | Err(Errno::EINPROGRESS) => Ok(fd),
-        Err(e) => Err(e),
-    }
 }
 
 /// The engine's epoll set as a descriptor the runtime can watch: its

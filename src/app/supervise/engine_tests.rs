@@ -2,11 +2,14 @@
 //! with what [`check::run`] says of the same server, and asserted.
 
 use super::*;
+use crate::app::supervise::check::tests::{
+    closed_port, read_request, reset_cases, seeing_server, silent_listener,
+};
 use crate::app::supervise::check::Target;
 use crate::apply::health::Opts;
 use lvs::model::{Family, Protocol, ServiceKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 fn health(check: CheckKind, timeout_ms: u64) -> Health {
     let mut h = Health::resolve(&Opts::default(), &Opts::default());
@@ -104,30 +107,6 @@ async fn server(addr: &str, act: Act) -> SocketAddr {
         }
     });
     a
-}
-
-/// A port on 127.0.0.1 where nothing listens.
-fn closed_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
-/// A listener whose backlog is full: SYNs to it get no answer. Keep the
-/// first part.
-async fn silent_listener() -> ((TcpListener, Vec<TcpStream>), SocketAddr) {
-    let sock = tokio::net::TcpSocket::new_v4().unwrap();
-    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let l = sock.listen(1).unwrap();
-    let a = l.local_addr().unwrap();
-    let mut filled = Vec::new();
-    for _ in 0..8 {
-        if let Ok(Ok(c)) =
-            tokio::time::timeout(Duration::from_millis(100), TcpStream::connect(a)).await
-        {
-            filled.push(c);
-        }
-    }
-    ((l, filled), a)
 }
 
 #[tokio::test]
@@ -231,17 +210,9 @@ async fn the_request_has_the_path_and_host() {
     let a = l.local_addr().unwrap();
     let got = tokio::spawn(async move {
         let (mut s, _) = l.accept().await.unwrap();
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 256];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = s.read(&mut chunk).await.unwrap();
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
+        let req = read_request(&mut s).await;
         s.write_all(b"HTTP/1.1 302 Found\r\n\r\n").await.unwrap();
-        String::from_utf8(buf).unwrap()
+        req
     });
     let mut h = health(CheckKind::Http("/health?x=1".into()), 1000);
     h.expect = (300, 399);
@@ -258,36 +229,10 @@ async fn the_request_has_the_path_and_host() {
     );
 }
 
-/// What a server reads after a check: `reset` or `eof`.
-async fn server_sees(l: TcpListener, answer: &'static [u8]) -> &'static str {
-    let (mut s, _) = l.accept().await.unwrap();
-    let mut buf = [0u8; 512];
-    if !answer.is_empty() {
-        let _ = s.read(&mut buf).await;
-        s.write_all(answer).await.unwrap();
-    }
-    loop {
-        match s.read(&mut buf).await {
-            Ok(0) => return "eof",
-            Ok(_) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return "reset",
-            Err(_) => return "error",
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_check_closes_its_connection_with_a_reset() {
-    for (check, answer) in [
-        (CheckKind::Tcp, &b""[..]),
-        (
-            CheckKind::Http("/".into()),
-            &b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nnot all"[..],
-        ),
-    ] {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        let seen = tokio::spawn(server_sees(l, answer));
+    for (check, answer) in reset_cases() {
+        let (addr, seen) = seeing_server(answer).await;
         let mut e = Engine::new().unwrap();
         let set = watched(e.watch().unwrap()).unwrap();
         assert!(e
@@ -297,12 +242,8 @@ async fn a_check_closes_its_connection_with_a_reset() {
         assert!(d[0].2.up, "{check:?}: {}", d[0].2.why);
         assert_eq!(seen.await.unwrap(), "reset", "{check:?}");
     }
-    // control: a normal close is seen as an end of file
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let seen = tokio::spawn(server_sees(l, b""));
-    drop(TcpStream::connect(addr).await.unwrap());
-    assert_eq!(seen.await.unwrap(), "eof");
+    // (the control, a normal close seen as an end of file by the same
+    // server_sees, is in check's test of the same name)
 }
 
 /// A loop that comes back only after the timeout (a busy director) takes

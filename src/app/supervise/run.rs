@@ -657,7 +657,7 @@ impl Round<'_> {
             What::Full => sup.reconcile(ctx, dir, now),
             // a check's state change: only its services are read
             What::Changed(some) => sup.reconcile_only(ctx, dir, now, some),
-            What::Slice(some) => sup.reconcile_slice(ctx, dir, now, some),
+            What::Slice(some) => sup.reconcile_part(ctx, dir, now, some, super::core::Round::Slice),
         };
         match r {
             Ok(l) => logs.extend(l),
