@@ -745,9 +745,10 @@ pub const REPUBLISH: Duration = Duration::from_secs(5);
 /// file's services is read once per `period` ([`RESYNC`], or twenty times
 /// what a whole pass's reads took, see [`resync_period`]), a few at a
 /// time. Read all at once, the table held the loop for as long as the
-/// read took (a fifth of a second in the test guest at 1 000 real
-/// servers), and the checks that fell due meanwhile, and the failures
-/// they would have found, waited.
+/// read took, and the checks that fell due meanwhile, and the failures
+/// they would have found, waited (in the test guest at 1 000 real
+/// servers, a failed real server's last entry went out 1.39 s after the
+/// kill with the whole read every 2 s, 1.03 s with it every 60 s).
 #[derive(Debug, Clone)]
 pub struct Sweep {
     /// Where the next slice begins, in the file's services.
