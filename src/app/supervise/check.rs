@@ -134,12 +134,24 @@ pub fn checked_addr(h: &Health, t: &Target) -> SocketAddr {
 pub async fn run(h: &Health, t: &Target, tls: &Arc<rustls::ClientConfig>) -> Outcome {
     let start = Instant::now();
     let r = check(h, t, tls).await;
-    let latency = start.elapsed();
-    let (up, why) = match r {
-        Ok(why) => (true, why),
-        Err(why) => (false, Cow::Owned(why)),
-    };
-    Outcome { up, why, latency }
+    Outcome::of(r, start.elapsed())
+}
+
+impl Outcome {
+    /// A check's result: passed with what was seen, or failed with why;
+    /// it took `latency`.
+    pub fn of(r: Result<Cow<'static, str>, String>, latency: Duration) -> Outcome {
+        let (up, why) = match r {
+            Ok(why) => (true, why),
+            Err(why) => (false, Cow::Owned(why)),
+        };
+        Outcome { up, why, latency }
+    }
+}
+
+/// The reason of a connection that failed: `WHAT connect: ERROR`.
+pub(super) fn connect_failed(what: &str, e: &std::io::Error) -> String {
+    format!("{what} connect: {}", io_text(e))
 }
 
 /// One step of a check within `limit`: `Err("WHAT timed out after
@@ -230,7 +242,7 @@ async fn https(
 /// the timer would otherwise count connections that completed in time as
 /// timeouts, and quiesce healthy real servers because it is busy.
 async fn connect(what: &str, addr: SocketAddr, limit: Duration) -> Result<TcpStream, String> {
-    let failed = |e: &std::io::Error| format!("{what} connect: {}", io_text(e));
+    let failed = |e: &std::io::Error| connect_failed(what, e);
     let s = begin_connect(addr).map_err(|e| failed(&e))?;
     let waited = tokio::time::timeout(limit, s.writable()).await;
     if let Some(e) = s.take_error().map_err(|e| failed(&e))? {

@@ -86,9 +86,9 @@ pub struct Engine {
     epoll: Epoll,
     slots: Vec<Option<Conn>>,
     free: Vec<usize>,
-    /// Per timeout value: (deadline, slot, serial), oldest first. An
-    /// entry whose slot has moved on (ended, or its next step has its own
-    /// entry) is dropped when it comes up.
+    /// A queue per timeout value. An entry whose slot has moved on
+    /// (ended, or its next step has its own entry) is dropped when it
+    /// comes up.
     deadlines: Vec<(Duration, Queue)>,
     serial: u32,
     events: Vec<EpollEvent>,
@@ -137,8 +137,8 @@ impl Engine {
         let fd = match check::connecting(addr) {
             Ok(fd) => fd,
             Err(e) => {
-                let why = format!("{what} connect: {}", io_text(&e.into()));
-                return Some((d.key, d.gen, failed(why, now, now)));
+                let why = check::connect_failed(what, &e.into());
+                return Some((d.key, d.gen, Outcome::of(Err(why), Duration::ZERO)));
             }
         };
         let slot = match self.free.pop() {
@@ -159,8 +159,8 @@ impl Engine {
             .add(&fd, EpollEvent::new(flags, token(slot, serial)))
         {
             self.free.push(slot);
-            let why = format!("{what} connect: {}", io_text(&e.into()));
-            return Some((d.key, d.gen, failed(why, now, now)));
+            let why = check::connect_failed(what, &e.into());
+            return Some((d.key, d.gen, Outcome::of(Err(why), Duration::ZERO)));
         }
         let deadline = now + d.health.timeout;
         self.slots[slot] = Some(Conn {
@@ -269,16 +269,7 @@ impl Engine {
             return;
         };
         self.free.push(slot);
-        let now = Instant::now();
-        let o = match r {
-            Ok(why) => Outcome {
-                up: true,
-                why,
-                latency: now.saturating_duration_since(c.started),
-            },
-            Err(why) => failed(why, c.started, now),
-        };
-        out.push((c.key, c.gen, o));
+        out.push((c.key, c.gen, Outcome::of(r, c.started.elapsed())));
     }
 
     /// What the events `ev` on the check in `slot` do: `Some` when it
@@ -293,11 +284,9 @@ impl Engine {
                         Ok(0) => {}
                         Ok(e) => {
                             let e = std::io::Error::from_raw_os_error(e);
-                            return Some(Err(format!("{what} connect: {}", io_text(&e))));
+                            return Some(Err(check::connect_failed(what, &e)));
                         }
-                        Err(e) => {
-                            return Some(Err(format!("{what} connect: {}", io_text(&e.into()))))
-                        }
+                        Err(e) => return Some(Err(check::connect_failed(what, &e.into()))),
                     }
                 }
                 if ev.contains(EpollFlags::EPOLLOUT) {
@@ -413,15 +402,6 @@ fn readable(ev: EpollFlags) -> bool {
     ev.intersects(
         EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP | EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR,
     )
-}
-
-/// A failed check's outcome.
-fn failed(why: String, started: Instant, now: Instant) -> Outcome {
-    Outcome {
-        up: false,
-        why: Cow::Owned(why),
-        latency: now.saturating_duration_since(started),
-    }
 }
 
 /// The epoll data of a check: its slot and serial.
