@@ -191,9 +191,24 @@ impl Engine {
         }
     }
 
-    /// When the next check times out (perhaps one that has ended: waking
-    /// up for it is harmless).
-    pub fn next_deadline(&self) -> Option<Instant> {
+    /// When the next check in flight times out. The entries of checks
+    /// that have ended or moved on to their next step are dropped from
+    /// the queues' fronts first: most checks end long before their
+    /// timeout, and a wake-up for each of their deadlines would double
+    /// the loop's wake-ups for nothing.
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        let slots = &self.slots;
+        for (_, q) in self.deadlines.iter_mut() {
+            while let Some(&(at, slot, serial)) = q.front() {
+                match slots.get(slot) {
+                    Some(Some(c)) if c.serial == serial && c.deadline == at => break,
+                    _ => {
+                        q.pop_front();
+                    }
+                }
+            }
+        }
+        self.deadlines.retain(|(_, q)| !q.is_empty());
         self.deadlines
             .iter()
             .filter_map(|(_, q)| q.front().map(|e| e.0))

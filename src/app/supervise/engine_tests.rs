@@ -354,3 +354,42 @@ async fn an_old_deadline_does_not_end_the_slots_next_check() {
         (2, "tcp connect timed out after 0.8s")
     );
 }
+
+/// A check that has ended leaves no deadline to wake up for, and one
+/// that has moved on to its answer leaves only that step's. Control:
+/// while a check connects, its connection's deadline is the next.
+#[tokio::test]
+async fn ended_steps_leave_no_deadline_to_wake_up_for() {
+    let quick = server("127.0.0.1:0", Act::Silent).await;
+    let mut e = Engine::new().unwrap();
+    let set = watched(e.watch().unwrap()).unwrap();
+    let t0 = Instant::now();
+    assert!(e
+        .start(due(&health(CheckKind::Tcp, 300), quick, 1), t0)
+        .is_none());
+    assert_eq!(e.next_deadline(), Some(t0 + Duration::from_millis(300)));
+    let first = drive(&mut e, &set, 1).await;
+    assert_eq!(&*first[0].2.why, "tcp connect ok");
+    assert_eq!(e.next_deadline(), None, "the ended check's deadline");
+    // an http check: connected, its request sent, its answer awaited
+    let t1 = Instant::now();
+    let h = health(CheckKind::Http("/".into()), 5000);
+    assert!(e.start(due(&h, quick, 2), t1).is_none());
+    assert_eq!(e.next_deadline(), Some(t1 + Duration::from_secs(5)));
+    let mut out = Vec::new();
+    let t2 = loop {
+        let mut g = set.readable().await.unwrap();
+        let now = Instant::now();
+        e.ready(now, &mut out);
+        g.clear_ready();
+        if matches!(&e.slots[0], Some(c) if matches!(c.stage, Stage::Read(_))) {
+            break now;
+        }
+    };
+    assert!(out.is_empty());
+    assert_eq!(
+        e.next_deadline(),
+        Some(t2 + Duration::from_secs(5)),
+        "the answer's deadline, not the connection's"
+    );
+}
