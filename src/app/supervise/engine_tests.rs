@@ -326,11 +326,9 @@ async fn four_hundred_checks_at_once_and_their_slots_reused() {
     );
 }
 
-/// A slot ended and taken by the next check: the first check's deadline
-/// does not end the second. Control: the second's own deadline does.
-#[tokio::test]
-async fn an_old_deadline_does_not_end_the_slots_next_check() {
-    let (_silent, silent) = silent_listener().await;
+/// An engine with one tcp check (generation 1, timeout 300 ms) started
+/// at the time returned, on a server that accepts (its address).
+async fn a_tcp_check_started() -> (Engine, tokio::io::unix::AsyncFd<SetFd>, SocketAddr, Instant) {
     let quick = server("127.0.0.1:0", Act::Silent).await;
     let mut e = Engine::new().unwrap();
     let set = watched(e.watch().unwrap()).unwrap();
@@ -338,6 +336,15 @@ async fn an_old_deadline_does_not_end_the_slots_next_check() {
     assert!(e
         .start(due(&health(CheckKind::Tcp, 300), quick, 1), t0)
         .is_none());
+    (e, set, quick, t0)
+}
+
+/// A slot ended and taken by the next check: the first check's deadline
+/// does not end the second. Control: the second's own deadline does.
+#[tokio::test]
+async fn an_old_deadline_does_not_end_the_slots_next_check() {
+    let (_silent, silent) = silent_listener().await;
+    let (mut e, set, _, t0) = a_tcp_check_started().await;
     let first = drive(&mut e, &set, 1).await;
     assert_eq!((first[0].1, &*first[0].2.why), (1, "tcp connect ok"));
     assert!(e
@@ -360,13 +367,7 @@ async fn an_old_deadline_does_not_end_the_slots_next_check() {
 /// while a check connects, its connection's deadline is the next.
 #[tokio::test]
 async fn ended_steps_leave_no_deadline_to_wake_up_for() {
-    let quick = server("127.0.0.1:0", Act::Silent).await;
-    let mut e = Engine::new().unwrap();
-    let set = watched(e.watch().unwrap()).unwrap();
-    let t0 = Instant::now();
-    assert!(e
-        .start(due(&health(CheckKind::Tcp, 300), quick, 1), t0)
-        .is_none());
+    let (mut e, set, quick, t0) = a_tcp_check_started().await;
     assert_eq!(e.next_deadline(), Some(t0 + Duration::from_millis(300)));
     let first = drive(&mut e, &set, 1).await;
     assert_eq!(&*first[0].2.why, "tcp connect ok");
