@@ -199,13 +199,11 @@ impl Engine {
     pub fn next_deadline(&mut self) -> Option<Instant> {
         let slots = &self.slots;
         for (_, q) in self.deadlines.iter_mut() {
-            while let Some(&(at, slot, serial)) = q.front() {
-                match slots.get(slot) {
-                    Some(Some(c)) if c.serial == serial && c.deadline == at => break,
-                    _ => {
-                        q.pop_front();
-                    }
+            while let Some(&entry) = q.front() {
+                if current(slots, entry).is_some() {
+                    break;
                 }
+                q.pop_front();
             }
         }
         self.deadlines.retain(|(_, q)| !q.is_empty());
@@ -251,12 +249,9 @@ impl Engine {
                     break;
                 }
                 self.deadlines[q].1.pop_front();
-                let Some(Some(c)) = self.slots.get(slot) else {
+                let Some(c) = current(&self.slots, (at, slot, serial)) else {
                     continue;
                 };
-                if c.serial != serial || c.deadline != at {
-                    continue;
-                }
                 let connected = matches!(c.stage, Stage::Connect)
                     && socket::getpeername::<SockaddrStorage>(c.fd.as_raw_fd()).is_ok();
                 if connected {
@@ -409,6 +404,16 @@ impl Engine {
                 kept.extend_from_slice(got);
             }
         }
+    }
+}
+
+/// The check a deadline entry is for, if that check is still in flight
+/// and at the step the entry times (not ended, its slot not taken by a
+/// later check, its deadline not moved on by its next step).
+fn current(slots: &[Option<Conn>], (at, slot, serial): (Instant, usize, u32)) -> Option<&Conn> {
+    match slots.get(slot) {
+        Some(Some(c)) if c.serial == serial && c.deadline == at => Some(c),
+        _ => None,
     }
 }
 
