@@ -5,9 +5,9 @@
 //! first-out queue per timeout value (a check started later with the
 //! same timeout ends later, so each queue is in order without sorting).
 //!
-//! The supervisor's loop watches the set's descriptor as one source of
-//! its runtime and calls [`Engine::ready`] when it is readable and
-//! [`Engine::expire`] at [`Engine::next_deadline`]. A check's result is
+//! A check thread ([`super::workers`]) waits on the set's descriptor and
+//! calls [`Engine::ready`] when it is readable and [`Engine::expire`] at
+//! [`Engine::next_deadline`]. A check's result is
 //! the same as [`check::run`]'s for the same check (its tests compare
 //! them): https, dns, exec and the agent keep their futures, which have
 //! more to do per check than the runtime's own costs.
@@ -27,7 +27,7 @@ use nix::sys::socket::{self, sockopt, MsgFlags, SockaddrStorage};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -433,9 +433,16 @@ fn untoken(t: u64) -> (usize, u32) {
     ((t & 0xffff_ffff) as usize, (t >> 32) as u32)
 }
 
-/// The engine's epoll set as a descriptor the runtime can watch: its
-/// own duplicate, open as long as this lives.
+/// The engine's epoll set as a descriptor another epoll set (or the
+/// tests' runtime) can watch: its own duplicate, open as long as this
+/// lives.
 pub struct SetFd(OwnedFd);
+
+impl AsFd for SetFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
 
 impl AsRawFd for SetFd {
     fn as_raw_fd(&self) -> RawFd {
@@ -444,10 +451,11 @@ impl AsRawFd for SetFd {
 }
 
 /// The set in the runtime's reactor, readable when a check has something
-/// to do. (tokio deprecates this constructor for a descriptor that could
+/// to do (the tests drive the engine this way). (tokio deprecates this constructor for a descriptor that could
 /// be closed while watched, and offers an `unsafe` one instead, which
 /// this crate forbids; a [`SetFd`] owns its descriptor, so it stays open
 /// while watched.)
+#[cfg(test)]
 #[allow(deprecated)]
 pub fn watched(fd: SetFd) -> std::io::Result<tokio::io::unix::AsyncFd<SetFd>> {
     tokio::io::unix::AsyncFd::with_interest(fd, tokio::io::Interest::READABLE)

@@ -5,8 +5,9 @@
 //!   parsed with the rule files, in `crate::apply::health`.
 //! * [`check`]: the checks, futures on a current-thread tokio runtime that
 //!   exists only in a supervising process; [`engine`]: the supervisor's
-//!   tcp and http checks, sockets in an epoll set without a task each;
-//!   [`agent`]: HAProxy's agent protocol.
+//!   tcp and http checks, sockets in an epoll set without a task each,
+//!   run on a thread of their own by [`workers`]; [`agent`]: HAProxy's
+//!   agent protocol.
 //! * [`state`]: each real server's state machine (rise, fall, slow start,
 //!   agent, maintenance) and the table it makes, pure.
 //! * [`core`]: the supervisor without its runtime (configuration, states,
@@ -25,3 +26,4 @@ pub mod engine;
 pub mod run;
 pub mod state;
 pub mod status;
+pub mod workers;

@@ -19,8 +19,9 @@
 //!   takes at most a twentieth of the time ([`resync_period`]). The whole
 //!   table is read at once at the start, after a reload or a maintenance
 //!   switch, and each second of a slow start;
-//! * the tcp and http checks run in an epoll set of their own
-//!   ([`super::engine`]), watched here; the others are tasks;
+//! * the tcp and http checks run on threads of their own
+//!   ([`super::workers`], each with an [`super::engine`]), their results
+//!   sent back here; the others are tasks;
 //! * SIGHUP re-reads FILE: a broken file is reported as `FILE:LINE:
 //!   message` and the running configuration stays;
 //! * SIGTERM or SIGINT: the process ends and leaves the table as it is;
@@ -29,8 +30,9 @@
 
 use super::check;
 use super::core::{name, Config, Supervisor};
-use super::engine::{self, Engine};
+use super::engine;
 use super::state::Key;
+use super::workers::{self, Workers};
 use crate::app::files::MadeSettings;
 use crate::app::Ctx;
 use crate::cli::popt::Walker;
@@ -224,6 +226,8 @@ fn say(program: &str, l: &str) {
 /// What the check tasks send back.
 enum Msg {
     Check(Key, u64, check::Outcome),
+    /// A turn's results from a check thread.
+    Checks(Vec<engine::Done>),
     Agent(Key, u64, Result<super::agent::AgentReply, String>),
 }
 
@@ -322,27 +326,19 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
     let notify = Notify::from_env();
     let tls = check::tls_config();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    // the tcp and http checks: no task each (see engine)
-    let mut engine = match Engine::new() {
-        Ok(e) => e,
-        Err(e) => {
-            log(&format!("cannot make the checks' epoll set: {e}"));
-            return 1;
+    // the tcp and http checks: no task each, on threads (see workers)
+    let mut workers = {
+        let tx = tx.clone();
+        let send = move |batch| tx.send(Msg::Checks(batch)).is_ok();
+        match Workers::start(workers::THREADS, send) {
+            Ok(w) => w,
+            Err(e) => {
+                log(&format!("cannot start the check threads: {e}"));
+                return 1;
+            }
         }
     };
-    let set = match engine.watch().and_then(engine::watched) {
-        Ok(s) => s,
-        Err(e) => {
-            log(&format!("cannot watch the checks' epoll set: {e}"));
-            return 1;
-        }
-    };
-    // when the engine's next check times out: the timer is moved only
-    // when that changes
-    let timeouts = tokio::time::sleep(Duration::ZERO);
-    tokio::pin!(timeouts);
-    let mut timeouts_at: Option<Instant> = None;
-    // results to take, from the engine and the tasks
+    // results to take, from the check threads and the tasks
     let mut done: Vec<engine::Done> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -385,35 +381,13 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
             }
             wake_at = next;
         }
-        let next = engine.next_deadline();
-        if next != timeouts_at {
-            if let Some(t) = next {
-                timeouts.as_mut().reset(t.into());
-            }
-            timeouts_at = next;
-        }
         tokio::select! {
             _ = &mut wake, if wake_at.is_some() => {
                 // checks due now, and those due within SLACK (one wake-up
                 // for them, not one each)
                 let room = MAX_IN_FLIGHT - in_flight;
-                in_flight += launch(&mut sup, Instant::now() + SLACK, room, &mut engine, &mut done, &tx, &tls);
+                in_flight += launch(&mut sup, Instant::now() + SLACK, room, &mut workers, &tx, &tls);
                 wake_at = None;
-            }
-            ready = set.readable() => {
-                if let Ok(mut ready) = ready {
-                    engine.ready(Instant::now(), &mut done);
-                    ready.clear_ready();
-                }
-            }
-            _ = &mut timeouts, if timeouts_at.is_some() => {
-                // what the sockets said first: a loop late for the
-                // timeouts does not count answers that came in time as
-                // timeouts
-                let now = Instant::now();
-                engine.ready(now, &mut done);
-                engine.expire(now, &mut done);
-                timeouts_at = None;
             }
             _ = tick.tick() => {
                 let now = Instant::now();
@@ -508,6 +482,7 @@ async fn main_loop(ctx: &mut Ctx<'_>, a: &Args, cfg: Config, made: MadeSettings)
                 let now = Instant::now();
                 match msg {
                     Msg::Check(key, gen, o) => done.push((key, gen, o)),
+                    Msg::Checks(batch) => done.extend(batch),
                     Msg::Agent(key, gen, r) => {
                         in_flight = in_flight.saturating_sub(1);
                         for l in sup.on_agent(&key, gen, r, now) {
@@ -702,24 +677,21 @@ fn shared(sup: &Supervisor) -> String {
 }
 
 /// Starts the checks and agent requests due by `by`, at most `room` of
-/// them: tcp and http checks in the engine (a result at once into
-/// `done`), the others each a task whose result comes back on `tx`; how
-/// many.
+/// them: tcp and http checks on the check threads, the others each a
+/// task; their results come back on `tx`. How many.
 fn launch(
     sup: &mut Supervisor,
     by: Instant,
     room: usize,
-    engine: &mut Engine,
-    done: &mut Vec<engine::Done>,
+    workers: &mut Workers,
     tx: &mpsc::UnboundedSender<Msg>,
     tls: &Arc<rustls::ClientConfig>,
 ) -> usize {
     let due = sup.due_at_most(by, room);
     let n = due.len();
-    let now = Instant::now();
     for d in due {
         if !d.agent && engine::handles(&d.health) {
-            done.extend(engine.start(d, now));
+            workers.submit(d);
             continue;
         }
         let tx = tx.clone();
@@ -735,6 +707,7 @@ fn launch(
             let _ = tx.send(msg);
         });
     }
+    workers.flush();
     n
 }
 
