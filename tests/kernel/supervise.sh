@@ -3,7 +3,7 @@
 # tests/kernel/supervise: HTTP checks that fail and recover (quiesce and
 # remove), manual changes undone, the maintenance switch, reloads (a
 # broken one, one that removes and adds a real server under a long-lived
-# connection), kill -9 and restart without a flap (and a control that
+# connection, one the kernel refuses), kill -9 and restart without a flap (and a control that
 # does change), an operator's drain held and released (with a control),
 # -L --health-status, the agent, exec, https and dns checks (each with a
 # control that fails), the published state, the
@@ -270,6 +270,42 @@ check "reload adding $Y back: weight 1 after rise good checks ($MS ms)" is_weigh
 r=$(say L1 after-second-reload)
 check "reloads: the long-lived connection to $X still works ($r)" [ "$r" = "$X after-second-reload" ]
 close_long L1
+
+# ================================================================== a kernel refusal
+# A reload adds a service whose scheduler the kernel no longer has (the
+# module unloaded and hidden): its rounds are refused and rolled back, the
+# supervisor runs on, and a failing real server of the other service is
+# still quiesced meanwhile (its state change reconciles its own service).
+# Control: with the module back, a later round adds the service.
+has81() { lv -Ln -t "$V:81" >/dev/null 2>&1; }
+no81() { ! has81; }
+rmmod ip_vs_sed 2>/dev/null
+find /lib/modules -name 'ip_vs_sed.ko*' | while read -r f; do mv "$f" "$f.off"; done
+lv -A -t "$V:99" -s sed >/dev/null 2>&1
+check "control: the kernel really refuses the sed scheduler now" [ $? -ne 0 ]
+lv -D -t "$V:99" >/dev/null 2>&1
+before=$(lv -Sn)
+{ cat "$W/good.rules"; echo "-A -t $V:81 -s sed"; echo "-a -t $V:81 -r 192.0.2.11:80 -g -w 1"; } >"$F"
+kill -HUP "$SUP"
+sleep 3
+check "kernel refusal: the supervisor runs on" kill -0 "$SUP"
+check "kernel refusal: the table is unchanged" [ "$(lv -Sn)" = "$before" ]
+check "kernel refusal: the kernel's message is logged" \
+    grep -q -- "$V:81 .*Scheduler or persistence engine not found" "$W/sup1.log"
+rm "$W/www-rs2/ok"
+until_ok 8 is_weight rs2 0
+check "kernel refusal: rs2's failing check still quiesces it meanwhile ($MS ms; $(weights))" is_weight rs2 0
+echo ok >"$W/www-rs2/ok"
+until_ok 8 is_weight rs2 1
+check "kernel refusal: and it comes back ($(weights))" is_weight rs2 1
+check "kernel refusal: the service is still not there" no81
+find /lib/modules -name 'ip_vs_sed.ko*.off' | while read -r f; do mv "$f" "${f%.off}"; done
+until_ok 8 has81
+check "control: with the module back a later round adds the service ($MS ms)" has81
+cp "$W/good.rules" "$F"
+kill -HUP "$SUP"
+until_ok 5 no81
+check "the reload without it deletes it again" no81
 
 # ================================================================== kill -9 and restart
 kill -9 "$SUP"; wait "$SUP" 2>/dev/null
