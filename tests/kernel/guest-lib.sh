@@ -17,10 +17,11 @@ LVSPATH=/opt/lvs/bin:$BASEPATH
 CMD_TIMEOUT=20
 DIFF_MAX_LINES=${DIFF_MAX_LINES:-80}
 
-# format one captured stream: every line ends with '$' so trailing blanks show
-fmt_stream() { # FILE PREFIX
+# format one captured stream: every line ends with '$' so trailing blanks
+# show; SED (optional) is applied first (the lvsadm run's renaming)
+fmt_stream() { # FILE PREFIX [SED]
     [ -s "$1" ] || return 0
-    sed "s/^/$2/; s/\$/\$/" "$1"
+    sed "${3:-}s/^/$2/; s/\$/\$/" "$1"
     # the last line had no newline: end it, and say so
     if [ -n "$(tail -c 1 "$1")" ]; then printf '\n%s\\ no newline at end\n' "$2"; fi
 }
@@ -38,11 +39,12 @@ run_cmd() {
     fi
     _st=$?
     read -r _t1 _ </proc/uptime
-    if [ "$_norm" = 1 ]; then
-        sed -i 's/lvsadm/ipvsadm/g' "$W/o" "$W/e"
-    fi
-    fmt_stream "$W/o" ""
-    fmt_stream "$W/e" "[stderr] "
+    # the lvsadm run's program name is ipvsadm's (renamed as the streams
+    # are formatted: one sed a stream)
+    _sub=
+    [ "$_norm" = 1 ] && _sub='s/lvsadm/ipvsadm/g; '
+    fmt_stream "$W/o" "" "$_sub"
+    fmt_stream "$W/e" "[stderr] " "$_sub"
     if [ $((${_t1%.*} - ${_t0%.*})) -ge $CMD_TIMEOUT ]; then
         echo "[exit $_st] [timed out after ${CMD_TIMEOUT}s]"
     else
@@ -89,31 +91,37 @@ run_same() {
 }
 
 # runs inside the new network namespace: scenario TOOL CMDS OUTDIR
-# writes OUTDIR/cmp (compared: '$' commands and final state) and OUTDIR/full
-# (also the '@' commands, for --show)
+# writes OUTDIR/cmp, the records compared ('$' and '=' commands and the
+# final state); with SCN_MODE=show, OUTDIR/full instead, which also holds
+# the '@' commands' records and the reference's record of each '=' command.
+# (Each record is appended where it belongs as it is made: under TCG every
+# process counts, and a compare run does not record the '@' commands it
+# only runs.)
 scenario() {
     tool=$1 cmds=$2 out=$3
     W=$out/w; mkdir -p "$W"
     if [ "$tool" = lvs ]; then tp=$LVSPATH norm=1; else tp=$REFPATH norm=0; fi
+    if [ "${SCN_MODE:-compare}" = show ]; then show=1 rec=$out/full; else show=0 rec=$out/cmp; fi
     ip link set lo up
-    : >"$out/cmp"; : >"$out/full"
+    : >"$rec"
     while IFS= read -r line; do
         kind=${line%%" "*}
         cmd=${line#?" "}
         case $kind in
         '$')
-            { printf '$ %s\n' "$cmd"; run_cmd "$tp" "$norm" "$cmd"; } >"$W/r"
-            cat "$W/r" >>"$out/cmp"
-            cat "$W/r" >>"$out/full"
+            { printf '$ %s\n' "$cmd"; run_cmd "$tp" "$norm" "$cmd"; } >>"$rec"
             ;;
         '@')
-            { printf '@ %s\n' "$cmd"; run_cmd "$REFPATH" 0 "$cmd"; } >>"$out/full"
+            if [ $show = 1 ]; then
+                { printf '@ %s\n' "$cmd"; run_cmd "$REFPATH" 0 "$cmd"; } >>"$rec"
+            else
+                PATH=$REFPATH timeout $CMD_TIMEOUT /bin/sh -c "$cmd" </dev/null >/dev/null 2>&1
+            fi
             ;;
         '=')
-            { printf '= %s\n' "$cmd"; run_same "$tp" "$norm" "$cmd"; } >"$W/r"
-            cat "$W/r" >>"$out/cmp"
+            { printf '= %s\n' "$cmd"; run_same "$tp" "$norm" "$cmd"; } >>"$rec"
             # for --show: the first reference record of the last attempt
-            { cat "$W/r"; sed 's/^/[reference] /' "$W/s1"; } >>"$out/full"
+            [ $show = 1 ] && sed 's/^/[reference] /' "$W/s1" >>"$rec"
             ;;
         esac
     done <"$cmds"
@@ -141,9 +149,9 @@ scenario() {
         run_cmd "$REFPATH" 0 ipvsadm -L -n --timeout
         echo "\$ ipvsadm -L -n --daemon"
         run_cmd "$REFPATH" 0 ipvsadm -L -n --daemon
-    } >"$out/final"
-    cat "$out/final" >>"$out/cmp"
-    cat "$out/final" >>"$out/full"
+    } >>"$rec"
+    # (run_all's sign that the scenario got this far)
+    : >"$out/final"
     # Empty the table before leaving the namespace. Up to 6.x the kernel
     # keeps every namespace's services in one hash table, and a namespace's
     # go only when it is torn down, asynchronously, after its last process
@@ -171,7 +179,7 @@ run_all() { # MODE (compare|show)
         ts=$(cut -d' ' -f1 /proc/uptime)
         d=/tmp/scn/$n
         rm -rf "$d"; mkdir -p "$d/ref" "$d/lvs"
-        unshare -n /bin/busybox sh -c '. /guest-lib.sh; scenario "$@"' sh ref "$f" "$d/ref" \
+        SCN_MODE=$mode unshare -n /bin/busybox sh -c '. /guest-lib.sh; scenario "$@"' sh ref "$f" "$d/ref" \
             >"$d/ref.log" 2>&1
         if [ "$mode" = show ]; then
             printf '@@SHOW %s\n' "$name"
