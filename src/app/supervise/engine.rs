@@ -463,4 +463,4 @@ pub fn watched(fd: SetFd) -> std::io::Result<tokio::io::unix::AsyncFd<SetFd>> {
 
 #[cfg(test)]
 #[path = "engine_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -11,14 +11,14 @@ use lvs::model::{Family, Protocol, ServiceKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-fn health(check: CheckKind, timeout_ms: u64) -> Health {
+pub(crate) fn health(check: CheckKind, timeout_ms: u64) -> Health {
     let mut h = Health::resolve(&Opts::default(), &Opts::default());
     h.check = check;
     h.timeout = Duration::from_millis(timeout_ms);
     h
 }
 
-fn due(h: &Health, rip: SocketAddr, gen: u64) -> Due {
+pub(crate) fn due(h: &Health, rip: SocketAddr, gen: u64) -> Due {
     let svc = ServiceKey::Addr {
         protocol: Protocol::Tcp,
         addr: "192.0.2.1:80".parse().unwrap(),

@@ -3,33 +3,15 @@
 
 use super::*;
 use crate::app::supervise::check::tests::closed_port;
-use crate::app::supervise::check::Target;
-use crate::app::supervise::engine::Done;
-use crate::apply::health::{CheckKind, Health, Opts};
-use lvs::model::{Family, Protocol, ServiceKey};
+use crate::app::supervise::engine::{self, Done};
+use crate::apply::health::CheckKind;
+use std::collections::HashSet;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc;
 use std::time::Duration;
 
 fn due(check: CheckKind, rip: SocketAddr, gen: u64) -> Due {
-    let mut h = Health::resolve(&Opts::default(), &Opts::default());
-    h.check = check;
-    h.timeout = Duration::from_millis(500);
-    let svc = ServiceKey::Addr {
-        protocol: Protocol::Tcp,
-        addr: "192.0.2.1:80".parse().unwrap(),
-    };
-    Due {
-        key: (svc, (Family::of(&rip.ip()), rip.ip(), rip.port())),
-        gen,
-        health: Arc::new(h),
-        target: Target {
-            vip: Some("192.0.2.1:80".parse().unwrap()),
-            fwmark: 0,
-            rip,
-        },
-        agent: false,
-    }
+    engine::tests::due(&engine::tests::health(check, 500), rip, gen)
 }
 
 fn started(n: usize) -> (Workers, mpsc::Receiver<(std::thread::ThreadId, Vec<Done>)>) {
@@ -54,8 +36,6 @@ fn collect(
     }
     (out, from)
 }
-
-use std::collections::HashSet;
 
 /// Checks given out in turn run on both threads, and each result comes
 /// back once: a listening port up, a closed one down. Control: the
