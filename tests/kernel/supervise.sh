@@ -3,8 +3,8 @@
 # tests/kernel/supervise: HTTP checks that fail and recover (quiesce and
 # remove), manual changes undone, the maintenance switch, reloads (a
 # broken one, one that removes and adds a real server under a long-lived
-# connection, one the kernel refuses), kill -9 and restart without a flap (and a control that
-# does change), an operator's drain held and released (with a control),
+# connection, one the kernel refuses), kill -9 and restart without a flap
+# (and a control that does change), an operator's drain held and released (with a control),
 # -L --health-status, the agent, exec, https and dns checks (each with a
 # control that fails), the published state, the
 # metrics, SIGTERM.

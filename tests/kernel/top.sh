@@ -73,8 +73,10 @@ stream() {
     nsx cl1 bash -c "exec 3>/dev/udp/$V/53 4<>$W/never; while :; do echo x >&3; read -r -t 0.1 -u 4 _; done" >/dev/null 2>&1 &
     echo $! >"$W/stream$1.pid"
 }
-# the UDP service's connection counter (each stream is one connection)
-udp_conns() { lv -Ln --stats --exact -u $V:53 | awk '$1 == "UDP" { print $3 }'; }
+# column N of the UDP service's exact counters (3: connections, each
+# stream one; 4: packets in)
+udp_col() { lv -Ln --stats --exact -u $V:53 | awk -v c="$1" '$1 == "UDP" { print $c }'; }
+udp_conns() { udp_col 3; }
 stop_stream() { kill "$(cat "$W/stream$1.pid")" 2>/dev/null; pkill -f "dev/udp/$V/53" 2>/dev/null; }
 stream 1
 sleep 2
@@ -107,9 +109,8 @@ export TERM=screen
 # here). The view starts a second after the UDP counter moved, so that its
 # refreshes fall between ticks and the rate checks below test the rates,
 # not that phase.
-udp_in() { lv -Ln --stats --exact -u $V:53 | awk '$1 == "UDP" { print $4 }'; }
-_c=$(udp_in) _i=0
-while [ "$(udp_in)" = "$_c" ] && [ $_i -lt 30 ]; do sleep 0.1; _i=$((_i + 1)); done
+_c=$(udp_col 4) _i=0
+while [ "$(udp_col 4)" = "$_c" ] && [ $_i -lt 30 ]; do sleep 0.1; _i=$((_i + 1)); done
 info "the UDP counter moved after $_i tenths of a second; the view starts 1 s later"
 sleep 1
 tm new-session -d -s top -x 100 -y 30 "$W/pane"

@@ -451,10 +451,10 @@ impl AsRawFd for SetFd {
 }
 
 /// The set in the runtime's reactor, readable when a check has something
-/// to do (the tests drive the engine this way). (tokio deprecates this constructor for a descriptor that could
-/// be closed while watched, and offers an `unsafe` one instead, which
-/// this crate forbids; a [`SetFd`] owns its descriptor, so it stays open
-/// while watched.)
+/// to do (the tests drive the engine this way). (tokio deprecates this
+/// constructor for a descriptor that could be closed while watched, and
+/// offers an `unsafe` one instead, which this crate forbids; a [`SetFd`]
+/// owns its descriptor, so it stays open while watched.)
 #[cfg(test)]
 #[allow(deprecated)]
 pub fn watched(fd: SetFd) -> std::io::Result<tokio::io::unix::AsyncFd<SetFd>> {

@@ -19,9 +19,9 @@
 //!   takes at most a twentieth of the time ([`resync_period`]). The whole
 //!   table is read at once at the start, after a reload or a maintenance
 //!   switch, and each second of a slow start;
-//! * the tcp and http checks run on threads of their own
-//!   ([`super::workers`], each with an [`super::engine`]), their results
-//!   sent back here; the others are tasks;
+//! * the tcp and http checks run on a thread of their own
+//!   ([`super::workers`], with an [`super::engine`]), their results sent
+//!   back here; the others are tasks;
 //! * SIGHUP re-reads FILE: a broken file is reported as `FILE:LINE:
 //!   message` and the running configuration stays;
 //! * SIGTERM or SIGINT: the process ends and leaves the table as it is;

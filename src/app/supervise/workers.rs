@@ -17,7 +17,7 @@
 //! them up.
 
 use super::core::Due;
-use super::engine::{Done, Engine, SetFd};
+use super::engine::{Done, Engine};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::{EfdFlags, EventFd};
@@ -92,6 +92,8 @@ impl Workers {
                 EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK,
             )?);
             let waits = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+            // (the registration outlives `set`, a duplicate: the engine
+            // keeps its own descriptor of the same set open)
             waits.add(&set, EpollEvent::new(EpollFlags::EPOLLIN, 0))?;
             waits.add(wake.as_ref(), EpollEvent::new(EpollFlags::EPOLLIN, WAKE))?;
             let inbox = Arc::new(Mutex::new(Inbox::default()));
@@ -99,7 +101,7 @@ impl Workers {
                 let (inbox, wake, send) = (inbox.clone(), wake.clone(), send.clone());
                 std::thread::Builder::new()
                     .name(format!("checks-{i}"))
-                    .spawn(move || work(engine, set, waits, &inbox, &wake, send))?
+                    .spawn(move || work(engine, waits, &inbox, &wake, send))?
             };
             each.push(Worker {
                 inbox,
@@ -168,14 +170,8 @@ impl Drop for Workers {
 
 /// A check thread: start what the inbox holds, take what the sockets
 /// say, time out what is late; the results of each turn in one batch.
-fn work<F>(
-    mut engine: Engine,
-    _set: SetFd,
-    waits: Epoll,
-    inbox: &Mutex<Inbox>,
-    wake: &EventFd,
-    send: F,
-) where
+fn work<F>(mut engine: Engine, waits: Epoll, inbox: &Mutex<Inbox>, wake: &EventFd, send: F)
+where
     F: Fn(Vec<Done>) -> bool,
 {
     let mut events = [EpollEvent::empty(); 2];
